@@ -1,0 +1,66 @@
+/**
+ * learn2hop: learned optimizers for low-energy atomic structures, on WebGPU.
+ *
+ * @example
+ * ```ts
+ * import { EnergyBatch, Gpu, parseSystem, randomStructures } from "./mod.ts";
+ * const system = parseSystem("LJ38");
+ * const gpu = await Gpu.open();
+ * const batch = await EnergyBatch.create(gpu, system, 1024);
+ * batch.writePositions(randomStructures(system, 1, 1024));
+ * batch.evaluate();
+ * const energies = await batch.readEnergies();
+ * ```
+ * @module
+ */
+export { UserError } from "./src/errors.ts";
+export { Gpu, GpuError, type GpuOptions } from "./src/gpu/device.ts";
+export { EnergyBatch } from "./src/gpu/energy_batch.ts";
+export { SW_MAX_NEIGHBOURS } from "./src/gpu/potential_layout.ts";
+export {
+  DEFAULT_GUPTA_SET,
+  gupta,
+  GUPTA_SETS,
+  guptaElements,
+  type GuptaPair,
+  type GuptaParams,
+  guptaParams,
+} from "./src/potentials/gupta.ts";
+export {
+  lennardJones,
+  type LennardJonesParams,
+  REDUCED_UNITS,
+} from "./src/potentials/lennard_jones.ts";
+export {
+  POTENTIAL_KINDS,
+  potentialCutoff,
+  type PotentialKind,
+  type PotentialSpec,
+  referencePotential,
+} from "./src/potentials/potential.ts";
+export {
+  type Displacement,
+  displacementFor,
+  freeDisplacement,
+  periodicDisplacement,
+} from "./src/potentials/space.ts";
+export {
+  SILICON,
+  stillingerWeber,
+  stillingerWeberCutoff,
+  type StillingerWeberParams,
+} from "./src/potentials/stillinger_weber.ts";
+export type { EnergyForces, EnergyForcesFn, Structure } from "./src/potentials/types.ts";
+export {
+  type KnownMinimum,
+  type KnownMinimumKind,
+  LENNARD_JONES_GLOBAL_MINIMA,
+} from "./src/systems/known_minima.ts";
+export {
+  clusterRadius,
+  MIN_DISTANCE_FACTOR,
+  randomStructure,
+  randomStructures,
+} from "./src/systems/random_structures.ts";
+export { Rng } from "./src/systems/rng.ts";
+export { diamondBox, MAX_ATOMS, parseSystem, type System } from "./src/systems/system.ts";

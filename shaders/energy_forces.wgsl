@@ -1,0 +1,111 @@
+// Energy and forces of B replicas of N atoms, one invocation per (replica, atom).
+//
+// Assembled by src/gpu/shader_source.ts as: generated constants, then common.wgsl, then one
+// potential (lennard_jones.wgsl, gupta.wgsl or stillinger_weber.wgsl), then this kernel. The
+// potential implements
+//   fn atom_prepare(i: u32)                         pass 1: per-atom data into aux (may be empty)
+//   fn atom_energy_force(i: u32) -> AtomEnergyForce pass 2: atom i's share of the energy, its force
+// using the accessors below, so the same potential code can later run inside fused kernels that
+// keep a replica in workgroup memory.
+//
+// Loop budget (llvmpipe silently stops loops after 65,535 iterations per invocation): every entry
+// point loops at most N_ATOMS times plus the potential's own bounded loops (see each potential).
+
+struct BatchInfo {
+  n_replicas: u32,
+  // Threads per row of the 2D dispatch grid (dispatches are limited to 65,535 groups per axis).
+  grid_width: u32,
+  // Periodic cubic box side; unused when PERIODIC is false.
+  box_side: f32,
+  inverse_box_side: f32,
+}
+
+@group(0) @binding(0) var<uniform> batch: BatchInfo;
+// [replica][atom][xyz]
+@group(0) @binding(1) var<storage, read> positions: array<f32>;
+// Species index per atom, shared by all replicas.
+@group(0) @binding(2) var<storage, read> species: array<u32>;
+// The potential's parameters; layout documented in each potential file.
+@group(0) @binding(3) var<storage, read> params: array<f32>;
+// [replica][atom][AUX_WORDS], written by pass 1 and read by pass 2.
+@group(0) @binding(4) var<storage, read_write> aux: array<u32>;
+// [replica][atom]
+@group(0) @binding(5) var<storage, read_write> atom_energies: array<f32>;
+// [replica][atom][xyz]
+@group(0) @binding(6) var<storage, read_write> forces: array<f32>;
+// [replica]
+@group(0) @binding(7) var<storage, read_write> energies: array<f32>;
+
+var<private> replica: u32;
+
+fn atom_position(j: u32) -> vec3f {
+  let base = 3u * (replica * N_ATOMS + j);
+  return vec3f(positions[base], positions[base + 1u], positions[base + 2u]);
+}
+
+fn atom_species(j: u32) -> u32 {
+  return species[j];
+}
+
+fn param(k: u32) -> f32 {
+  return params[k];
+}
+
+fn aux_load(j: u32, k: u32) -> u32 {
+  return aux[(replica * N_ATOMS + j) * AUX_WORDS + k];
+}
+
+fn aux_store(j: u32, k: u32, value: u32) {
+  aux[(replica * N_ATOMS + j) * AUX_WORDS + k] = value;
+}
+
+// r_j - r_i, minimum image in a periodic box.
+fn displacement(i: u32, j: u32) -> vec3f {
+  let d = atom_position(j) - atom_position(i);
+  if (PERIODIC) {
+    return d - batch.box_side * round(d * batch.inverse_box_side);
+  }
+  return d;
+}
+
+fn thread_index(id: vec3u) -> u32 {
+  return id.x + id.y * batch.grid_width;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn prepare(@builtin(global_invocation_id) id: vec3u) {
+  let t = thread_index(id);
+  if (t >= batch.n_replicas * N_ATOMS) {
+    return;
+  }
+  replica = t / N_ATOMS;
+  atom_prepare(t % N_ATOMS);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn evaluate(@builtin(global_invocation_id) id: vec3u) {
+  let t = thread_index(id);
+  if (t >= batch.n_replicas * N_ATOMS) {
+    return;
+  }
+  replica = t / N_ATOMS;
+  let result = atom_energy_force(t % N_ATOMS);
+  atom_energies[t] = result.energy;
+  forces[3u * t] = result.force.x;
+  forces[3u * t + 1u] = result.force.y;
+  forces[3u * t + 2u] = result.force.z;
+}
+
+// One invocation per replica: its energy is the sum of its atoms' shares.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn sum_energies(@builtin(global_invocation_id) id: vec3u) {
+  let r = thread_index(id);
+  if (r >= batch.n_replicas) {
+    return;
+  }
+  var energy = 0.0;
+  for (var j = 0u; j < N_ATOMS; j++) {
+    energy += atom_energies[r * N_ATOMS + j];
+  }
+  energies[r] = energy;
+}
