@@ -64,3 +64,5 @@ export {
 } from "./src/systems/random_structures.ts";
 export { Rng } from "./src/systems/rng.ts";
 export { diamondBox, MAX_ATOMS, parseSystem, type System } from "./src/systems/system.ts";
+export { formatXyz, parseXyz, type XyzFrame } from "./src/io/xyz.ts";
+export { systemForStructure } from "./src/systems/from_structure.ts";

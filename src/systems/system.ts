@@ -6,7 +6,8 @@
  * followed by optional settings after '@', comma separated:
  *   Si64@L=11.0          box side in Angstrom (default: diamond density, 2.7155 A per atom^(1/3))
  *   Si64@threebody=1.5   three-body strength multiplier (default 1)
- *   Au55@params=jaxmd-gold, Au55@cutoff=7.0   Gupta parameter set and hard cutoff
+ *   Au55@set=jaxmd-gold, Au55@cutoff=7.0   Gupta parameter set and hard cutoff (A)
+ *   Au256@cutoff=6.6,L=16.315               bulk Gupta: a periodic box needs a finite cutoff
  */
 import { UserError } from "../errors.ts";
 import {
@@ -70,6 +71,9 @@ export function parseSystem(text: string): System {
   });
 
   if (elements.length === 1 && elements[0] === "LJ") {
+    if (options.L !== undefined) {
+      throw new UserError(`system '${text}': LJ has no cutoff, so it cannot be periodic`);
+    }
     rejectUnknownOptions(text, options, []);
     return {
       name: formula,
@@ -104,8 +108,8 @@ export function parseSystem(text: string): System {
   if (elements.includes("LJ") || elements.includes("Si")) {
     throw new UserError(`system '${text}': LJ and Si cannot be mixed with other elements`);
   }
-  rejectUnknownOptions(text, options, ["params", "cutoff"]);
-  const set = (options.params ?? DEFAULT_GUPTA_SET) as GuptaSetName;
+  rejectUnknownOptions(text, options, ["set", "cutoff", "L"]);
+  const set = (options.set ?? DEFAULT_GUPTA_SET) as GuptaSetName;
   if (!GUPTA_SETS.includes(set)) {
     throw new UserError(
       `system '${text}': unknown Gupta parameter set '${set}' (known: ${GUPTA_SETS.join(", ")})`,
@@ -126,6 +130,8 @@ export function parseSystem(text: string): System {
   } catch (error) {
     throw new UserError(`system '${text}': ${(error as Error).message}`);
   }
+  const box = numberOption(text, options, "L");
+  if (box !== undefined) checkBox(text, box, params.cutoff);
   const bondLength = elements.reduce((sum, e, a) => sum + counts[e] * params.pairs[a][a].r0, 0) /
     nAtoms;
   return {
@@ -134,13 +140,17 @@ export function parseSystem(text: string): System {
     elements,
     species,
     potential: { kind: "gupta", params },
+    box,
     bondLength,
-    known: guptaKnownMinima(counts, set),
+    known: box === undefined ? guptaKnownMinima(counts, set) : [],
   };
 }
 
 /** Throws a UserError when the minimum image would be wrong (box side < 2 cutoffs). */
 export function checkBox(label: string, box: number, cutoff: number) {
+  if (!Number.isFinite(cutoff)) {
+    throw new UserError(`${label}: a periodic box needs a finite cutoff (e.g. cutoff=...)`);
+  }
   if (!(box >= 2 * cutoff)) {
     throw new UserError(
       `${label}: box side ${box} A is smaller than twice the cutoff (${(2 * cutoff).toFixed(5)} A)`,

@@ -1,0 +1,34 @@
+/**
+ * Shared command-line plumbing. How every task starts and fails: a user mistake (UserError, a bad flag from
+ * node:util parseArgs) is one line on stderr and exit status 2; anything else is a bug or a
+ * GPU failure and keeps its stack trace, with exit status 1.
+ */
+import { UserError } from "../errors.ts";
+
+export async function runTask(main: () => Promise<void> | void): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (isUserMistake(error)) {
+      console.error(`error: ${(error as Error).message}`);
+      Deno.exit(2);
+    }
+    throw error;
+  }
+}
+
+function isUserMistake(error: unknown): boolean {
+  if (error instanceof UserError) return true;
+  // node:util parseArgs throws TypeErrors with these codes for unknown or malformed flags.
+  const code = (error as { code?: string })?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
+}
+
+/** A positive finite number from a flag's text, or a UserError naming the flag. */
+export function positiveNumber(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new UserError(`--${flag} must be a positive number, got '${text}'`);
+  }
+  return value;
+}

@@ -1,0 +1,86 @@
+/** Shared by the tests: structures with known energies and a finite-difference gradient. */
+import type { EnergyForcesFn, Structure } from "../mod.ts";
+
+/** Central finite-difference forces, -dE/dx ~ -(E(x + h) - E(x - h)) / 2h, per coordinate. */
+export function finiteDifferenceForces(
+  energy: EnergyForcesFn,
+  structure: Structure,
+  h: number,
+): Float64Array {
+  const positions = Float64Array.from(structure.positions);
+  const forces = new Float64Array(positions.length);
+  for (let k = 0; k < positions.length; k++) {
+    const x = positions[k];
+    positions[k] = x + h;
+    const plus = energy({ ...structure, positions }).energy;
+    positions[k] = x - h;
+    const minus = energy({ ...structure, positions }).energy;
+    positions[k] = x;
+    forces[k] = -(plus - minus) / (2 * h);
+  }
+  return forces;
+}
+
+export function maxAbs(values: ArrayLike<number>): number {
+  let m = 0;
+  for (let k = 0; k < values.length; k++) m = Math.max(m, Math.abs(values[k]));
+  return m;
+}
+
+export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
+  return m;
+}
+
+/** Conventional fcc crystal: cells^3 cubic cells of side a, 4 atoms each. */
+export function fccCrystal(cells: number, a: number): { positions: Float64Array; box: number } {
+  const basis = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]];
+  return latticePositions(cells, a, basis);
+}
+
+/** Cubic diamond crystal: cells^3 cubic cells of side a, 8 atoms each. */
+export function diamondCrystal(cells: number, a: number): { positions: Float64Array; box: number } {
+  const fcc = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]];
+  const basis = [...fcc, ...fcc.map(([x, y, z]) => [x + 0.25, y + 0.25, z + 0.25])];
+  return latticePositions(cells, a, basis);
+}
+
+function latticePositions(cells: number, a: number, basis: number[][]) {
+  const positions: number[] = [];
+  for (let i = 0; i < cells; i++) {
+    for (let j = 0; j < cells; j++) {
+      for (let k = 0; k < cells; k++) {
+        for (const [x, y, z] of basis) positions.push((i + x) * a, (j + y) * a, (k + z) * a);
+      }
+    }
+  }
+  return { positions: Float64Array.from(positions), box: cells * a };
+}
+
+/** Centre atom plus the 12 vertices of a regular icosahedron at distance `radius`. */
+export function icosahedron13(radius: number): Float64Array {
+  const phi = (1 + Math.sqrt(5)) / 2;
+  const vertices: number[][] = [[0, 0, 0]];
+  for (const s1 of [-1, 1]) {
+    for (const s2 of [-1, 1]) {
+      vertices.push([0, s1, s2 * phi], [s1, s2 * phi, 0], [s2 * phi, 0, s1]);
+    }
+  }
+  const scale = radius / Math.hypot(1, phi);
+  return Float64Array.from(vertices.flat(), (x) => x * scale);
+}
+
+/** Golden-section minimum of f on [a, b]. */
+export function minimize1d(f: (x: number) => number, a: number, b: number, tolerance = 1e-12) {
+  const g = (Math.sqrt(5) - 1) / 2;
+  let c = b - g * (b - a);
+  let d = a + g * (b - a);
+  while (b - a > tolerance) {
+    if (f(c) < f(d)) b = d;
+    else a = c;
+    c = b - g * (b - a);
+    d = a + g * (b - a);
+  }
+  return (a + b) / 2;
+}
