@@ -8,6 +8,9 @@
 // using the accessors below, so the same potential code can later run inside fused kernels that
 // keep a replica in workgroup memory.
 //
+// Potentials loop over all j including i itself and mask i's term with select() rather than
+// `continue`: a branch that differs between SIMD lanes costs llvmpipe more than the wasted term.
+//
 // Loop budget (llvmpipe silently stops loops after 65,535 iterations per invocation): every entry
 // point loops at most N_ATOMS times plus the potential's own bounded loops (see each potential).
 
@@ -59,13 +62,17 @@ fn aux_store(j: u32, k: u32, value: u32) {
   aux[(replica * N_ATOMS + j) * AUX_WORDS + k] = value;
 }
 
-// r_j - r_i, minimum image in a periodic box.
-fn displacement(i: u32, j: u32) -> vec3f {
-  let d = atom_position(j) - atom_position(i);
+// The shortest periodic image of a difference vector (the identity for clusters).
+fn minimum_image(d: vec3f) -> vec3f {
   if (PERIODIC) {
     return d - batch.box_side * round(d * batch.inverse_box_side);
   }
   return d;
+}
+
+// r_j - r_i, minimum image in a periodic box.
+fn displacement(i: u32, j: u32) -> vec3f {
+  return minimum_image(atom_position(j) - atom_position(i));
 }
 
 fn thread_index(id: vec3u) -> u32 {

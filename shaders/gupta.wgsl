@@ -10,59 +10,55 @@ fn gupta_pair_base(i: u32, j: u32) -> u32 {
   return (atom_species(i) * N_SPECIES + atom_species(j)) * GUPTA_PAIR_STRIDE;
 }
 
+// Whether atom j interacts with atom i at squared distance r2 (never with itself).
+fn gupta_interacts(i: u32, j: u32, r2: f32, base: u32) -> bool {
+  return j != i && r2 < param(base + 5u);
+}
+
 fn atom_prepare(i: u32) {
+  let ri = atom_position(i);
   var density = 0.0;
   for (var j = 0u; j < N_ATOMS; j++) {
-    if (j == i) {
-      continue;
-    }
     let base = gupta_pair_base(i, j);
-    let d = displacement(i, j);
+    let d = minimum_image(atom_position(j) - ri);
     let r2 = dot(d, d);
-    if (r2 < param(base + 5u)) {
-      let x = sqrt(r2) / param(base + 4u) - 1.0;
-      density += param(base + 1u) * exp(-2.0 * param(base + 3u) * x);
-    }
+    let x = sqrt(r2) / param(base + 4u) - 1.0;
+    let phi = param(base + 1u) * exp(-2.0 * param(base + 3u) * x);
+    density += select(0.0, phi, gupta_interacts(i, j, r2, base));
   }
   aux_store(i, 0u, bitcast<u32>(density));
 }
 
 // dE/d(density) = -1 / (2 sqrt(density)); an isolated atom has none.
 fn gupta_embedding_slope(density: f32) -> f32 {
-  if (density > 0.0) {
-    return -0.5 / sqrt(density);
-  }
-  return 0.0;
+  return select(0.0, -0.5 / sqrt(density), density > 0.0);
 }
 
 fn atom_energy_force(i: u32) -> AtomEnergyForce {
+  let ri = atom_position(i);
   let density_i = bitcast<f32>(aux_load(i, 0u));
   let slope_i = gupta_embedding_slope(density_i);
   var energy = -sqrt(density_i);
   var force = vec3f(0.0);
   for (var j = 0u; j < N_ATOMS; j++) {
-    if (j == i) {
-      continue;
-    }
     let base = gupta_pair_base(i, j);
-    let d = displacement(i, j);
-    let r2 = dot(d, d);
-    if (r2 < param(base + 5u)) {
-      let a = param(base);
-      let xi2 = param(base + 1u);
-      let p = param(base + 2u);
-      let q = param(base + 3u);
-      let r0 = param(base + 4u);
-      let r = sqrt(r2);
-      let x = r / r0 - 1.0;
-      let repulsive = a * exp(-p * x);
-      energy += repulsive;
-      let slope_j = gupta_embedding_slope(bitcast<f32>(aux_load(j, 0u)));
-      // dE/dr of this pair: the repulsion of both ordered pairs, and both atoms' embedding.
-      let de_dr = -2.0 * p / r0 * repulsive +
-        (slope_i + slope_j) * (-2.0 * q / r0) * xi2 * exp(-2.0 * q * x);
-      force += (de_dr / r) * d;
-    }
+    let d = minimum_image(atom_position(j) - ri);
+    let interacts = gupta_interacts(i, j, dot(d, d), base);
+    // r = 1 for the atom itself keeps every term finite before the mask drops it.
+    let r = select(1.0, length(d), interacts);
+    let a = param(base);
+    let xi2 = param(base + 1u);
+    let p = param(base + 2u);
+    let q = param(base + 3u);
+    let r0 = param(base + 4u);
+    let x = r / r0 - 1.0;
+    let repulsive = a * exp(-p * x);
+    let slope_j = gupta_embedding_slope(bitcast<f32>(aux_load(j, 0u)));
+    // dE/dr of this pair: the repulsion of both ordered pairs, and both atoms' embedding.
+    let de_dr = -2.0 * p / r0 * repulsive +
+      (slope_i + slope_j) * (-2.0 * q / r0) * xi2 * exp(-2.0 * q * x);
+    energy += select(0.0, repulsive, interacts);
+    force += select(vec3f(0.0), (de_dr / r) * d, interacts);
   }
   return AtomEnergyForce(energy, force);
 }
