@@ -66,3 +66,40 @@ export { Rng } from "./src/systems/rng.ts";
 export { diamondBox, MAX_ATOMS, parseSystem, type System } from "./src/systems/system.ts";
 export { formatXyz, parseXyz, type XyzFrame } from "./src/io/xyz.ts";
 export { systemForStructure } from "./src/systems/from_structure.ts";
+export {
+  type AddResult,
+  type ArchiveEntry,
+  type ArchiveOptions,
+  DEFAULT_ENERGY_TOLERANCE,
+  type FoundMinimum,
+  MinimaArchive,
+} from "./src/search/archive.ts";
+export {
+  DEFAULT_FINGERPRINT_TOLERANCE,
+  fingerprintDistance,
+  structureFingerprint,
+} from "./src/search/fingerprint.ts";
+export {
+  DEFAULT_LOG_CAPACITY,
+  OptimizerBatch,
+  type OptimizerBatchOptions,
+  type ReplicaSnapshot,
+  type SyncResult,
+} from "./src/gpu/optimizer_batch.ts";
+export {
+  type LoggedMinimum,
+  ReferenceReplica,
+  type ReplicaContext,
+  type ReplicaStatus,
+} from "./src/optimizers/reference_replica.ts";
+export {
+  ADAM,
+  type AdamConstants,
+  DEFAULT_SETTINGS,
+  type FireConstants,
+  JAX_MD_FIRE,
+  type Method,
+  METHODS,
+  type OptimizerSettings,
+  type ReplicaHyperparameters,
+} from "./src/optimizers/settings.ts";

@@ -56,7 +56,7 @@ export class EnergyBatch {
     const { device } = gpu;
     const n = system.nAtoms;
     const layout = potentialLayout(system.potential, system.elements.length);
-    const code = assembleShader(KERNEL_SHADERS.energyForces, system.potential.kind, {
+    const code = assembleShader(KERNEL_SHADERS.energyForces, system.potential.kind, "atom", {
       N_ATOMS: n,
       AUX_WORDS: Math.max(layout.auxWords, 1),
       WORKGROUP_SIZE,

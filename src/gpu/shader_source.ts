@@ -6,18 +6,47 @@
  */
 import COMMON from "../../shaders/common.wgsl" with { type: "text" };
 import ENERGY_FORCES from "../../shaders/energy_forces.wgsl" with { type: "text" };
-import GUPTA from "../../shaders/gupta.wgsl" with { type: "text" };
-import LENNARD_JONES from "../../shaders/lennard_jones.wgsl" with { type: "text" };
-import STILLINGER_WEBER from "../../shaders/stillinger_weber.wgsl" with { type: "text" };
+import OPTIMIZE from "../../shaders/optimize.wgsl" with { type: "text" };
+import RNG from "../../shaders/rng.wgsl" with { type: "text" };
+import GUPTA from "../../shaders/potentials/gupta.wgsl" with { type: "text" };
+import GUPTA_ATOM from "../../shaders/potentials/gupta_atom.wgsl" with { type: "text" };
+import GUPTA_REPLICA from "../../shaders/potentials/gupta_replica.wgsl" with { type: "text" };
+import LENNARD_JONES from "../../shaders/potentials/lennard_jones.wgsl" with { type: "text" };
+import LENNARD_JONES_ATOM from "../../shaders/potentials/lennard_jones_atom.wgsl" with {
+  type: "text",
+};
+import LENNARD_JONES_REPLICA from "../../shaders/potentials/lennard_jones_replica.wgsl" with {
+  type: "text",
+};
+import STILLINGER_WEBER from "../../shaders/potentials/stillinger_weber.wgsl" with {
+  type: "text",
+};
+import STILLINGER_WEBER_ATOM from "../../shaders/potentials/stillinger_weber_atom.wgsl" with {
+  type: "text",
+};
+import STILLINGER_WEBER_REPLICA from "../../shaders/potentials/stillinger_weber_replica.wgsl" with {
+  type: "text",
+};
 import type { PotentialKind } from "../potentials/potential.ts";
 
-export const POTENTIAL_SHADERS: Record<PotentialKind, string> = {
-  lj: LENNARD_JONES,
-  gupta: GUPTA,
-  sw: STILLINGER_WEBER,
+/**
+ * A potential's WGSL: its terms, and two views of them. The atom view (one invocation per atom,
+ * used by the energy kernel) gives atom i's energy share and force; the replica view (one
+ * invocation per replica, used by the fused optimizer kernels) fills the private force array
+ * f[] from the private positions x[], visiting each pair once.
+ */
+export const POTENTIAL_SHADERS: Record<
+  PotentialKind,
+  { terms: string; atom: string; replica: string }
+> = {
+  lj: { terms: LENNARD_JONES, atom: LENNARD_JONES_ATOM, replica: LENNARD_JONES_REPLICA },
+  gupta: { terms: GUPTA, atom: GUPTA_ATOM, replica: GUPTA_REPLICA },
+  sw: { terms: STILLINGER_WEBER, atom: STILLINGER_WEBER_ATOM, replica: STILLINGER_WEBER_REPLICA },
 };
 
-export const KERNEL_SHADERS = { energyForces: ENERGY_FORCES };
+export type PotentialView = "atom" | "replica";
+
+export const KERNEL_SHADERS = { energyForces: ENERGY_FORCES, optimize: OPTIMIZE, rng: RNG };
 
 export type ShaderConstant = number | boolean | { u32: number } | { f32: number };
 
@@ -39,17 +68,19 @@ function formatF32(x: number): string {
   return /[.e]/.test(text) ? text : `${text}.0`;
 }
 
-/** Constants, common code, the potential, then the kernel. */
+/** Constants, common code, the potential's terms and view, then the kernel (and its helpers). */
 export function assembleShader(
-  kernel: string,
+  kernel: string | string[],
   potential: PotentialKind,
+  view: PotentialView,
   constants: Record<string, ShaderConstant>,
 ): string {
   return [
     "// Generated constants",
     wgslConstants(constants),
     COMMON,
-    POTENTIAL_SHADERS[potential],
-    kernel,
+    POTENTIAL_SHADERS[potential].terms,
+    POTENTIAL_SHADERS[potential][view],
+    ...[kernel].flat(),
   ].join("\n");
 }

@@ -33,6 +33,16 @@ export class Rng {
     return result;
   }
 
+  /** Uniform in [0, 1) with 24 random bits, exactly as the GPU kernels draw it (shaders/rng.wgsl). */
+  uniform24(): number {
+    return (this.nextUint32() >>> 8) / 16777216;
+  }
+
+  /** The generator's four state words, to hand the same stream to a GPU kernel. */
+  state(): Uint32Array {
+    return this.#s.slice();
+  }
+
   /** Uniform in [0, 1) with 53 random bits. */
   uniform(): number {
     const high = this.nextUint32() >>> 5; // 27 bits

@@ -1,0 +1,22 @@
+// Lennard-Jones, replica view: the whole replica's energy, forces into f[], each pair once.
+// Loop budget: N (N + 1) / 2 + N iterations.
+
+fn replica_energy_forces() -> f32 {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    f[i] = vec3f(0.0);
+  }
+  var energy = 0.0;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    let xi = x[i];
+    var fi = vec3f(0.0);
+    for (var j = i + 1u; j < N_ATOMS; j++) {
+      let d = minimum_image(x[j] - xi);
+      let pair = lj_pair(dot(d, d));
+      energy += pair.x;
+      fi -= pair.y * d;
+      f[j] += pair.y * d;
+    }
+    f[i] += fi;
+  }
+  return energy;
+}
