@@ -1,0 +1,183 @@
+/**
+ * The fused optimizer kernel against its f64 mirror (ReferenceReplica): same starts, same random
+ * streams, compared at checkpoints spanning several dispatches.
+ *
+ * Tolerances: the kernel works in f32 (epsilon 1.2e-7) and the reference in f64, from the same
+ * f32-rounded start. Descent dynamics contract toward a minimum, so rounding differences stay near
+ * f32 precision rather than growing: measured worst cases over 300 steps were ~2e-6 relative in
+ * energy (3.5e-5 for Adam, whose m / sqrt(v) amplifies rounding where gradients are tiny) and
+ * 1.3e-4 in positions; each test prints its worst case. The bounds, 1e-4 and 5e-4, sit 3-100x above
+ * those. FIRE's velocity resets make some trajectories chaotic over longer runs (one LJ13 replica
+ * parts from the reference between 200 and 300 steps); the cases stay within the horizon where
+ * they are not.
+ *
+ * Evaluation counts must match exactly: the reference's potential is wrapped to count its calls.
+ */
+import assert from "node:assert/strict";
+import {
+  DEFAULT_SETTINGS,
+  Gpu,
+  type Method,
+  OptimizerBatch,
+  type OptimizerSettings,
+  parseSystem,
+  randomStructures,
+  referencePotential,
+  ReferenceReplica,
+  type ReplicaHyperparameters,
+} from "../mod.ts";
+
+const gpu = await Gpu.open({ log: null });
+
+interface Case {
+  system: string;
+  method: Method;
+  step: number;
+  checkpoints: number[];
+  settings?: Partial<OptimizerSettings>;
+  replicas?: number;
+}
+
+async function compareTrajectories(c: Case) {
+  const system = parseSystem(c.system);
+  const replicas = c.replicas ?? 5;
+  // fmax 0 never converges: the comparison covers every step.
+  const settings = { ...DEFAULT_SETTINGS, fmax: 0, maxStep: 0.2, ...c.settings };
+  const hyper = (r: number): ReplicaHyperparameters => ({
+    step: c.step,
+    dr: 0.4,
+    temperature: 0.8,
+    seed: 11 + r,
+  });
+  const batch = await OptimizerBatch.create(gpu, system, replicas, { method: c.method, settings });
+  const start = Float32Array.from(randomStructures(system, 2, replicas));
+  batch.initialize(start, hyper);
+  const n = 3 * system.nAtoms;
+  const calls = new Array(replicas).fill(0);
+  const potential = referencePotential(system.potential);
+  const references = Array.from({ length: replicas }, (_, r) =>
+    new ReferenceReplica(
+      {
+        potential: (structure) => {
+          calls[r]++;
+          return potential(structure);
+        },
+        species: system.species,
+        nSpecies: system.elements.length,
+        box: system.box,
+        method: c.method,
+        settings,
+        logCapacity: batch.logCapacity,
+      },
+      start.subarray(n * r, n * (r + 1)),
+      hyper(r),
+      r,
+    ));
+  const worst = { energy: 0, position: 0 };
+  for (const checkpoint of c.checkpoints) {
+    const { replicas: state } = await batch.advanceTo(checkpoint);
+    const positions = await batch.readPositions();
+    for (let r = 0; r < replicas; r++) {
+      const reference = references[r];
+      reference.advanceTo(state.evaluations[r]);
+      const label = `${c.system} ${c.method} replica ${r} at ${checkpoint}`;
+      assert.equal(state.status[r], reference.status, label);
+      assert.equal(state.evaluations[r], checkpoint, `${label}: exact evaluation count`);
+      assert.equal(reference.evaluations, checkpoint);
+      assert.equal(calls[r], checkpoint, `${label}: one potential call per counted evaluation`);
+      const energyError = Math.abs(state.energy[r] - reference.energy) /
+        Math.max(1, Math.abs(reference.energy));
+      let positionError = 0;
+      for (let k = 0; k < n; k++) {
+        let d = positions[n * r + k] - reference.x[k];
+        if (system.box !== undefined) d -= system.box * Math.round(d / system.box);
+        positionError = Math.max(positionError, Math.abs(d));
+      }
+      worst.energy = Math.max(worst.energy, energyError);
+      worst.position = Math.max(worst.position, positionError);
+      assert.ok(energyError < 1e-4, `${label}: relative energy error ${energyError}`);
+      assert.ok(positionError < 5e-4, `${label}: position error ${positionError}`);
+      assert.equal(state.hops[r], reference.hops, `${label}: hops`);
+    }
+  }
+  batch.destroy();
+  return worst;
+}
+
+const CASES: Case[] = [
+  { system: "LJ13", method: "gd", step: 1e-3, checkpoints: [2, 40, 300] },
+  { system: "LJ13", method: "adam", step: 1e-2, checkpoints: [2, 40, 300] },
+  { system: "LJ13", method: "fire", step: 0.1, checkpoints: [2, 40, 200] },
+  { system: "LJ38", method: "fire", step: 0.1, checkpoints: [60, 130], replicas: 3 },
+  {
+    system: "LJ19",
+    method: "fire",
+    step: 0.1,
+    checkpoints: [100],
+    settings: { containerRadius: 1.2 },
+  },
+  { system: "Ag7Au6", method: "fire", step: 0.1, checkpoints: [50, 200] },
+  { system: "Si64", method: "fire", step: 0.1, checkpoints: [7, 30], replicas: 2 },
+  {
+    system: "LJ13",
+    method: "bh",
+    step: 0.1,
+    checkpoints: [150, 300],
+    settings: { fmax: 1e-2, relaxStepCap: 60, adaptInterval: 2 },
+  },
+  {
+    system: "Ag7Au6",
+    method: "bh",
+    step: 0.1,
+    checkpoints: [150],
+    settings: { fmax: 1e-2, relaxStepCap: 40, swapProbability: 0.5 },
+  },
+];
+
+for (const c of CASES) {
+  Deno.test(`fused ${c.method} on ${c.system} follows the f64 reference`, async () => {
+    const worst = await compareTrajectories(c);
+    console.log(
+      `  worst relative energy error ${worst.energy.toExponential(1)}, ` +
+        `position error ${worst.position.toExponential(1)}`,
+    );
+  });
+}
+
+Deno.test("local optimizers stop at convergence, log their minimum, and stop spending", async () => {
+  const system = parseSystem("LJ13");
+  const replicas = 8;
+  const settings = { ...DEFAULT_SETTINGS, fmax: 1e-3, maxStep: 0.2 };
+  const batch = await OptimizerBatch.create(gpu, system, replicas, { method: "fire", settings });
+  const start = Float32Array.from(randomStructures(system, 3, replicas));
+  const hyper = () => ({ step: 0.1, dr: 0, temperature: 0, seed: 1 });
+  batch.initialize(start, hyper);
+  const { replicas: state, minima } = await batch.advanceTo(5000);
+  const finalPositions = await batch.readPositions();
+  const n = 3 * system.nAtoms;
+  for (let r = 0; r < replicas; r++) {
+    assert.equal(state.status[r], "converged");
+    assert.ok(state.fmax[r] < 1e-3);
+    assert.equal(minima[r].length, 1, "the converged minimum is logged once");
+    assert.equal(minima[r][0].energy, state.energy[r]);
+    assert.equal(minima[r][0].evaluations, state.evaluations[r]);
+    // A true minimum in f64 too: the reference's largest force at the GPU's final positions.
+    const { energy, forces } = referencePotential(system.potential)({
+      positions: finalPositions.subarray(n * r, n * (r + 1)),
+      species: system.species,
+    });
+    assert.ok(Math.abs(energy - state.energy[r]) < 1e-4);
+    let largest = 0;
+    for (let i = 0; i < 13; i++) {
+      largest = Math.max(largest, Math.hypot(forces[3 * i], forces[3 * i + 1], forces[3 * i + 2]));
+    }
+    assert.ok(largest < 2e-3, `replica ${r}: f64 max |F| ${largest}`);
+  }
+  const again = await batch.advanceTo(6000);
+  assert.deepEqual(
+    again.replicas.evaluations,
+    state.evaluations,
+    "converged replicas cost nothing",
+  );
+  batch.destroy();
+});
