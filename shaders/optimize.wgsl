@@ -183,18 +183,16 @@ fn store_replica() {
 }
 
 // Clusters: centre of mass at the origin, then the optional container. Periodic: wrap into box.
-fn constrain() {
+// `position_sum` is the sum of x[i], which the step functions accumulate while they move atoms
+// (one loop fewer per step).
+fn constrain_with_sum(position_sum: vec3f) {
   if (PERIODIC) {
     for (var i = 0u; i < N_ATOMS; i++) {
       x[i] -= settings.box_side * floor(x[i] * settings.inverse_box_side);
     }
     return;
   }
-  var centre = vec3f(0.0);
-  for (var i = 0u; i < N_ATOMS; i++) {
-    centre += x[i];
-  }
-  centre /= f32(N_ATOMS);
+  let centre = position_sum / f32(N_ATOMS);
   let radius = settings.container_radius;
   for (var i = 0u; i < N_ATOMS; i++) {
     x[i] -= centre;
@@ -203,6 +201,14 @@ fn constrain() {
       x[i] *= radius / r;
     }
   }
+}
+
+fn constrain() {
+  var sum = vec3f(0.0);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    sum += x[i];
+  }
+  constrain_with_sum(sum);
 }
 
 fn is_finite(value: f32) -> bool {
@@ -243,10 +249,12 @@ fn capped(d: vec3f) -> vec3f {
 }
 
 fn gradient_descent_step() {
+  var sum = vec3f(0.0);
   for (var i = 0u; i < N_ATOMS; i++) {
     x[i] += capped(state.step * f[i]);
+    sum += x[i];
   }
-  constrain();
+  constrain_with_sum(sum);
   evaluate();
 }
 
@@ -257,6 +265,7 @@ fn adam_step() {
   let beta2 = settings.adam_beta2;
   let correction1 = 1.0 - pow(beta1, t);
   let correction2 = 1.0 - pow(beta2, t);
+  var sum = vec3f(0.0);
   for (var i = 0u; i < N_ATOMS; i++) {
     let gradient = -f[i];
     v[i] = beta1 * v[i] + (1.0 - beta1) * gradient;
@@ -264,8 +273,9 @@ fn adam_step() {
     let m_hat = v[i] / correction1;
     let w_hat = w[i] / correction2;
     x[i] += capped(-state.step * m_hat / (sqrt(w_hat) + settings.adam_epsilon));
+    sum += x[i];
   }
-  constrain();
+  constrain_with_sum(sum);
   evaluate();
 }
 
@@ -280,10 +290,12 @@ fn fire_step() {
   }
   let largest = dt * sqrt(largest2);
   let scale = select(1.0, settings.max_step / largest, largest > settings.max_step);
+  var sum = vec3f(0.0);
   for (var i = 0u; i < N_ATOMS; i++) {
     x[i] += (scale * dt) * v[i];
+    sum += x[i];
   }
-  constrain();
+  constrain_with_sum(sum);
   evaluate();
   if (state.status == STATUS_FAILED) {
     return;

@@ -4,13 +4,14 @@
 fn atom_prepare(i: u32) {}
 
 fn atom_energy_force(i: u32) -> AtomEnergyForce {
+  let lj = lj_params();
   let ri = atom_position(i);
   var energy = 0.0;
   var force = vec3f(0.0);
   for (var j = 0u; j < N_ATOMS; j++) {
     let d = minimum_image(atom_position(j) - ri);
     // The atom itself is placed infinitely far away, where both terms vanish.
-    let pair = lj_pair(select(dot(d, d), 3.4e38, j == i));
+    let pair = lj_pair(lj, select(dot(d, d), 3.4e38, j == i));
     energy += 0.5 * pair.x;
     force -= pair.y * d;
   }
