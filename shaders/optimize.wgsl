@@ -215,17 +215,13 @@ fn is_finite(value: f32) -> bool {
   return (bitcast<u32>(value) & 0x7f800000u) != 0x7f800000u;
 }
 
-// Energy and forces at x; counts the evaluation and tracks the best energy seen.
-fn evaluate() {
+// Energy and forces at x; counts the evaluation and tracks the best energy seen. The caller
+// then sets state.fmax, with set_fmax or, in FIRE, inside a loop it runs anyway.
+fn evaluate_energy() {
   let energy = replica_energy_forces();
   state.evaluations += 1u;
   state.energy = energy;
-  var fmax2 = 0.0;
-  for (var i = 0u; i < N_ATOMS; i++) {
-    fmax2 = max(fmax2, dot(f[i], f[i]));
-  }
-  state.fmax = sqrt(fmax2);
-  if (!is_finite(energy) || !is_finite(fmax2)) {
+  if (!is_finite(energy)) {
     state.status = STATUS_FAILED;
     return;
   }
@@ -239,6 +235,23 @@ fn evaluate() {
       best_positions[b + 2u] = x[i].z;
     }
   }
+}
+
+// The largest per-atom force from its square; non-finite forces fail the replica.
+fn set_fmax(fmax2: f32) {
+  state.fmax = sqrt(fmax2);
+  if (!is_finite(fmax2)) {
+    state.status = STATUS_FAILED;
+  }
+}
+
+fn evaluate() {
+  evaluate_energy();
+  var fmax2 = 0.0;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    fmax2 = max(fmax2, dot(f[i], f[i]));
+  }
+  set_fmax(fmax2);
 }
 
 // Shortens d to settings.max_step if it is longer.
@@ -296,18 +309,22 @@ fn fire_step() {
     sum += x[i];
   }
   constrain_with_sum(sum);
-  evaluate();
-  if (state.status == STATUS_FAILED) {
-    return;
-  }
+  evaluate_energy();
   var f2 = 0.0;
+  var fmax2 = 0.0;
   var v2 = 0.0;
   var power = 0.0;
   for (var i = 0u; i < N_ATOMS; i++) {
     v[i] += 0.5 * dt * f[i];
-    f2 += dot(f[i], f[i]);
+    let fi2 = dot(f[i], f[i]);
+    f2 += fi2;
+    fmax2 = max(fmax2, fi2);
     v2 += dot(v[i], v[i]);
     power += dot(f[i], v[i]);
+  }
+  set_fmax(fmax2);
+  if (state.status == STATUS_FAILED) {
+    return;
   }
   let mix = state.fire_alpha;
   let ratio = sqrt(v2) / max(sqrt(f2), 1e-30);

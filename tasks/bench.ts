@@ -15,6 +15,8 @@ import {
   UserError,
 } from "../mod.ts";
 import { positiveNumber, runTask } from "../src/cli/args.ts";
+import { type FireRate, gpuFireRate, referenceFireRate } from "../src/bench/fire_rate.ts";
+import { lammpsAvailable, type LammpsFireRate, lammpsFireRate } from "../src/bench/lammps_fire.ts";
 
 const DEFAULT_CASES = "LJ13:4096,LJ38:4096,LJ55:1024,Au55:1024,Si64:512";
 const QUICK_SECONDS = 0.05;
@@ -23,14 +25,24 @@ const SEED = 1;
 const REFERENCE_STRUCTURES = 16;
 /** The issue's requirement: the GPU path at least this many times the reference for LJ38, B=4096. */
 const TARGET = { system: "LJ38", replicas: 4096, required: 2 };
+const DEFAULT_FIRE_CASES = "LJ13:4096,LJ38:4096,Au55:1024,Si64:512";
+/** Fused FIRE goal: this many times LAMMPS FIRE (one process per core) on LJ38. */
+const FIRE_TARGET = { system: "LJ38", replicas: 4096, required: 2 };
+/** LAMMPS peer: random LJ starts per case, and seconds of work per process (amortises start-up). */
+const LAMMPS_CLUSTERS = 200;
+const LAMMPS_SECONDS = 3;
 
 const USAGE = `Usage: deno task bench [options]
 
 Energy+force evaluations per second on the WebGPU device (kernels only, and with energies and
-forces read back every evaluation) and of the single-threaded f64 CPU reference.
+forces read back every evaluation) and of the single-threaded f64 CPU reference; then FIRE
+relaxation steps per second of the fused GPU kernel, the f64 reference and LAMMPS.
 
 Options:
-  --cases LIST   SYSTEM:REPLICAS,... (default ${DEFAULT_CASES})
+  --cases LIST   energy+force cases, SYSTEM:REPLICAS,... (default ${DEFAULT_CASES})
+  --fire-cases LIST
+                 fused FIRE cases (default ${DEFAULT_FIRE_CASES}); LJ cases also run
+                 LAMMPS FIRE where \`lmp\` is installed; '' skips the FIRE section
   --seconds S    time per measurement in seconds (default 1)
   --quick        tiny measurements (${QUICK_SECONDS} s), to check that everything runs
   --json         print only a JSON document on stdout
@@ -54,6 +66,18 @@ interface Result {
   readbackRatio: number;
 }
 
+interface FireResult {
+  system: string;
+  replicas: number;
+  atoms: number;
+  gpu: FireRate;
+  referenceStepsPerSecond: number;
+  /** Null where LAMMPS is not installed or the system is not Lennard-Jones. */
+  lammps: LammpsFireRate | null;
+  gpuOverReference: number;
+  gpuOverLammps: number | null;
+}
+
 interface Report {
   adapter: string;
   date: string;
@@ -62,6 +86,8 @@ interface Report {
   seconds: number;
   cases: Result[];
   target: ReturnType<typeof targetOf>;
+  fire: FireResult[];
+  fireTarget: ReturnType<typeof fireTargetOf>;
 }
 
 const progress = (message: string) => console.error(`bench: ${message}`);
@@ -73,6 +99,7 @@ async function main() {
       help: { type: "boolean", short: "h" },
       json: { type: "boolean" },
       cases: { type: "string", default: DEFAULT_CASES },
+      "fire-cases": { type: "string", default: DEFAULT_FIRE_CASES },
       seconds: { type: "string" },
       quick: { type: "boolean" },
     },
@@ -86,11 +113,15 @@ async function main() {
   }
   const seconds = values.quick ? QUICK_SECONDS : positiveNumber("seconds", values.seconds ?? "1");
   const cases = parseCases(values.cases);
+  const fireCases = values["fire-cases"] === "" ? [] : parseCases(values["fire-cases"]);
 
   const gpu = await Gpu.open({ log: null });
   progress(`adapter ${gpu.adapterName}`);
   const results: Result[] = [];
   for (const c of cases) results.push(await benchCase(gpu, c, seconds));
+  const fire: FireResult[] = [];
+  const lammps = fireCases.length > 0 && await lammpsAvailable();
+  for (const c of fireCases) fire.push(await benchFire(gpu, c, seconds, lammps));
   gpu.destroy();
 
   const report: Report = {
@@ -101,6 +132,8 @@ async function main() {
     seconds,
     cases: results,
     target: targetOf(results),
+    fire,
+    fireTarget: fireTargetOf(fire),
   };
   console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
 }
@@ -184,6 +217,59 @@ async function benchCase(gpu: Gpu, { system, replicas }: Case, seconds: number):
   }
 }
 
+/** Fused FIRE beside the f64 reference and, for LJ where installed, LAMMPS FIRE. */
+async function benchFire(
+  gpu: Gpu,
+  { system, replicas }: Case,
+  seconds: number,
+  lammps: boolean,
+): Promise<FireResult> {
+  const label = `FIRE ${system.name} B=${replicas}`;
+  const rate = await gpuFireRate(gpu, system, replicas, SEED, seconds).catch((error) => {
+    throw error instanceof RangeError ? new UserError(`${label}: ${error.message}`) : error;
+  });
+  progress(`${label}: GPU ${format(rate.clusterStepsPerSecond)} cluster-steps/s`);
+  const referenceStepsPerSecond = referenceFireRate(system, SEED, seconds);
+  progress(`${label}: f64 reference ${format(referenceStepsPerSecond)} cluster-steps/s`);
+  let peer: LammpsFireRate | null = null;
+  if (lammps && system.potential.kind === "lj") {
+    const n = 3 * system.nAtoms;
+    const starts = randomStructures(system, SEED, LAMMPS_CLUSTERS);
+    const clusters = Array.from(
+      { length: LAMMPS_CLUSTERS },
+      (_, r) => starts.slice(n * r, n * (r + 1)),
+    );
+    peer = await lammpsFireRate({
+      clusters,
+      processes: navigator.hardwareConcurrency,
+      seconds: seconds < 1 ? seconds : LAMMPS_SECONDS,
+    });
+    progress(`${label}: LAMMPS ${format(peer.clusterStepsPerSecond)} cluster-steps/s`);
+  }
+  return {
+    system: system.name,
+    replicas,
+    atoms: system.nAtoms,
+    gpu: rate,
+    referenceStepsPerSecond,
+    lammps: peer,
+    gpuOverReference: rate.clusterStepsPerSecond / referenceStepsPerSecond,
+    gpuOverLammps: peer && rate.clusterStepsPerSecond / peer.clusterStepsPerSecond,
+  };
+}
+
+function fireTargetOf(results: FireResult[]) {
+  const result = results.find((r) =>
+    r.system === FIRE_TARGET.system && r.replicas === FIRE_TARGET.replicas && r.gpuOverLammps
+  );
+  if (result?.gpuOverLammps == null) return null;
+  return {
+    ...FIRE_TARGET,
+    measured: result.gpuOverLammps,
+    pass: result.gpuOverLammps >= FIRE_TARGET.required,
+  };
+}
+
 /** Single-threaded f64 evaluations per second over a few random structures, time-boxed. */
 function referenceRate(system: System, seconds: number): number {
   const potential = referencePotential(system.potential);
@@ -218,48 +304,88 @@ function targetOf(results: Result[]) {
 }
 
 function formatReport(report: Report): string {
-  const header = [
-    "system",
-    "B",
-    "N",
-    "k",
-    "GPU kernel/s",
-    "GPU+readback/s",
-    "f64 ref/s",
-    "kernel/ref",
-    "readback/ref",
-  ];
-  const rows = report.cases.map((r) => [
-    r.system,
-    String(r.replicas),
-    String(r.atoms),
-    String(r.evaluationsPerSubmission),
-    format(r.gpuKernelPerSecond),
-    format(r.gpuReadbackPerSecond),
-    format(r.referencePerSecond),
-    `${r.kernelRatio.toFixed(2)}x`,
-    `${r.readbackRatio.toFixed(2)}x`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join("  ");
-  const { target } = report;
+  const energyTable = table(
+    [
+      "system",
+      "B",
+      "N",
+      "k",
+      "GPU kernel/s",
+      "GPU+readback/s",
+      "f64 ref/s",
+      "kernel/ref",
+      "readback/ref",
+    ],
+    report.cases.map((r) => [
+      r.system,
+      String(r.replicas),
+      String(r.atoms),
+      String(r.evaluationsPerSubmission),
+      format(r.gpuKernelPerSecond),
+      format(r.gpuReadbackPerSecond),
+      format(r.referencePerSecond),
+      `${r.kernelRatio.toFixed(2)}x`,
+      `${r.readbackRatio.toFixed(2)}x`,
+    ]),
+  );
+  const { target, fireTarget } = report;
   const targetText = target
     ? `${target.pass ? "PASS" : "MISS"} (GPU with readback ${target.measured.toFixed(2)}x the ` +
       `reference, required ${target.required}x)`
     : `not measured (${TARGET.system}:${TARGET.replicas} is not among the cases)`;
-  return [
+  const lines = [
     `adapter: ${report.adapter}`,
     `date: ${report.date}   deno ${report.deno}   cores: ${report.cores}   ` +
     `${report.seconds} s per measurement`,
     "evaluations per second (one evaluation: energy and forces of one replica); " +
     "k: evaluations of all replicas per submission",
     "",
-    line(header),
-    ...rows.map(line),
+    ...energyTable,
     "",
     `target ${TARGET.system} B=${TARGET.replicas}, GPU >= ${TARGET.required}x f64 reference: ${targetText}`,
+  ];
+  if (report.fire.length === 0) return lines.join("\n");
+  const fireTable = table(
+    ["system", "B", "N", "K", "GPU fused/s", "f64 ref/s", "LAMMPS/s", "GPU/ref", "GPU/LAMMPS"],
+    report.fire.map((r) => [
+      r.system,
+      String(r.replicas),
+      String(r.atoms),
+      String(r.gpu.stepsPerDispatch),
+      format(r.gpu.clusterStepsPerSecond),
+      format(r.referenceStepsPerSecond),
+      r.lammps ? format(r.lammps.clusterStepsPerSecond) : "-",
+      `${r.gpuOverReference.toFixed(2)}x`,
+      r.gpuOverLammps ? `${r.gpuOverLammps.toFixed(2)}x` : "-",
+    ]),
+  );
+  const lammps = report.fire.find((r) => r.lammps)?.lammps;
+  const fireTargetText = fireTarget
+    ? `${fireTarget.pass ? "PASS" : "MISS"} (${fireTarget.measured.toFixed(2)}x)`
+    : "not measured (needs LAMMPS and the LJ38:4096 case)";
+  return [
+    ...lines,
+    "",
+    "FIRE relaxations, cluster-steps per second (each replica its own time step and convergence, " +
+    "fmax 1e-3, largest move 0.1); K: steps per dispatch",
+    lammps
+      ? `LAMMPS ${lammps.version}, ${lammps.processes} processes, ${lammps.minimisations} ` +
+        "minimisations, start-up included"
+      : "LAMMPS: not installed (apt-get install lammps), peer column empty",
+    "",
+    ...fireTable,
+    "",
+    `target ${FIRE_TARGET.system} B=${FIRE_TARGET.replicas}, fused FIRE >= ` +
+    `${FIRE_TARGET.required}x LAMMPS: ${fireTargetText}`,
   ].join("\n");
+}
+
+/** Rows padded to columns: the first left-aligned, the rest right-aligned. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join("  ");
+  return [line(header), ...rows.map(line)];
 }
 
 function median(values: number[]): number {

@@ -10,7 +10,11 @@ import { ReferenceReplica } from "../optimizers/reference_replica.ts";
 import { referencePotential } from "../potentials/potential.ts";
 import type { System } from "../systems/system.ts";
 import type { ArchiveEntry } from "./archive.ts";
-import { DEFAULT_FINGERPRINT_TOLERANCE, fingerprintDistance, structureFingerprint } from "./fingerprint.ts";
+import {
+  DEFAULT_FINGERPRINT_TOLERANCE,
+  fingerprintDistance,
+  structureFingerprint,
+} from "./fingerprint.ts";
 
 /** Largest per-atom force at which a re-relaxation stops (force units of the system). */
 export const REFINE_FMAX = 1e-6;

@@ -8,7 +8,11 @@
  * re-relaxed in f64 (refine.ts). Writing files is separate (outputs.ts), so an aborted or failed
  * run still hands back everything it found.
  */
-import { DEFAULT_LOG_CAPACITY, OptimizerBatch, type ReplicaSnapshot } from "../gpu/optimizer_batch.ts";
+import {
+  DEFAULT_LOG_CAPACITY,
+  OptimizerBatch,
+  type ReplicaSnapshot,
+} from "../gpu/optimizer_batch.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { type LoggedMinimum, NO_ENERGY } from "../optimizers/reference_replica.ts";
 import type { Method, OptimizerSettings } from "../optimizers/settings.ts";
@@ -17,9 +21,18 @@ import { randomStructures } from "../systems/random_structures.ts";
 import { Rng } from "../systems/rng.ts";
 import type { System } from "../systems/system.ts";
 import { DEFAULT_ENERGY_TOLERANCE, MinimaArchive } from "./archive.ts";
-import { defaultSettings, defaultSweeps, type HyperparameterSweeps, sweepValue } from "./defaults.ts";
+import {
+  defaultSettings,
+  defaultSweeps,
+  type HyperparameterSweeps,
+  sweepValue,
+} from "./defaults.ts";
 import { refineMinima, type ReportedMinimum } from "./refine.ts";
 
+/** A batch size that fills a GPU for clusters of tens of atoms. */
+export const DEFAULT_REPLICAS = 1024;
+/** Budget per replica: LJ38 basin hopping from random starts typically needs 1e4 to 1e6. */
+export const DEFAULT_MAX_EVALUATIONS = 100_000;
 /** Evaluations per replica between two readbacks: on llvmpipe about a second for 1024 replicas of
  * LJ38, often enough for progress and a prompt Ctrl-C, rare enough that readbacks cost little. */
 export const DEFAULT_SYNC_EVERY = 256;
@@ -60,8 +73,8 @@ export function searchOptions(
   return {
     system,
     method,
-    replicas: 1024,
-    maxEvaluations: 100_000,
+    replicas: DEFAULT_REPLICAS,
+    maxEvaluations: DEFAULT_MAX_EVALUATIONS,
     seed: 1,
     settings: defaultSettings(system, method),
     sweeps: defaultSweeps(system, method),
@@ -203,9 +216,13 @@ export async function runSearch(
       const sync = await advance(batch, limit, options.maxEvaluations);
       snapshot = sync.replicas;
       sync.minima.forEach((found, replica) => {
-        for (const m of found) archive.add({ ...m, species: system.species, box: system.box, replica });
+        for (const m of found) {
+          archive.add({ ...m, species: system.species, box: system.box, replica });
+        }
       });
-      for (const goal of [goals.known, goals.target]) if (goal) updateGoal(goal, snapshot, sync.minima);
+      for (const goal of [goals.known, goals.target]) {
+        if (goal) updateGoal(goal, snapshot, sync.minima);
+      }
       const point = tracePoint(snapshot, archive.size, (performance.now() - t0) / 1000);
       trace.push(point);
       context.onProgress?.(progress(point, snapshot, options.maxEvaluations));
@@ -228,7 +245,7 @@ export async function runSearch(
     adapter: context.gpu.adapterName,
     stopReason,
     error,
-    evaluationsPerReplica: snapshot ? Math.max(...snapshot.evaluations) : 1,
+    evaluationsPerReplica: snapshot ? extreme(snapshot.evaluations, Math.max) : 1,
     totalEvaluations: snapshot ? sum(snapshot.evaluations) : replicas,
     wallSeconds: (performance.now() - started) / 1000,
     trace,
@@ -285,17 +302,26 @@ function stopAfterSync(
   return undefined;
 }
 
-function tracePoint(replicas: ReplicaSnapshot, distinctMinima: number, seconds: number): TracePoint {
-  const best = Math.min(...replicas.bestEnergy);
+function tracePoint(
+  replicas: ReplicaSnapshot,
+  distinctMinima: number,
+  seconds: number,
+): TracePoint {
+  const best = extreme(replicas.bestEnergy, Math.min);
   return {
-    evaluations: Math.max(...replicas.evaluations),
-    bestEnergy: best < NO_ENERGY ? best : null,
+    evaluations: extreme(replicas.evaluations, Math.max),
+    // The kernel's stand-in for +infinity, as read back in f32.
+    bestEnergy: best < Math.fround(NO_ENERGY) ? best : null,
     distinctMinima,
     seconds,
   };
 }
 
-function progress(point: TracePoint, replicas: ReplicaSnapshot, maxEvaluations: number): SearchProgress {
+function progress(
+  point: TracePoint,
+  replicas: ReplicaSnapshot,
+  maxEvaluations: number,
+): SearchProgress {
   const totalEvaluations = sum(replicas.evaluations);
   const perReplicaRate = point.evaluations / point.seconds;
   return {
@@ -305,6 +331,13 @@ function progress(point: TracePoint, replicas: ReplicaSnapshot, maxEvaluations: 
     rate: totalEvaluations / point.seconds,
     etaSeconds: (maxEvaluations - point.evaluations) / perReplicaRate,
   };
+}
+
+/** Math.max or Math.min over a typed array (spreading 10^5 replicas would overflow the stack). */
+function extreme(values: ArrayLike<number>, pick: (a: number, b: number) => number): number {
+  let result = values[0];
+  for (let k = 1; k < values.length; k++) result = pick(result, values[k]);
+  return result;
 }
 
 function sum(values: ArrayLike<number>): number {

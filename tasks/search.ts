@@ -1,0 +1,340 @@
+/**
+ * deno task search --system LJ38 --method bh|fire|adam|gd|random --replicas 1024 --max-evals 2e5
+ *                  [--target E | --stop-at-known] [--seed 1] [--out runs/lj38] [method options]
+ *
+ * A global search on the GPU with progress on stderr; writes minima.xyz, summary.json and
+ * trace.json into --out. Ctrl-C ends the run after the round in flight and still writes them.
+ */
+import { parseArgs } from "node:util";
+import { positiveNumber, runTask } from "../src/cli/args.ts";
+import { UserError } from "../src/errors.ts";
+import { Gpu } from "../src/gpu/device.ts";
+import { DEFAULT_LOG_CAPACITY } from "../src/gpu/optimizer_batch.ts";
+import { DEFAULT_SETTINGS, type Method, METHODS } from "../src/optimizers/settings.ts";
+import {
+  DEFAULT_ADAPT_INTERVAL,
+  DEFAULT_MAX_STEP,
+  DEFAULT_STEP,
+  DEFAULT_SWAP_PROBABILITY,
+  DEFAULT_TEMPERATURE,
+  DR_PER_BOND_LENGTH,
+  type Sweep,
+} from "../src/search/defaults.ts";
+import { defaultOutputDir, searchSummary, writeSearchOutputs } from "../src/search/outputs.ts";
+import {
+  DEFAULT_KEEP,
+  DEFAULT_MAX_EVALUATIONS,
+  DEFAULT_REPLICAS,
+  DEFAULT_SYNC_EVERY,
+  knownGoal,
+  runSearch,
+  type SearchOptions,
+  searchOptions,
+  type SearchProgress,
+  type SearchResult,
+} from "../src/search/run_search.ts";
+import { parseSystem, type System } from "../src/systems/system.ts";
+
+/** Evaluation counters are u32 on the GPU. */
+const MAX_U32 = 4294967295;
+
+const HELP = `Usage: deno task search --system NAME [options]
+
+Global search for low minima: REPLICAS copies of the system, each from its own seeded random
+start, advanced together on the GPU. Budgets count energy+force evaluations PER REPLICA.
+
+  --system NAME         LJ38, Au55, Ag27Au28, Si64, Au55@set=jaxmd-gold, ... (required)
+  --method M            bh (basin hopping), random (random restarts), or one local relaxation
+                        per replica with fire, adam or gd (default: bh)
+  --replicas B          replicas in the batch (default: ${DEFAULT_REPLICAS})
+  --max-evals N         evaluations per replica (default: ${DEFAULT_MAX_EVALUATIONS}; 2e5 is fine)
+  --target E            stop once an energy within the tolerance of E is found (negative:
+                        --target=-44.3)
+  --stop-at-known       stop once the system's known global minimum is reached
+  --seed S              integer 0..${MAX_U32} (default: 1): starts and random streams
+  --out DIR             output folder (default: runs/SYSTEM-METHOD-seedS)
+  --keep K              lowest distinct minima re-relaxed in f64 and written (default: ${DEFAULT_KEEP})
+  --sync-every N        evaluations per replica between progress reads (default: ${DEFAULT_SYNC_EVERY})
+  --log-capacity C      minima each replica may log between reads (default: ${DEFAULT_LOG_CAPACITY})
+  --json                print summary.json on stdout at the end
+  -h, --help            this text
+
+Method options, in the system's units (sigma and epsilon for LJ, Angstrom and eV otherwise).
+A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan it in one run.
+  --step S|LO:HI        gd: step, length^2/energy (default ${DEFAULT_STEP.gd}); adam: learning rate,
+                        length (default ${DEFAULT_STEP.adam}); fire, bh, random: FIRE dt_start
+                        (default ${DEFAULT_STEP.fire})
+  --max-step D          largest atom move per step (default ${DEFAULT_MAX_STEP}, ASE's FIRE maxstep)
+  --fmax F              a relaxation ends when the largest force is below F (default ${DEFAULT_SETTINGS.fmax})
+  --relax-steps N       bh, random: a relaxation also ends after N steps (default ${DEFAULT_SETTINGS.relaxStepCap})
+  --dr D|LO:HI          bh: hop amplitude per coordinate (default ${DR_PER_BOND_LENGTH} bond lengths,
+                        0.36 sigma for LJ)
+  --temperature T|LO:HI bh: Metropolis kT (default ${DEFAULT_TEMPERATURE.lj} for LJ, ${DEFAULT_TEMPERATURE.gupta} eV Gupta, ${DEFAULT_TEMPERATURE.sw} eV silicon)
+  --adapt N             bh: adapt dr every N hops towards half accepted (default ${DEFAULT_ADAPT_INTERVAL}; 0 = fixed)
+  --swap P              bh, two elements: chance that a hop swaps two unlike atoms (default ${DEFAULT_SWAP_PROBABILITY})
+  --container R         clusters: keep atoms within R of the centre of mass (default 0 = none)
+
+Writes DIR/minima.xyz (extended XYZ, lowest first, f64 re-relaxed energy and count per frame),
+DIR/summary.json and DIR/trace.json (best energy against evaluations per replica). Ctrl-C stops
+after the current round and writes them (exit status 130); a second Ctrl-C quits at once.
+Exit status 2 for a bad system name or option.`;
+
+const OPTIONS = {
+  system: { type: "string" },
+  method: { type: "string", default: "bh" },
+  replicas: { type: "string" },
+  "max-evals": { type: "string" },
+  target: { type: "string" },
+  "stop-at-known": { type: "boolean", default: false },
+  seed: { type: "string", default: "1" },
+  out: { type: "string" },
+  keep: { type: "string" },
+  "sync-every": { type: "string" },
+  "log-capacity": { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  step: { type: "string" },
+  "max-step": { type: "string" },
+  fmax: { type: "string" },
+  "relax-steps": { type: "string" },
+  dr: { type: "string" },
+  temperature: { type: "string" },
+  adapt: { type: "string" },
+  swap: { type: "string" },
+  container: { type: "string" },
+} as const;
+
+type Values = ReturnType<typeof parse>["values"];
+
+/** Method options that only some methods use; giving one to another method is an error. */
+const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
+  "relax-steps": ["bh", "random"],
+  dr: ["bh"],
+  temperature: ["bh"],
+  adapt: ["bh"],
+  swap: ["bh"],
+};
+
+await runTask(async () => {
+  const { values, positionals } = parse(Deno.args);
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
+  const options = optionsFromFlags(values);
+  const out = values.out ?? defaultOutputDir(options.system, options.method, options.seed);
+  const gpu = await Gpu.open();
+  const controller = new AbortController();
+  const progress = progressPrinter();
+  const onInterrupt = () => {
+    if (controller.signal.aborted) Deno.exit(130);
+    controller.abort();
+    progress.end();
+    console.error("interrupted: finishing the current round (Ctrl-C again quits at once)");
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  let result: SearchResult;
+  try {
+    result = await runSearch(options, {
+      gpu,
+      onProgress: progress.show,
+      signal: controller.signal,
+    });
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    progress.end();
+  }
+  await writeSearchOutputs(out, result);
+  if (values.json) console.log(JSON.stringify(searchSummary(result), null, 2));
+  else console.log(report(result, out));
+  if (result.stopReason === "failed") throw result.error;
+  if (result.stopReason === "interrupted") Deno.exit(130);
+});
+
+/** node:util parseArgs with its (sometimes multi-line) complaints as one-line UserErrors. */
+function parse(args: string[]) {
+  try {
+    return parseArgs({ args, options: OPTIONS, allowPositionals: true });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code?.startsWith("ERR_PARSE_ARGS")) {
+      throw new UserError((error as Error).message.replace(/\s*\n\s*/g, " "));
+    }
+    throw error;
+  }
+}
+
+function optionsFromFlags(values: Values): SearchOptions {
+  if (values.system === undefined) throw new UserError("--system is required (see --help)");
+  const system = parseSystem(values.system);
+  const method = values.method as Method;
+  if (!METHODS.includes(method)) {
+    throw new UserError(`--method must be one of ${METHODS.join(", ")}, got '${values.method}'`);
+  }
+  for (const [flag, methods] of Object.entries(METHOD_ONLY)) {
+    if (values[flag as keyof Values] !== undefined && !methods.includes(method)) {
+      throw new UserError(`--${flag} applies to ${methods.join(" and ")}, not --method ${method}`);
+    }
+  }
+  const defaults = searchOptions(system, method);
+  const settings = { ...defaults.settings };
+  const sweeps = { ...defaults.sweeps };
+  if (values.step !== undefined) sweeps.step = sweep("step", values.step, true);
+  if (values.dr !== undefined) sweeps.dr = sweep("dr", values.dr, true);
+  if (values.temperature !== undefined) {
+    sweeps.temperature = sweep("temperature", values.temperature, false);
+  }
+  if (values["max-step"] !== undefined) {
+    settings.maxStep = positiveNumber("max-step", values["max-step"]);
+  }
+  if (values.fmax !== undefined) settings.fmax = positiveNumber("fmax", values.fmax);
+  if (values["relax-steps"] !== undefined) {
+    settings.relaxStepCap = integer("relax-steps", values["relax-steps"], 1);
+  }
+  if (values.adapt !== undefined) settings.adaptInterval = integer("adapt", values.adapt, 0);
+  if (values.swap !== undefined) settings.swapProbability = swapProbability(system, values.swap);
+  if (values.container !== undefined) {
+    settings.containerRadius = containerRadius(system, values.container);
+  }
+  const stopAtKnown = values["stop-at-known"];
+  if (stopAtKnown && values.target !== undefined) {
+    throw new UserError("give --target or --stop-at-known, not both");
+  }
+  if (stopAtKnown && knownGoal(system) === undefined) {
+    throw new UserError(`--stop-at-known: no known global minimum for ${system.name}`);
+  }
+  const count = (flag: keyof Values, fallback: number, min = 1) =>
+    values[flag] === undefined ? fallback : integer(flag, values[flag] as string, min);
+  return {
+    ...defaults,
+    replicas: count("replicas", defaults.replicas),
+    maxEvaluations: count("max-evals", defaults.maxEvaluations),
+    seed: integer("seed", values.seed, 0),
+    settings,
+    sweeps,
+    target: values.target === undefined ? undefined : finite("target", values.target),
+    stopAtKnown,
+    keep: count("keep", defaults.keep),
+    syncEvery: count("sync-every", defaults.syncEvery),
+    logCapacity: count("log-capacity", defaults.logCapacity),
+  };
+}
+
+function finite(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value)) {
+    throw new UserError(`--${flag} must be a number, got '${text}'`);
+  }
+  return value;
+}
+
+/** An integer from `min` to 2^32 - 1 (exponent notation welcome: 2e5). */
+function integer(flag: string, text: string, min: number): number {
+  const value = finite(flag, text);
+  if (!Number.isInteger(value) || value < min || value > MAX_U32) {
+    throw new UserError(`--${flag} must be an integer from ${min} to ${MAX_U32}, got '${text}'`);
+  }
+  return value;
+}
+
+/** One value or LO:HI, each positive (or >= 0 when `positive` is false). */
+function sweep(flag: string, text: string, positive: boolean): Sweep {
+  const parts = text.split(":");
+  const [from, to] = parts.map(Number);
+  const valid = (value: number) => Number.isFinite(value) && (positive ? value > 0 : value >= 0);
+  const bad = parts.length > 2 || parts.some((part) => part.trim() === "");
+  if (bad || !valid(from) || !(to === undefined || valid(to))) {
+    throw new UserError(
+      `--${flag} takes a number ${positive ? "> 0" : ">= 0"} or LO:HI of them, got '${text}'`,
+    );
+  }
+  return to === undefined ? from : { from, to };
+}
+
+function swapProbability(system: System, text: string): number {
+  const value = finite("swap", text);
+  if (!(value >= 0 && value <= 1)) throw new UserError(`--swap must be in [0, 1], got '${text}'`);
+  if (value > 0 && system.elements.length < 2) {
+    throw new UserError(`--swap needs two elements; ${system.name} has one`);
+  }
+  return value;
+}
+
+function containerRadius(system: System, text: string): number {
+  const value = finite("container", text);
+  if (!(value >= 0)) throw new UserError(`--container must be >= 0, got '${text}'`);
+  if (value > 0 && system.box !== undefined) {
+    throw new UserError(`--container is for clusters; ${system.name} is periodic`);
+  }
+  return value;
+}
+
+/** Progress on stderr: one line rewritten in place on a terminal, one line per sync otherwise. */
+function progressPrinter() {
+  const terminal = Deno.stderr.isTerminal();
+  const encoder = new TextEncoder();
+  let open = false;
+  return {
+    show(p: SearchProgress) {
+      const line = formatProgress(p);
+      Deno.stderr.writeSync(encoder.encode(terminal ? `\r${line}\x1b[K` : `${line}\n`));
+      open = terminal;
+    },
+    /** Ends the line being rewritten, so later output starts on a fresh one. */
+    end() {
+      if (open) Deno.stderr.writeSync(encoder.encode("\n"));
+      open = false;
+    },
+  };
+}
+
+function formatProgress(p: SearchProgress): string {
+  const percent = Math.floor(100 * p.evaluations / p.maxEvaluations);
+  return [
+    `evals/replica ${p.evaluations}/${p.maxEvaluations} (${percent}%)`,
+    `best ${p.bestEnergy === null ? "-" : p.bestEnergy.toFixed(6)}`,
+    `minima ${p.distinctMinima}`,
+    `${p.rate.toExponential(2)} evals/s`,
+    `ETA ${duration(p.etaSeconds)}`,
+  ].join("  ");
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "-";
+  const s = Math.round(seconds);
+  const hms = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60];
+  return hms.map((v, k) => (k === 0 ? String(v) : String(v).padStart(2, "0"))).join(":");
+}
+
+function report(result: SearchResult, out: string): string {
+  const { options } = result;
+  const best = result.minima[0];
+  const lines = [
+    `${options.system.name} ${options.method}, ${options.replicas} replicas, seed ${options.seed}`,
+    best === undefined
+      ? "best energy: no minimum found"
+      : `best energy ${best.energy.toFixed(6)} (f64 re-relaxed to fmax ${
+        best.fmax.toExponential(1)
+      }; GPU f32 ${best.energyF32.toFixed(6)})`,
+  ];
+  if (result.known !== undefined) lines.push(`known ${goalLine(result.known, result.known.kind)}`);
+  if (result.target !== undefined) lines.push(`target ${goalLine(result.target, "target")}`);
+  lines.push(
+    `distinct minima ${result.distinctMinima}; ${result.evaluationsPerReplica} evaluations per ` +
+      `replica (${result.totalEvaluations} in all) in ${result.wallSeconds.toFixed(1)} s; ` +
+      `stopped: ${result.stopReason}`,
+    `outputs in ${out}/`,
+  );
+  return lines.join("\n");
+}
+
+function goalLine(
+  goal: { energy: number; reached: boolean; evaluationsPerReplica: number | null },
+  label: string,
+): string {
+  const outcome = goal.reached
+    ? `reached after ${goal.evaluationsPerReplica} evaluations per replica`
+    : "not reached";
+  return `${label} ${goal.energy}: ${outcome}`;
+}

@@ -1,0 +1,276 @@
+/**
+ * Global search end to end on small LJ13 batches: basin hopping reaches the Cambridge Cluster
+ * Database minimum and reports it re-relaxed in f64; the output files read back; runs repeat
+ * exactly; an abort or a failure still hands back (and writes) what was found; the command line
+ * fails in one line on bad input and stops cleanly on Ctrl-C.
+ */
+import assert from "node:assert/strict";
+import { Gpu, parseSystem, parseXyz, Rng } from "../mod.ts";
+import { defaultSettings, defaultSweeps, sweepValue } from "../src/search/defaults.ts";
+import { searchSummary, searchTrace, writeSearchOutputs } from "../src/search/outputs.ts";
+import { refineMinima, refineStructure } from "../src/search/refine.ts";
+import {
+  runSearch,
+  type SearchOptions,
+  searchOptions,
+  type SearchResult,
+} from "../src/search/run_search.ts";
+import { icosahedron13 } from "./helpers.ts";
+
+const gpu = await Gpu.open({ log: null });
+const LJ13 = parseSystem("LJ13");
+/** Cambridge Cluster Database, LJ13 (given to 6 decimals). */
+const LJ13_GLOBAL = -44.326801;
+const TASK = new URL("../tasks/search.ts", import.meta.url).pathname;
+
+function small(overrides: Partial<SearchOptions> = {}): SearchOptions {
+  return searchOptions(LJ13, "bh", { replicas: 16, maxEvaluations: 1000, seed: 3, ...overrides });
+}
+
+Deno.test("sweeps spread linearly from the first replica to the last", () => {
+  const sweep = { from: 0.5, to: 1.5 };
+  assert.deepEqual([0, 1, 2, 3, 4].map((r) => sweepValue(sweep, r, 5)), [0.5, 0.75, 1, 1.25, 1.5]);
+  assert.equal(sweepValue(sweep, 0, 1), 0.5);
+  assert.equal(sweepValue(0.8, 7, 8), 0.8);
+});
+
+Deno.test("defaults follow the system: LJ, bimetallic Gupta, periodic silicon", () => {
+  const lj = defaultSweeps(LJ13, "bh");
+  assert.ok(Math.abs((lj.dr as number) - 0.36) < 2e-3); // Wales & Doye's 0.36 sigma
+  assert.equal(lj.temperature, 0.8);
+  assert.deepEqual(defaultSweeps(LJ13, "fire"), { step: 0.1, dr: 0, temperature: 0 });
+  assert.equal(defaultSettings(LJ13, "bh").swapProbability, 0);
+  assert.equal(defaultSettings(parseSystem("Ag27Au28"), "bh").swapProbability, 0.1);
+  assert.equal(defaultSettings(parseSystem("Ag27Au28"), "fire").adaptInterval, 0);
+  const si = parseSystem("Si64");
+  assert.ok(Math.abs(defaultSettings(si, "random").minDistance - 0.8 * 2.35168) < 1e-4);
+  assert.equal(defaultSweeps(si, "bh").temperature, 0.15);
+});
+
+Deno.test("f64 re-relaxation: a perturbed icosahedron refines to the CCD energy", () => {
+  const rng = new Rng(5);
+  const start = icosahedron13(1.1).map((x) => x + 0.02 * (rng.uniform() - 0.5));
+  const refined = refineStructure(LJ13, start);
+  assert.ok(refined.converged);
+  assert.ok(refined.fmax < 1e-6);
+  assert.ok(Math.abs(refined.energy - LJ13_GLOBAL) < 1e-6, `${refined.energy}`);
+});
+
+Deno.test("refineMinima merges entries that refine to the same minimum", () => {
+  const rng = new Rng(6);
+  const copy = (shift: number) =>
+    icosahedron13(1.1).map((x, k) => x + (k % 3 === 0 ? shift : 0) + 0.01 * rng.uniform());
+  const entry = (positions: Float64Array, count: number, firstEvaluations: number) => ({
+    energy: -44.3,
+    positions,
+    species: LJ13.species,
+    count,
+    firstEvaluations,
+    replica: firstEvaluations,
+  });
+  const merged = refineMinima(LJ13, [entry(copy(0), 3, 500), entry(copy(2), 4, 200)], 1e-3);
+  assert.equal(merged.length, 1);
+  assert.equal(merged[0].count, 7);
+  assert.equal(merged[0].firstEvaluations, 200);
+  assert.equal(merged[0].replica, 200);
+});
+
+Deno.test("basin hopping on LJ13 (32 replicas, 3000 evaluations) reaches the CCD minimum", async () => {
+  const result = await runSearch(
+    searchOptions(LJ13, "bh", { replicas: 32, maxEvaluations: 3000, seed: 1 }),
+    { gpu },
+  );
+  assert.equal(result.stopReason, "budget");
+  assert.equal(result.evaluationsPerReplica, 3000);
+  assert.equal(result.totalEvaluations, 32 * 3000);
+  const best = result.minima[0];
+  assert.ok(Math.abs(best.energy - LJ13_GLOBAL) < 1e-6, `best ${best.energy}`);
+  assert.ok(best.converged && best.fmax < 1e-6);
+  assert.ok(Math.abs(best.energyF32 - LJ13_GLOBAL) < 1e-4);
+  assert.equal(result.known?.kind, "putative-global");
+  assert.equal(result.known?.reached, true);
+  const cost = result.known!.evaluationsPerReplica!;
+  assert.ok(cost > 1 && cost <= 3000, `cost ${cost}`);
+  assert.ok(best.firstEvaluations >= cost, "the f32 best may not come before the goal");
+  // The second-lowest LJ13 minimum (CCD list: -41.471980) is also found, and nothing between.
+  assert.ok(Math.abs(result.minima[1].energy - -41.47198) < 1e-5, `${result.minima[1].energy}`);
+  assert.ok(result.distinctMinima > 20);
+});
+
+Deno.test("outputs: minima.xyz, summary.json and trace.json read back; runs repeat exactly", async () => {
+  const first = await runSearch(small(), { gpu });
+  const dir = await Deno.makeTempDir();
+  const paths = await writeSearchOutputs(dir, first);
+  const frames = parseXyz(await Deno.readTextFile(paths.minima), paths.minima);
+  assert.equal(frames.length, first.minima.length);
+  assert.ok(frames.length >= 2);
+  const energies = frames.map((f) => Number(f.info.energy));
+  assert.deepEqual(energies, [...energies].sort((a, b) => a - b));
+  assert.deepEqual(energies, first.minima.map((m) => m.energy));
+  for (const [rank, frame] of frames.entries()) {
+    assert.equal(frame.symbols.length, 13);
+    assert.ok(frame.symbols.every((s) => s === "X"));
+    assert.equal(frame.info.rank, String(rank + 1));
+    assert.ok(Number(frame.info.count) >= 1);
+    assert.ok(Math.abs(Number(frame.info.energy_f32) - energies[rank]) < 1e-4);
+  }
+  const summary = JSON.parse(await Deno.readTextFile(paths.summary));
+  assert.equal(summary.system, "LJ13");
+  assert.equal(summary.method, "bh");
+  assert.equal(summary.seed, 3);
+  assert.equal(summary.replicas, 16);
+  assert.equal(summary.options.temperature, 0.8);
+  assert.equal(summary.options.maxStep, 0.2);
+  assert.equal(typeof summary.adapter, "string");
+  assert.equal(summary.bestEnergy, energies[0]);
+  assert.equal(typeof summary.known.reached, "boolean");
+  assert.equal(summary.known.energy, LJ13_GLOBAL);
+  assert.equal(summary.distinctMinima, first.distinctMinima);
+  assert.deepEqual(summary.evaluations, { perReplica: 1000, total: 16000 });
+  assert.ok(summary.wallSeconds > 0);
+  const trace = JSON.parse(await Deno.readTextFile(paths.trace));
+  // Syncs after 257, 513, 769 and 1000 evaluations per replica.
+  assert.deepEqual(trace.points.map((p: { evaluations: number }) => p.evaluations), [
+    257,
+    513,
+    769,
+    1000,
+  ]);
+  const bests = trace.points.map((p: { bestEnergy: number }) => p.bestEnergy);
+  assert.deepEqual(bests, [...bests].sort((a, b) => b - a), "the best energy never rises");
+  await Deno.remove(dir, { recursive: true });
+
+  const second = await runSearch(small(), { gpu });
+  assert.deepEqual(repeatable(second), repeatable(first));
+});
+
+/** Summary and trace without what may differ between identical runs (time, adapter). */
+function repeatable(result: SearchResult) {
+  const { wallSeconds: _w, adapter: _a, ...summary } = searchSummary(result);
+  const points = searchTrace(result).points.map(({ seconds: _s, ...point }) => point);
+  return { summary, points };
+}
+
+Deno.test("an abort after the first sync ends the run early, with its minima", async () => {
+  const controller = new AbortController();
+  let calls = 0;
+  const result = await runSearch(small({ maxEvaluations: 100_000 }), {
+    gpu,
+    signal: controller.signal,
+    onProgress: () => {
+      calls++;
+      controller.abort();
+    },
+  });
+  assert.equal(calls, 1);
+  assert.equal(result.stopReason, "interrupted");
+  assert.equal(result.evaluationsPerReplica, 257);
+  assert.equal(result.trace.length, 1);
+  assert.ok(result.minima.length > 0);
+  const dir = await Deno.makeTempDir();
+  const paths = await writeSearchOutputs(dir, result);
+  assert.equal(JSON.parse(await Deno.readTextFile(paths.summary)).stopReason, "interrupted");
+  assert.equal(parseXyz(await Deno.readTextFile(paths.minima)).length, result.minima.length);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("an exception after the start ends the run as failed, with its minima", async () => {
+  const result = await runSearch(small(), {
+    gpu,
+    onProgress: (p) => {
+      if (p.evaluations > 300) throw new Error("disk full");
+    },
+  });
+  assert.equal(result.stopReason, "failed");
+  assert.equal((result.error as Error).message, "disk full");
+  assert.equal(result.trace.length, 2);
+  assert.ok(result.minima.length > 0);
+  assert.equal(searchSummary(result).error, "disk full");
+});
+
+Deno.test("local methods stop when every replica has converged", async () => {
+  const result = await runSearch(
+    searchOptions(LJ13, "fire", { replicas: 16, maxEvaluations: 100_000 }),
+    { gpu },
+  );
+  assert.equal(result.stopReason, "all-stopped");
+  assert.ok(result.evaluationsPerReplica < 2000, `${result.evaluationsPerReplica}`);
+  const found = result.minima.reduce((sum, m) => sum + m.count, 0);
+  assert.equal(found, 16, "each replica reports its one minimum");
+});
+
+Deno.test("--target stops the search once reached", async () => {
+  const result = await runSearch(
+    small({ maxEvaluations: 100_000, target: -41.4 }),
+    { gpu },
+  );
+  assert.equal(result.stopReason, "target");
+  assert.equal(result.target?.reached, true);
+  assert.ok(result.evaluationsPerReplica < 100_000);
+  assert.ok(result.minima[0].energy <= -41.4 + 1e-3);
+});
+
+async function search(...args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", TASK, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test("CLI: bad system or method is one line and status 2; --help is status 0", async () => {
+  for (
+    const [args, message] of [
+      [["--system", "Xx13"], /^error: system 'Xx13': unknown element 'Xx'/],
+      [["--system", "LJ13", "--method", "nope"], /^error: --method must be one of/],
+      [["--system", "LJ13", "--target", "-44"], /^error: .*--target=-XYZ/],
+    ] as const
+  ) {
+    const { code, stderr } = await search(...args);
+    assert.equal(code, 2);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    assert.match(stderr, message);
+  }
+  const help = await search("--help");
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--max-evals N/);
+});
+
+Deno.test("CLI: a run prints the report and --json the summary; SIGINT stops it cleanly", async () => {
+  const dir = await Deno.makeTempDir();
+  const done = await search(
+    ...["--system", "LJ13", "--replicas", "16", "--max-evals", "600", "--out", dir, "--json"],
+  );
+  assert.equal(done.code, 0, done.stderr);
+  const summary = JSON.parse(done.stdout);
+  assert.equal(summary.evaluations.perReplica, 600);
+  assert.match(done.stderr, /evals\/replica 600\/600 \(100%\)/);
+
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...["run", "--allow-read", "--allow-write", "--allow-env", TASK, "--system", "LJ13"],
+      ...["--replicas", "16", "--max-evals", "1e8", "--out", dir],
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("evals/replica")) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, `no progress before exit: ${seen}`);
+    seen += value;
+  }
+  child.kill("SIGINT");
+  while (!(await reader.read()).done);
+  assert.equal((await child.status).code, 130);
+  assert.match(await stdout, /stopped: interrupted/);
+  const interrupted = JSON.parse(await Deno.readTextFile(`${dir}/summary.json`));
+  assert.equal(interrupted.stopReason, "interrupted");
+  assert.ok(interrupted.evaluations.perReplica < 1e8);
+  assert.ok(parseXyz(await Deno.readTextFile(`${dir}/minima.xyz`)).length > 0);
+  await Deno.remove(dir, { recursive: true });
+});
