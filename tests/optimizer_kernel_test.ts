@@ -43,10 +43,11 @@ async function compareTrajectories(c: Case) {
   const replicas = c.replicas ?? 5;
   // fmax 0 never converges: the comparison covers every step.
   const settings = { ...DEFAULT_SETTINGS, fmax: 0, maxStep: 0.2, ...c.settings };
+  // Every replica its own hyperparameters: one batch can sweep them.
   const hyper = (r: number): ReplicaHyperparameters => ({
-    step: c.step,
-    dr: 0.4,
-    temperature: 0.8,
+    step: c.step * (1 + 0.05 * r),
+    dr: 0.3 + 0.05 * r,
+    temperature: 0.5 + 0.2 * r,
     seed: 11 + r,
   });
   const batch = await OptimizerBatch.create(gpu, system, replicas, { method: c.method, settings });
@@ -98,10 +99,46 @@ async function compareTrajectories(c: Case) {
       assert.ok(energyError < 1e-4, `${label}: relative energy error ${energyError}`);
       assert.ok(positionError < 5e-4, `${label}: position error ${positionError}`);
       assert.equal(state.hops[r], reference.hops, `${label}: hops`);
+      assert.equal(state.accepted[r], reference.accepted, `${label}: accepted hops`);
+      assert.ok(Math.abs(state.dr[r] - reference.dr) < 1e-6 * reference.dr, `${label}: dr`);
+      assert.ok(
+        Math.abs(state.bestEnergy[r] - reference.bestEnergy) <
+          1e-4 * Math.max(1, Math.abs(reference.bestEnergy)),
+        `${label}: best energy`,
+      );
+      checkConstraints(system, positions.subarray(n * r, n * (r + 1)), settings, label);
     }
   }
   batch.destroy();
   return worst;
+}
+
+/** Clusters keep their centre of mass at the origin (and inside the container); boxes wrap. */
+function checkConstraints(
+  system: ReturnType<typeof parseSystem>,
+  x: Float32Array,
+  settings: OptimizerSettings,
+  label: string,
+) {
+  const n = system.nAtoms;
+  if (system.box !== undefined) {
+    assert.ok(x.every((v) => v >= 0 && v <= system.box!), `${label}: wrapped into the box`);
+    return;
+  }
+  if (settings.containerRadius === 0) {
+    // (With a container, atoms put back on its wall after centring move the centre slightly.)
+    for (let c = 0; c < 3; c++) {
+      let centre = 0;
+      for (let i = 0; i < n; i++) centre += x[3 * i + c] / n;
+      assert.ok(Math.abs(centre) < 1e-5, `${label}: centre of mass ${centre}`);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      // The last centring may move an atom on the wall slightly outside it.
+      const r = Math.hypot(x[3 * i], x[3 * i + 1], x[3 * i + 2]);
+      assert.ok(r < settings.containerRadius * 1.05, `${label}: atom ${i} at radius ${r}`);
+    }
+  }
 }
 
 const CASES: Case[] = [
@@ -124,6 +161,13 @@ const CASES: Case[] = [
     step: 0.1,
     checkpoints: [150, 300],
     settings: { fmax: 1e-2, relaxStepCap: 60, adaptInterval: 2 },
+  },
+  {
+    system: "LJ13",
+    method: "random",
+    step: 0.1,
+    checkpoints: [150, 300],
+    settings: { fmax: 1e-2, relaxStepCap: 60, startRadius: 1.6, minDistance: 0.9 },
   },
   {
     system: "Ag7Au6",
@@ -154,6 +198,7 @@ Deno.test("local optimizers stop at convergence, log their minimum, and stop spe
   batch.initialize(start, hyper);
   const { replicas: state, minima } = await batch.advanceTo(5000);
   const finalPositions = await batch.readPositions();
+  const bestPositions = await batch.readBestPositions();
   const n = 3 * system.nAtoms;
   for (let r = 0; r < replicas; r++) {
     assert.equal(state.status[r], "converged");
@@ -172,6 +217,14 @@ Deno.test("local optimizers stop at convergence, log their minimum, and stop spe
       largest = Math.max(largest, Math.hypot(forces[3 * i], forces[3 * i + 1], forces[3 * i + 2]));
     }
     assert.ok(largest < 2e-3, `replica ${r}: f64 max |F| ${largest}`);
+    // The best positions are where the best energy was seen.
+    const best = referencePotential(system.potential)({
+      positions: bestPositions.subarray(n * r, n * (r + 1)),
+      species: system.species,
+    });
+    assert.ok(Math.abs(best.energy - state.bestEnergy[r]) < 1e-4);
+    assert.ok(state.bestEnergy[r] <= state.energy[r]);
+    assert.ok(state.bestEvaluations[r] <= state.evaluations[r]);
   }
   const again = await batch.advanceTo(6000);
   assert.deepEqual(
