@@ -104,7 +104,11 @@ const OPTIONS = {
   container: { type: "string" },
 } as const;
 
-type Values = ReturnType<typeof parse>["values"];
+type Values = ReturnType<typeof parseFlags>["values"];
+
+function parseFlags(args: string[]) {
+  return parseArgs({ args, options: OPTIONS, allowPositionals: true });
+}
 
 /** Method options that only some methods use; giving one to another method is an error. */
 const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
@@ -116,7 +120,11 @@ const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
 };
 
 await runTask(async () => {
-  const { values, positionals } = parse(Deno.args);
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    options: OPTIONS,
+    allowPositionals: true,
+  });
   if (values.help) {
     console.log(HELP);
     return;
@@ -124,7 +132,17 @@ await runTask(async () => {
   if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
   const options = optionsFromFlags(values);
   const out = values.out ?? defaultOutputDir(options.system, options.method, options.seed);
-  const gpu = await Gpu.open();
+  const result = await searchWithProgress(options, await Gpu.open());
+  await writeSearchOutputs(out, result);
+  if (values.json) console.log(JSON.stringify(searchSummary(result), null, 2));
+  else console.log(report(result, out));
+  if (result.stopReason === "failed") throw result.error;
+  if (result.stopReason === "interrupted") Deno.exit(130);
+});
+
+/** Runs the search with progress on stderr. The first Ctrl-C ends it after the round in flight
+ * (the caller still writes the outputs); a second one quits at once. */
+async function searchWithProgress(options: SearchOptions, gpu: Gpu): Promise<SearchResult> {
   const controller = new AbortController();
   const progress = progressPrinter();
   const onInterrupt = () => {
@@ -134,34 +152,11 @@ await runTask(async () => {
     console.error("interrupted: finishing the current round (Ctrl-C again quits at once)");
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
-  let result: SearchResult;
   try {
-    result = await runSearch(options, {
-      gpu,
-      onProgress: progress.show,
-      signal: controller.signal,
-    });
+    return await runSearch(options, { gpu, onProgress: progress.show, signal: controller.signal });
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
     progress.end();
-  }
-  await writeSearchOutputs(out, result);
-  if (values.json) console.log(JSON.stringify(searchSummary(result), null, 2));
-  else console.log(report(result, out));
-  if (result.stopReason === "failed") throw result.error;
-  if (result.stopReason === "interrupted") Deno.exit(130);
-});
-
-/** node:util parseArgs with its (sometimes multi-line) complaints as one-line UserErrors. */
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: true });
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code?.startsWith("ERR_PARSE_ARGS")) {
-      throw new UserError((error as Error).message.replace(/\s*\n\s*/g, " "));
-    }
-    throw error;
   }
 }
 
@@ -294,7 +289,7 @@ function formatProgress(p: SearchProgress): string {
   return [
     `evals/replica ${p.evaluations}/${p.maxEvaluations} (${percent}%)`,
     `best ${p.bestEnergy === null ? "-" : p.bestEnergy.toFixed(6)}`,
-    `minima ${p.distinctMinima}`,
+    `minima ${p.distinctMinima}${p.distinctMinima === p.archiveCapacity ? "+" : ""}`,
     `${p.rate.toExponential(2)} evals/s`,
     `ETA ${duration(p.etaSeconds)}`,
   ].join("  ");
@@ -310,28 +305,28 @@ function duration(seconds: number): string {
 function report(result: SearchResult, out: string): string {
   const { options } = result;
   const best = result.minima[0];
+  const full = result.distinctMinima === result.archiveCapacity;
   const lines = [
     `${options.system.name} ${options.method}, ${options.replicas} replicas, seed ${options.seed}`,
     best === undefined
       ? "best energy: no minimum found"
-      : `best energy ${best.energy.toFixed(6)} (f64 re-relaxed to fmax ${
-        best.fmax.toExponential(1)
-      }; GPU f32 ${best.energyF32.toFixed(6)})`,
+      : `best energy ${best.energy.toFixed(6)} (f64 re-relaxed to fmax ` +
+        `${best.fmax.toExponential(1)}; GPU f32 ${best.energyF32.toFixed(6)})`,
   ];
-  if (result.known !== undefined) lines.push(`known ${goalLine(result.known, result.known.kind)}`);
-  if (result.target !== undefined) lines.push(`target ${goalLine(result.target, "target")}`);
+  if (result.known) lines.push(goalLine(`known ${result.known.kind}`, result.known));
+  if (result.target) lines.push(goalLine("target", result.target));
   lines.push(
-    `distinct minima ${result.distinctMinima}; ${result.evaluationsPerReplica} evaluations per ` +
-      `replica (${result.totalEvaluations} in all) in ${result.wallSeconds.toFixed(1)} s; ` +
-      `stopped: ${result.stopReason}`,
+    `distinct minima ${result.distinctMinima}${full ? " (the archive keeps the lowest)" : ""}; ` +
+      `${result.evaluationsPerReplica} evaluations per replica (${result.totalEvaluations} in ` +
+      `all) in ${result.wallSeconds.toFixed(1)} s; stopped: ${result.stopReason}`,
     `outputs in ${out}/`,
   );
   return lines.join("\n");
 }
 
 function goalLine(
-  goal: { energy: number; reached: boolean; evaluationsPerReplica: number | null },
   label: string,
+  goal: { energy: number; reached: boolean; evaluationsPerReplica: number | null },
 ): string {
   const outcome = goal.reached
     ? `reached after ${goal.evaluationsPerReplica} evaluations per replica`

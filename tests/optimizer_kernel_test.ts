@@ -6,7 +6,8 @@
  * f32-rounded start. Descent dynamics contract toward a minimum, so rounding differences stay near
  * f32 precision rather than growing: measured worst cases over 300 steps were ~2e-6 relative in
  * energy (3.5e-5 for Adam, whose m / sqrt(v) amplifies rounding where gradients are tiny) and
- * 1.3e-4 in positions; each test prints its worst case. The bounds, 1e-4 and 5e-4, sit 3-100x above
+ * 2.6e-4 in positions (random restarts); each test prints its worst case. The bounds, 1e-4 and
+ * 1e-3 (0.1% of a bond), sit 3-100x above
  * those. FIRE's velocity resets make some trajectories chaotic over longer runs (one LJ13 replica
  * parts from the reference between 200 and 300 steps); the cases stay within the horizon where
  * they are not.
@@ -97,7 +98,7 @@ async function compareTrajectories(c: Case) {
       worst.energy = Math.max(worst.energy, energyError);
       worst.position = Math.max(worst.position, positionError);
       assert.ok(energyError < 1e-4, `${label}: relative energy error ${energyError}`);
-      assert.ok(positionError < 5e-4, `${label}: position error ${positionError}`);
+      assert.ok(positionError < 1e-3, `${label}: position error ${positionError}`);
       assert.equal(state.hops[r], reference.hops, `${label}: hops`);
       assert.equal(state.accepted[r], reference.accepted, `${label}: accepted hops`);
       assert.ok(Math.abs(state.dr[r] - reference.dr) < 1e-6 * reference.dr, `${label}: dr`);

@@ -1,8 +1,8 @@
 /**
  * Global search end to end on small LJ13 batches: basin hopping reaches the Cambridge Cluster
- * Database minimum and reports it re-relaxed in f64; the output files read back; runs repeat
- * exactly; an abort or a failure still hands back (and writes) what was found; the command line
- * fails in one line on bad input and stops cleanly on Ctrl-C.
+ * Database minimum and reports it re-relaxed in f64 (LJ38 minima too); the output files read back,
+ * in ASE as well; runs repeat exactly; an abort or a failure still hands back (and writes) what was
+ * found; the command line fails in one line on bad input and stops cleanly on Ctrl-C.
  */
 import assert from "node:assert/strict";
 import { Gpu, parseSystem, parseXyz, Rng } from "../mod.ts";
@@ -10,6 +10,8 @@ import { defaultSettings, defaultSweeps, sweepValue } from "../src/search/defaul
 import { searchSummary, searchTrace, writeSearchOutputs } from "../src/search/outputs.ts";
 import { refineMinima, refineStructure } from "../src/search/refine.ts";
 import {
+  archiveCapacity,
+  energyTolerance,
   runSearch,
   type SearchOptions,
   searchOptions,
@@ -45,6 +47,14 @@ Deno.test("defaults follow the system: LJ, bimetallic Gupta, periodic silicon", 
   const si = parseSystem("Si64");
   assert.ok(Math.abs(defaultSettings(si, "random").minDistance - 0.8 * 2.35168) < 1e-4);
   assert.equal(defaultSweeps(si, "bh").temperature, 0.15);
+  // 1e-3 up to 25 LJ atoms, then the f32 rounding bound 4e-6 N (9 + s).
+  assert.equal(energyTolerance(LJ13), 1e-3);
+  assert.ok(Math.abs(energyTolerance(parseSystem("LJ38")) - 1.52e-3) < 1e-12);
+  assert.ok(Math.abs(energyTolerance(si) - 3.328e-3) < 1e-12);
+  // 256 MB of fingerprints: 1000 minima of LJ38, 64 of LJ1024, never fewer than kept.
+  assert.equal(archiveCapacity(parseSystem("LJ38"), 20), 1000);
+  assert.equal(archiveCapacity(parseSystem("LJ1024"), 20), 64);
+  assert.equal(archiveCapacity(parseSystem("LJ1024"), 100), 100);
 });
 
 Deno.test("f64 re-relaxation: a perturbed icosahedron refines to the CCD energy", () => {
@@ -144,6 +154,32 @@ Deno.test("outputs: minima.xyz, summary.json and trace.json read back; runs repe
   assert.deepEqual(repeatable(second), repeatable(first));
 });
 
+/** Python with ASE, where installed (python3-ase), to read minima.xyz as users will. */
+const PYTHON = "/usr/bin/python3";
+const hasAse = await new Deno.Command(PYTHON, { args: ["-c", "import ase.io"] }).output()
+  .then((out) => out.success, () => false);
+
+Deno.test({
+  name: "ASE reads minima.xyz: X atoms, energies lowest first, count in atoms.info",
+  ignore: !hasAse,
+  fn: async () => {
+    const result = await runSearch(small(), { gpu });
+    const dir = await Deno.makeTempDir();
+    const paths = await writeSearchOutputs(dir, result);
+    const script = "import ase.io, json, sys; frames = ase.io.read(sys.argv[1], index=':'); " +
+      "print(json.dumps([[a.get_chemical_symbols()[0], len(a), a.get_potential_energy(), " +
+      "int(a.info['count'])] for a in frames]))";
+    const out = await new Deno.Command(PYTHON, { args: ["-c", script, paths.minima] }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const frames = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.deepEqual(
+      frames,
+      result.minima.map((m) => ["X", 13, m.energy, m.count]),
+    );
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
 /** Summary and trace without what may differ between identical runs (time, adapter). */
 function repeatable(result: SearchResult) {
   const { wallSeconds: _w, adapter: _a, ...summary } = searchSummary(result);
@@ -199,15 +235,33 @@ Deno.test("local methods stop when every replica has converged", async () => {
   assert.equal(found, 16, "each replica reports its one minimum");
 });
 
-Deno.test("--target stops the search once reached", async () => {
+Deno.test("every LJ38 minimum FIRE finds on the GPU re-relaxes to fmax < 1e-6 in f64", async () => {
   const result = await runSearch(
-    small({ maxEvaluations: 100_000, target: -41.4 }),
+    searchOptions(parseSystem("LJ38"), "fire", { replicas: 16, maxEvaluations: 2000 }),
     { gpu },
   );
-  assert.equal(result.stopReason, "target");
-  assert.equal(result.target?.reached, true);
-  assert.ok(result.evaluationsPerReplica < 100_000);
-  assert.ok(result.minima[0].energy <= -41.4 + 1e-3);
+  assert.ok(result.minima.length >= 5);
+  for (const m of result.minima) {
+    assert.ok(m.converged && m.fmax < 1e-6, `fmax ${m.fmax}`);
+    // Relaxing lowers the energy (replicas stopped mid-relaxation by the budget may fall further).
+    assert.ok(m.energy < m.energyF32 + 1.5e-3, `${m.energy} vs ${m.energyF32}`);
+  }
+});
+
+Deno.test("--target and --stop-at-known stop the search, reporting what reached them", async () => {
+  const target = await runSearch(small({ maxEvaluations: 100_000, target: -41.4 }), { gpu });
+  assert.equal(target.stopReason, "target");
+  assert.equal(target.target?.reached, true);
+  assert.ok(target.evaluationsPerReplica < 100_000);
+  assert.ok(target.minima[0].energy <= -41.4 + 1e-3);
+  // Stopped at once, the replica that got there may still be relaxing: its best point is
+  // re-relaxed and reported all the same.
+  for (const seed of [1, 3]) {
+    const options = { replicas: 8, maxEvaluations: 100_000, stopAtKnown: true, seed, syncEvery: 2 };
+    const known = await runSearch(searchOptions(LJ13, "bh", options), { gpu });
+    assert.equal(known.stopReason, "known");
+    assert.ok(Math.abs(known.minima[0].energy - LJ13_GLOBAL) < 1e-6, `${known.minima[0].energy}`);
+  }
 });
 
 async function search(...args: string[]) {

@@ -10,7 +10,8 @@ export async function runTask(main: () => Promise<void> | void): Promise<void> {
     await main();
   } catch (error) {
     if (isUserMistake(error)) {
-      console.error(`error: ${(error as Error).message}`);
+      // One line, even for parseArgs' multi-line explanations.
+      console.error(`error: ${(error as Error).message.replace(/\s*\n\s*/g, " ")}`);
       Deno.exit(2);
     }
     throw error;

@@ -8,7 +8,10 @@
  */
 import { formatXyz, type XyzFrame } from "../io/xyz.ts";
 import type { System } from "../systems/system.ts";
-import type { SearchResult } from "./run_search.ts";
+import type { Method, OptimizerSettings } from "../optimizers/settings.ts";
+import type { KnownMinimum } from "../systems/known_minima.ts";
+import type { HyperparameterSweeps } from "./defaults.ts";
+import type { GoalStatus, SearchResult, StopReason, TracePoint } from "./run_search.ts";
 
 export const OUTPUT_FILES = {
   minima: "minima.xyz",
@@ -40,8 +43,65 @@ export function minimaFrames(result: SearchResult): XyzFrame[] {
   }));
 }
 
+/** A reported minimum in summary.json (its structure is in minima.xyz, same rank). */
+export interface SummaryMinimum {
+  /** f64, re-relaxed. */
+  energy: number;
+  energyF32: number;
+  fmax: number;
+  converged: boolean;
+  count: number;
+  firstEvaluations: number;
+  replica: number;
+}
+
+/** summary.json: what was run and what came out. Energies in the system's unit. */
+export interface SearchSummary {
+  system: string;
+  nAtoms: number;
+  method: Method;
+  replicas: number;
+  maxEvaluations: number;
+  seed: number;
+  /** Every setting and per-replica hyperparameter (a sweep as {from, to}) the run used. */
+  options: HyperparameterSweeps & OptimizerSettings & {
+    target: number | null;
+    stopAtKnown: boolean;
+    syncEvery: number;
+    logCapacity: number;
+    keep: number;
+  };
+  adapter: string;
+  stopReason: StopReason;
+  /** Message of what ended a "failed" run. */
+  error?: string;
+  /** The lowest reported minimum: f64 re-relaxed energy, the GPU's f32 one, its f64 fmax. */
+  bestEnergy: number | null;
+  bestEnergyF32: number | null;
+  bestFmax: number | null;
+  /** The known minimum, whether it was reached and after how many evaluations per replica. */
+  known: (KnownMinimum & GoalStatus) | null;
+  target: GoalStatus | null;
+  distinctMinima: number;
+  archiveCapacity: number;
+  evaluations: { perReplica: number; total: number };
+  wallSeconds: number;
+  minima: SummaryMinimum[];
+}
+
+/** trace.json: one point per sync, for plotting best energy against evaluations per replica. */
+export interface SearchTrace {
+  system: string;
+  method: Method;
+  replicas: number;
+  /** What the point fields mean, for whoever opens the file. */
+  evaluations: string;
+  bestEnergy: string;
+  points: TracePoint[];
+}
+
 /** Everything about a run worth keeping besides the structures, as plain JSON values. */
-export function searchSummary(result: SearchResult) {
+export function searchSummary(result: SearchResult): SearchSummary {
   const { options } = result;
   const best = result.minima[0];
   return {
@@ -69,6 +129,7 @@ export function searchSummary(result: SearchResult) {
     known: result.known ?? null,
     target: result.target ?? null,
     distinctMinima: result.distinctMinima,
+    archiveCapacity: result.archiveCapacity,
     evaluations: { perReplica: result.evaluationsPerReplica, total: result.totalEvaluations },
     wallSeconds: result.wallSeconds,
     minima: result.minima.map((m) => ({
@@ -83,7 +144,7 @@ export function searchSummary(result: SearchResult) {
   };
 }
 
-export function searchTrace(result: SearchResult) {
+export function searchTrace(result: SearchResult): SearchTrace {
   const { options } = result;
   return {
     system: options.system.name,

@@ -4,23 +4,29 @@
  * comparison in this project uses). Every `syncEvery` evaluations the batch is read back once: the
  * minima the replicas logged go into the archive of distinct minima, the best energy and the
  * evaluations spent go into the trace, and the stop conditions are checked (budget, every replica
- * stopped, target or known minimum reached, abort). At the end the lowest archived minima are
- * re-relaxed in f64 (refine.ts). Writing files is separate (outputs.ts), so an aborted or failed
+ * stopped, target or known minimum reached, abort). Local methods (gd, adam, fire) log the
+ * minimum each replica converged to; basin hopping and random restarts the lowest `logCapacity`
+ * minima each replica left between two syncs. At the end the lowest archived minima, and the
+ * lowest points of replicas that were still relaxing towards something lower than they had logged
+ * (such as the replica that has just reached the target), are re-relaxed in f64 (refine.ts) and
+ * merged. Writing files is separate (outputs.ts), so an aborted or failed
  * run still hands back everything it found.
  */
 import {
   DEFAULT_LOG_CAPACITY,
   OptimizerBatch,
   type ReplicaSnapshot,
+  type SyncResult,
 } from "../gpu/optimizer_batch.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { type LoggedMinimum, NO_ENERGY } from "../optimizers/reference_replica.ts";
 import type { Method, OptimizerSettings } from "../optimizers/settings.ts";
+import type { PotentialKind } from "../potentials/potential.ts";
 import type { KnownMinimum } from "../systems/known_minima.ts";
 import { randomStructures } from "../systems/random_structures.ts";
 import { Rng } from "../systems/rng.ts";
 import type { System } from "../systems/system.ts";
-import { DEFAULT_ENERGY_TOLERANCE, MinimaArchive } from "./archive.ts";
+import { type ArchiveEntry, DEFAULT_ENERGY_TOLERANCE, MinimaArchive } from "./archive.ts";
 import {
   defaultSettings,
   defaultSweeps,
@@ -39,8 +45,17 @@ export const DEFAULT_SYNC_EVERY = 256;
 /** Distinct minima re-relaxed in f64 and reported. Re-relaxing costs a few hundred f64
  * evaluations each: nothing for LJ38, seconds each for a thousand Gupta atoms. */
 export const DEFAULT_KEEP = 20;
-/** Distinct minima the archive holds (the lowest); "distinct minima" counts at most this many. */
+/** Distinct minima the archive holds at most (the lowest); "distinct minima" counts up to it. */
 export const ARCHIVE_CAPACITY = 1000;
+/** Memory the archive's fingerprints may take (8 bytes per atom pair and minimum). */
+const ARCHIVE_BYTES = 256 * 2 ** 20;
+
+/** ARCHIVE_CAPACITY, or fewer minima for systems whose fingerprints would pass ARCHIVE_BYTES
+ * (beyond ~250 atoms; 64 minima at 1024 atoms), but never fewer than `keep`. */
+export function archiveCapacity(system: System, keep: number): number {
+  const pairs = system.nAtoms * (system.nAtoms - 1) / 2;
+  return Math.max(keep, Math.min(ARCHIVE_CAPACITY, Math.floor(ARCHIVE_BYTES / (8 * pairs))));
+}
 
 export interface SearchOptions {
   system: System;
@@ -48,12 +63,12 @@ export interface SearchOptions {
   replicas: number;
   /** Budget of energy+force evaluations per replica (the first evaluation at the start counts). */
   maxEvaluations: number;
-  /** Seeds the random starts (replica r: `randomStructure(system, seed, r)`) and the replicas'
-   * random streams. */
+  /** Seeds the random starts (replica r: `randomStructure(system, seed, r)`) and, through
+   * `streamSeed`, the replicas' random streams. */
   seed: number;
   settings: OptimizerSettings;
   sweeps: HyperparameterSweeps;
-  /** Stop once the best energy is within `goalTolerance` of (or below) this energy. */
+  /** Stop once the best energy is at most this plus `energyTolerance(system)`. */
   target?: number;
   /** Stop once the system's known minimum (`knownGoal`) is reached. */
   stopAtKnown: boolean;
@@ -86,15 +101,21 @@ export function searchOptions(
   };
 }
 
+/** Energy per atom scale s of each potential, as in the GPU energy bound below. */
+const ENERGY_SCALE: Record<PotentialKind, number> = { lj: 1, gupta: 4, sw: 4 };
+
 /**
  * The energy window within which two energies count as the same minimum, in the system's energy
- * unit. The GPU's f32 sums round by about 1e-6 |E| (archive.ts), and |E| stays below 9 units per
- * atom for every supported potential (fcc LJ binds 8.6 epsilon per atom, Gupta metals and SW
- * silicon at most 6 eV), so max(1e-3, 2e-6 * 9 N) covers the rounding with a margin of two while
- * staying far below the gaps between low minima (LJ38's two lowest differ by 0.68 epsilon).
+ * unit. The GPU's f32 energies are within 4e-6 (|E| + N s) of f64 (the bound argued and tested in
+ * tests/gpu_energy_test.ts, s = 1 for LJ and 4 eV for Gupta and silicon; measured errors are 3 to
+ * 10 times smaller), and |E| stays below 9 N for every supported potential (fcc LJ binds 8.6
+ * epsilon per atom, Gupta metals and SW silicon about 6 eV or less). That gives 1.5e-3 for LJ38 and
+ * 3.3e-3 for Si64, far below the gaps between low minima (LJ38's two lowest differ by 0.68), and
+ * never less than the archive's default 1e-3.
  */
 export function energyTolerance(system: System): number {
-  return Math.max(DEFAULT_ENERGY_TOLERANCE, 2e-6 * 9 * system.nAtoms);
+  const bound = 4e-6 * system.nAtoms * (9 + ENERGY_SCALE[system.potential.kind]);
+  return Math.max(DEFAULT_ENERGY_TOLERANCE, bound);
 }
 
 /** The known minimum a search is measured against: the putative global minimum, else an upper
@@ -110,7 +131,9 @@ export interface GoalStatus {
   /** Reached means best <= energy + tolerance (energyTolerance of the system). */
   tolerance: number;
   reached: boolean;
-  /** Evaluations the first replica to get there had spent (per replica); null if not reached. */
+  /** Evaluations per replica when the batch got there: the fewest any replica that got there had
+   * spent (replicas advance in lockstep, so multiply by the replicas for the total cost); null
+   * while not reached. */
   evaluationsPerReplica: number | null;
 }
 
@@ -125,6 +148,8 @@ export interface TracePoint {
 }
 
 export interface SearchProgress extends TracePoint {
+  /** `distinctMinima` stops growing here: the archive keeps the lowest this many. */
+  archiveCapacity: number;
   maxEvaluations: number;
   /** Evaluations spent by all replicas together. */
   totalEvaluations: number;
@@ -157,8 +182,9 @@ export interface SearchResult {
   trace: TracePoint[];
   known?: KnownMinimum & GoalStatus;
   target?: GoalStatus;
-  /** Distinct minima in the archive (at most ARCHIVE_CAPACITY). */
+  /** Distinct minima in the archive, which keeps the lowest `archiveCapacity`. */
   distinctMinima: number;
+  archiveCapacity: number;
   /** The lowest distinct minima, re-relaxed in f64 and merged, lowest first. */
   minima: ReportedMinimum[];
 }
@@ -174,12 +200,17 @@ export interface SearchContext {
 /**
  * Seed of the replicas' random streams (replica r uses stream r). Derived from `seed` rather than
  * equal to it: the random starts already use stream r of `seed`, and the kernel's first hop would
- * otherwise draw the very numbers that placed the atoms.
+ * otherwise draw the same numbers that placed the atoms.
  */
 export function streamSeed(seed: number): number {
   return new Rng(seed, -1).nextUint32();
 }
 
+/**
+ * Runs one search (see above). Throws only when the batch cannot be set up (a UserError for a
+ * system too large for the fused kernel); a failure after the replicas have started ends the run
+ * as "failed" with what it had found.
+ */
 export async function runSearch(
   options: SearchOptions,
   context: SearchContext,
@@ -191,17 +222,10 @@ export async function runSearch(
     settings: options.settings,
     logCapacity: options.logCapacity,
   });
-  const tolerance = energyTolerance(system);
-  const archive = new MinimaArchive({ capacity: ARCHIVE_CAPACITY, energyTolerance: tolerance });
-  const known = knownGoal(system);
-  const goals = {
-    known: known && { ...known, ...openGoal(known.energy, tolerance) },
-    target: options.target === undefined ? undefined : openGoal(options.target, tolerance),
-  };
-  const trace: TracePoint[] = [];
+  const record = new SearchRecord(options);
   let stopReason: StopReason = "budget";
   let error: unknown;
-  let snapshot: ReplicaSnapshot | undefined;
+  const candidates: ArchiveEntry[] = [];
   try {
     const seed = streamSeed(options.seed);
     batch.initialize(randomStructures(system, options.seed, replicas), (r) => ({
@@ -214,44 +238,38 @@ export async function runSearch(
     for (let limit = 1; limit < options.maxEvaluations;) {
       limit = Math.min(limit + options.syncEvery, options.maxEvaluations);
       const sync = await advance(batch, limit, options.maxEvaluations);
-      snapshot = sync.replicas;
-      sync.minima.forEach((found, replica) => {
-        for (const m of found) {
-          archive.add({ ...m, species: system.species, box: system.box, replica });
-        }
-      });
-      for (const goal of [goals.known, goals.target]) {
-        if (goal) updateGoal(goal, snapshot, sync.minima);
-      }
-      const point = tracePoint(snapshot, archive.size, (performance.now() - t0) / 1000);
-      trace.push(point);
-      context.onProgress?.(progress(point, snapshot, options.maxEvaluations));
-      const reason = stopAfterSync(options, goals, snapshot, context.signal);
+      const progress = record.add(sync, (performance.now() - t0) / 1000);
+      context.onProgress?.(progress);
+      const reason = record.stopReason(context.signal);
       if (reason !== undefined) {
         stopReason = reason;
         break;
       }
     }
+    candidates.push(...await record.unloggedBests(batch));
   } catch (thrown) {
-    if (snapshot === undefined) throw thrown;
+    if (record.snapshot === undefined) throw thrown;
     stopReason = "failed";
     error = thrown;
   } finally {
     batch.destroy();
   }
-  const minima = refineMinima(system, archive.entries().slice(0, options.keep), tolerance);
+  candidates.push(...record.archive.entries().slice(0, options.keep));
+  const minima = refineMinima(system, candidates, record.tolerance).slice(0, options.keep);
+  const last = record.snapshot;
   return {
     options,
     adapter: context.gpu.adapterName,
     stopReason,
     error,
-    evaluationsPerReplica: snapshot ? extreme(snapshot.evaluations, Math.max) : 1,
-    totalEvaluations: snapshot ? sum(snapshot.evaluations) : replicas,
+    evaluationsPerReplica: last ? extreme(last.evaluations, Math.max) : 1,
+    totalEvaluations: last ? sum(last.evaluations) : replicas,
     wallSeconds: (performance.now() - started) / 1000,
-    trace,
-    known: goals.known,
-    target: goals.target,
-    distinctMinima: archive.size,
+    trace: record.trace,
+    known: record.goals.known,
+    target: record.goals.target,
+    distinctMinima: record.archive.size,
+    archiveCapacity: record.archive.capacity,
     minima,
   };
 }
@@ -262,6 +280,107 @@ function advance(batch: OptimizerBatch, limit: number, maxEvaluations: number) {
   if (limit === maxEvaluations) return batch.advanceTo(limit);
   batch.advance(limit);
   return batch.sync();
+}
+
+/** What a search has found so far: the archive, the goals, the trace, the last snapshot. */
+class SearchRecord {
+  readonly options: SearchOptions;
+  readonly tolerance: number;
+  readonly archive: MinimaArchive;
+  readonly goals: { known?: KnownMinimum & GoalStatus; target?: GoalStatus };
+  readonly trace: TracePoint[] = [];
+  snapshot: ReplicaSnapshot | undefined;
+  /** Each replica's lowest logged energy, to tell which replica bests were never logged. */
+  #lowestLogged: Float64Array;
+
+  constructor(options: SearchOptions) {
+    const { system } = options;
+    this.options = options;
+    this.tolerance = energyTolerance(system);
+    this.archive = new MinimaArchive({
+      capacity: archiveCapacity(system, options.keep),
+      energyTolerance: this.tolerance,
+    });
+    const known = knownGoal(system);
+    this.goals = {
+      known: known && { ...known, ...openGoal(known.energy, this.tolerance) },
+      target: options.target === undefined ? undefined : openGoal(options.target, this.tolerance),
+    };
+    this.#lowestLogged = new Float64Array(options.replicas).fill(Infinity);
+  }
+
+  /** Takes in one sync, `seconds` after the replicas started: its minima go into the archive, the
+   * goals are updated and a trace point is added. */
+  add(sync: SyncResult, seconds: number): SearchProgress {
+    const { system } = this.options;
+    this.snapshot = sync.replicas;
+    sync.minima.forEach((found, replica) => {
+      for (const m of found) {
+        this.archive.add({ ...m, species: system.species, box: system.box, replica });
+        this.#lowestLogged[replica] = Math.min(this.#lowestLogged[replica], m.energy);
+      }
+    });
+    for (const goal of [this.goals.known, this.goals.target]) {
+      if (goal) updateGoal(goal, sync.replicas, sync.minima);
+    }
+    const best = extreme(sync.replicas.bestEnergy, Math.min);
+    const point = {
+      evaluations: extreme(sync.replicas.evaluations, Math.max),
+      // The kernel's stand-in for +infinity, as read back in f32.
+      bestEnergy: best < Math.fround(NO_ENERGY) ? best : null,
+      distinctMinima: this.archive.size,
+      seconds,
+    };
+    this.trace.push(point);
+    return this.#progress(point);
+  }
+
+  #progress(point: TracePoint): SearchProgress {
+    const { maxEvaluations } = this.options;
+    const totalEvaluations = sum(this.snapshot!.evaluations);
+    const perReplicaRate = point.evaluations / point.seconds;
+    return {
+      ...point,
+      archiveCapacity: this.archive.capacity,
+      maxEvaluations,
+      totalEvaluations,
+      rate: totalEvaluations / point.seconds,
+      etaSeconds: (maxEvaluations - point.evaluations) / perReplicaRate,
+    };
+  }
+
+  stopReason(signal: AbortSignal | undefined): StopReason | undefined {
+    if (this.goals.target?.reached) return "target";
+    if (this.options.stopAtKnown && this.goals.known?.reached) return "known";
+    if (this.snapshot!.status.every((status) => status !== "running")) return "all-stopped";
+    if (signal?.aborted) return "interrupted";
+    return undefined;
+  }
+
+  /**
+   * The lowest points of the replicas whose best energy lies more than the tolerance below every
+   * minimum they logged (at most `keep`, lowest first): relaxations still under way when the run
+   * stopped, which the f64 re-relaxation then finishes. Each counts as found once.
+   */
+  async unloggedBests(batch: OptimizerBatch): Promise<ArchiveEntry[]> {
+    if (this.snapshot === undefined) return [];
+    const { bestEnergy, bestEvaluations } = this.snapshot;
+    const unlogged = Array.from(bestEnergy.keys())
+      .filter((r) => bestEnergy[r] < this.#lowestLogged[r] - this.tolerance)
+      .sort((a, b) => bestEnergy[a] - bestEnergy[b])
+      .slice(0, this.options.keep);
+    if (unlogged.length === 0) return [];
+    const positions = await batch.readBestPositions();
+    const size = 3 * this.options.system.nAtoms;
+    return unlogged.map((r) => ({
+      energy: bestEnergy[r],
+      positions: Float64Array.from(positions.subarray(r * size, (r + 1) * size)),
+      species: this.options.system.species,
+      count: 1,
+      firstEvaluations: bestEvaluations[r],
+      replica: r,
+    }));
+  }
 }
 
 function openGoal(energy: number, tolerance: number): GoalStatus {
@@ -287,50 +406,6 @@ function updateGoal(goal: GoalStatus, replicas: ReplicaSnapshot, minima: LoggedM
     goal.reached = true;
     goal.evaluationsPerReplica = first;
   }
-}
-
-function stopAfterSync(
-  options: SearchOptions,
-  goals: { known?: GoalStatus; target?: GoalStatus },
-  replicas: ReplicaSnapshot,
-  signal: AbortSignal | undefined,
-): StopReason | undefined {
-  if (goals.target?.reached) return "target";
-  if (options.stopAtKnown && goals.known?.reached) return "known";
-  if (replicas.status.every((status) => status !== "running")) return "all-stopped";
-  if (signal?.aborted) return "interrupted";
-  return undefined;
-}
-
-function tracePoint(
-  replicas: ReplicaSnapshot,
-  distinctMinima: number,
-  seconds: number,
-): TracePoint {
-  const best = extreme(replicas.bestEnergy, Math.min);
-  return {
-    evaluations: extreme(replicas.evaluations, Math.max),
-    // The kernel's stand-in for +infinity, as read back in f32.
-    bestEnergy: best < Math.fround(NO_ENERGY) ? best : null,
-    distinctMinima,
-    seconds,
-  };
-}
-
-function progress(
-  point: TracePoint,
-  replicas: ReplicaSnapshot,
-  maxEvaluations: number,
-): SearchProgress {
-  const totalEvaluations = sum(replicas.evaluations);
-  const perReplicaRate = point.evaluations / point.seconds;
-  return {
-    ...point,
-    maxEvaluations,
-    totalEvaluations,
-    rate: totalEvaluations / point.seconds,
-    etaSeconds: (maxEvaluations - point.evaluations) / perReplicaRate,
-  };
 }
 
 /** Math.max or Math.min over a typed array (spreading 10^5 replicas would overflow the stack). */
