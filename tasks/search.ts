@@ -26,6 +26,7 @@ import {
   DEFAULT_MAX_EVALUATIONS,
   DEFAULT_REPLICAS,
   DEFAULT_SYNC_EVERY,
+  type GoalStatus,
   knownGoal,
   runSearch,
   type SearchOptions,
@@ -313,8 +314,10 @@ function report(result: SearchResult, out: string): string {
       : `best energy ${best.energy.toFixed(6)} (f64 re-relaxed to fmax ` +
         `${best.fmax.toExponential(1)}; GPU f32 ${best.energyF32.toFixed(6)})`,
   ];
-  if (result.known) lines.push(goalLine(`known ${result.known.kind}`, result.known));
-  if (result.target) lines.push(goalLine("target", result.target));
+  if (result.known) {
+    lines.push(goalLine(`known ${result.known.kind}`, result.known, options.replicas));
+  }
+  if (result.target) lines.push(goalLine("target", result.target, options.replicas));
   lines.push(
     `distinct minima ${result.distinctMinima}${full ? " (the archive keeps the lowest)" : ""}; ` +
       `${result.evaluationsPerReplica} evaluations per replica (${result.totalEvaluations} in ` +
@@ -324,12 +327,10 @@ function report(result: SearchResult, out: string): string {
   return lines.join("\n");
 }
 
-function goalLine(
-  label: string,
-  goal: { energy: number; reached: boolean; evaluationsPerReplica: number | null },
-): string {
+function goalLine(label: string, goal: GoalStatus & { energy: number }, replicas: number): string {
   const outcome = goal.reached
-    ? `reached after ${goal.evaluationsPerReplica} evaluations per replica`
+    ? `reached after ${goal.evaluationsPerReplica} evaluations per replica; by ` +
+      `${goal.replicasReached} of ${replicas} replicas (median ${goal.medianReplicaEvaluations})`
     : "not reached";
   return `${label} ${goal.energy}: ${outcome}`;
 }

@@ -7,8 +7,7 @@
  * f32 precision rather than growing: measured worst cases over 300 steps were ~2e-6 relative in
  * energy (3.5e-5 for Adam, whose m / sqrt(v) amplifies rounding where gradients are tiny) and
  * 2.6e-4 in positions (random restarts); each test prints its worst case. The bounds, 1e-4 and
- * 1e-3 (0.1% of a bond), sit 3-100x above
- * those. FIRE's velocity resets make some trajectories chaotic over longer runs (one LJ13 replica
+ * 1e-3 (0.1% of a bond), sit 3-100x above those. FIRE's velocity resets make some trajectories chaotic over longer runs (one LJ13 replica
  * parts from the reference between 200 and 300 steps); the cases stay within the horizon where
  * they are not.
  *

@@ -135,6 +135,10 @@ export interface GoalStatus {
    * spent (replicas advance in lockstep, so multiply by the replicas for the total cost); null
    * while not reached. */
   evaluationsPerReplica: number | null;
+  /** Replicas that got there by the end, each on its own. */
+  replicasReached: number;
+  /** Median over those replicas of the evaluations each had spent when it first got there. */
+  medianReplicaEvaluations: number | null;
 }
 
 export interface TracePoint {
@@ -292,6 +296,8 @@ class SearchRecord {
   snapshot: ReplicaSnapshot | undefined;
   /** Each replica's lowest logged energy, to tell which replica bests were never logged. */
   #lowestLogged: Float64Array;
+  /** Per goal, the evaluations at which each replica first got there (Infinity: not yet). */
+  #firstHits = new Map<GoalStatus, Float64Array>();
 
   constructor(options: SearchOptions) {
     const { system } = options;
@@ -321,7 +327,11 @@ class SearchRecord {
       }
     });
     for (const goal of [this.goals.known, this.goals.target]) {
-      if (goal) updateGoal(goal, sync.replicas, sync.minima);
+      if (goal === undefined) continue;
+      if (!this.#firstHits.has(goal)) {
+        this.#firstHits.set(goal, new Float64Array(this.options.replicas).fill(Infinity));
+      }
+      updateGoal(goal, sync.replicas, sync.minima, this.#firstHits.get(goal)!);
     }
     const best = extreme(sync.replicas.bestEnergy, Math.min);
     const point = {
@@ -384,28 +394,45 @@ class SearchRecord {
 }
 
 function openGoal(energy: number, tolerance: number): GoalStatus {
-  return { energy, tolerance, reached: false, evaluationsPerReplica: null };
+  return {
+    energy,
+    tolerance,
+    reached: false,
+    evaluationsPerReplica: null,
+    replicasReached: 0,
+    medianReplicaEvaluations: null,
+  };
 }
 
 /**
- * Marks the goal reached at the first sync where some replica's best energy, or a minimum logged
- * since the last sync, is within the tolerance. The cost is the fewest evaluations among them:
- * a replica's bestEvaluations moves on when it later revisits the minimum at a lower f32 energy,
- * so it is exact only at the sync where the goal is first reached, and the logged minima (which
- * keep the evaluation count at which each was found) can only lower it.
+ * Records, per replica, the first sync at which its best energy or a minimum it logged since the
+ * last sync is within the goal's tolerance, and sums them up in the goal. The cost is the fewest
+ * evaluations among them: a replica's bestEvaluations moves on when it later revisits the minimum
+ * at a lower f32 energy, so it is exact only at the sync where the replica first gets there, and
+ * the logged minima (which keep the evaluation count at which each was found) can only lower it.
  */
-function updateGoal(goal: GoalStatus, replicas: ReplicaSnapshot, minima: LoggedMinimum[][]) {
-  if (goal.reached) return;
+function updateGoal(
+  goal: GoalStatus,
+  replicas: ReplicaSnapshot,
+  minima: LoggedMinimum[][],
+  firstHits: Float64Array,
+) {
   const threshold = goal.energy + goal.tolerance;
-  let first = Infinity;
   replicas.bestEnergy.forEach((energy, r) => {
-    if (energy <= threshold) first = Math.min(first, replicas.bestEvaluations[r]);
+    if (firstHits[r] < Infinity) return;
+    let first = energy <= threshold ? replicas.bestEvaluations[r] : Infinity;
+    for (const m of minima[r]) if (m.energy <= threshold) first = Math.min(first, m.evaluations);
+    firstHits[r] = first;
   });
-  for (const m of minima.flat()) if (m.energy <= threshold) first = Math.min(first, m.evaluations);
-  if (first < Infinity) {
-    goal.reached = true;
-    goal.evaluationsPerReplica = first;
-  }
+  const hits = Array.from(firstHits).filter(Number.isFinite).sort((a, b) => a - b);
+  if (hits.length === 0) return;
+  goal.reached = true;
+  goal.evaluationsPerReplica = hits[0];
+  goal.replicasReached = hits.length;
+  const middle = hits.length >> 1;
+  goal.medianReplicaEvaluations = hits.length % 2
+    ? hits[middle]
+    : (hits[middle - 1] + hits[middle]) / 2;
 }
 
 /** Math.max or Math.min over a typed array (spreading 10^5 replicas would overflow the stack). */
