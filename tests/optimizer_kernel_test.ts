@@ -25,7 +25,9 @@ import {
   referencePotential,
   ReferenceReplica,
   type ReplicaHyperparameters,
+  UserError,
 } from "../mod.ts";
+import { planDispatch } from "../src/gpu/loop_budget.ts";
 
 const gpu = await Gpu.open({ log: null });
 
@@ -233,4 +235,33 @@ Deno.test("local optimizers stop at convergence, log their minimum, and stop spe
     "converged replicas cost nothing",
   );
   batch.destroy();
+});
+
+Deno.test("full dispatches stay inside llvmpipe's loop limit, hops included", async () => {
+  // Every plan fills a dispatch to within one step of the budget, so a run over whole dispatches
+  // checks the bound: had it undercounted, llvmpipe would cut loops short and the trajectory would
+  // leave the reference. Relaxations are cut so that each dispatch spends all its hops too.
+  for (const method of ["fire", "bh"] as const) {
+    const plan = planDispatch("lj", 38, method, 4);
+    assert.ok(plan.stepsPerDispatch > 10);
+    await compareTrajectories({
+      system: "LJ38",
+      method,
+      step: 0.05,
+      checkpoints: [1 + 2 * (plan.stepsPerDispatch + plan.hopsPerDispatch)],
+      replicas: 2,
+      settings: {
+        relaxStepCap: Math.floor(plan.stepsPerDispatch / plan.hopsPerDispatch),
+        maxStep: 0.1,
+      },
+    });
+  }
+});
+
+Deno.test("the dispatch planner refuses systems whose step would not fit", () => {
+  assert.equal(planDispatch("lj", 13, "fire", 4).stepsPerDispatch, 255);
+  assert.throws(() => planDispatch("lj", 400, "fire", 4), UserError);
+  assert.throws(() => planDispatch("sw", 300, "fire", 4), UserError);
+  assert.throws(() => planDispatch("gupta", 250, "bh", 4), UserError);
+  assert.ok(planDispatch("sw", 64, "random", 4).stepsPerDispatch >= 1);
 });

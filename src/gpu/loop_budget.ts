@@ -11,8 +11,9 @@ import type { PotentialKind } from "../potentials/potential.ts";
 /** Iterations allowed per invocation, with a margin below llvmpipe's 65,535. */
 export const LOOP_BUDGET = 60_000;
 /** Neighbours per atom held by the fused SW kernel (the energy kernel holds more, see
- * potential_layout.ts); 24 is far above the ~10 of random silicon at diamond density. */
-export const FUSED_SW_MAX_NEIGHBOURS = 24;
+ * potential_layout.ts): twice the ~10 of random silicon at diamond density, and small enough that
+ * a Si64 step plus a random restart fits one dispatch. More makes the replica fail, reported. */
+export const FUSED_SW_MAX_NEIGHBOURS = 20;
 /** Trials for random placements in the kernel (PLACEMENT_TRIALS in shaders/optimize.wgsl). */
 const PLACEMENT_TRIALS = 8;
 
