@@ -164,7 +164,10 @@ fn load_replica() {
     x[i] = read3(atom_base(i));
     f[i] = read_plane(PLANE_FORCES, i);
     v[i] = read_plane(PLANE_VELOCITY, i);
-    w[i] = read_plane(PLANE_MOMENT2, i);
+    // Only Adam has a second moment.
+    if (METHOD == METHOD_ADAM) {
+      w[i] = read_plane(PLANE_MOMENT2, i);
+    }
   }
 }
 
@@ -178,7 +181,9 @@ fn store_replica() {
     positions[b + 2u] = x[i].z;
     write_plane(PLANE_FORCES, i, f[i]);
     write_plane(PLANE_VELOCITY, i, v[i]);
-    write_plane(PLANE_MOMENT2, i, w[i]);
+    if (METHOD == METHOD_ADAM) {
+      write_plane(PLANE_MOMENT2, i, w[i]);
+    }
   }
 }
 

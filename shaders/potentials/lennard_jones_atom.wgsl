@@ -10,9 +10,9 @@ fn atom_energy_force(i: u32) -> AtomEnergyForce {
   var force = vec3f(0.0);
   for (var j = 0u; j < N_ATOMS; j++) {
     let d = minimum_image(atom_position(j) - ri);
-    // The atom itself is placed infinitely far away, where both terms vanish.
-    let pair = lj_pair(lj, select(dot(d, d), 3.4e38, j == i));
-    energy += 0.5 * pair.x;
+    // The atom itself (d = 0) gets r^2 = 1 to stay finite, and its energy is masked out.
+    let pair = lj_pair(lj, select(dot(d, d), 1.0, j == i));
+    energy += select(0.5 * pair.x, 0.0, j == i);
     force -= pair.y * d;
   }
   return AtomEnergyForce(energy, force);

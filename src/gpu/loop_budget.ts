@@ -50,7 +50,9 @@ export function planDispatch(
   if (method === "random") hop += PLACEMENT_TRIALS * (n * (n - 1) / 2 + n);
   const available = LOOP_BUDGET - 2 * n;
   const hopping = method === "bh" || method === "random";
-  const hopsPerDispatch = hopping ? Math.max(1, Math.min(4, Math.floor(available / 4 / hop))) : 0;
+  // Hops come once per relaxation (tens to hundreds of steps), so a few per dispatch suffice;
+  // each one reserved costs steps.
+  const hopsPerDispatch = hopping ? Math.max(1, Math.min(4, Math.floor(available / 8 / hop))) : 0;
   const stepsPerDispatch = Math.floor((available - hopsPerDispatch * hop) / step);
   if (stepsPerDispatch < 1) {
     throw new UserError(
