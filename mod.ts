@@ -157,3 +157,67 @@ export {
   type SummaryMinimum,
   writeSearchOutputs,
 } from "./src/search/outputs.ts";
+export {
+  ARCHITECTURE,
+  biasIndex,
+  initialTheta,
+  LAYER_SIZES,
+  mlpForward,
+  OUTPUT,
+  PARAMETER_COUNT,
+  weightIndex,
+} from "./src/learned/architecture.ts";
+export {
+  atomFeatures,
+  atomStep,
+  FEATURE_NAMES,
+  MOMENTUM_DECAYS,
+  NOISE_BIAS,
+  type ReplicaSummary,
+  STEP_SCALE,
+} from "./src/learned/features.ts";
+export {
+  type EsGradient,
+  esGradient,
+  type EsGradientOptions,
+  esNoise,
+  type PopulationLosses,
+  populationThetas,
+} from "./src/learned/es.ts";
+export {
+  globalNorm,
+  OUTER_ADAM,
+  type OuterMethod,
+  OuterOptimizer,
+  type OuterOptimizerOptions,
+  type OuterOptimizerState,
+} from "./src/learned/outer_optimizer.ts";
+export {
+  type ConstantSchedule,
+  type DecaySchedule,
+  parseSchedule,
+  SCHEDULE_KINDS,
+  type ScheduleConfig,
+  scheduleValue,
+} from "./src/learned/schedule.ts";
+export {
+  CheckpointError,
+  decodeSafetensors,
+  encodeSafetensors,
+  type Safetensors,
+  type SafetensorsDtype,
+  type Tensor,
+  type TensorData,
+} from "./src/learned/safetensors.ts";
+export {
+  type Architecture,
+  type Checkpoint,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_VERSION,
+  decodeCheckpoint,
+  describeArchitecture,
+  encodeCheckpoint,
+  type ExpectedModel,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./src/learned/checkpoint.ts";

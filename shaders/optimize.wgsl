@@ -17,6 +17,9 @@ const METHOD_ADAM: u32 = 1u;
 const METHOD_FIRE: u32 = 2u;
 const METHOD_BASIN_HOPPING: u32 = 3u;
 const METHOD_RANDOM_RESTARTS: u32 = 4u;
+const METHOD_LEARNED: u32 = 5u;
+// FIRE's velocity (FIRE, basin hopping, random restarts) or Adam's first moment live in v[].
+const USES_VELOCITY: bool = METHOD != METHOD_GRADIENT_DESCENT && METHOD != METHOD_LEARNED;
 
 const STATUS_RUNNING: u32 = 0u;
 const STATUS_CONVERGED: u32 = 1u;
@@ -58,8 +61,9 @@ struct Settings {
   start_radius: f32,
   min_distance: f32,
   adapt_factor: f32,
-  _pad0: u32,
-  _pad1: u32,
+  // Learned optimizer: the system's energy and length scales (features.ts).
+  energy_scale: f32,
+  bond_length: f32,
 }
 
 // Per replica; layout mirrored in src/gpu/optimizer_batch.ts.
@@ -85,16 +89,19 @@ struct Replica {
   hops: u32,
   accepted: u32,
   window_accepted: u32,
-  _pad0: u32,
-  _pad1: u32,
+  // Evaluations since best_energy last improved.
+  since_best: u32,
+  // Learned optimizer: which weight vector (population member) this replica uses.
+  weights: u32,
   rng: vec4u,
 }
 
 @group(0) @binding(0) var<uniform> settings: Settings;
 // [replica][atom][xyz]
 @group(0) @binding(1) var<storage, read_write> positions: array<f32>;
-// [replica][plane][atom][xyz], planes: forces, velocity (FIRE) or first moment (Adam),
-// second moment (Adam), Markov-chain positions (basin hopping).
+// [replica][plane][atom][xyz], planes: forces, velocity (FIRE) or first moment (Adam) or the
+// 0.5 momentum (learned), second moment (Adam) or the 0.9 momentum (learned), Markov-chain
+// positions (basin hopping), the 0.99 momentum (learned).
 @group(0) @binding(2) var<storage, read_write> vectors: array<f32>;
 // [replica][atom][xyz], where best_energy was seen.
 @group(0) @binding(3) var<storage, read_write> best_positions: array<f32>;
@@ -109,6 +116,10 @@ const PLANE_FORCES: u32 = 0u;
 const PLANE_VELOCITY: u32 = 1u;
 const PLANE_MOMENT2: u32 = 2u;
 const PLANE_MARKOV: u32 = 3u;
+const PLANE_M05: u32 = 1u;
+const PLANE_M09: u32 = 2u;
+const PLANE_M099: u32 = 4u;
+const PLANES: u32 = 5u;
 const LOG_STRIDE: u32 = 1u + 2u * LOG_CAPACITY + 3u * N_ATOMS * LOG_CAPACITY;
 
 var<private> x: array<vec3f, N_ATOMS>;
@@ -138,7 +149,7 @@ fn atom_base(i: u32) -> u32 {
 }
 
 fn plane_base(plane: u32, i: u32) -> u32 {
-  return 3u * ((replica * 4u + plane) * N_ATOMS + i);
+  return 3u * ((replica * PLANES + plane) * N_ATOMS + i);
 }
 
 fn read3(base: u32) -> vec3f {
@@ -163,7 +174,9 @@ fn load_replica() {
   for (var i = 0u; i < N_ATOMS; i++) {
     x[i] = read3(atom_base(i));
     f[i] = read_plane(PLANE_FORCES, i);
-    v[i] = read_plane(PLANE_VELOCITY, i);
+    if (USES_VELOCITY) {
+      v[i] = read_plane(PLANE_VELOCITY, i);
+    }
     // Only Adam has a second moment.
     if (METHOD == METHOD_ADAM) {
       w[i] = read_plane(PLANE_MOMENT2, i);
@@ -180,7 +193,9 @@ fn store_replica() {
     positions[b + 1u] = x[i].y;
     positions[b + 2u] = x[i].z;
     write_plane(PLANE_FORCES, i, f[i]);
-    write_plane(PLANE_VELOCITY, i, v[i]);
+    if (USES_VELOCITY) {
+      write_plane(PLANE_VELOCITY, i, v[i]);
+    }
     if (METHOD == METHOD_ADAM) {
       write_plane(PLANE_MOMENT2, i, w[i]);
     }
@@ -230,7 +245,9 @@ fn evaluate_energy() {
     state.status = STATUS_FAILED;
     return;
   }
+  state.since_best += 1u;
   if (energy < state.best_energy) {
+    state.since_best = 0u;
     state.best_energy = energy;
     state.best_evaluations = state.evaluations;
     for (var i = 0u; i < N_ATOMS; i++) {
@@ -512,11 +529,17 @@ fn initialize(@builtin(global_invocation_id) id: vec3u) {
   state.hops = 0u;
   state.accepted = 0u;
   state.window_accepted = 0u;
+  state.since_best = 0u;
   minima_log[log_base()] = 0u;
   constrain();
   reset_optimizer();
   for (var i = 0u; i < N_ATOMS; i++) {
     write_plane(PLANE_MARKOV, i, x[i]);
+    if (METHOD == METHOD_LEARNED) {
+      write_plane(PLANE_M05, i, vec3f(0.0));
+      write_plane(PLANE_M09, i, vec3f(0.0));
+      write_plane(PLANE_M099, i, vec3f(0.0));
+    }
   }
   evaluate();
   store_replica();
@@ -538,7 +561,14 @@ fn run(@builtin(global_invocation_id) id: vec3u) {
     if (state.status != STATUS_RUNNING || state.evaluations >= settings.evaluation_limit) {
       break;
     }
-    if (METHOD == METHOD_BASIN_HOPPING || METHOD == METHOD_RANDOM_RESTARTS) {
+    if (METHOD == METHOD_LEARNED) {
+      // The learned optimizer never stops early; it logs each minimum it settles into.
+      let was_relaxed = state.fmax < settings.fmax;
+      learned_step();
+      if (!was_relaxed && state.fmax < settings.fmax && state.status == STATUS_RUNNING) {
+        log_minimum();
+      }
+    } else if (METHOD == METHOD_BASIN_HOPPING || METHOD == METHOD_RANDOM_RESTARTS) {
       let relaxed = state.fmax < settings.fmax || state.relax_steps >= settings.relax_step_cap;
       if (relaxed) {
         if (hops == HOPS_PER_DISPATCH) {

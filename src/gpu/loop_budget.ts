@@ -44,8 +44,9 @@ export function planDispatch(
   logCapacity: number,
 ): DispatchPlan {
   const energy = replicaEnergyIterations(kind, n);
-  // A step: the optimizer's loops over atoms, constraints, the evaluation and its bookkeeping.
-  const step = energy + 10 * n + 1;
+  // A step: the optimizer's loops over atoms, constraints, the evaluation and its bookkeeping;
+  // the learned optimizer's MLP adds 4 x 5 + 4 x 5 + 4 loop iterations per atom.
+  const step = energy + (method === "learned" ? 60 : 10) * n + 1;
   let hop = energy + 9 * n + logCapacity + PLACEMENT_TRIALS;
   if (method === "random") hop += PLACEMENT_TRIALS * (n * (n - 1) / 2 + n);
   const available = LOOP_BUDGET - 2 * n;

@@ -22,6 +22,7 @@ import { checkBox, type System } from "../systems/system.ts";
 import type { Gpu } from "./device.ts";
 import { FUSED_SW_MAX_NEIGHBOURS, planDispatch } from "./loop_budget.ts";
 import { potentialLayout } from "./potential_layout.ts";
+import { PARAMETER_COUNT } from "../learned/architecture.ts";
 import { assembleShader, KERNEL_SHADERS } from "./shader_source.ts";
 
 const WORKGROUP_SIZE = 64;
@@ -45,6 +46,7 @@ const FIELD = {
   markovEnergy: 14,
   hops: 15,
   accepted: 16,
+  weights: 19,
   rng: 20,
 } as const;
 
@@ -72,7 +74,12 @@ export interface OptimizerBatchOptions {
   method: Method;
   settings: OptimizerSettings;
   logCapacity?: number;
+  /** Learned optimizer: how many weight vectors (ES population members) `setWeights` takes. */
+  weightVectors?: number;
 }
+
+/** Planes of per-atom vectors each replica keeps (shaders/optimize.wgsl). */
+const PLANES = 5;
 
 const BINDINGS = [
   "settings",
@@ -83,6 +90,7 @@ const BINDINGS = [
   "species",
   "params",
   "log",
+  "weights",
 ] as const;
 type Buffers = Record<typeof BINDINGS[number], GPUBuffer>;
 type Pipelines = Record<"initialize" | "run" | "clearLog", GPUComputePipeline>;
@@ -144,7 +152,7 @@ export class OptimizerBatch {
     const plan = planDispatch(kind, n, options.method, logCapacity);
     const layout = potentialLayout(system.potential, system.elements.length);
     const code = assembleShader(
-      [KERNEL_SHADERS.rng, KERNEL_SHADERS.optimize],
+      [KERNEL_SHADERS.rng, KERNEL_SHADERS.learned, KERNEL_SHADERS.optimize],
       kind,
       "replica",
       {
@@ -171,12 +179,13 @@ export class OptimizerBatch {
     const buffers = {
       settings: make("settings", SETTINGS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
       positions: make("positions", replicas * n * 12),
-      vectors: make("optimizer vectors", replicas * 4 * n * 12),
+      vectors: make("optimizer vectors", replicas * PLANES * n * 12),
       best: make("best positions", replicas * n * 12),
       replicas: make("replicas", replicas * REPLICA_WORDS * 4),
       species: make("species", n * 4),
       params: make("params", layout.params.byteLength),
       log: make("minima log", replicas * logStride * 4),
+      weights: make("weights", (options.weightVectors ?? 0) * PARAMETER_COUNT * 4),
     };
     device.queue.writeBuffer(buffers.species, 0, system.species);
     device.queue.writeBuffer(buffers.params, 0, layout.params);
@@ -187,7 +196,7 @@ export class OptimizerBatch {
         buffer: {
           type: name === "settings"
             ? "uniform"
-            : name === "species" || name === "params"
+            : name === "species" || name === "params" || name === "weights"
             ? "read-only-storage"
             : "storage",
         },
@@ -208,7 +217,12 @@ export class OptimizerBatch {
       gpu,
       system,
       replicas,
-      { method: options.method, settings: options.settings, logCapacity },
+      {
+        method: options.method,
+        settings: options.settings,
+        logCapacity,
+        weightVectors: options.weightVectors ?? 0,
+      },
       plan,
       buffers,
       bindGroup,
@@ -239,6 +253,7 @@ export class OptimizerBatch {
       asFloat[base + FIELD.step] = hyper.step;
       asFloat[base + FIELD.dr] = hyper.dr;
       asFloat[base + FIELD.temperature] = hyper.temperature;
+      asUint[base + FIELD.weights] = hyper.weights ?? 0;
       asUint.set(new Rng(hyper.seed, r).state(), base + FIELD.rng);
     }
     device.queue.writeBuffer(this.#buffers.replicas, 0, words);
@@ -298,6 +313,16 @@ export class OptimizerBatch {
     };
   }
 
+  /** Learned optimizer: the weight vectors, concatenated (replicas name theirs by index). */
+  setWeights(thetas: Float32Array<ArrayBuffer>): void {
+    if (thetas.length !== this.#buffers.weights.size / 4 || thetas.length % PARAMETER_COUNT !== 0) {
+      throw new RangeError(
+        `expected ${this.#buffers.weights.size / 4} weights (weightVectors x ${PARAMETER_COUNT})`,
+      );
+    }
+    this.gpu.device.queue.writeBuffer(this.#buffers.weights, 0, thetas);
+  }
+
   /** Positions where each replica saw its lowest energy, [replica][atom][xyz]. */
   async readBestPositions(): Promise<Float32Array> {
     return new Float32Array(await this.gpu.read(this.#buffers.best, this.#positionBytes()));
@@ -344,6 +369,8 @@ export class OptimizerBatch {
     f[19] = s.startRadius;
     f[20] = s.minDistance;
     f[21] = s.adaptFactor;
+    f[22] = s.energyScale;
+    f[23] = s.bondLength;
     this.gpu.device.queue.writeBuffer(this.#buffers.settings, 0, data);
   }
 

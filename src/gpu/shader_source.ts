@@ -6,6 +6,7 @@
  */
 import COMMON from "../../shaders/common.wgsl" with { type: "text" };
 import ENERGY_FORCES from "../../shaders/energy_forces.wgsl" with { type: "text" };
+import LEARNED from "../../shaders/learned.wgsl" with { type: "text" };
 import OPTIMIZE from "../../shaders/optimize.wgsl" with { type: "text" };
 import RNG from "../../shaders/rng.wgsl" with { type: "text" };
 import GUPTA from "../../shaders/potentials/gupta.wgsl" with { type: "text" };
@@ -46,7 +47,12 @@ export const POTENTIAL_SHADERS: Record<
 
 export type PotentialView = "atom" | "replica";
 
-export const KERNEL_SHADERS = { energyForces: ENERGY_FORCES, optimize: OPTIMIZE, rng: RNG };
+export const KERNEL_SHADERS = {
+  energyForces: ENERGY_FORCES,
+  optimize: OPTIMIZE,
+  learned: LEARNED,
+  rng: RNG,
+};
 
 export type ShaderConstant = number | boolean | { u32: number } | { f32: number };
 

@@ -9,6 +9,8 @@
  */
 import type { EnergyForcesFn } from "../potentials/types.ts";
 import { Rng } from "../systems/rng.ts";
+import { mlpForward, PARAMETER_COUNT } from "../learned/architecture.ts";
+import { atomFeatures, atomStep, MOMENTUM_DECAYS, rms } from "../learned/features.ts";
 import type { Method, OptimizerSettings, ReplicaHyperparameters } from "./settings.ts";
 
 export type ReplicaStatus = "running" | "converged" | "failed";
@@ -33,6 +35,8 @@ export interface ReplicaContext {
   method: Method;
   settings: OptimizerSettings;
   logCapacity: number;
+  /** Learned optimizer: every weight vector, concatenated (replicas pick theirs by index). */
+  weights?: ArrayLike<number>;
 }
 
 export class ReferenceReplica {
@@ -61,6 +65,10 @@ export class ReferenceReplica {
   hops = 0;
   accepted = 0;
   windowAccepted = 0;
+  sinceBest = 0;
+  /** Learned optimizer: the force momenta, MOMENTUM_DECAYS order, and the weight vector used. */
+  momenta: Float64Array[];
+  weightsIndex: number;
   rng: Rng;
   log: LoggedMinimum[] = [];
   #context: ReplicaContext;
@@ -82,6 +90,8 @@ export class ReferenceReplica {
     this.step = hyper.step;
     this.dr = hyper.dr;
     this.temperature = hyper.temperature;
+    this.momenta = MOMENTUM_DECAYS.map(() => new Float64Array(3 * this.n));
+    this.weightsIndex = hyper.weights ?? 0;
     this.rng = new Rng(hyper.seed, stream);
     this.#constrain();
     this.#resetOptimizer();
@@ -93,6 +103,14 @@ export class ReferenceReplica {
   advance(): boolean {
     if (this.status !== "running") return false;
     const { method, settings } = this.#context;
+    if (method === "learned") {
+      const wasRelaxed = this.fmax < settings.fmax;
+      this.#learnedStep();
+      if (!wasRelaxed && this.fmax < settings.fmax && this.status === "running") {
+        this.#logMinimum();
+      }
+      return true;
+    }
     if (method === "bh" || method === "random") {
       if (this.fmax < settings.fmax || this.relaxSteps >= settings.relaxStepCap) {
         this.#hop();
@@ -151,7 +169,9 @@ export class ReferenceReplica {
       this.status = "failed";
       return;
     }
+    this.sinceBest++;
     if (result.energy < this.bestEnergy) {
+      this.sinceBest = 0;
       this.bestEnergy = result.energy;
       this.bestEvaluations = this.evaluations;
       this.bestPositions.set(this.x);
@@ -236,6 +256,49 @@ export class ReferenceReplica {
       this.fireAlpha = fire.alphaStart;
       v.fill(0);
     }
+  }
+
+  /** The learned optimizer's step (src/learned/features.ts; shaders/learned.wgsl). */
+  #learnedStep() {
+    const { settings, weights } = this.#context;
+    if (weights === undefined) throw new Error("the learned method needs weights");
+    const { x, f, n } = this;
+    let force2 = 0;
+    const momentum2 = [0, 0, 0];
+    for (let k = 0; k < 3 * n; k++) {
+      force2 += f[k] * f[k];
+      MOMENTUM_DECAYS.forEach((decay, d) => {
+        const m = this.momenta[d];
+        m[k] = decay * m[k] + (1 - decay) * f[k];
+        momentum2[d] += m[k] * m[k];
+      });
+    }
+    const summary = {
+      rmsForce: rms(force2, n),
+      rmsMomenta: momentum2.map((sum) => rms(sum, n)),
+      energyGap: Math.tanh((this.energy - this.bestEnergy) / (n * settings.energyScale)),
+      sinceBest: this.sinceBest,
+      step: this.evaluations,
+    };
+    const offset = this.weightsIndex * PARAMETER_COUNT;
+    const at = (v: Float64Array, i: number) => v.subarray(3 * i, 3 * i + 3);
+    for (let i = 0; i < n; i++) {
+      const force = at(f, i);
+      const momenta = this.momenta.map((m) => at(m, i));
+      const fromBest = [0, 1, 2].map((c) => x[3 * i + c] - this.bestPositions[3 * i + c]);
+      const features = atomFeatures(force, momenta, fromBest, summary, settings.bondLength);
+      const outputs = mlpForward(weights, offset, features);
+      const xi = [0, 1, 2].map(() => this.#standardNormal());
+      const [dx, dy, dz] = atomStep(outputs, force, momenta[1], summary, settings.bondLength, xi);
+      this.#moveCapped(i, dx, dy, dz);
+    }
+    this.#constrain();
+    this.#evaluate();
+  }
+
+  #standardNormal(): number {
+    const u = 1 - this.rng.uniform24();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.rng.uniform24());
   }
 
   #resetOptimizer() {

@@ -5,11 +5,18 @@
  * FIRE's time unit assumes unit masses, as JAX MD does.
  */
 
-export const METHODS = ["gd", "adam", "fire", "bh", "random"] as const;
+export const METHODS = ["gd", "adam", "fire", "bh", "random", "learned"] as const;
 export type Method = typeof METHODS[number];
 
 /** Kernel method codes (shaders/optimize.wgsl). */
-export const METHOD_CODES: Record<Method, number> = { gd: 0, adam: 1, fire: 2, bh: 3, random: 4 };
+export const METHOD_CODES: Record<Method, number> = {
+  gd: 0,
+  adam: 1,
+  fire: 2,
+  bh: 3,
+  random: 4,
+  learned: 5,
+};
 
 export interface FireConstants {
   dtMax: number;
@@ -64,6 +71,10 @@ export interface OptimizerSettings {
    * atoms at least minDistance apart where a few trials allow. */
   startRadius: number;
   minDistance: number;
+  /** Learned optimizer: the system's energy scale (per atom) and bond length, which make its
+   * features and steps dimensionless (src/learned/features.ts). */
+  energyScale: number;
+  bondLength: number;
 }
 
 /** The default settings; `startRadius` and `minDistance` follow the system (see
@@ -80,6 +91,8 @@ export const DEFAULT_SETTINGS: OptimizerSettings = {
   swapProbability: 0,
   startRadius: 1,
   minDistance: 0,
+  energyScale: 1,
+  bondLength: 1,
 };
 
 /** What may differ between replicas of one batch, so a batch can sweep hyperparameters. */
@@ -92,4 +105,6 @@ export interface ReplicaHyperparameters {
   temperature: number;
   /** Seed of the replica's random stream. */
   seed: number;
+  /** Learned optimizer: index of the weight vector (ES population member) the replica uses. */
+  weights?: number;
 }

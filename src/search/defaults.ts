@@ -35,6 +35,7 @@ export interface HyperparameterSweeps {
  *   64 replicas oscillate for 20,000 evaluations, at 1e-3 all converge within 4,900.
  * - adam 1e-2: all converge within 920 evaluations (3e-3: 1,720).
  * - fire, and the FIRE relaxations inside bh and random: JAX MD's dt_start 0.1.
+ * - learned: unused (the network sets its own step); kept for a uniform replica layout.
  */
 export const DEFAULT_STEP: Record<Method, number> = {
   gd: 1e-3,
@@ -42,6 +43,7 @@ export const DEFAULT_STEP: Record<Method, number> = {
   fire: 0.1,
   bh: 0.1,
   random: 0.1,
+  learned: 0.1,
 };
 
 /** Largest atom displacement per step: ASE's default maxstep for FIRE, 0.2 (Angstrom there).

@@ -38,7 +38,17 @@ export class Rng {
     return (this.nextUint32() >>> 8) / 16777216;
   }
 
-  /** The generator's four state words, to hand the same stream to a GPU kernel. */
+  /** A generator continuing from `state()` of another: the same stream from there on. */
+  static fromState(state: ArrayLike<number>): Rng {
+    if (state.length !== 4 || Array.from(state).every((word) => word === 0)) {
+      throw new RangeError("an Rng state is four 32-bit words, not all zero");
+    }
+    const rng = new Rng(0);
+    rng.#s.set(state);
+    return rng;
+  }
+
+  /** The generator's four state words, to hand the same stream to a GPU kernel or a checkpoint. */
   state(): Uint32Array {
     return this.#s.slice();
   }

@@ -1,0 +1,126 @@
+// The learned optimizer's step, part of the fused optimizer kernel (shaders/optimize.wgsl): the
+// per-atom MLP of src/learned/architecture.ts on the features of src/learned/features.ts, which
+// document every input and the step; the f64 mirror is ReferenceReplica's learned step.
+//
+// Weights: `weights` holds one theta per ES population member, PARAMETER_VEC4S vec4s each, laid
+// out in 4x4 blocks (columns of 4 outputs), biases after each layer's blocks.
+// Momenta of the force live in the planes PLANE_M05, PLANE_M09 and PLANE_M099 of `vectors`.
+// Loop budget per step: 2 N_ATOMS atom loops with 4 x (4 + 1) + 4 x (4 + 1) + 4 + 2 MLP iterations
+// per atom, plus the constraint and the evaluation.
+
+const PARAMETER_VEC4S: u32 = 153u;
+const LAYER1_BIAS: u32 = 64u;
+const LAYER2: u32 = 68u;
+const LAYER2_BIAS: u32 = 132u;
+const LAYER3: u32 = 136u;
+const LAYER3_BIAS: u32 = 152u;
+const STEP_SCALE: f32 = 0.01;
+const NOISE_BIAS: f32 = -8.0;
+const TINY: f32 = 1e-12;
+const TWO_PI: f32 = 6.283185307179586;
+
+@group(0) @binding(8) var<storage, read> weights: array<vec4f>;
+
+fn block(index: u32) -> mat4x4f {
+  return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
+}
+
+// 16 -> 16 (ReLU) -> 16 (ReLU) -> 4.
+fn mlp(base: u32, input: array<vec4f, 4>) -> vec4f {
+  var hidden1: array<vec4f, 4>;
+  for (var o = 0u; o < 4u; o++) {
+    var sum = weights[base + LAYER1_BIAS + o];
+    for (var i = 0u; i < 4u; i++) {
+      sum += block(base + (o * 4u + i) * 4u) * input[i];
+    }
+    hidden1[o] = max(sum, vec4f(0.0));
+  }
+  var hidden2: array<vec4f, 4>;
+  for (var o = 0u; o < 4u; o++) {
+    var sum = weights[base + LAYER2_BIAS + o];
+    for (var i = 0u; i < 4u; i++) {
+      sum += block(base + LAYER2 + (o * 4u + i) * 4u) * hidden1[i];
+    }
+    hidden2[o] = max(sum, vec4f(0.0));
+  }
+  var output = weights[base + LAYER3_BIAS];
+  for (var i = 0u; i < 4u; i++) {
+    output += block(base + LAYER3 + i * 4u) * hidden2[i];
+  }
+  return output;
+}
+
+fn cosine(a: vec3f, b: vec3f) -> f32 {
+  return dot(a, b) / (length(a) * length(b) + TINY);
+}
+
+fn standard_normal() -> f32 {
+  let u = 1.0 - rng_uniform();
+  return sqrt(-2.0 * log(u)) * cos(TWO_PI * rng_uniform());
+}
+
+fn time_feature(t: f32, tau: f32) -> f32 {
+  return tanh(t / tau - 1.0);
+}
+
+fn learned_step() {
+  let n = f32(N_ATOMS);
+  let decays = vec3f(0.5, 0.9, 0.99);
+  var force2 = 0.0;
+  var momentum2 = vec3f(0.0);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    let fi = f[i];
+    let m05 = decays.x * read_plane(PLANE_M05, i) + (1.0 - decays.x) * fi;
+    let m09 = decays.y * read_plane(PLANE_M09, i) + (1.0 - decays.y) * fi;
+    let m099 = decays.z * read_plane(PLANE_M099, i) + (1.0 - decays.z) * fi;
+    write_plane(PLANE_M05, i, m05);
+    write_plane(PLANE_M09, i, m09);
+    write_plane(PLANE_M099, i, m099);
+    force2 += dot(fi, fi);
+    momentum2 += vec3f(dot(m05, m05), dot(m09, m09), dot(m099, m099));
+  }
+  let rms_force = sqrt(force2 / n) + TINY;
+  let rms_momenta = sqrt(momentum2 / n) + TINY;
+  let gap = tanh((state.energy - state.best_energy) / (n * settings.energy_scale));
+  let since = f32(state.since_best);
+  let t = f32(state.evaluations);
+  let bond = settings.bond_length;
+  let base = state.weights * PARAMETER_VEC4S;
+  var sum = vec3f(0.0);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    let fi = f[i];
+    let m05 = read_plane(PLANE_M05, i);
+    let m09 = read_plane(PLANE_M09, i);
+    let m099 = read_plane(PLANE_M099, i);
+    let from_best = x[i] - vec3f(
+      best_positions[atom_base(i)],
+      best_positions[atom_base(i) + 1u],
+      best_positions[atom_base(i) + 2u],
+    );
+    let features = array<vec4f, 4>(
+      vec4f(
+        length(fi) / rms_force,
+        tanh(log2(rms_force) * 0.15051499783199057),
+        length(m05) / rms_momenta.x,
+        length(m09) / rms_momenta.y,
+      ),
+      vec4f(length(m099) / rms_momenta.z, cosine(fi, m05), cosine(fi, m09), cosine(fi, m099)),
+      vec4f(gap, time_feature(since, 10.0), time_feature(since, 100.0), time_feature(t, 10.0)),
+      vec4f(
+        time_feature(t, 100.0),
+        time_feature(t, 1000.0),
+        tanh(length(from_best) / bond),
+        cosine(fi, from_best),
+      ),
+    );
+    let out = mlp(base, features);
+    let xi = vec3f(standard_normal(), standard_normal(), standard_normal());
+    let scale = STEP_SCALE * bond * exp(out.z);
+    let step = (scale * out.x / rms_force) * fi + (scale * out.y / rms_momenta.y) * m09 +
+      (bond * exp(out.w + NOISE_BIAS)) * xi;
+    x[i] += capped(step);
+    sum += x[i];
+  }
+  constrain_with_sum(sum);
+  evaluate();
+}
