@@ -232,7 +232,8 @@ export class OptimizerBatch {
 
   /**
    * Starts every replica from `positions` ([replica][atom][xyz]) with its own hyperparameters
-   * (replica r draws from stream r of its seed): the first evaluation, counted.
+   * (replica r draws from stream r of its seed unless told otherwise): the first evaluation,
+   * counted.
    */
   initialize(
     positions: ArrayLike<number>,
@@ -254,7 +255,7 @@ export class OptimizerBatch {
       asFloat[base + FIELD.dr] = hyper.dr;
       asFloat[base + FIELD.temperature] = hyper.temperature;
       asUint[base + FIELD.weights] = hyper.weights ?? 0;
-      asUint.set(new Rng(hyper.seed, r).state(), base + FIELD.rng);
+      asUint.set(new Rng(hyper.seed, hyper.stream ?? r).state(), base + FIELD.rng);
     }
     device.queue.writeBuffer(this.#buffers.replicas, 0, words);
     this.#limit = 1;

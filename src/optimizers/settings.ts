@@ -105,6 +105,9 @@ export interface ReplicaHyperparameters {
   temperature: number;
   /** Seed of the replica's random stream. */
   seed: number;
+  /** Which stream of that seed (default: the replica's index). Replicas given the same seed and
+   * stream draw the same random numbers, e.g. ES population members on one task. */
+  stream?: number;
   /** Learned optimizer: index of the weight vector (ES population member) the replica uses. */
   weights?: number;
 }
