@@ -11,7 +11,7 @@ import { Gpu } from "../src/gpu/device.ts";
 import { ARCHITECTURE } from "../src/learned/architecture.ts";
 import { loadCheckpoint, saveCheckpoint } from "../src/learned/checkpoint.ts";
 import { FEATURE_NAMES } from "../src/learned/features.ts";
-import { MetaTrainer, type StepMetrics } from "../src/learned/meta_train.ts";
+import { MetaTrainer, type StepMetrics, type Validation } from "../src/learned/meta_train.ts";
 import { parseTrainConfig, type TrainConfig } from "../src/learned/train_config.ts";
 
 const DEFAULT_CONFIG = "configs/default.json";
@@ -36,14 +36,13 @@ Options:
 Progress: one line per outer step (meta-loss of theta and of the population mean, best energy,
 gradient norm, evaluations per second, ETA). The validation loss, theta's mean (best energy -
 known minimum) per atom on fixed tasks of every system in the family, is measured at the start,
-at every checkpoint and at the end. Ctrl-C finishes the step in flight, saves a checkpoint and
+at every checkpoint and at the end, and at the end beside FIRE with random restarts given the
+same evaluations on the same tasks. Ctrl-C finishes the step in flight, saves a checkpoint and
 exits with status 130. Exit status 2 for a bad config, option or checkpoint.`;
 
-interface Validation {
+interface ValidationRecord extends Validation {
   type: "validation";
   step: number;
-  loss: number;
-  perSystem: Record<string, number>;
 }
 
 await runTask(async () => {
@@ -87,7 +86,7 @@ await runTask(async () => {
     await metrics.write(new TextEncoder().encode(JSON.stringify(record) + "\n"));
   };
   const save = () => saveCheckpoint(`${out}/${CHECKPOINT}`, trainer.checkpoint());
-  const validate = async (): Promise<Validation> => {
+  const validate = async (): Promise<ValidationRecord> => {
     const result = await trainer.validate(VALIDATION_SEED);
     const record = { type: "validation" as const, step: trainer.outerStep, ...result };
     await log(record);
@@ -120,12 +119,18 @@ await runTask(async () => {
       await save();
       last = await validate();
     }
+    const baseline = await trainer.baseline(VALIDATION_SEED);
+    await log({ type: "baseline", method: "FIRE with random restarts", ...baseline });
     const summary = {
       out,
       config: config.name,
       outerStep: trainer.outerStep,
-      validationLoss: { start: first.loss, end: last.loss },
-      perSystem: { start: first.perSystem, end: last.perSystem },
+      validationLoss: { start: first.loss, end: last.loss, fireWithRestarts: baseline.loss },
+      perSystem: {
+        start: first.perSystem,
+        end: last.perSystem,
+        fireWithRestarts: baseline.perSystem,
+      },
       seconds: (performance.now() - started) / 1000,
       adapter: gpu.adapterName,
     };
@@ -133,8 +138,9 @@ await runTask(async () => {
     else {
       console.log(
         `${config.name}: ${trainer.outerStep} outer steps; validation loss ` +
-          `${first.loss.toFixed(5)} -> ${last.loss.toFixed(5)} per atom; checkpoint ` +
-          `${out}/${CHECKPOINT}`,
+          `${first.loss.toFixed(5)} -> ${last.loss.toFixed(5)} per atom ` +
+          `(FIRE with restarts at the same ${config.unroll} evaluations: ` +
+          `${baseline.loss.toFixed(5)}); checkpoint ${out}/${CHECKPOINT}`,
       );
     }
   } finally {

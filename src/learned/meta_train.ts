@@ -21,7 +21,11 @@
 import type { Gpu } from "../gpu/device.ts";
 import { OptimizerBatch } from "../gpu/optimizer_batch.ts";
 import { DEFAULT_SETTINGS } from "../optimizers/settings.ts";
-import { randomStructures } from "../systems/random_structures.ts";
+import {
+  clusterRadius,
+  MIN_DISTANCE_FACTOR,
+  randomStructures,
+} from "../systems/random_structures.ts";
 import { Rng } from "../systems/rng.ts";
 import { parseSystem, type System } from "../systems/system.ts";
 import { ARCHITECTURE, initialTheta, PARAMETER_COUNT } from "./architecture.ts";
@@ -33,6 +37,12 @@ import { scheduleValue } from "./schedule.ts";
 import type { TrainConfig } from "./train_config.ts";
 
 export const PROJECT_VERSION = "0.1.0";
+
+/** Mean (best energy - known minimum) per atom on the validation tasks, overall and per system. */
+export interface Validation {
+  loss: number;
+  perSystem: Record<string, number>;
+}
 
 export interface StepMetrics {
   /** Outer steps completed after this one. */
@@ -172,14 +182,46 @@ export class MetaTrainer {
    * (members x tasksPerStep) random starts each from `seed`, each replica its own start and
    * stream. The same seed gives the same tasks at every step, so values are comparable over a run.
    */
-  async validate(seed: number): Promise<{ loss: number; perSystem: Record<string, number> }> {
-    const perSystem: Record<string, number> = {};
-    for (const name of this.config.systems) {
-      const system = parseSystem(name);
+  validate(seed: number): Promise<Validation> {
+    return this.#onValidationTasks(seed, async (system) => {
       const batch = await this.#batch(system);
       const weights = new Float32Array(this.members * PARAMETER_COUNT);
       for (let m = 0; m < this.members; m++) weights.set(this.theta, m * PARAMETER_COUNT);
       batch.setWeights(weights);
+      return batch;
+    });
+  }
+
+  /**
+   * The same measure for the baseline at the same budget: FIRE (JAX MD's constants, largest move
+   * `maxStep` bond lengths, fmax 1e-3) from the same starts, restarting from a fresh random
+   * structure whenever a relaxation ends (the kernel's random-restart method).
+   */
+  baseline(seed: number): Promise<Validation> {
+    return this.#onValidationTasks(
+      seed,
+      (system) =>
+        OptimizerBatch.create(this.#gpu, system, this.members * this.config.tasksPerStep, {
+          method: "random",
+          settings: {
+            ...DEFAULT_SETTINGS,
+            maxStep: this.config.maxStep * system.bondLength,
+            startRadius: clusterRadius(system.nAtoms, system.bondLength),
+            minDistance: MIN_DISTANCE_FACTOR * system.bondLength,
+          },
+        }),
+    );
+  }
+
+  /** Mean (best energy - reference) / N over every replica of `prepare`'s batch per system. */
+  async #onValidationTasks(
+    seed: number,
+    prepare: (system: System) => Promise<OptimizerBatch>,
+  ): Promise<Validation> {
+    const perSystem: Record<string, number> = {};
+    for (const name of this.config.systems) {
+      const system = parseSystem(name);
+      const batch = await prepare(system);
       batch.initialize(
         randomStructures(system, seed, batch.replicas),
         () => ({ step: 0.1, dr: 0, temperature: 0, seed, weights: 0 }),
@@ -191,6 +233,7 @@ export class MetaTrainer {
         sum += (replicas.bestEnergy[r] - reference) / system.nAtoms;
       }
       perSystem[name] = sum / batch.replicas;
+      if (![...this.#batches.values()].includes(batch)) batch.destroy();
     }
     const values = Object.values(perSystem);
     return { loss: values.reduce((a, b) => a + b, 0) / values.length, perSystem };
