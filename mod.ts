@@ -113,6 +113,7 @@ export {
   defaultSweeps,
   DR_PER_BOND_LENGTH,
   type HyperparameterSweeps,
+  LEARNED_ENERGY_SCALE,
   type Sweep,
   sweepValue,
 } from "./src/search/defaults.ts";
@@ -136,6 +137,8 @@ export {
   energyTolerance,
   type GoalStatus,
   knownGoal,
+  type LearnedOptimizer,
+  loadLearnedOptimizer,
   runSearch,
   type SearchContext,
   type SearchOptions,

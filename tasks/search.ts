@@ -1,6 +1,7 @@
 /**
  * deno task search --system LJ38 --method bh|fire|adam|gd|random --replicas 1024 --max-evals 2e5
  *                  [--target E | --stop-at-known] [--seed 1] [--out runs/lj38] [method options]
+ * deno task search --system LJ38 --method learned --checkpoint runs/train/checkpoint.safetensors
  *
  * A global search on the GPU with progress on stderr; writes minima.xyz, summary.json and
  * trace.json into --out. Ctrl-C ends the run after the round in flight and still writes them.
@@ -28,6 +29,7 @@ import {
   DEFAULT_SYNC_EVERY,
   type GoalStatus,
   knownGoal,
+  loadLearnedOptimizer,
   runSearch,
   type SearchOptions,
   searchOptions,
@@ -45,8 +47,11 @@ Global search for low minima: REPLICAS copies of the system, each from its own s
 start, advanced together on the GPU. Budgets count energy+force evaluations PER REPLICA.
 
   --system NAME         LJ38, Au55, Ag27Au28, Si64, Au55@set=jaxmd-gold, ... (required)
-  --method M            bh (basin hopping), random (random restarts), or one local relaxation
-                        per replica with fire, adam or gd (default: bh)
+  --method M            bh (basin hopping), random (random restarts), one local relaxation
+                        per replica with fire, adam or gd, or learned (the meta-trained
+                        optimizer of --checkpoint, run for the whole budget) (default: bh)
+  --checkpoint FILE     learned: the checkpoint whose weights to use (deno task train writes
+                        them; required with --method learned, refused otherwise)
   --replicas B          replicas in the batch (default: ${DEFAULT_REPLICAS})
   --max-evals N         evaluations per replica (default: ${DEFAULT_MAX_EVALUATIONS}; 2e5 is fine)
   --target E            stop once an energy within the tolerance of E is found (negative:
@@ -64,9 +69,11 @@ Method options, in the system's units (sigma and epsilon for LJ, Angstrom and eV
 A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan it in one run.
   --step S|LO:HI        gd: step, length^2/energy (default ${DEFAULT_STEP.gd}); adam: learning rate,
                         length (default ${DEFAULT_STEP.adam}); fire, bh, random: FIRE dt_start
-                        (default ${DEFAULT_STEP.fire})
-  --max-step D          largest atom move per step (default ${DEFAULT_MAX_STEP}, ASE's FIRE maxstep)
-  --fmax F              a relaxation ends when the largest force is below F (default ${DEFAULT_SETTINGS.fmax})
+                        (default ${DEFAULT_STEP.fire}); not learned (its network sets its steps)
+  --max-step D          largest atom move per step (default ${DEFAULT_MAX_STEP}, ASE's FIRE maxstep;
+                        learned: the checkpoint's training maxStep times the bond length)
+  --fmax F              a relaxation ends when the largest force is below F; learned: a minimum
+                        is logged each time the largest force falls below F (default ${DEFAULT_SETTINGS.fmax})
   --dt-max T            FIRE's largest time step (default ${DEFAULT_SETTINGS.fire.dtMax}, JAX MD's; stiff clusters such
                         as LJ38 relax faster with 0.05)
   --relax-steps N       bh, random: a relaxation also ends after N steps (default ${DEFAULT_SETTINGS.relaxStepCap})
@@ -80,7 +87,7 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
 Writes DIR/minima.xyz (extended XYZ, lowest first, f64 re-relaxed energy and count per frame),
 DIR/summary.json and DIR/trace.json (best energy against evaluations per replica). Ctrl-C stops
 after the current round and writes them (exit status 130); a second Ctrl-C quits at once.
-Exit status 2 for a bad system name or option.`;
+Exit status 2 for a bad system name, option or checkpoint.`;
 
 const OPTIONS = {
   system: { type: "string" },
@@ -106,6 +113,7 @@ const OPTIONS = {
   adapt: { type: "string" },
   swap: { type: "string" },
   container: { type: "string" },
+  checkpoint: { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseFlags>["values"];
@@ -116,6 +124,8 @@ function parseFlags(args: string[]) {
 
 /** Method options that only some methods use; giving one to another method is an error. */
 const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
+  checkpoint: ["learned"],
+  step: ["gd", "adam", "fire", "bh", "random"],
   "relax-steps": ["bh", "random"],
   "dt-max": ["fire", "bh", "random"],
   dr: ["bh"],
@@ -131,7 +141,7 @@ await runTask(async () => {
     return;
   }
   if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
-  const options = optionsFromFlags(values);
+  const options = await optionsFromFlags(values);
   const out = values.out ?? defaultOutputDir(options.system, options.method, options.seed);
   const result = await searchWithProgress(options, await Gpu.open());
   await writeSearchOutputs(out, result);
@@ -161,7 +171,7 @@ async function searchWithProgress(options: SearchOptions, gpu: Gpu): Promise<Sea
   }
 }
 
-function optionsFromFlags(values: Values): SearchOptions {
+async function optionsFromFlags(values: Values): Promise<SearchOptions> {
   if (values.system === undefined) throw new UserError("--system is required (see --help)");
   const system = parseSystem(values.system);
   const method = values.method as Method;
@@ -170,8 +180,14 @@ function optionsFromFlags(values: Values): SearchOptions {
   }
   for (const [flag, methods] of Object.entries(METHOD_ONLY)) {
     if (values[flag as keyof Values] !== undefined && !methods.includes(method)) {
-      throw new UserError(`--${flag} applies to ${methods.join(" and ")}, not --method ${method}`);
+      const list = methods.length > 1
+        ? `${methods.slice(0, -1).join(", ")} and ${methods.at(-1)}`
+        : methods[0];
+      throw new UserError(`--${flag} applies to ${list}, not --method ${method}`);
     }
+  }
+  if (method === "learned" && values.checkpoint === undefined) {
+    throw new UserError("--method learned needs --checkpoint FILE (see --help)");
   }
   const defaults = searchOptions(system, method);
   const settings = { ...defaults.settings };
@@ -205,7 +221,7 @@ function optionsFromFlags(values: Values): SearchOptions {
   }
   const count = (flag: keyof Values, fallback: number, min = 1) =>
     values[flag] === undefined ? fallback : integer(flag, values[flag] as string, min);
-  return {
+  const options: SearchOptions = {
     ...defaults,
     replicas: count("replicas", defaults.replicas),
     maxEvaluations: count("max-evals", defaults.maxEvaluations),
@@ -218,6 +234,17 @@ function optionsFromFlags(values: Values): SearchOptions {
     syncEvery: count("sync-every", defaults.syncEvery),
     logCapacity: count("log-capacity", defaults.logCapacity),
   };
+  // Last, so that mistakes in the other flags are reported without reading a file.
+  if (values.checkpoint !== undefined) {
+    const learned = await loadLearnedOptimizer(values.checkpoint);
+    options.checkpoint = values.checkpoint;
+    options.weights = learned.weights;
+    // Run it with the step cap it was trained with, unless told otherwise.
+    if (values["max-step"] === undefined && learned.maxStepBondLengths !== undefined) {
+      settings.maxStep = learned.maxStepBondLengths * system.bondLength;
+    }
+  }
+  return options;
 }
 
 function finite(flag: string, text: string): number {
@@ -310,8 +337,10 @@ function report(result: SearchResult, out: string): string {
   const { options } = result;
   const best = result.minima[0];
   const full = result.distinctMinima === result.archiveCapacity;
+  const learned = options.checkpoint === undefined ? "" : ` (${options.checkpoint})`;
   const lines = [
-    `${options.system.name} ${options.method}, ${options.replicas} replicas, seed ${options.seed}`,
+    `${options.system.name} ${options.method}${learned}, ${options.replicas} replicas, ` +
+    `seed ${options.seed}`,
     best === undefined
       ? "best energy: no minimum found"
       : `best energy ${best.energy.toFixed(6)} (f64 re-relaxed to fmax ` +

@@ -2,16 +2,36 @@
  * Global search end to end on small LJ13 batches: basin hopping reaches the Cambridge Cluster
  * Database minimum and reports it re-relaxed in f64 (LJ38 minima too); the output files read back,
  * in ASE as well; runs repeat exactly; an abort or a failure still hands back (and writes) what was
- * found; the command line fails in one line on bad input and stops cleanly on Ctrl-C.
+ * found; the command line fails in one line on bad input and stops cleanly on Ctrl-C. The learned
+ * optimizer runs from a checkpoint, through the API and the command line.
  */
 import assert from "node:assert/strict";
-import { Gpu, parseSystem, parseXyz, Rng } from "../mod.ts";
+import {
+  Gpu,
+  parseSystem,
+  parseXyz,
+  randomStructures,
+  referencePotential,
+  Rng,
+  UserError,
+} from "../mod.ts";
+import {
+  ARCHITECTURE,
+  biasIndex,
+  initialTheta,
+  OUTPUT,
+  PARAMETER_COUNT,
+  weightIndex,
+} from "../src/learned/architecture.ts";
+import { type Checkpoint, saveCheckpoint } from "../src/learned/checkpoint.ts";
+import { FEATURE_NAMES } from "../src/learned/features.ts";
 import { defaultSettings, defaultSweeps, sweepValue } from "../src/search/defaults.ts";
 import { searchSummary, searchTrace, writeSearchOutputs } from "../src/search/outputs.ts";
 import { refineMinima, refineStructure } from "../src/search/refine.ts";
 import {
   archiveCapacity,
   energyTolerance,
+  loadLearnedOptimizer,
   runSearch,
   type SearchOptions,
   searchOptions,
@@ -47,6 +67,10 @@ Deno.test("defaults follow the system: LJ, bimetallic Gupta, periodic silicon", 
   const si = parseSystem("Si64");
   assert.ok(Math.abs(defaultSettings(si, "random").minDistance - 0.8 * 2.35168) < 1e-4);
   assert.equal(defaultSweeps(si, "bh").temperature, 0.15);
+  // The learned optimizer measures lengths in bond lengths, energies per atom in 1 unit.
+  assert.equal(defaultSettings(si, "learned").bondLength, si.bondLength);
+  assert.equal(defaultSettings(LJ13, "learned").bondLength, LJ13.bondLength);
+  assert.equal(defaultSettings(LJ13, "learned").energyScale, 1);
   // 1e-3 up to 25 LJ atoms, then the f32 rounding bound 4e-6 N (9 + s).
   assert.equal(energyTolerance(LJ13), 1e-3);
   assert.ok(Math.abs(energyTolerance(parseSystem("LJ38")) - 1.52e-3) < 1e-12);
@@ -327,4 +351,185 @@ Deno.test("CLI: a run prints the report and --json the summary; SIGINT stops it 
   assert.ok(interrupted.evaluations.perReplica < 1e8);
   assert.ok(parseXyz(await Deno.readTextFile(`${dir}/minima.xyz`)).length > 0);
   await Deno.remove(dir, { recursive: true });
+});
+
+/** A checkpoint of `theta` as meta-training writes one (fresh outer state, `config` as given). */
+async function writeCheckpoint(path: string, theta: Float32Array, config: unknown = {}) {
+  const checkpoint: Checkpoint = {
+    theta,
+    optimizer: {
+      m: new Float32Array(PARAMETER_COUNT),
+      v: new Float32Array(PARAMETER_COUNT),
+      step: 0,
+    },
+    outerStep: 0,
+    rngState: Uint32Array.of(1, 2, 3, 4),
+    architecture: ARCHITECTURE,
+    features: [...FEATURE_NAMES],
+    config,
+    projectVersion: "test",
+  };
+  await saveCheckpoint(path, checkpoint);
+}
+
+/**
+ * Weights that make the learned optimizer gradient descent, x += eta F with eta = `rate` STEP_SCALE
+ * bond lengths per unit force: every step is STEP_SCALE bond exp(s) F / rms(F), so s must be
+ * ln(rate rms(F)). The network sees u = tanh(log10(rms F) / 2); nine hidden units relu(u - u_k)
+ * at rms(F) = 1e-6 .. 1e2 interpolate s linearly in u between those knots, the second layer passes
+ * them on, the momentum term is off and the noise negligible. The untrained `initialTheta` takes
+ * normalised steps of a fixed length instead, which circle a minimum at forces of order 1 and so
+ * never settle below fmax; this one converges (on LJ13 rate 0.5 is already unstable).
+ */
+function gradientDescentTheta(rate: number): Float32Array {
+  const theta = new Float32Array(PARAMETER_COUNT);
+  const decades = [-6, -5, -4, -3, -2, -1, 0, 1, 2];
+  const u = decades.map((d) => Math.tanh(d / 2));
+  const s = decades.map((d) => d * Math.LN10 + Math.log(rate));
+  let slope = 0;
+  for (let k = 0; k < decades.length; k++) {
+    theta[weightIndex(0, k, 1)] = 1; // input 1: tanh(log10(rms(force)) / 2)
+    theta[biasIndex(0, k)] = -u[k];
+    theta[weightIndex(1, k, k)] = 1;
+    const next = k + 1 < decades.length ? (s[k + 1] - s[k]) / (u[k + 1] - u[k]) : slope;
+    theta[weightIndex(2, OUTPUT.logStep, k)] = next - slope;
+    slope = next;
+  }
+  theta[biasIndex(2, OUTPUT.logStep)] = s[0];
+  theta[biasIndex(2, OUTPUT.forceCoefficient)] = 1;
+  theta[biasIndex(2, OUTPUT.logNoise)] = -12;
+  return theta;
+}
+
+/** The lowest f64 energy among the random starts of `replicas` replicas for `seed`. */
+function lowestStart(seed: number, replicas: number): number {
+  const energy = referencePotential(LJ13.potential);
+  const starts = randomStructures(LJ13, seed, replicas);
+  const n = 3 * LJ13.nAtoms;
+  let lowest = Infinity;
+  for (let r = 0; r < replicas; r++) {
+    const positions = starts.subarray(r * n, (r + 1) * n);
+    lowest = Math.min(lowest, energy({ positions, species: LJ13.species }).energy);
+  }
+  return lowest;
+}
+
+Deno.test("learned optimizer from a checkpoint on LJ13: minima logged, outputs written", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/gd.safetensors`;
+  await writeCheckpoint(path, gradientDescentTheta(0.25), { maxStep: 0.2 });
+  const learned = await loadLearnedOptimizer(path);
+  assert.deepEqual(learned.weights, gradientDescentTheta(0.25));
+  assert.equal(learned.maxStepBondLengths, 0.2);
+  const options = searchOptions(LJ13, "learned", {
+    replicas: 16,
+    maxEvaluations: 500,
+    seed: 3,
+    weights: learned.weights,
+    checkpoint: path,
+  });
+  const result = await runSearch(options, { gpu });
+  assert.equal(result.stopReason, "budget", "the learned optimizer never stops early");
+  assert.equal(result.evaluationsPerReplica, 500);
+  assert.ok(result.distinctMinima > 0, "minima are logged as the replicas settle");
+  const best = result.minima[0];
+  assert.ok(Number.isFinite(best.energy) && best.converged);
+  const start = lowestStart(3, 16);
+  assert.ok(best.energy < start - 5, `best ${best.energy}, lowest start ${start}`);
+  assert.ok(result.trace.every((p) => p.bestEnergy !== null && p.bestEnergy < start));
+
+  const paths = await writeSearchOutputs(dir, result);
+  const summary = JSON.parse(await Deno.readTextFile(paths.summary));
+  assert.equal(summary.method, "learned");
+  assert.equal(summary.checkpoint, path);
+  assert.equal(summary.options.bondLength, LJ13.bondLength);
+  assert.equal(summary.options.energyScale, 1);
+  assert.equal(summary.distinctMinima, result.distinctMinima);
+  const frames = parseXyz(await Deno.readTextFile(paths.minima), paths.minima);
+  assert.equal(frames.length, result.minima.length);
+  assert.equal(Number(frames[0].info.energy), best.energy);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("CLI: --method learned with an untrained checkpoint runs and reports minima", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/initial.safetensors`;
+  await writeCheckpoint(path, initialTheta(1), { maxStep: 0.25 });
+  const args = ["--system", "LJ13", "--method", "learned", "--checkpoint", path, "--seed", "3"];
+  const run = await search(
+    ...args,
+    ...["--replicas", "16", "--max-evals", "500", "--out", `${dir}/out`, "--json"],
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const summary = JSON.parse(run.stdout);
+  assert.equal(summary.method, "learned");
+  assert.equal(summary.checkpoint, path);
+  assert.equal(summary.stopReason, "budget");
+  assert.deepEqual(summary.evaluations, { perReplica: 500, total: 8000 });
+  // The checkpoint's training step cap, in bond lengths, unless --max-step says otherwise.
+  assert.ok(Math.abs(summary.options.maxStep - 0.25 * LJ13.bondLength) < 1e-12);
+  // Replicas circle their minima (see gradientDescentTheta); the f64 re-relaxation of their best
+  // points reports them.
+  assert.ok(summary.minima.length > 0);
+  assert.ok(Number.isFinite(summary.bestEnergy));
+  assert.ok(summary.bestEnergy < lowestStart(3, 16) - 5, `best ${summary.bestEnergy}`);
+  const written = JSON.parse(await Deno.readTextFile(`${dir}/out/summary.json`));
+  assert.equal(written.checkpoint, path);
+  assert.ok(parseXyz(await Deno.readTextFile(`${dir}/out/minima.xyz`)).length > 0);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("CLI: a missing, truncated or misplaced --checkpoint is one line and status 2", async () => {
+  const dir = await Deno.makeTempDir();
+  const good = `${dir}/good.safetensors`;
+  await writeCheckpoint(good, initialTheta(1));
+  const truncated = `${dir}/truncated.safetensors`;
+  await Deno.writeFile(truncated, (await Deno.readFile(good)).subarray(0, 200));
+  const lj13 = ["--system", "LJ13"];
+  for (
+    const [args, message] of [
+      [[...lj13, "--method", "learned"], /^error: --method learned needs --checkpoint FILE/],
+      [
+        [...lj13, "--method", "learned", "--checkpoint", `${dir}/none.safetensors`],
+        /^error: no checkpoint at .*none\.safetensors/,
+      ],
+      [
+        [...lj13, "--method", "learned", "--checkpoint", truncated],
+        /^error: .*truncated\.safetensors: /,
+      ],
+      [[...lj13, "--method", "learned", "--checkpoint="], /^error: the checkpoint's path is empty/],
+      [[...lj13, "--method", "learned", "--checkpoint", dir], /^error: cannot read checkpoint/],
+      [
+        [...lj13, "--method", "bh", "--checkpoint", good],
+        /^error: --checkpoint applies to learned/,
+      ],
+      [[...lj13, "--checkpoint", good], /^error: --checkpoint applies to learned, not --method bh/],
+      [
+        [...lj13, "--method", "learned", "--checkpoint", good, "--dr", "0.3"],
+        /^error: --dr applies to bh, not --method learned/,
+      ],
+      [
+        [...lj13, "--method", "learned", "--checkpoint", good, "--step", "0.1"],
+        /^error: --step applies to gd, adam, fire, bh and random, not --method learned/,
+      ],
+    ] as const
+  ) {
+    const { code, stderr } = await search(...args);
+    assert.equal(code, 2, stderr);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    assert.match(stderr, message);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("runSearch refuses the learned method without weights, and weights elsewhere", async () => {
+  const theta = initialTheta(1);
+  const cases = [
+    searchOptions(LJ13, "learned", { replicas: 2 }),
+    searchOptions(LJ13, "learned", { replicas: 2, weights: theta.subarray(1) }),
+    searchOptions(LJ13, "bh", { replicas: 2, weights: theta }),
+  ];
+  for (const options of cases) {
+    await assert.rejects(runSearch(options, { gpu }), UserError);
+  }
 });

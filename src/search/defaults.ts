@@ -70,8 +70,23 @@ export const DEFAULT_ADAPT_INTERVAL = 10;
  * besides geometries. */
 export const DEFAULT_SWAP_PROBABILITY = 0.1;
 
-/** The batch-wide settings for `method` on `system`: DEFAULT_SETTINGS with DEFAULT_MAX_STEP, the
- * basin-hopping defaults where they apply, and random restarts placed like `randomStructures`. */
+/**
+ * Learned optimizer: the energy per atom by which its energy-gap feature
+ * tanh((E - E_best) / (N scale)) divides, 1 in the system's energy unit (epsilon for LJ, eV for
+ * Gupta and silicon). Binding energies per atom of the supported potentials are 3 to 9 such units,
+ * so the feature tells small gaps apart and saturates only for gaps of that order. The same value
+ * for every system, so a checkpoint sees the feature scaled as in meta-training (where
+ * OptimizerSettings' default is also 1).
+ */
+export const LEARNED_ENERGY_SCALE = 1;
+
+/**
+ * The batch-wide settings for `method` on `system`: DEFAULT_SETTINGS with DEFAULT_MAX_STEP, the
+ * basin-hopping defaults where they apply, random restarts placed like `randomStructures`, and
+ * the learned optimizer's length and energy units. Those are the system's bond length (its
+ * features and steps are measured in bond lengths, as in meta-training) and LEARNED_ENERGY_SCALE;
+ * other methods ignore them.
+ */
 export function defaultSettings(system: System, method: Method): OptimizerSettings {
   const hopping = method === "bh";
   return {
@@ -83,10 +98,13 @@ export function defaultSettings(system: System, method: Method): OptimizerSettin
       ? clusterRadius(system.nAtoms, system.bondLength)
       : DEFAULT_SETTINGS.startRadius,
     minDistance: MIN_DISTANCE_FACTOR * system.bondLength,
+    energyScale: LEARNED_ENERGY_SCALE,
+    bondLength: system.bondLength,
   };
 }
 
-/** Default per-replica hyperparameters; dr and temperature are 0 (unused) except for bh. */
+/** Default per-replica hyperparameters; dr and temperature are 0 (unused) except for bh, and the
+ * learned optimizer uses none of them. */
 export function defaultSweeps(system: System, method: Method): HyperparameterSweeps {
   const hopping = method === "bh";
   return {

@@ -63,6 +63,9 @@ export interface SearchSummary {
   replicas: number;
   maxEvaluations: number;
   seed: number;
+  /** The learned optimizer's checkpoint, as given (--checkpoint); null for other methods or
+   * weights given without a path. */
+  checkpoint: string | null;
   /** Every setting and per-replica hyperparameter (a sweep as {from, to}) the run used. */
   options: HyperparameterSweeps & OptimizerSettings & {
     target: number | null;
@@ -111,6 +114,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
     replicas: options.replicas,
     maxEvaluations: options.maxEvaluations,
     seed: options.seed,
+    checkpoint: options.checkpoint ?? null,
     options: {
       ...options.sweeps,
       ...options.settings,

@@ -6,11 +6,12 @@
  * evaluations spent go into the trace, and the stop conditions are checked (budget, every replica
  * stopped, target or known minimum reached, abort). Local methods (gd, adam, fire) log the
  * minimum each replica converged to; basin hopping and random restarts the lowest `logCapacity`
- * minima each replica left between two syncs. At the end the lowest archived minima, and the
- * lowest points of replicas that were still relaxing towards something lower than they had logged
- * (such as the replica that has just reached the target), are re-relaxed in f64 (refine.ts) and
- * merged. Writing files is separate (outputs.ts), so an aborted or failed
- * run still hands back everything it found.
+ * minima each replica left between two syncs; the learned optimizer (weights from a meta-training
+ * checkpoint, `loadLearnedOptimizer`) never stops and logs each minimum it settles into, like basin
+ * hopping. At the end the lowest archived minima, and the lowest points of replicas that were
+ * still relaxing towards something lower than they had logged (such as the replica that has just
+ * reached the target), are re-relaxed in f64 (refine.ts) and merged. Writing files is separate
+ * (outputs.ts), so an aborted or failed run still hands back everything it found.
  */
 import {
   DEFAULT_LOG_CAPACITY,
@@ -19,6 +20,10 @@ import {
   type SyncResult,
 } from "../gpu/optimizer_batch.ts";
 import type { Gpu } from "../gpu/device.ts";
+import { UserError } from "../errors.ts";
+import { ARCHITECTURE, PARAMETER_COUNT } from "../learned/architecture.ts";
+import { type Checkpoint, loadCheckpoint } from "../learned/checkpoint.ts";
+import { FEATURE_NAMES } from "../learned/features.ts";
 import { type LoggedMinimum, NO_ENERGY } from "../optimizers/reference_replica.ts";
 import type { Method, OptimizerSettings } from "../optimizers/settings.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
@@ -77,6 +82,67 @@ export interface SearchOptions {
   logCapacity: number;
   /** How many of the lowest distinct minima to re-relax in f64 and report. */
   keep: number;
+  /** Learned optimizer (required for it, refused for other methods): its parameters theta,
+   * PARAMETER_COUNT values, shared by every replica. */
+  weights?: Float32Array;
+  /** Where `weights` came from (a checkpoint's path), recorded in summary.json. */
+  checkpoint?: string;
+}
+
+/** What a search takes from a meta-training checkpoint. */
+export interface LearnedOptimizer {
+  /** theta, PARAMETER_COUNT values (for `SearchOptions.weights`). */
+  weights: Float32Array;
+  /** The largest atom move per step it was trained with, in bond lengths (the training config's
+   * `maxStep`); undefined when the checkpoint's config does not record one. */
+  maxStepBondLengths?: number;
+}
+
+/**
+ * The learned optimizer of a meta-training checkpoint (src/learned/checkpoint.ts). Throws a
+ * UserError (a CheckpointError for the contents) when the file is missing or unreadable, is not a
+ * valid checkpoint, or was trained for another architecture or feature list.
+ */
+export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimizer> {
+  if (path === "") throw new UserError("the checkpoint's path is empty");
+  const expected = { architecture: ARCHITECTURE, features: [...FEATURE_NAMES] };
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = await loadCheckpoint(path, expected);
+  } catch (error) {
+    // A folder or an unreadable file is the user's mistake too, not a crash.
+    if (Object.values(Deno.errors).some((kind) => error instanceof kind)) {
+      throw new UserError(`cannot read checkpoint ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const { config } = checkpoint;
+  const maxStep = typeof config === "object" && config !== null && "maxStep" in config
+    ? config.maxStep
+    : undefined;
+  const valid = typeof maxStep === "number" && Number.isFinite(maxStep) && maxStep > 0;
+  return {
+    weights: checkpoint.theta,
+    ...(valid ? { maxStepBondLengths: maxStep } : {}),
+  };
+}
+
+/** Weights go with the learned method and only with it: a UserError otherwise. */
+function checkWeights(options: SearchOptions): void {
+  const { method, weights } = options;
+  if (method === "learned" && weights === undefined) {
+    throw new UserError("the learned method needs weights (a checkpoint: --checkpoint FILE)");
+  }
+  if (method !== "learned" && weights !== undefined) {
+    throw new UserError(`weights (--checkpoint) are for the learned method, not ${method}`);
+  }
+  if (weights !== undefined && weights.length !== PARAMETER_COUNT) {
+    throw new UserError(
+      `the learned optimizer takes ${PARAMETER_COUNT} weights, got ${weights.length}`,
+    );
+  }
 }
 
 /** Options for `method` on `system` with every default filled in, then `overrides`. */
@@ -212,19 +278,22 @@ export function streamSeed(seed: number): number {
 
 /**
  * Runs one search (see above). Throws only when the batch cannot be set up (a UserError for a
- * system too large for the fused kernel); a failure after the replicas have started ends the run
- * as "failed" with what it had found.
+ * system too large for the fused kernel, or weights missing for the learned method or given to
+ * another); a failure after the replicas have started ends the run as "failed" with what it had
+ * found.
  */
 export async function runSearch(
   options: SearchOptions,
   context: SearchContext,
 ): Promise<SearchResult> {
   const started = performance.now();
-  const { system, replicas, sweeps } = options;
+  const { system, replicas, sweeps, weights } = options;
+  checkWeights(options);
   const batch = await OptimizerBatch.create(context.gpu, system, replicas, {
     method: options.method,
     settings: options.settings,
     logCapacity: options.logCapacity,
+    weightVectors: weights === undefined ? 0 : 1,
   });
   const record = new SearchRecord(options);
   let stopReason: StopReason = "budget";
@@ -232,11 +301,14 @@ export async function runSearch(
   const candidates: ArchiveEntry[] = [];
   try {
     const seed = streamSeed(options.seed);
+    // Every replica uses weight vector 0; setWeights must come before initialize.
+    if (weights !== undefined) batch.setWeights(Float32Array.from(weights));
     batch.initialize(randomStructures(system, options.seed, replicas), (r) => ({
       step: sweepValue(sweeps.step, r, replicas),
       dr: sweepValue(sweeps.dr, r, replicas),
       temperature: sweepValue(sweeps.temperature, r, replicas),
       seed,
+      weights: 0,
     }));
     const t0 = performance.now();
     for (let limit = 1; limit < options.maxEvaluations;) {
