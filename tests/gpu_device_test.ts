@@ -1,8 +1,9 @@
 /** The GPU plumbing: errors surface as exceptions, shaders load when mod.ts is imported by URL. */
 import assert from "node:assert/strict";
-import { Gpu, GpuError } from "../mod.ts";
+import { testGpu } from "./gpu.ts";
+import { GpuError } from "../mod.ts";
 
-const gpu = await Gpu.open({ log: null });
+const gpu = await testGpu();
 
 Deno.test("invalid WGSL is a GpuError carrying the compiler's message", async () => {
   const layout = gpu.device.createPipelineLayout({ bindGroupLayouts: [] });

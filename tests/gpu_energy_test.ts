@@ -12,9 +12,9 @@
  *   largely cancel, so the error scales with the largest force in the replica, not the net one.
  */
 import assert from "node:assert/strict";
+import { testGpu } from "./gpu.ts";
 import {
   EnergyBatch,
-  Gpu,
   MAX_ATOMS,
   parseSystem,
   randomStructures,
@@ -23,7 +23,7 @@ import {
 } from "../mod.ts";
 import { maxAbs } from "./helpers.ts";
 
-const gpu = await Gpu.open({ log: null });
+const gpu = await testGpu();
 const ENERGY_SCALE = { lj: 1, gupta: 4, sw: 4 };
 
 async function compare(system: System, replicas: number, seed = 1) {

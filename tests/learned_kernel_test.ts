@@ -5,9 +5,9 @@
  * optimizer_kernel_test.ts: f32 against f64 over a contracting descent.
  */
 import assert from "node:assert/strict";
+import { testGpu } from "./gpu.ts";
 import {
   DEFAULT_SETTINGS,
-  Gpu,
   OptimizerBatch,
   parseSystem,
   randomStructures,
@@ -21,7 +21,7 @@ import {
   weightIndex,
 } from "../src/learned/architecture.ts";
 
-const gpu = await Gpu.open({ log: null });
+const gpu = await testGpu();
 
 Deno.test("MLP layout: blocks index every weight once, forward matches a plain matrix product", () => {
   const seen = new Set<number>();

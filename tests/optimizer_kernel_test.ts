@@ -14,9 +14,9 @@
  * Evaluation counts must match exactly: the reference's potential is wrapped to count its calls.
  */
 import assert from "node:assert/strict";
+import { testGpu } from "./gpu.ts";
 import {
   DEFAULT_SETTINGS,
-  Gpu,
   type Method,
   OptimizerBatch,
   type OptimizerSettings,
@@ -29,7 +29,7 @@ import {
 } from "../mod.ts";
 import { planDispatch } from "../src/gpu/loop_budget.ts";
 
-const gpu = await Gpu.open({ log: null });
+const gpu = await testGpu();
 
 interface Case {
   system: string;

@@ -6,8 +6,8 @@
  * optimizer runs from a checkpoint, through the API and the command line.
  */
 import assert from "node:assert/strict";
+import { testGpu } from "./gpu.ts";
 import {
-  Gpu,
   parseSystem,
   parseXyz,
   randomStructures,
@@ -39,7 +39,7 @@ import {
 } from "../src/search/run_search.ts";
 import { icosahedron13 } from "./helpers.ts";
 
-const gpu = await Gpu.open({ log: null });
+const gpu = await testGpu();
 const LJ13 = parseSystem("LJ13");
 /** Cambridge Cluster Database, LJ13 (given to 6 decimals). */
 const LJ13_GLOBAL = -44.326801;

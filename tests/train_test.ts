@@ -3,11 +3,12 @@
  * deterministic, and stopping and resuming from a checkpoint continues bit for bit.
  */
 import assert from "node:assert/strict";
-import { Gpu, loadCheckpoint, saveCheckpoint, UserError } from "../mod.ts";
+import { testGpu } from "./gpu.ts";
+import { loadCheckpoint, saveCheckpoint, UserError } from "../mod.ts";
 import { MetaTrainer } from "../src/learned/meta_train.ts";
 import { parseTrainConfig } from "../src/learned/train_config.ts";
 
-const gpu = await Gpu.open({ log: null });
+const gpu = await testGpu();
 
 const TINY = {
   name: "tiny",
