@@ -1,0 +1,102 @@
+/**
+ * `deno task train` end to end: every shipped config parses, a tiny run writes its checkpoint and
+ * metrics, --resume continues it, and mistakes are one line with status 2.
+ */
+import assert from "node:assert/strict";
+import { ARCHITECTURE, FEATURE_NAMES, loadCheckpoint, PARAMETER_COUNT } from "../mod.ts";
+import { parseTrainConfig } from "../src/learned/train_config.ts";
+
+const TASK = new URL("../tasks/train.ts", import.meta.url).pathname;
+const CONFIGS = new URL("../configs/", import.meta.url);
+
+async function train(...args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", TASK, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test("every config under configs/ is valid", async () => {
+  let count = 0;
+  for await (const entry of Deno.readDir(CONFIGS)) {
+    if (!entry.name.endsWith(".json")) continue;
+    const text = await Deno.readTextFile(new URL(entry.name, CONFIGS));
+    parseTrainConfig(JSON.parse(text), entry.name);
+    count++;
+  }
+  assert.ok(count >= 4);
+});
+
+Deno.test("train: a tiny run writes a checkpoint and metrics; --resume continues it", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = `${dir}/tiny.json`;
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      name: "tiny",
+      systems: ["LJ7"],
+      tasksPerStep: 2,
+      pairs: 2,
+      unroll: 20,
+      steps: 2,
+      sigma: { kind: "constant", value: 0.05 },
+      learningRate: { kind: "constant", value: 0.01 },
+      clipToCentre: false,
+      outer: "adam",
+      clipNorm: 10,
+      seed: 2,
+      initScale: 0.1,
+      maxStep: 0.2,
+      checkpointEvery: 1,
+    }),
+  );
+  const out = `${dir}/run`;
+  const first = await train("--config", config, "--out", out, "--json");
+  assert.equal(first.code, 0, first.stderr);
+  const summary = JSON.parse(first.stdout);
+  assert.equal(summary.outerStep, 2);
+  assert.ok(Number.isFinite(summary.validationLoss.end));
+  assert.ok(Number.isFinite(summary.validationLoss.fireWithRestarts));
+  const checkpoint = await loadCheckpoint(`${out}/checkpoint.safetensors`, {
+    architecture: ARCHITECTURE,
+    features: [...FEATURE_NAMES],
+  });
+  assert.equal(checkpoint.outerStep, 2);
+  assert.equal(checkpoint.theta.length, PARAMETER_COUNT);
+  const records = (await Deno.readTextFile(`${out}/metrics.jsonl`)).trim().split("\n")
+    .map((line) => JSON.parse(line));
+  assert.deepEqual(records.filter((r) => r.type === "step").map((r) => r.step), [1, 2]);
+
+  const resumed = await train("--resume", out, "--steps", "3", "--json");
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(JSON.parse(resumed.stdout).outerStep, 3);
+  const after = (await Deno.readTextFile(`${out}/metrics.jsonl`)).trim().split("\n")
+    .map((line) => JSON.parse(line)).filter((r) => r.type === "step").map((r) => r.step);
+  assert.deepEqual(after, [1, 2, 3]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("train: mistakes are one line with status 2; --help is status 0", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/bad.json`, JSON.stringify({ name: "x", pairs: 0 }));
+  await Deno.writeTextFile(`${dir}/checkpoint.safetensors`, "not a checkpoint");
+  const cases: [string[], RegExp][] = [
+    [["--config", `${dir}/missing.json`], /cannot read/],
+    [["--config", `${dir}/bad.json`], /bad.json: systems must be/],
+    [["--resume", dir], /checkpoint/],
+    [["--steps", "zero"], /--steps must be a positive number/],
+  ];
+  for (const [args, message] of cases) {
+    const { code, stderr } = await train(...args);
+    assert.equal(code, 2, `${args}: ${stderr}`);
+    assert.match(stderr, message);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  }
+  const help = await train("--help");
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: deno task train/);
+  await Deno.remove(dir, { recursive: true });
+});
