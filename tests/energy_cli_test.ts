@@ -1,19 +1,11 @@
 /** `deno task energy` end to end: real files in, energies out, one-line errors for mistakes. */
 import assert from "node:assert/strict";
 import { formatXyz } from "../mod.ts";
-import { diamondCrystal, icosahedron13, minimize1d } from "./helpers.ts";
+import { diamondCrystal, icosahedron13, minimize1d, runTaskFile } from "./helpers.ts";
 import { lennardJones } from "../mod.ts";
 
-const TASK = new URL("../tasks/energy.ts", import.meta.url).pathname;
-
-async function energy(...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+function energy(...args: string[]) {
+  return runTaskFile("energy", ["--allow-read", "--allow-env"], args);
 }
 
 async function writeTemp(text: string): Promise<string> {

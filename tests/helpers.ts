@@ -84,3 +84,19 @@ export function minimize1d(f: (x: number) => number, a: number, b: number, toler
   }
   return (a + b) / 2;
 }
+
+/** Runs a command-line task (tasks/NAME.ts) with the permissions its deno.json entry grants. */
+export async function runTaskFile(
+  name: string,
+  permissions: string[],
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const task = new URL(`../tasks/${name}.ts`, import.meta.url).pathname;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, task, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}

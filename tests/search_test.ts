@@ -37,7 +37,7 @@ import {
   searchOptions,
   type SearchResult,
 } from "../src/search/run_search.ts";
-import { icosahedron13 } from "./helpers.ts";
+import { icosahedron13, runTaskFile } from "./helpers.ts";
 
 const gpu = await testGpu();
 const LJ13 = parseSystem("LJ13");
@@ -288,14 +288,8 @@ Deno.test("--target and --stop-at-known stop the search, reporting what reached 
   }
 });
 
-async function search(...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+function search(...args: string[]) {
+  return runTaskFile("search", ["--allow-read", "--allow-write", "--allow-env"], args);
 }
 
 Deno.test("CLI: bad system or method is one line and status 2; --help is status 0", async () => {

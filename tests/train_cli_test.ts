@@ -3,20 +3,14 @@
  * metrics, --resume continues it, and mistakes are one line with status 2.
  */
 import assert from "node:assert/strict";
+import { runTaskFile } from "./helpers.ts";
 import { ARCHITECTURE, FEATURE_NAMES, loadCheckpoint, PARAMETER_COUNT } from "../mod.ts";
 import { parseTrainConfig } from "../src/learned/train_config.ts";
 
-const TASK = new URL("../tasks/train.ts", import.meta.url).pathname;
 const CONFIGS = new URL("../configs/", import.meta.url);
 
-async function train(...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+function train(...args: string[]) {
+  return runTaskFile("train", ["--allow-read", "--allow-write", "--allow-env"], args);
 }
 
 Deno.test("every config under configs/ is valid", async () => {
