@@ -224,3 +224,22 @@ export {
   loadCheckpoint,
   saveCheckpoint,
 } from "./src/learned/checkpoint.ts";
+export {
+  type ChartOptions,
+  escapeXml,
+  lineChart,
+  logTicks,
+  niceTicks,
+  PALETTE,
+  type Series,
+  tickLabels,
+} from "./src/eval/svg_plot.ts";
+export {
+  basinChangeRate,
+  histogram,
+  type HoppingOptions,
+  type HoppingTrajectory,
+  hoppingTrajectory,
+  logEdges,
+  quench,
+} from "./src/eval/hopping.ts";
