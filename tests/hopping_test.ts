@@ -9,6 +9,8 @@ import {
   quench,
 } from "../src/eval/hopping.ts";
 import { icosahedron13, minimize1d } from "./helpers.ts";
+import { hoppingReport } from "../src/eval/hopping_report.ts";
+import { initialTheta } from "../src/learned/architecture.ts";
 
 const LJ13 = parseSystem("LJ13");
 
@@ -48,4 +50,23 @@ Deno.test("FIRE settles in one basin; basin hopping moves between basins", () =>
   assert.ok(basinChangeRate(bh) > basinChangeRate(fire));
   assert.equal(bh.stepLengths.length, 599);
   assert.ok(bh.stepLengths.every((s) => s >= 0 && Number.isFinite(s)));
+});
+
+Deno.test("hopping report: a table row per method and two well-formed plots", () => {
+  const report = hoppingReport({
+    system: LJ13,
+    weights: initialTheta(1),
+    starts: 2,
+    evaluations: 300,
+    seed: 5,
+    dr: 0.4,
+    temperature: 0.8,
+  });
+  const rows = report.markdown.split("\n").filter((line) => /^\| (learned|FIRE|basin)/.test(line));
+  assert.equal(rows.length, 3);
+  for (const svg of [report.stepLengthsSvg, report.basinsSvg]) {
+    assert.match(svg, /^<svg/);
+    assert.doesNotMatch(svg, /NaN|Infinity/);
+    assert.equal((svg.match(/<polyline/g) ?? []).length, 3);
+  }
 });
