@@ -27,7 +27,8 @@ antithetic evolution strategies on a task family, and writes checkpoints.
 
 Options:
   --config FILE    training configuration (default: ${DEFAULT_CONFIG}); see configs/
-  --out DIR        output folder (default: runs/train-NAME): ${CHECKPOINT}, ${METRICS}
+  --out DIR        output folder (default: runs/train-NAME, or runs/train-NAME-2, ... when
+                   that one holds a run): ${CHECKPOINT}, ${METRICS}
   --resume DIR     continue the run in DIR exactly where its checkpoint left it
   --steps N        train until N outer steps in all (default: the config's steps)
   --json           print a JSON summary on stdout at the end
@@ -76,7 +77,13 @@ await runTask(async () => {
     if (!Number.isInteger(steps)) throw new UserError("--steps must be an integer");
     config.steps = steps;
   }
-  const out = values.resume ?? values.out ?? `runs/train-${config.name}`;
+  const out = values.resume ?? values.out ?? await freeDirectory(`runs/train-${config.name}`);
+  if (values.out !== undefined && await exists(`${values.out}/${CHECKPOINT}`)) {
+    throw new UserError(
+      `${values.out} already holds a run; continue it with --resume ${values.out}, or choose ` +
+        "another --out",
+    );
+  }
   await Deno.mkdir(out, { recursive: true });
 
   const gpu = await Gpu.open({ log: values.json ? null : undefined });
@@ -150,6 +157,23 @@ await runTask(async () => {
   }
   if (interrupted) Deno.exit(130);
 });
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `base`, or `base-2`, `base-3`, ... : the first that holds no run, so no run is overwritten. */
+async function freeDirectory(base: string): Promise<string> {
+  for (let k = 1;; k++) {
+    const candidate = k === 1 ? base : `${base}-${k}`;
+    if (!await exists(`${candidate}/${CHECKPOINT}`)) return candidate;
+  }
+}
 
 async function readConfig(path: string): Promise<TrainConfig> {
   let text: string;

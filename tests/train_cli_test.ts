@@ -64,6 +64,10 @@ Deno.test("train: a tiny run writes a checkpoint and metrics; --resume continues
     .map((line) => JSON.parse(line));
   assert.deepEqual(records.filter((r) => r.type === "step").map((r) => r.step), [1, 2]);
 
+  const again = await train("--config", config, "--out", out);
+  assert.equal(again.code, 2, "a finished run is never overwritten");
+  assert.match(again.stderr, /already holds a run; continue it with --resume/);
+
   const resumed = await train("--resume", out, "--steps", "3", "--json");
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal(JSON.parse(resumed.stdout).outerStep, 3);
