@@ -139,6 +139,7 @@ export {
   knownGoal,
   type LearnedOptimizer,
   loadLearnedOptimizer,
+  type ReplicaQuantiles,
   runSearch,
   type SearchContext,
   type SearchOptions,
@@ -243,3 +244,12 @@ export {
   logEdges,
   quench,
 } from "./src/eval/hopping.ts";
+export { type Suite, SUITE_NAMES, suiteByName, SUITES } from "./src/eval/suites.ts";
+export {
+  type EvalOptions,
+  type EvalReport,
+  runEvaluation,
+  type SystemEvaluation,
+} from "./src/eval/run_eval.ts";
+export { writeEvalOutputs } from "./src/eval/report.ts";
+export { type HoppingReport, hoppingReport } from "./src/eval/hopping_report.ts";

@@ -10,12 +10,15 @@
  * evaluations makes methods comparable; basin hopping changes basins by design once per
  * relaxation, a descent method never after its first minimum.
  */
-import type { ReplicaHyperparameters } from "../optimizers/settings.ts";
-import { type Method, type OptimizerSettings } from "../optimizers/settings.ts";
+import {
+  DEFAULT_SETTINGS,
+  type Method,
+  type OptimizerSettings,
+  type ReplicaHyperparameters,
+} from "../optimizers/settings.ts";
 import { ReferenceReplica } from "../optimizers/reference_replica.ts";
 import { referencePotential } from "../potentials/potential.ts";
 import type { System } from "../systems/system.ts";
-import { DEFAULT_SETTINGS } from "../optimizers/settings.ts";
 
 const QUENCH_FMAX = 1e-4;
 const QUENCH_DT = 0.05;

@@ -2,8 +2,9 @@
  * A global search: B replicas of one system advanced together on the GPU by one method, from
  * seeded random starts, for a budget of energy+force evaluations PER REPLICA (the unit every
  * comparison in this project uses). Every `syncEvery` evaluations the batch is read back once: the
- * minima the replicas logged go into the archive of distinct minima, the best energy and the
- * evaluations spent go into the trace, and the stop conditions are checked (budget, every replica
+ * minima the replicas logged go into the archive of distinct minima, the best energy, the spread
+ * of the replicas' own bests, the fraction of replicas at the known minimum and the evaluations
+ * spent go into the trace, and the stop conditions are checked (budget, every replica
  * stopped, target or known minimum reached, abort). Local methods (gd, adam, fire) log the
  * minimum each replica converged to; basin hopping and random restarts the lowest `logCapacity`
  * minima each replica left between two syncs; the learned optimizer (weights from a meta-training
@@ -31,6 +32,7 @@ import type { KnownMinimum } from "../systems/known_minima.ts";
 import { randomStructures } from "../systems/random_structures.ts";
 import { Rng } from "../systems/rng.ts";
 import type { System } from "../systems/system.ts";
+import { quantile } from "../eval/statistics.ts";
 import { type ArchiveEntry, DEFAULT_ENERGY_TOLERANCE, MinimaArchive } from "./archive.ts";
 import {
   defaultSettings,
@@ -87,6 +89,10 @@ export interface SearchOptions {
   weights?: Float32Array;
   /** Where `weights` came from (a checkpoint's path), recorded in summary.json. */
   checkpoint?: string;
+  /** Every replica's start, flat [replica][atom][xyz] (replicas x 3 N values), in place of the
+   * seeded random starts: to run every method from the same given structures, or from a known
+   * minimum to check the bookkeeping. `seed` still seeds the random streams. */
+  starts?: Float64Array;
 }
 
 /** What a search takes from a meta-training checkpoint. */
@@ -127,6 +133,16 @@ export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimiz
     weights: checkpoint.theta,
     ...(valid ? { maxStepBondLengths: maxStep } : {}),
   };
+}
+
+/** Given starts must hold one structure per replica: a UserError otherwise. */
+function checkStarts(options: SearchOptions): void {
+  const { starts, replicas, system } = options;
+  if (starts !== undefined && starts.length !== replicas * 3 * system.nAtoms) {
+    throw new UserError(
+      `starts must hold ${replicas} x ${3 * system.nAtoms} coordinates, got ${starts.length}`,
+    );
+  }
 }
 
 /** Weights go with the learned method and only with it: a UserError otherwise. */
@@ -207,11 +223,26 @@ export interface GoalStatus {
   medianReplicaEvaluations: number | null;
 }
 
+/** How the replicas' own best energies spread at one sync (f32, GPU). */
+export interface ReplicaQuantiles {
+  min: number;
+  /** Quantiles over the replicas (linear interpolation between order statistics); a replica
+   * without a finite energy counts as +infinity (JSON null). */
+  q10: number;
+  q50: number;
+  q90: number;
+}
+
 export interface TracePoint {
   /** Most evaluations any replica has spent. */
   evaluations: number;
   /** Lowest energy any replica has evaluated (f32, GPU); null before any is finite. */
   bestEnergy: number | null;
+  /** Spread of every replica's best energy so far; null before any is finite. */
+  replicaBest: ReplicaQuantiles | null;
+  /** Fraction of the replicas that have reached the known minimum (`knownGoal`) so far, each on
+   * its own; null for systems without one. */
+  knownReachedFraction: number | null;
   distinctMinima: number;
   /** Since the replicas started. */
   seconds: number;
@@ -257,6 +288,11 @@ export interface SearchResult {
   archiveCapacity: number;
   /** The lowest distinct minima, re-relaxed in f64 and merged, lowest first. */
   minima: ReportedMinimum[];
+  /** Each replica's lowest energy at the end (f32, GPU; +Infinity where none was finite). */
+  replicaBestEnergies: Float32Array;
+  /** Evaluations each replica had spent when it first reached the known minimum (`known`),
+   * Infinity where it never did; null for systems without one. */
+  replicaFirstHits: Float64Array | null;
 }
 
 export interface SearchContext {
@@ -289,6 +325,7 @@ export async function runSearch(
   const started = performance.now();
   const { system, replicas, sweeps, weights } = options;
   checkWeights(options);
+  checkStarts(options);
   const batch = await OptimizerBatch.create(context.gpu, system, replicas, {
     method: options.method,
     settings: options.settings,
@@ -303,7 +340,8 @@ export async function runSearch(
     const seed = streamSeed(options.seed);
     // Every replica uses weight vector 0; setWeights must come before initialize.
     if (weights !== undefined) batch.setWeights(Float32Array.from(weights));
-    batch.initialize(randomStructures(system, options.seed, replicas), (r) => ({
+    const starts = options.starts ?? randomStructures(system, options.seed, replicas);
+    batch.initialize(starts, (r) => ({
       step: sweepValue(sweeps.step, r, replicas),
       dr: sweepValue(sweeps.dr, r, replicas),
       temperature: sweepValue(sweeps.temperature, r, replicas),
@@ -347,6 +385,10 @@ export async function runSearch(
     distinctMinima: record.archive.size,
     archiveCapacity: record.archive.capacity,
     minima,
+    replicaBestEnergies: last
+      ? replicaBests(last.bestEnergy)
+      : new Float32Array(replicas).fill(Infinity),
+    replicaFirstHits: record.knownFirstHits(),
   };
 }
 
@@ -406,15 +448,27 @@ class SearchRecord {
       updateGoal(goal, sync.replicas, sync.minima, this.#firstHits.get(goal)!);
     }
     const best = extreme(sync.replicas.bestEnergy, Math.min);
+    const hits = this.knownFirstHits();
     const point = {
       evaluations: extreme(sync.replicas.evaluations, Math.max),
       // The kernel's stand-in for +infinity, as read back in f32.
       bestEnergy: best < Math.fround(NO_ENERGY) ? best : null,
+      replicaBest: replicaQuantiles(replicaBests(sync.replicas.bestEnergy)),
+      knownReachedFraction: hits && hits.filter(Number.isFinite).length / hits.length,
       distinctMinima: this.archive.size,
       seconds,
     };
     this.trace.push(point);
     return this.#progress(point);
+  }
+
+  /** Per replica, the evaluations at which it first reached the known minimum (Infinity: not
+   * yet); null without a known minimum. A copy. */
+  knownFirstHits(): Float64Array | null {
+    const { known } = this.goals;
+    if (known === undefined) return null;
+    return this.#firstHits.get(known)?.slice() ??
+      new Float64Array(this.options.replicas).fill(Infinity);
   }
 
   #progress(point: TracePoint): SearchProgress {
@@ -505,6 +559,23 @@ function updateGoal(
   goal.medianReplicaEvaluations = hits.length % 2
     ? hits[middle]
     : (hits[middle - 1] + hits[middle]) / 2;
+}
+
+/** The replicas' best energies with the kernel's stand-in for "none yet" made +Infinity. */
+function replicaBests(bestEnergy: Float32Array): Float32Array {
+  return bestEnergy.map((e) => e < Math.fround(NO_ENERGY) ? e : Infinity);
+}
+
+/** Quantiles of the replicas' best energies; null while none is finite. */
+function replicaQuantiles(bests: Float32Array): ReplicaQuantiles | null {
+  const sorted = bests.slice().sort();
+  if (!Number.isFinite(sorted[0])) return null;
+  return {
+    min: sorted[0],
+    q10: quantile(sorted, 0.1),
+    q50: quantile(sorted, 0.5),
+    q90: quantile(sorted, 0.9),
+  };
 }
 
 /** Math.max or Math.min over a typed array (spreading 10^5 replicas would overflow the stack). */

@@ -1,0 +1,166 @@
+/**
+ * What one method achieved on one system, from a search's per-replica results, measured against
+ * the system's reference energy:
+ * - success rate: the fraction of replicas whose best energy (f32, as the GPU evaluated it) is at
+ *   most the reference plus the search's energy tolerance (`energyTolerance`, which covers f32
+ *   rounding);
+ * - evaluations to the first hit: the median over the replicas that hit, with a seeded bootstrap
+ *   95% interval (only against a known minimum: the search records first hits for that alone);
+ * - the replicas' best energies: lowest, 10%, 50% and 90% quantiles, absolute and per atom above
+ *   the reference;
+ * - distinct minima in the search's archive per million evaluations spent by all replicas.
+ * The reference is the putative global minimum where the system has one; otherwise the lowest
+ * best energy any replica of any compared method evaluated.
+ */
+import type { Method } from "../optimizers/settings.ts";
+import { energyTolerance, type SearchResult, type StopReason } from "../search/run_search.ts";
+import type { System } from "../systems/system.ts";
+import {
+  bootstrapInterval,
+  type BootstrapOptions,
+  type Interval,
+  median,
+  quantile,
+  sortedCopy,
+} from "./statistics.ts";
+
+/** The energy a system's results are measured against. */
+export interface Reference {
+  energy: number;
+  /** "known": the system's putative global minimum; "best-found": none is known, so the lowest
+   * best energy (f32) any replica of any compared method evaluated. */
+  source: "known" | "best-found";
+  description: string;
+}
+
+/** Lowest value and quantiles over the replicas. */
+export interface Spread {
+  best: number;
+  q10: number;
+  median: number;
+  q90: number;
+}
+
+/** Evaluations per replica to the first hit of a known minimum. */
+export interface FirstHits {
+  replicasHit: number;
+  /** Median over the replicas that hit; null when none did. */
+  median: number | null;
+  /** Bootstrap 95% interval of that median; null when none hit. */
+  interval: Interval | null;
+}
+
+export interface MethodMetrics {
+  method: Method;
+  replicas: number;
+  /** Replicas whose best energy (f32) is within the tolerance of the reference, and their
+   * fraction. */
+  successes: number;
+  successRate: number;
+  /** Only against a known minimum (null for a best-found reference). */
+  firstHits: FirstHits | null;
+  /** The replicas' best energies (f32, GPU). */
+  bestEnergy: Spread;
+  /** The same, (E - reference) / N. */
+  gapPerAtom: Spread;
+  /** The lowest reported minimum re-relaxed in f64; null when none was found. */
+  refinedBestEnergy: number | null;
+  distinctMinima: number;
+  /** distinctMinima / all replicas' evaluations * 1e6. */
+  distinctMinimaPerMillion: number;
+  /** Most evaluations any replica spent (local methods stop early), and all together. */
+  evaluationsPerReplica: number;
+  totalEvaluations: number;
+  wallSeconds: number;
+  stopReason: StopReason;
+}
+
+/** The system's putative global minimum, else the lowest replica best energy among `results`. */
+export function systemReference(system: System, results: SearchResult[]): Reference {
+  const known = system.known.find((k) => k.kind === "putative-global");
+  if (known !== undefined) {
+    return {
+      energy: known.energy,
+      source: "known",
+      description: `putative global minimum: ${known.description} (${known.source})`,
+    };
+  }
+  const energy = Math.min(...results.map((r) => Math.min(...r.replicaBestEnergies)));
+  return {
+    energy,
+    source: "best-found",
+    description: "no known global minimum: the lowest best energy (f32) any replica of any " +
+      "method evaluated",
+  };
+}
+
+/** 1 for each best energy at most `threshold`, else 0 (a sample for bootstrapping rates). */
+export function hitIndicators(bests: ArrayLike<number>, threshold: number): Float64Array {
+  return Float64Array.from(bests, (e) => e <= threshold ? 1 : 0);
+}
+
+/** How many best energies are at most `threshold`. */
+export function countSuccesses(bests: ArrayLike<number>, threshold: number): number {
+  return hitIndicators(bests, threshold).reduce((a, b) => a + b, 0);
+}
+
+/** (E - reference) / N for each best energy. */
+export function gapsPerAtom(bests: ArrayLike<number>, reference: number, nAtoms: number) {
+  return Float64Array.from(bests, (e) => (e - reference) / nAtoms);
+}
+
+/** Lowest value, 10%, 50% and 90% quantiles of a non-empty sample. */
+export function spread(values: ArrayLike<number>): Spread {
+  const sorted = sortedCopy(values);
+  return {
+    best: sorted[0],
+    q10: quantile(sorted, 0.1),
+    median: quantile(sorted, 0.5),
+    q90: quantile(sorted, 0.9),
+  };
+}
+
+/** Median and bootstrap interval of the finite first hits (Infinity: never hit). */
+export function firstHitSummary(
+  firstHits: ArrayLike<number>,
+  bootstrap: BootstrapOptions,
+): FirstHits {
+  const hits = Array.from(firstHits).filter(Number.isFinite);
+  if (hits.length === 0) return { replicasHit: 0, median: null, interval: null };
+  return {
+    replicasHit: hits.length,
+    median: median(hits),
+    interval: bootstrapInterval(hits, median, bootstrap),
+  };
+}
+
+/** Every metric of one search against `reference`. */
+export function methodMetrics(
+  result: SearchResult,
+  reference: Reference,
+  bootstrap: BootstrapOptions,
+): MethodMetrics {
+  const { system, method, replicas } = result.options;
+  const bests = result.replicaBestEnergies;
+  const threshold = reference.energy + energyTolerance(system);
+  const successes = countSuccesses(bests, threshold);
+  const firstHits = reference.source === "known" && result.replicaFirstHits !== null
+    ? firstHitSummary(result.replicaFirstHits, bootstrap)
+    : null;
+  return {
+    method,
+    replicas,
+    successes,
+    successRate: successes / replicas,
+    firstHits,
+    bestEnergy: spread(bests),
+    gapPerAtom: spread(gapsPerAtom(bests, reference.energy, system.nAtoms)),
+    refinedBestEnergy: result.minima[0]?.energy ?? null,
+    distinctMinima: result.distinctMinima,
+    distinctMinimaPerMillion: result.distinctMinima / result.totalEvaluations * 1e6,
+    evaluationsPerReplica: result.evaluationsPerReplica,
+    totalEvaluations: result.totalEvaluations,
+    wallSeconds: result.wallSeconds,
+    stopReason: result.stopReason,
+  };
+}

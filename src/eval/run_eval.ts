@@ -1,0 +1,285 @@
+/**
+ * An evaluation at equal cost: every method searches every system with the same replicas, the
+ * same seed (hence the same starting structures, `randomStructures(system, seed, replicas)`, and
+ * the same random streams) and the same budget of evaluations per replica; basin hopping first
+ * gets its hop size and temperature tuned on the learned optimizer's training systems
+ * (tuning.ts). Each search is summarised by its metrics (metrics.ts) against the system's
+ * reference energy, and the learned optimizer is compared with the best baseline per system
+ * (verdict.ts). Writing files is separate (report.ts).
+ */
+import type { Gpu } from "../gpu/device.ts";
+import { UserError } from "../errors.ts";
+import { loadCheckpoint } from "../learned/checkpoint.ts";
+import type { Method } from "../optimizers/settings.ts";
+import { type SearchSummary, searchSummary } from "../search/outputs.ts";
+import {
+  energyTolerance,
+  type LearnedOptimizer,
+  loadLearnedOptimizer,
+  runSearch,
+  type SearchOptions,
+  searchOptions,
+  type SearchResult,
+  type TracePoint,
+} from "../search/run_search.ts";
+import { parseSystem, type System } from "../systems/system.ts";
+import { type MethodMetrics, methodMetrics, type Reference, systemReference } from "./metrics.ts";
+import type { BootstrapOptions } from "./statistics.ts";
+import { bhSweeps, type BhTuning, tuneBasinHopping, type TuningOptions } from "./tuning.ts";
+import {
+  compareLearned,
+  type Comparison,
+  criterionFor,
+  methodSample,
+  type SuiteVerdict,
+  suiteVerdict,
+} from "./verdict.ts";
+
+/** The methods compared by default: the learned optimizer and the hand-designed baselines. */
+export const DEFAULT_EVAL_METHODS: readonly Method[] = ["learned", "random", "bh", "adam", "gd"];
+
+export interface EvalOptions {
+  /** A label for the report (the suite's name). */
+  suite: string;
+  systems: string[];
+  /** Distinct methods, in the order of the report's tables. */
+  methods: Method[];
+  replicas: number;
+  /** Evaluations per replica, the same for every method. */
+  maxEvaluations: number;
+  seed: number;
+  /** Required with the learned method: its weights and where they came from. */
+  learned?: LearnedOptimizer & { checkpoint: string };
+  /** Required with bh: the grid and budget it is tuned with, and on which systems. */
+  tuning?: TuningOptions;
+  /** A system's starts (replicas x 3 N values) in place of the seeded random ones; undefined
+   * keeps the random ones. Every method gets the same. */
+  starts?: (system: System) => Float64Array | undefined;
+  /** Bootstrap resamples per interval. */
+  resamples: number;
+}
+
+export interface EvalContext {
+  gpu: Gpu;
+  /** One line per finished search or tuning step (progress). */
+  log?: (line: string) => void;
+}
+
+/** One method on one system: its metrics, its search's summary and trace, its replicas. */
+export interface MethodEvaluation extends MethodMetrics {
+  search: SearchSummary;
+  trace: TracePoint[];
+  /** Each replica's best energy (f32; +Infinity, written null, where none was finite). */
+  replicaBestEnergies: number[];
+  /** Each replica's evaluations to the known minimum (Infinity, written null: never); null
+   * without a known minimum. */
+  replicaFirstHits: number[] | null;
+}
+
+export interface SystemEvaluation {
+  system: string;
+  nAtoms: number;
+  reference: Reference;
+  /** Energies within this of the reference count as reaching it (`energyTolerance`). */
+  tolerance: number;
+  methods: MethodEvaluation[];
+  /** The learned optimizer against the best baseline; null unless both were run. */
+  comparison: Comparison | null;
+}
+
+export interface EvalReport {
+  suite: string;
+  systems: string[];
+  methods: Method[];
+  replicas: number;
+  maxEvaluations: number;
+  seed: number;
+  checkpoint: string | null;
+  resamples: number;
+  adapter: string;
+  /** Basin hopping's tuning; null when bh was not compared. */
+  tuning: BhTuning | null;
+  results: SystemEvaluation[];
+  /** The suite's verdict from the systems' comparisons; null without any. */
+  verdict: SuiteVerdict | null;
+  wallSeconds: number;
+}
+
+/** The report and, aligned with its results, every search (for their structures). */
+export interface EvalOutcome {
+  report: EvalReport;
+  searches: SearchResult[][];
+}
+
+/** Trace points per search (syncs), enough for smooth curves of best energy and success rate
+ * against evaluations; each sync costs one readback (about 11 ms on llvmpipe). */
+export const EVAL_TRACE_POINTS = 50;
+
+/** What an evaluation takes from a checkpoint: the learned optimizer and its training systems. */
+export interface EvalCheckpoint extends LearnedOptimizer {
+  checkpoint: string;
+  /** The training config's systems, on which basin hopping is tuned. */
+  trainingSystems: string[];
+}
+
+/** The training systems named by a checkpoint's config (`TrainConfig.systems`), or a UserError. */
+export function trainingSystems(config: unknown, path: string): string[] {
+  const systems = typeof config === "object" && config !== null && "systems" in config
+    ? config.systems
+    : undefined;
+  if (
+    !Array.isArray(systems) || systems.length === 0 || systems.some((s) => typeof s !== "string")
+  ) {
+    throw new UserError(`${path}: the checkpoint's config names no training systems`);
+  }
+  return systems;
+}
+
+/** Loads a checkpoint's learned optimizer (UserErrors as `loadLearnedOptimizer`) and its
+ * training systems. */
+export async function loadEvalCheckpoint(path: string): Promise<EvalCheckpoint> {
+  const learned = await loadLearnedOptimizer(path);
+  const { config } = await loadCheckpoint(path);
+  return { ...learned, checkpoint: path, trainingSystems: trainingSystems(config, path) };
+}
+
+/** Refuses an empty or repeated method list, and methods whose inputs are missing. */
+function checkOptions(options: EvalOptions): void {
+  const { methods } = options;
+  if (methods.length === 0) throw new UserError("no methods to compare");
+  const repeated = methods.find((m, k) => methods.indexOf(m) !== k);
+  if (repeated !== undefined) throw new UserError(`method '${repeated}' is listed twice`);
+  if (methods.includes("learned") && options.learned === undefined) {
+    throw new UserError("the learned method needs a checkpoint");
+  }
+  if (methods.includes("bh") && options.tuning === undefined) {
+    throw new UserError("bh needs its tuning options (training systems, grid, budget)");
+  }
+  if (options.systems.length === 0) throw new UserError("no systems to evaluate");
+}
+
+/** The search `method` runs on `system` in this evaluation. */
+export function methodSearchOptions(
+  system: System,
+  method: Method,
+  options: EvalOptions,
+  tuning: BhTuning | null,
+): SearchOptions {
+  const search = searchOptions(system, method, {
+    replicas: options.replicas,
+    maxEvaluations: options.maxEvaluations,
+    seed: options.seed,
+    syncEvery: Math.ceil(options.maxEvaluations / EVAL_TRACE_POINTS),
+    // Only the best structure is written; the archive still counts every distinct minimum.
+    keep: 1,
+    starts: options.starts?.(system),
+  });
+  if (method === "bh" && tuning !== null) search.sweeps = bhSweeps(system, tuning.chosen);
+  const { learned } = options;
+  if (method === "learned" && learned !== undefined) {
+    search.weights = learned.weights;
+    search.checkpoint = learned.checkpoint;
+    // The step cap it was trained with, as `deno task search` runs it.
+    if (learned.maxStepBondLengths !== undefined) {
+      search.settings = {
+        ...search.settings,
+        maxStep: learned.maxStepBondLengths * system.bondLength,
+      };
+    }
+  }
+  return search;
+}
+
+/** Runs the evaluation (see above). */
+export async function runEvaluation(
+  options: EvalOptions,
+  context: EvalContext,
+): Promise<EvalOutcome> {
+  const started = performance.now();
+  checkOptions(options);
+  const systems = options.systems.map(parseSystem);
+  const tuning = options.methods.includes("bh")
+    ? await tuneBasinHopping(options.tuning!, context)
+    : null;
+  if (tuning !== null) {
+    const { drSigma, temperatureFactor } = tuning.chosen;
+    context.log?.(`bh tuned: dr ${drSigma} sigma-equivalents, kT x ${temperatureFactor}`);
+  }
+  const bootstrap = { seed: options.seed, resamples: options.resamples };
+  const results: SystemEvaluation[] = [];
+  const searches: SearchResult[][] = [];
+  for (const system of systems) {
+    const runs: SearchResult[] = [];
+    for (const method of options.methods) {
+      const result = await runSearch(methodSearchOptions(system, method, options, tuning), {
+        gpu: context.gpu,
+      });
+      if (result.stopReason === "failed") throw result.error;
+      context.log?.(searchLine(result));
+      runs.push(result);
+    }
+    searches.push(runs);
+    results.push(evaluateSystem(system, runs, bootstrap));
+  }
+  const comparisons = results.flatMap((r) => r.comparison === null ? [] : [r.comparison]);
+  return {
+    report: {
+      suite: options.suite,
+      systems: options.systems,
+      methods: options.methods,
+      replicas: options.replicas,
+      maxEvaluations: options.maxEvaluations,
+      seed: options.seed,
+      checkpoint: options.learned?.checkpoint ?? null,
+      resamples: options.resamples,
+      adapter: context.gpu.adapterName,
+      tuning,
+      results,
+      verdict: comparisons.length === 0 ? null : suiteVerdict(comparisons.map((c) => c.verdict)),
+      wallSeconds: (performance.now() - started) / 1000,
+    },
+    searches,
+  };
+}
+
+/** Metrics of every method's search on one system, and the learned-versus-baseline comparison. */
+export function evaluateSystem(
+  system: System,
+  runs: SearchResult[],
+  bootstrap: BootstrapOptions,
+): SystemEvaluation {
+  const reference = systemReference(system, runs);
+  const tolerance = energyTolerance(system);
+  const samples = runs.map((r) =>
+    methodSample(r.options.method, r.replicaBestEnergies, reference, tolerance, system.nAtoms)
+  );
+  const learned = samples.find((s) => s.method === "learned");
+  const baselines = samples.filter((s) => s.method !== "learned");
+  return {
+    system: system.name,
+    nAtoms: system.nAtoms,
+    reference,
+    tolerance,
+    methods: runs.map((result) => ({
+      ...methodMetrics(result, reference, bootstrap),
+      search: searchSummary(result),
+      trace: result.trace,
+      replicaBestEnergies: Array.from(result.replicaBestEnergies),
+      replicaFirstHits: result.replicaFirstHits && Array.from(result.replicaFirstHits),
+    })),
+    comparison: learned === undefined || baselines.length === 0
+      ? null
+      : compareLearned(criterionFor(reference), learned, baselines, bootstrap),
+  };
+}
+
+/** A progress line for a finished search. */
+function searchLine(result: SearchResult): string {
+  const { system, method, replicas } = result.options;
+  const known = result.known === undefined
+    ? ""
+    : `, ${result.known.replicasReached}/${replicas} replicas at the known minimum`;
+  const best = result.minima[0]?.energy.toFixed(6) ?? "-";
+  return `${system.name} ${method}: best ${best}${known}, ${result.evaluationsPerReplica} ` +
+    `evaluations per replica in ${result.wallSeconds.toFixed(1)} s`;
+}

@@ -1,0 +1,100 @@
+/**
+ * Named evaluation suites: which systems, how many replicas, what budget per replica, and the
+ * basin-hopping tuning grid and budget. "quick" takes a few minutes on 2 CPU cores (llvmpipe; the
+ * first run also compiles a kernel per system and method, which Mesa then caches); the others are
+ * sized for a GPU and take tens of minutes to hours on a CPU (--replicas and --max-evals scale
+ * them down).
+ */
+import { UserError } from "../errors.ts";
+import type { TuningGrid } from "./tuning.ts";
+
+export interface Suite {
+  name: string;
+  description: string;
+  systems: string[];
+  replicas: number;
+  /** Evaluations per replica, for every method. */
+  maxEvaluations: number;
+  /** Basin-hopping tuning on the training systems: the grid and each point's search. */
+  tuning: TuningGrid & { replicas: number; maxEvaluations: number };
+}
+
+/** Wales & Doye's dr = 0.36 sigma with a smaller and a larger one; kT x 0.5, 1 and 2. */
+const FULL_GRID: TuningGrid = { drSigma: [0.25, 0.36, 0.5], temperatureFactors: [0.5, 1, 2] };
+const FULL_TUNING = { ...FULL_GRID, replicas: 64, maxEvaluations: 2000 };
+
+const SUITE_LIST: Suite[] = [
+  {
+    name: "quick",
+    description: "a few minutes on a CPU: LJ13 and LJ19, and Au13",
+    systems: ["LJ13", "LJ19", "Au13"],
+    replicas: 64,
+    maxEvaluations: 2000,
+    tuning: {
+      drSigma: [0.36, 0.5],
+      temperatureFactors: [0.5, 1],
+      replicas: 32,
+      maxEvaluations: 500,
+    },
+  },
+  {
+    name: "lj",
+    description: "Lennard-Jones clusters with known global minima, up to the LJ38 double funnel",
+    systems: ["LJ13", "LJ19", "LJ26", "LJ38", "LJ55"],
+    replicas: 256,
+    maxEvaluations: 20_000,
+    tuning: FULL_TUNING,
+  },
+  {
+    name: "gupta",
+    description: "Gupta (Cleri-Rosato) Au, Ag, Cu, Pt and Pd clusters of 13, 19, 38 and 55 atoms",
+    systems: ["Au", "Ag", "Cu", "Pt", "Pd"].flatMap((e) => [13, 19, 38, 55].map((n) => `${e}${n}`)),
+    replicas: 256,
+    maxEvaluations: 10_000,
+    tuning: FULL_TUNING,
+  },
+  {
+    name: "bimetallic",
+    description: "Ag-Au, Pd-Pt and Cu-Ag clusters: three compositions of 13 atoms, one of 38",
+    systems: [["Ag", "Au"], ["Pd", "Pt"], ["Cu", "Ag"]].flatMap(([a, b]) => [
+      `${a}3${b}10`,
+      `${a}6${b}7`,
+      `${a}10${b}3`,
+      `${a}19${b}19`,
+    ]),
+    replicas: 256,
+    maxEvaluations: 10_000,
+    tuning: FULL_TUNING,
+  },
+  {
+    name: "si",
+    description: "Stillinger-Weber silicon, 64 atoms in a periodic box at diamond density",
+    systems: ["Si64"],
+    replicas: 128,
+    maxEvaluations: 5000,
+    tuning: FULL_TUNING,
+  },
+  {
+    name: "generalization",
+    description: "held out from the default training family LJ10-16: larger LJ clusters, " +
+      "unseen elements and a composition",
+    systems: ["LJ19", "LJ26", "Au13", "Ag13", "Ag6Au7"],
+    replicas: 256,
+    maxEvaluations: 10_000,
+    tuning: FULL_TUNING,
+  },
+];
+
+export const SUITES: Readonly<Record<string, Suite>> = Object.fromEntries(
+  SUITE_LIST.map((suite) => [suite.name, suite]),
+);
+
+export const SUITE_NAMES: readonly string[] = SUITE_LIST.map((suite) => suite.name);
+
+/** The suite called `name`, or a UserError listing them. */
+export function suiteByName(name: string): Suite {
+  if (!Object.hasOwn(SUITES, name)) {
+    throw new UserError(`unknown suite '${name}' (known: ${SUITE_NAMES.join(", ")})`);
+  }
+  return SUITES[name];
+}

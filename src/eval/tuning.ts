@@ -1,0 +1,120 @@
+/**
+ * Basin hopping tuned before it is compared: a small grid of hop sizes and temperatures run on
+ * the learned optimizer's TRAINING systems (its checkpoint's config), never on the evaluated ones,
+ * each point a short search from seeded random starts. The point with the lowest mean best energy
+ * per atom (mean over the systems of the mean over the replicas) is chosen, so basin hopping gets
+ * the same chance to fit the training family as the learned optimizer had.
+ *
+ * Hop sizes are given in sigma-equivalents, sigma being the LJ length with bond length
+ * 2^(1/6) sigma: dr = drSigma * bondLength / 2^(1/6) for any system (0.36 is Wales & Doye's LJ
+ * value). Temperatures are factors of the potential's DEFAULT_TEMPERATURE (0.8 epsilon for LJ).
+ * Basin hopping still adapts dr during the run (DEFAULT_ADAPT_INTERVAL); the grid sets its start.
+ */
+import type { Gpu } from "../gpu/device.ts";
+import {
+  DEFAULT_TEMPERATURE,
+  defaultSweeps,
+  type HyperparameterSweeps,
+} from "../search/defaults.ts";
+import { runSearch, searchOptions } from "../search/run_search.ts";
+import { Rng } from "../systems/rng.ts";
+import { parseSystem, type System } from "../systems/system.ts";
+import { mean } from "./statistics.ts";
+
+/** Sigma per bond length: the LJ bond length is 2^(1/6) sigma. */
+export const SIGMA_PER_BOND_LENGTH = 2 ** (-1 / 6);
+
+/** The values tried: every hop size with every temperature factor. */
+export interface TuningGrid {
+  drSigma: number[];
+  temperatureFactors: number[];
+}
+
+export interface TuningOptions extends TuningGrid {
+  /** The training systems (names). */
+  systems: string[];
+  replicas: number;
+  maxEvaluations: number;
+  /** Seeds the starts and streams (`tuningSeed` of the evaluation's seed). */
+  seed: number;
+}
+
+/** One grid point's basin-hopping settings. */
+export interface BhChoice {
+  drSigma: number;
+  temperatureFactor: number;
+}
+
+export interface TuningPoint extends BhChoice {
+  /** Mean over the systems of the mean replica best energy per atom (f32); lower is better. */
+  score: number;
+  perSystem: Record<string, number>;
+}
+
+export interface BhTuning {
+  options: TuningOptions;
+  /** Every grid point, hop sizes outermost, in the grid's order. */
+  points: TuningPoint[];
+  chosen: TuningPoint;
+}
+
+/**
+ * The tuning runs' seed, derived from the evaluation's so that tuning never sees the evaluation's
+ * starts (the training family may contain evaluated systems, such as LJ13).
+ */
+export function tuningSeed(seed: number): number {
+  return new Rng(seed, -2).nextUint32();
+}
+
+/** Basin hopping's per-replica hop size and temperature on `system` for a grid point. */
+export function bhSweeps(system: System, choice: BhChoice): HyperparameterSweeps {
+  return {
+    ...defaultSweeps(system, "bh"),
+    dr: choice.drSigma * system.bondLength * SIGMA_PER_BOND_LENGTH,
+    temperature: choice.temperatureFactor * DEFAULT_TEMPERATURE[system.potential.kind],
+  };
+}
+
+/** Every (drSigma, temperatureFactor) pair, hop sizes outermost. */
+export function gridPoints(grid: TuningGrid): BhChoice[] {
+  return grid.drSigma.flatMap((drSigma) =>
+    grid.temperatureFactors.map((temperatureFactor) => ({ drSigma, temperatureFactor }))
+  );
+}
+
+/** The lowest-scoring point; the first of equal ones. */
+export function chooseTuningPoint(points: TuningPoint[]): TuningPoint {
+  return points.reduce((best, p) => p.score < best.score ? p : best);
+}
+
+/** Runs the grid (one short search per point and system) and chooses a point. */
+export async function tuneBasinHopping(
+  options: TuningOptions,
+  context: { gpu: Gpu; log?: (line: string) => void },
+): Promise<BhTuning> {
+  const choices = gridPoints(options);
+  const perSystem = choices.map(() => ({} as Record<string, number>));
+  for (const name of options.systems) {
+    const system = parseSystem(name);
+    for (const [k, choice] of choices.entries()) {
+      const result = await runSearch(
+        searchOptions(system, "bh", {
+          replicas: options.replicas,
+          maxEvaluations: options.maxEvaluations,
+          seed: options.seed,
+          sweeps: bhSweeps(system, choice),
+          keep: 1,
+        }),
+        { gpu: context.gpu },
+      );
+      perSystem[k][name] = mean(result.replicaBestEnergies) / system.nAtoms;
+    }
+    context.log?.(`tuning bh on ${name}: ${choices.length} grid points done`);
+  }
+  const points = choices.map((choice, k) => ({
+    ...choice,
+    score: mean(Object.values(perSystem[k])),
+    perSystem: perSystem[k],
+  }));
+  return { options, points, chosen: chooseTuningPoint(points) };
+}

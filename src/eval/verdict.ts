@@ -1,0 +1,129 @@
+/**
+ * The verdict of an evaluation: the learned optimizer against the best baseline on each system,
+ * with its uncertainty. Where the system has a known global minimum the criterion is the success
+ * rate (higher is better), else the median over replicas of the best energy per atom above the
+ * reference (lower is better). The best baseline is the one with the best value of the criterion
+ * (on equal success rates, the lower median). The difference learned - baseline gets a seeded
+ * bootstrap 95% interval, each method's replicas resampled on their own; the learned optimizer
+ * wins or loses only when that interval excludes 0, and ties otherwise.
+ *
+ * A suite's verdict sums its systems' up: "wins" when the learned optimizer wins on at least one
+ * system and loses on none, "loses" in the mirror case, "ties" when every system is a tie, and
+ * "mixed" when it wins on some and loses on others.
+ */
+import type { Method } from "../optimizers/settings.ts";
+import { gapsPerAtom, hitIndicators, type Reference } from "./metrics.ts";
+import {
+  bootstrapDifference,
+  type BootstrapOptions,
+  type Interval,
+  mean,
+  median,
+} from "./statistics.ts";
+
+export type Verdict = "wins" | "ties" | "loses";
+export type SuiteVerdict = Verdict | "mixed";
+
+/** "success-rate" against a known minimum, else "median-gap-per-atom". */
+export type Criterion = "success-rate" | "median-gap-per-atom";
+
+/** One method's replicas on one system, as samples to compare. */
+export interface MethodSample {
+  method: Method;
+  /** 1 per replica whose best energy reached the reference within the tolerance, else 0. */
+  hits: Float64Array;
+  /** (best energy - reference) / N per replica. */
+  gaps: Float64Array;
+}
+
+export interface Comparison {
+  criterion: Criterion;
+  baseline: Method;
+  /** The criterion's value for the learned optimizer and the baseline, and learned - baseline. */
+  learned: number;
+  baselineValue: number;
+  difference: number;
+  /** Bootstrap 95% interval of the difference. */
+  interval: Interval;
+  verdict: Verdict;
+}
+
+/** A method's sample from its replicas' best energies, against `reference` plus `tolerance`. */
+export function methodSample(
+  method: Method,
+  bests: ArrayLike<number>,
+  reference: Reference,
+  tolerance: number,
+  nAtoms: number,
+): MethodSample {
+  return {
+    method,
+    hits: hitIndicators(bests, reference.energy + tolerance),
+    gaps: gapsPerAtom(bests, reference.energy, nAtoms),
+  };
+}
+
+export function criterionFor(reference: Reference): Criterion {
+  return reference.source === "known" ? "success-rate" : "median-gap-per-atom";
+}
+
+/** The sample a criterion looks at, and the statistic it takes of it. */
+function measure(criterion: Criterion) {
+  return criterion === "success-rate"
+    ? { values: (s: MethodSample) => s.hits, statistic: mean, higherIsBetter: true }
+    : { values: (s: MethodSample) => s.gaps, statistic: median, higherIsBetter: false };
+}
+
+/** The criterion's value of a sample: its success rate or its median gap per atom. */
+export function criterionValue(criterion: Criterion, sample: MethodSample): number {
+  const { values, statistic } = measure(criterion);
+  return statistic(values(sample));
+}
+
+/** The baseline with the best criterion value; equal success rates go to the lower median gap,
+ * and remaining ties to the first listed. */
+export function bestBaseline(criterion: Criterion, baselines: MethodSample[]): MethodSample {
+  const key = (s: MethodSample) =>
+    criterion === "success-rate" ? [-mean(s.hits), median(s.gaps)] : [median(s.gaps)];
+  const before = (a: number[], b: number[]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  return baselines.reduce((best, s) => before(key(s), key(best)) ? s : best);
+}
+
+/** "wins" or "loses" when the interval of learned - baseline excludes 0, else "ties". */
+export function verdictFromInterval(criterion: Criterion, interval: Interval): Verdict {
+  const { higherIsBetter } = measure(criterion);
+  if (interval.lower > 0) return higherIsBetter ? "wins" : "loses";
+  if (interval.upper < 0) return higherIsBetter ? "loses" : "wins";
+  return "ties";
+}
+
+/** The learned optimizer against the best of `baselines` (at least one) under `criterion`. */
+export function compareLearned(
+  criterion: Criterion,
+  learned: MethodSample,
+  baselines: MethodSample[],
+  bootstrap: BootstrapOptions,
+): Comparison {
+  const baseline = bestBaseline(criterion, baselines);
+  const { values, statistic } = measure(criterion);
+  const interval = bootstrapDifference(values(learned), values(baseline), statistic, bootstrap);
+  const learnedValue = criterionValue(criterion, learned);
+  const baselineValue = criterionValue(criterion, baseline);
+  return {
+    criterion,
+    baseline: baseline.method,
+    learned: learnedValue,
+    baselineValue,
+    difference: learnedValue - baselineValue,
+    interval,
+    verdict: verdictFromInterval(criterion, interval),
+  };
+}
+
+/** A suite's verdict from its systems' (see above); "ties" for none. */
+export function suiteVerdict(verdicts: Verdict[]): SuiteVerdict {
+  const wins = verdicts.includes("wins");
+  const losses = verdicts.includes("loses");
+  if (wins && losses) return "mixed";
+  return wins ? "wins" : losses ? "loses" : "ties";
+}

@@ -1,0 +1,155 @@
+/**
+ * deno task eval [--suite quick|lj|gupta|bimetallic|si|generalization] [--methods LIST]
+ *                [--replicas B] [--max-evals N] [--seed S] [--out DIR] [--checkpoint FILE] [--json]
+ *
+ * The learned optimizer against hand-designed methods at equal cost (src/eval/run_eval.ts):
+ * progress on stderr, the per-system tables and the verdict on stdout, every file in --out.
+ */
+import { parseArgs } from "node:util";
+import { runTask } from "../src/cli/args.ts";
+import { UserError } from "../src/errors.ts";
+import { Gpu } from "../src/gpu/device.ts";
+import { type Method, METHODS } from "../src/optimizers/settings.ts";
+import { terminalReport, writeEvalOutputs } from "../src/eval/report.ts";
+import {
+  DEFAULT_EVAL_METHODS,
+  type EvalCheckpoint,
+  type EvalOptions,
+  loadEvalCheckpoint,
+  runEvaluation,
+} from "../src/eval/run_eval.ts";
+import { DEFAULT_RESAMPLES } from "../src/eval/statistics.ts";
+import { type Suite, SUITE_NAMES, suiteByName, SUITES } from "../src/eval/suites.ts";
+import { tuningSeed } from "../src/eval/tuning.ts";
+
+/** Evaluation counters are u32 on the GPU. */
+const MAX_U32 = 4294967295;
+const DEFAULT_CHECKPOINT = "checkpoints/lj-small.safetensors";
+
+const HELP = `Usage: deno task eval [options]
+
+Compares the learned optimizer with hand-designed methods at equal cost: every method searches
+every system of the suite with the same replicas, seed (same starting structures and random
+streams) and budget of evaluations PER REPLICA. Basin hopping's hop size and temperature are first
+tuned on a small grid on the checkpoint's training systems. Reports success rates against known
+global minima (else the best energy any method found), evaluations to the first hit, the replicas'
+best energies, distinct minima per million evaluations and wall time, and a verdict per system:
+learned against the best baseline, with a bootstrap 95% interval of the difference.
+
+  --suite NAME          ${SUITE_NAMES.join(", ")} (default: quick)
+${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`).join("\n")}
+  --methods LIST        comma-separated, from ${METHODS.join(", ")}
+                        (default: ${DEFAULT_EVAL_METHODS.join(",")})
+  --checkpoint FILE     the learned optimizer, whose training systems also tune bh
+                        (default: ${DEFAULT_CHECKPOINT})
+  --replicas B          replicas per method and system (default: the suite's)
+  --max-evals N         evaluations per replica (default: the suite's)
+  --seed S              integer 0..${MAX_U32} (default: 1): starts, streams, resampling
+  --out DIR             output folder (default: runs/eval-SUITE)
+  --json                print report.json on stdout instead of the tables
+  -h, --help            this text
+
+Writes DIR/report.json (everything), DIR/report.md (tables, verdicts, the tuning grid), per
+system SYSTEM-energy.svg and SYSTEM-success.svg (known minima only), and per system and method
+best-SYSTEM-METHOD.xyz (the lowest minimum, re-relaxed in f64). Exit status 2 for a bad option,
+suite, method or checkpoint.`;
+
+const OPTIONS = {
+  suite: { type: "string", default: "quick" },
+  methods: { type: "string", default: DEFAULT_EVAL_METHODS.join(",") },
+  checkpoint: { type: "string", default: DEFAULT_CHECKPOINT },
+  replicas: { type: "string" },
+  "max-evals": { type: "string" },
+  seed: { type: "string", default: "1" },
+  out: { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+type Values = ReturnType<typeof parseFlags>["values"];
+
+function parseFlags(args: string[]) {
+  return parseArgs({ args, options: OPTIONS, allowPositionals: true });
+}
+
+function suiteLine(suite: Suite): string {
+  return `${suite.systems.join(" ")}; ${suite.replicas} x ${suite.maxEvaluations}`;
+}
+
+await runTask(async () => {
+  const { values, positionals } = parseFlags(Deno.args);
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
+  const options = await optionsFromFlags(values);
+  const out = values.out ?? `runs/eval-${options.suite}`;
+  const log = (line: string) => console.error(line);
+  log(
+    `eval ${options.suite}: ${options.methods.join(", ")} on ${options.systems.join(", ")}, ` +
+      `${options.replicas} replicas x ${options.maxEvaluations} evaluations, seed ${options.seed}`,
+  );
+  const outcome = await runEvaluation(options, { gpu: await Gpu.open(), log });
+  await writeEvalOutputs(out, outcome);
+  console.log(
+    values.json ? JSON.stringify(outcome.report, null, 2) : terminalReport(outcome.report, out),
+  );
+});
+
+async function optionsFromFlags(values: Values): Promise<EvalOptions> {
+  const suite = suiteByName(values.suite);
+  const methods = parseMethods(values.methods);
+  const replicas = values.replicas === undefined
+    ? suite.replicas
+    : integer("replicas", values.replicas, 1);
+  const maxEvaluations = values["max-evals"] === undefined
+    ? suite.maxEvaluations
+    : integer("max-evals", values["max-evals"], 2);
+  const seed = integer("seed", values.seed, 0);
+  // Last, so that mistakes in the other flags are reported without reading a file.
+  const checkpoint: EvalCheckpoint | undefined =
+    methods.includes("learned") || methods.includes("bh")
+      ? await loadEvalCheckpoint(values.checkpoint)
+      : undefined;
+  const { tuning } = suite;
+  return {
+    suite: suite.name,
+    systems: suite.systems,
+    methods,
+    replicas,
+    maxEvaluations,
+    seed,
+    learned: methods.includes("learned") ? checkpoint : undefined,
+    tuning: methods.includes("bh")
+      ? {
+        systems: checkpoint!.trainingSystems,
+        drSigma: tuning.drSigma,
+        temperatureFactors: tuning.temperatureFactors,
+        replicas: tuning.replicas,
+        maxEvaluations: tuning.maxEvaluations,
+        seed: tuningSeed(seed),
+      }
+      : undefined,
+    resamples: DEFAULT_RESAMPLES,
+  };
+}
+
+function parseMethods(text: string): Method[] {
+  const methods = text.split(",").map((m) => m.trim());
+  for (const method of methods) {
+    if (!METHODS.includes(method as Method)) {
+      throw new UserError(`--methods takes ${METHODS.join(", ")}; got '${method}'`);
+    }
+  }
+  return methods as Method[];
+}
+
+/** An integer from `min` to 2^32 - 1 (exponent notation welcome: 2e4). */
+function integer(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isInteger(value) || value < min || value > MAX_U32) {
+    throw new UserError(`--${flag} must be an integer from ${min} to ${MAX_U32}, got '${text}'`);
+  }
+  return value;
+}
