@@ -10,7 +10,7 @@ import { runTask } from "../src/cli/args.ts";
 import { UserError } from "../src/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { type Method, METHODS } from "../src/optimizers/settings.ts";
-import { terminalReport, writeEvalOutputs } from "../src/eval/report.ts";
+import { fileStem, terminalReport, writeEvalOutputs } from "../src/eval/report.ts";
 import {
   DEFAULT_EVAL_METHODS,
   type EvalCheckpoint,
@@ -20,11 +20,16 @@ import {
 } from "../src/eval/run_eval.ts";
 import { DEFAULT_RESAMPLES } from "../src/eval/statistics.ts";
 import { type Suite, SUITE_NAMES, suiteByName, SUITES } from "../src/eval/suites.ts";
-import { tuningSeed } from "../src/eval/tuning.ts";
+import { type BhChoice, bhSweeps, tuningSeed } from "../src/eval/tuning.ts";
+import { hoppingReport } from "../src/eval/hopping_report.ts";
+import { parseSystem } from "../src/systems/system.ts";
 
 /** Evaluation counters are u32 on the GPU. */
 const MAX_U32 = 4294967295;
 const DEFAULT_CHECKPOINT = "checkpoints/lj-small.safetensors";
+/** The hopping analysis: f64 trajectories per method, each this many evaluations. */
+const HOPPING_STARTS = 4;
+const HOPPING_EVALUATIONS = 2000;
 
 const HELP = `Usage: deno task eval [options]
 
@@ -47,6 +52,8 @@ ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`
   --seed S              integer 0..${MAX_U32} (default: 1): starts, streams, resampling
   --out DIR             output folder (default: runs/eval-SUITE)
   --json                print report.json on stdout instead of the tables
+  --no-hopping          skip the hopping analysis (f64 trajectories of the learned optimizer,
+                        FIRE with restarts and basin hopping on the suite's first system)
   -h, --help            this text
 
 Writes DIR/report.json (everything), DIR/report.md (tables, verdicts, the tuning grid), per
@@ -63,6 +70,7 @@ const OPTIONS = {
   seed: { type: "string", default: "1" },
   out: { type: "string" },
   json: { type: "boolean", default: false },
+  "no-hopping": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -92,10 +100,48 @@ await runTask(async () => {
   );
   const outcome = await runEvaluation(options, { gpu: await Gpu.open(), log });
   await writeEvalOutputs(out, outcome);
+  if (options.learned !== undefined && !values["no-hopping"]) {
+    await writeHopping(out, options, outcome.report.tuning?.chosen, log);
+  }
   console.log(
     values.json ? JSON.stringify(outcome.report, null, 2) : terminalReport(outcome.report, out),
   );
 });
+
+/**
+ * The hopping analysis of the learned optimizer against FIRE with restarts and basin hopping (with
+ * the tuned hop size and temperature) on the suite's first system, appended to report.md with its
+ * two plots.
+ */
+async function writeHopping(
+  out: string,
+  options: EvalOptions,
+  chosen: BhChoice | undefined,
+  log: (line: string) => void,
+) {
+  const system = parseSystem(options.systems[0]);
+  const choice = chosen ?? { drSigma: 0.36, temperatureFactor: 1 };
+  const sweeps = bhSweeps(system, choice);
+  log(`hopping analysis on ${system.name}`);
+  const hopping = hoppingReport({
+    system,
+    weights: options.learned!.weights,
+    starts: HOPPING_STARTS,
+    evaluations: HOPPING_EVALUATIONS,
+    seed: options.seed,
+    dr: sweeps.dr as number,
+    temperature: sweeps.temperature as number,
+  });
+  const stem = `hopping-${fileStem(system.name)}`;
+  await Deno.writeTextFile(`${out}/${stem}-steps.svg`, hopping.stepLengthsSvg);
+  await Deno.writeTextFile(`${out}/${stem}-basins.svg`, hopping.basinsSvg);
+  await Deno.writeTextFile(
+    `${out}/report.md`,
+    `\n## Hopping behaviour\n\n${hopping.markdown}\n\n![step lengths](${stem}-steps.svg)\n` +
+      `![basins](${stem}-basins.svg)\n`,
+    { append: true },
+  );
+}
 
 async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   const suite = suiteByName(values.suite);
