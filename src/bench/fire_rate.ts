@@ -11,9 +11,8 @@
  */
 import { OptimizerBatch } from "../gpu/optimizer_batch.ts";
 import type { Gpu } from "../gpu/device.ts";
-import { ReferenceReplica } from "../optimizers/reference_replica.ts";
+import { referenceContext, ReferenceReplica } from "../optimizers/reference_replica.ts";
 import { DEFAULT_SETTINGS, type OptimizerSettings } from "../optimizers/settings.ts";
-import { referencePotential } from "../potentials/potential.ts";
 import {
   clusterRadius,
   MIN_DISTANCE_FACTOR,
@@ -98,16 +97,7 @@ export async function gpuFireRate(
 
 /** The f64 reference on one core: relaxations of successive random starts, time-boxed. */
 export function referenceFireRate(system: System, seed: number, seconds: number): number {
-  const potential = referencePotential(system.potential);
-  const context = {
-    potential,
-    species: system.species,
-    nSpecies: system.elements.length,
-    box: system.box,
-    method: "fire" as const,
-    settings: fireBenchSettings(system),
-    logCapacity: 1,
-  };
+  const context = referenceContext(system, "fire", fireBenchSettings(system));
   const n = 3 * system.nAtoms;
   const starts = randomStructures(system, seed, 16);
   let steps = 0;

@@ -16,8 +16,7 @@ import {
   type OptimizerSettings,
   type ReplicaHyperparameters,
 } from "../optimizers/settings.ts";
-import { ReferenceReplica } from "../optimizers/reference_replica.ts";
-import { referencePotential } from "../potentials/potential.ts";
+import { referenceContext, ReferenceReplica } from "../optimizers/reference_replica.ts";
 import type { System } from "../systems/system.ts";
 
 const QUENCH_FMAX = 1e-4;
@@ -51,17 +50,7 @@ export interface HoppingOptions {
 
 export function hoppingTrajectory(options: HoppingOptions): HoppingTrajectory {
   const { system, method, settings } = options;
-  const potential = referencePotential(system.potential);
-  const context = {
-    potential,
-    species: system.species,
-    nSpecies: system.elements.length,
-    box: system.box,
-    method,
-    settings,
-    logCapacity: 1,
-    weights: options.weights,
-  };
+  const context = referenceContext(system, method, settings, { weights: options.weights });
   const replica = new ReferenceReplica(context, options.start, options.hyper, 0);
   const n = system.nAtoms;
   const stepLengths: number[] = [];
@@ -101,20 +90,12 @@ export function hoppingTrajectory(options: HoppingOptions): HoppingTrajectory {
 /** The energy of the minimum that f64 FIRE reaches from `positions`. */
 export function quench(system: System, positions: ArrayLike<number>): number {
   const replica = new ReferenceReplica(
-    {
-      potential: referencePotential(system.potential),
-      species: system.species,
-      nSpecies: system.elements.length,
-      box: system.box,
-      method: "fire",
-      settings: {
-        ...DEFAULT_SETTINGS,
-        fmax: QUENCH_FMAX,
-        maxStep: 0.1 * system.bondLength,
-        fire: { ...DEFAULT_SETTINGS.fire, dtMax: QUENCH_DT },
-      },
-      logCapacity: 1,
-    },
+    referenceContext(system, "fire", {
+      ...DEFAULT_SETTINGS,
+      fmax: QUENCH_FMAX,
+      maxStep: 0.1 * system.bondLength,
+      fire: { ...DEFAULT_SETTINGS.fire, dtMax: QUENCH_DT },
+    }),
     positions,
     { step: QUENCH_DT, dr: 0, temperature: 0, seed: 0 },
     0,

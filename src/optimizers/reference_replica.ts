@@ -8,7 +8,9 @@
  * local optimizer finds itself converged, which ends the replica.
  */
 import type { EnergyForcesFn } from "../potentials/types.ts";
+import { referencePotential } from "../potentials/potential.ts";
 import { Rng } from "../systems/rng.ts";
+import type { System } from "../systems/system.ts";
 import { mlpForward, PARAMETER_COUNT } from "../learned/architecture.ts";
 import { atomFeatures, atomStep, MOMENTUM_DECAYS, rms } from "../learned/features.ts";
 import type { Method, OptimizerSettings, ReplicaHyperparameters } from "./settings.ts";
@@ -37,6 +39,25 @@ export interface ReplicaContext {
   logCapacity: number;
   /** Learned optimizer: every weight vector, concatenated (replicas pick theirs by index). */
   weights?: ArrayLike<number>;
+}
+
+/** The context of replicas of `system` on its f64 reference potential. */
+export function referenceContext(
+  system: System,
+  method: Method,
+  settings: OptimizerSettings,
+  options: { logCapacity?: number; weights?: ArrayLike<number>; species?: ArrayLike<number> } = {},
+): ReplicaContext {
+  return {
+    potential: referencePotential(system.potential),
+    species: options.species ?? system.species,
+    nSpecies: system.elements.length,
+    box: system.box,
+    method,
+    settings,
+    logCapacity: options.logCapacity ?? 1,
+    weights: options.weights,
+  };
 }
 
 export class ReferenceReplica {

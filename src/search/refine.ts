@@ -6,8 +6,7 @@
  * k, is far below the 1e-6 to which the Cambridge Cluster Database quotes energies.
  */
 import { DEFAULT_SETTINGS } from "../optimizers/settings.ts";
-import { ReferenceReplica } from "../optimizers/reference_replica.ts";
-import { referencePotential } from "../potentials/potential.ts";
+import { referenceContext, ReferenceReplica } from "../optimizers/reference_replica.ts";
 import type { System } from "../systems/system.ts";
 import type { ArchiveEntry } from "./archive.ts";
 import {
@@ -61,20 +60,12 @@ export function refineStructure(
   species: ArrayLike<number> = system.species,
 ): Refinement {
   const replica = new ReferenceReplica(
-    {
-      potential: referencePotential(system.potential),
-      species,
-      nSpecies: system.elements.length,
-      box: system.box,
-      method: "fire",
-      settings: {
-        ...DEFAULT_SETTINGS,
-        fmax: REFINE_FMAX,
-        maxStep: REFINE_MAX_STEP,
-        fire: { ...DEFAULT_SETTINGS.fire, dtMax: REFINE_DT },
-      },
-      logCapacity: 1,
-    },
+    referenceContext(system, "fire", {
+      ...DEFAULT_SETTINGS,
+      fmax: REFINE_FMAX,
+      maxStep: REFINE_MAX_STEP,
+      fire: { ...DEFAULT_SETTINGS.fire, dtMax: REFINE_DT },
+    }, { species }),
     positions,
     { step: REFINE_DT, dr: 0, temperature: 0, seed: 0 },
     0,
