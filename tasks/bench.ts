@@ -120,7 +120,8 @@ async function main() {
   const results: Result[] = [];
   for (const c of cases) results.push(await benchCase(gpu, c, seconds));
   const fire: FireResult[] = [];
-  const lammps = fireCases.length > 0 && await lammpsAvailable();
+  // LAMMPS' start-up (~0.35 s a process) would dominate --quick's tiny measurements.
+  const lammps = fireCases.length > 0 && !values.quick && await lammpsAvailable();
   for (const c of fireCases) fire.push(await benchFire(gpu, c, seconds, lammps));
   gpu.destroy();
 
@@ -242,7 +243,7 @@ async function benchFire(
     peer = await lammpsFireRate({
       clusters,
       processes: navigator.hardwareConcurrency,
-      seconds: seconds < 1 ? seconds : LAMMPS_SECONDS,
+      seconds: Math.max(seconds, LAMMPS_SECONDS),
     });
     progress(`${label}: LAMMPS ${format(peer.clusterStepsPerSecond)} cluster-steps/s`);
   }
@@ -371,7 +372,7 @@ function formatReport(report: Report): string {
     lammps
       ? `LAMMPS ${lammps.version}, ${lammps.processes} processes, ${lammps.minimisations} ` +
         "minimisations, start-up included"
-      : "LAMMPS: not installed (apt-get install lammps), peer column empty",
+      : "LAMMPS: not measured (not installed: apt-get install lammps; or --quick)",
     "",
     ...fireTable,
     "",
