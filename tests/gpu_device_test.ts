@@ -52,7 +52,7 @@ Deno.test("mod.ts works when imported by URL (shaders travel as text modules)", 
     console.log((await batch.readEnergies())[0]);
   `;
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--quiet", "--allow-import=127.0.0.1", script],
+    args: ["eval", "--quiet", "--no-lock", "--allow-import=127.0.0.1", script],
     env: { DENO_DIR: await Deno.makeTempDir() },
     stdout: "piped",
     stderr: "piped",
