@@ -100,3 +100,22 @@ export async function runTaskFile(
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
+
+/** A training config small enough for tests (tests/train_test.ts, tests/train_cli_test.ts). */
+export const TINY_TRAIN_CONFIG = {
+  name: "tiny",
+  systems: ["LJ7", "LJ8"],
+  tasksPerStep: 2,
+  pairs: 2,
+  unroll: 30,
+  steps: 4,
+  sigma: { kind: "constant", value: 0.05 },
+  learningRate: { kind: "constant", value: 0.01 },
+  clipToCentre: true,
+  outer: "adam",
+  clipNorm: 10,
+  seed: 3,
+  initScale: 0.1,
+  maxStep: 0.2,
+  checkpointEvery: 2,
+};

@@ -3,7 +3,7 @@
  * metrics, --resume continues it, and mistakes are one line with status 2.
  */
 import assert from "node:assert/strict";
-import { runTaskFile } from "./helpers.ts";
+import { runTaskFile, TINY_TRAIN_CONFIG } from "./helpers.ts";
 import { ARCHITECTURE, FEATURE_NAMES, loadCheckpoint, PARAMETER_COUNT } from "../mod.ts";
 import { parseTrainConfig } from "../src/learned/train_config.ts";
 
@@ -30,20 +30,12 @@ Deno.test("train: a tiny run writes a checkpoint and metrics; --resume continues
   await Deno.writeTextFile(
     config,
     JSON.stringify({
-      name: "tiny",
+      ...TINY_TRAIN_CONFIG,
       systems: ["LJ7"],
-      tasksPerStep: 2,
-      pairs: 2,
       unroll: 20,
       steps: 2,
-      sigma: { kind: "constant", value: 0.05 },
-      learningRate: { kind: "constant", value: 0.01 },
       clipToCentre: false,
-      outer: "adam",
-      clipNorm: 10,
       seed: 2,
-      initScale: 0.1,
-      maxStep: 0.2,
       checkpointEvery: 1,
     }),
   );

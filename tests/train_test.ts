@@ -4,29 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
+import { TINY_TRAIN_CONFIG } from "./helpers.ts";
 import { loadCheckpoint, saveCheckpoint, UserError } from "../mod.ts";
 import { MetaTrainer } from "../src/learned/meta_train.ts";
 import { parseTrainConfig } from "../src/learned/train_config.ts";
 
 const gpu = await testGpu();
 
-const TINY = {
-  name: "tiny",
-  systems: ["LJ7", "LJ8"],
-  tasksPerStep: 2,
-  pairs: 2,
-  unroll: 30,
-  steps: 4,
-  sigma: { kind: "constant", value: 0.05 },
-  learningRate: { kind: "constant", value: 0.01 },
-  clipToCentre: true,
-  outer: "adam",
-  clipNorm: 10,
-  seed: 3,
-  initScale: 0.1,
-  maxStep: 0.2,
-  checkpointEvery: 2,
-};
+const TINY = TINY_TRAIN_CONFIG;
 
 Deno.test("train config: mistakes name the field", () => {
   const cases: [object, RegExp][] = [

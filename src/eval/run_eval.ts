@@ -87,15 +87,13 @@ export interface SystemEvaluation {
   comparison: Comparison | null;
 }
 
-export interface EvalReport {
-  suite: string;
-  systems: string[];
-  methods: Method[];
-  replicas: number;
-  maxEvaluations: number;
-  seed: number;
+/** The report repeats the settings it ran with (EvalOptions' plain fields). */
+export interface EvalReport extends
+  Pick<
+    EvalOptions,
+    "suite" | "systems" | "methods" | "replicas" | "maxEvaluations" | "seed" | "resamples"
+  > {
   checkpoint: string | null;
-  resamples: number;
   adapter: string;
   /** Basin hopping's tuning; null when bh was not compared. */
   tuning: BhTuning | null;
@@ -230,8 +228,8 @@ export async function runEvaluation(
       replicas: options.replicas,
       maxEvaluations: options.maxEvaluations,
       seed: options.seed,
-      checkpoint: options.learned?.checkpoint ?? null,
       resamples: options.resamples,
+      checkpoint: options.learned?.checkpoint ?? null,
       adapter: context.gpu.adapterName,
       tuning,
       results,
