@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-export { UserError } from "./src/errors.ts";
+export { UserError } from "./src/core/errors.ts";
 export { Gpu, GpuError, type GpuOptions } from "./src/gpu/device.ts";
 export { EnergyBatch } from "./src/gpu/energy_batch.ts";
 export { SW_MAX_NEIGHBOURS } from "./src/gpu/potential_layout.ts";
@@ -62,7 +62,7 @@ export {
   randomStructure,
   randomStructures,
 } from "./src/systems/random_structures.ts";
-export { Rng } from "./src/systems/rng.ts";
+export { Rng } from "./src/core/rng.ts";
 export { diamondBox, MAX_ATOMS, parseSystem, type System } from "./src/systems/system.ts";
 export { formatXyz, parseXyz, type XyzFrame } from "./src/io/xyz.ts";
 export { systemForStructure } from "./src/systems/from_structure.ts";
@@ -79,41 +79,61 @@ export {
   fingerprintDistance,
   structureFingerprint,
 } from "./src/search/fingerprint.ts";
+export { NO_ENERGY, type ReplicaStatus, STATUS_CODES } from "./src/core/codes.ts";
 export {
+  checkSpec,
   DEFAULT_LOG_CAPACITY,
   OptimizerBatch,
   type OptimizerBatchOptions,
   type ReplicaSnapshot,
   type SyncResult,
-} from "./src/gpu/optimizer_batch.ts";
+} from "./src/methods/optimizer_batch.ts";
 export {
   type LoggedMinimum,
+  referenceContext,
   ReferenceReplica,
   type ReplicaContext,
-  type ReplicaStatus,
-} from "./src/optimizers/reference_replica.ts";
+} from "./src/methods/reference_replica.ts";
+export type { LocalMethod, LocalMirror, MirrorReplica } from "./src/methods/local_method.ts";
 export {
-  ADAM,
-  type AdamConstants,
-  DEFAULT_SETTINGS,
-  type FireConstants,
-  JAX_MD_FIRE,
-  type Method,
-  METHODS,
-  type OptimizerSettings,
+  DEFAULT_MAX_STEP,
+  defaultLocalSettings,
+  LOCAL_METHOD_NAMES,
+  localMethod,
+  type LocalMethodName,
+  type LocalSettings,
+} from "./src/methods/registry.ts";
+export { ADAM, type AdamConstants } from "./src/methods/adam.ts";
+export { type FireConstants, JAX_MD_FIRE } from "./src/methods/fire.ts";
+export { LBFGS, type LbfgsConstants, MAX_LBFGS_HISTORY } from "./src/methods/lbfgs.ts";
+export {
+  type Driver,
+  type HoppingSettings,
+  type MethodSpec,
+  MOVE_NAMES,
+  type MoveName,
+  moveProbabilities,
+  type MoveWeights,
   type ReplicaHyperparameters,
-} from "./src/optimizers/settings.ts";
+} from "./src/methods/method_spec.ts";
+export { type DispatchPlan, planDispatch } from "./src/methods/dispatch_plan.ts";
 export {
   DEFAULT_ADAPT_INTERVAL,
-  DEFAULT_MAX_STEP,
+  DEFAULT_FMAX,
+  DEFAULT_HOP_FMAX,
+  DEFAULT_HOP_LOCAL,
   DEFAULT_STEP,
-  DEFAULT_SWAP_PROBABILITY,
   DEFAULT_TEMPERATURE,
+  defaultHopping,
+  defaultMoves,
   defaultSettings,
   defaultSweeps,
   DR_PER_BOND_LENGTH,
   type HyperparameterSweeps,
-  LEARNED_ENERGY_SCALE,
+  type Method,
+  METHODS,
+  type MethodSettings,
+  methodSpec,
   type Sweep,
   sweepValue,
 } from "./src/search/defaults.ts";
@@ -137,8 +157,6 @@ export {
   energyTolerance,
   type GoalStatus,
   knownGoal,
-  type LearnedOptimizer,
-  loadLearnedOptimizer,
   type ReplicaQuantiles,
   runSearch,
   type SearchContext,
@@ -225,6 +243,18 @@ export {
   loadCheckpoint,
   saveCheckpoint,
 } from "./src/learned/checkpoint.ts";
+export { type LearnedStepSettings, perAtomMlp } from "./src/learned/per_atom_mlp.ts";
+export {
+  ARCHITECTURES,
+  DEFAULT_ARCHITECTURE,
+  type LearnedArchitecture,
+} from "./src/learned/architectures.ts";
+export {
+  architectureOf,
+  LEARNED_ENERGY_SCALE,
+  LearnedOptimizer,
+  loadLearnedOptimizer,
+} from "./src/learned/learned_optimizer.ts";
 export {
   type ChartOptions,
   escapeXml,

@@ -15,7 +15,12 @@ import {
   UserError,
 } from "../mod.ts";
 import { positiveNumber, runTask } from "../src/cli/args.ts";
-import { type FireRate, gpuFireRate, referenceFireRate } from "../src/bench/fire_rate.ts";
+import {
+  type BenchLocal,
+  gpuRelaxRate,
+  referenceRelaxRate,
+  type RelaxRate,
+} from "../src/bench/relax_rate.ts";
 import { lammpsAvailable, type LammpsFireRate, lammpsFireRate } from "../src/bench/lammps_fire.ts";
 
 const DEFAULT_CASES = "LJ13:4096,LJ38:4096,LJ55:1024,Au55:1024,Si64:512";
@@ -41,8 +46,8 @@ relaxation steps per second of the fused GPU kernel, the f64 reference and LAMMP
 Options:
   --cases LIST   energy+force cases, SYSTEM:REPLICAS,... (default ${DEFAULT_CASES})
   --fire-cases LIST
-                 fused FIRE cases (default ${DEFAULT_FIRE_CASES}); LJ cases also run
-                 LAMMPS FIRE where \`lmp\` is installed; '' skips the FIRE section
+                 fused FIRE and L-BFGS cases (default ${DEFAULT_FIRE_CASES}); LJ cases also
+                 run LAMMPS fire and cg where \`lmp\` is installed; '' skips the section
   --seconds S    time per measurement in seconds (default 1)
   --quick        tiny measurements (${QUICK_SECONDS} s), to check that everything runs
   --json         print only a JSON document on stdout
@@ -67,10 +72,12 @@ interface Result {
 }
 
 interface FireResult {
+  /** The local method: fire (peer: LAMMPS fire) or lbfgs (peer: LAMMPS cg). */
+  local: BenchLocal;
   system: string;
   replicas: number;
   atoms: number;
-  gpu: FireRate;
+  gpu: RelaxRate;
   referenceStepsPerSecond: number;
   /** Null where LAMMPS is not installed or the system is not Lennard-Jones. */
   lammps: LammpsFireRate | null;
@@ -122,7 +129,11 @@ async function main() {
   const fire: FireResult[] = [];
   // LAMMPS' start-up (~0.35 s a process) would dominate --quick's tiny measurements.
   const lammps = fireCases.length > 0 && !values.quick && await lammpsAvailable();
-  for (const c of fireCases) fire.push(await benchFire(gpu, c, seconds, lammps));
+  for (const c of fireCases) {
+    for (const local of ["fire", "lbfgs"] as const) {
+      fire.push(await benchRelax(gpu, c, local, seconds, lammps));
+    }
+  }
   gpu.destroy();
 
   const report: Report = {
@@ -218,19 +229,21 @@ async function benchCase(gpu: Gpu, { system, replicas }: Case, seconds: number):
   }
 }
 
-/** Fused FIRE beside the f64 reference and, for LJ where installed, LAMMPS FIRE. */
-async function benchFire(
+/** A fused local method beside the f64 reference and, for LJ where installed, its LAMMPS peer
+ * (min_style fire for FIRE, cg for L-BFGS). */
+async function benchRelax(
   gpu: Gpu,
   { system, replicas }: Case,
+  local: BenchLocal,
   seconds: number,
   lammps: boolean,
 ): Promise<FireResult> {
-  const label = `FIRE ${system.name} B=${replicas}`;
-  const rate = await gpuFireRate(gpu, system, replicas, SEED, seconds).catch((error) => {
+  const label = `${local} ${system.name} B=${replicas}`;
+  const rate = await gpuRelaxRate(gpu, system, local, replicas, SEED, seconds).catch((error) => {
     throw error instanceof RangeError ? new UserError(`${label}: ${error.message}`) : error;
   });
   progress(`${label}: GPU ${format(rate.clusterStepsPerSecond)} cluster-steps/s`);
-  const referenceStepsPerSecond = referenceFireRate(system, SEED, seconds);
+  const referenceStepsPerSecond = referenceRelaxRate(system, local, SEED, seconds);
   progress(`${label}: f64 reference ${format(referenceStepsPerSecond)} cluster-steps/s`);
   let peer: LammpsFireRate | null = null;
   if (lammps && system.potential.kind === "lj") {
@@ -244,10 +257,12 @@ async function benchFire(
       clusters,
       processes: navigator.hardwareConcurrency,
       seconds: Math.max(seconds, LAMMPS_SECONDS),
+      style: local === "fire" ? "fire" : "cg",
     });
     progress(`${label}: LAMMPS ${format(peer.clusterStepsPerSecond)} cluster-steps/s`);
   }
   return {
+    local,
     system: system.name,
     replicas,
     atoms: system.nAtoms,
@@ -261,7 +276,8 @@ async function benchFire(
 
 function fireTargetOf(results: FireResult[]) {
   const result = results.find((r) =>
-    r.system === FIRE_TARGET.system && r.replicas === FIRE_TARGET.replicas && r.gpuOverLammps
+    r.local === "fire" && r.system === FIRE_TARGET.system && r.replicas === FIRE_TARGET.replicas &&
+    r.gpuOverLammps
   );
   if (result?.gpuOverLammps == null) return null;
   return {
@@ -347,8 +363,20 @@ function formatReport(report: Report): string {
   ];
   if (report.fire.length === 0) return lines.join("\n");
   const fireTable = table(
-    ["system", "B", "N", "K", "GPU fused/s", "f64 ref/s", "LAMMPS/s", "GPU/ref", "GPU/LAMMPS"],
+    [
+      "method",
+      "system",
+      "B",
+      "N",
+      "K",
+      "GPU fused/s",
+      "f64 ref/s",
+      "LAMMPS/s",
+      "GPU/ref",
+      "GPU/LAMMPS",
+    ],
     report.fire.map((r) => [
+      r.local,
       r.system,
       String(r.replicas),
       String(r.atoms),
@@ -367,8 +395,9 @@ function formatReport(report: Report): string {
   return [
     ...lines,
     "",
-    "FIRE relaxations, cluster-steps per second (each replica its own time step and convergence, " +
-    "fmax 1e-3, largest move 0.1); K: steps per dispatch",
+    "FIRE and L-BFGS relaxations, cluster-steps per second (each replica its own state and " +
+    "convergence, fmax 1e-3, largest move 0.1; a step is one energy+force evaluation); " +
+    "K: steps per dispatch; LAMMPS peers: min_style fire, and cg for L-BFGS (its force evaluations)",
     lammps
       ? `LAMMPS ${lammps.version}, ${lammps.processes} processes, ${lammps.minimisations} ` +
         "minimisations, start-up included"

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { runTask } from "../src/cli/args.ts";
-import { UserError } from "../src/errors.ts";
+import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { EnergyBatch } from "../src/gpu/energy_batch.ts";
 import { parseXyz } from "../src/io/xyz.ts";

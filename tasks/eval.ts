@@ -7,9 +7,14 @@
  */
 import { parseArgs } from "node:util";
 import { runTask } from "../src/cli/args.ts";
-import { UserError } from "../src/errors.ts";
+import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
-import { type Method, METHODS } from "../src/optimizers/settings.ts";
+import {
+  DEFAULT_HOP_FMAX,
+  DEFAULT_HOP_LOCAL,
+  type Method,
+  METHODS,
+} from "../src/search/defaults.ts";
 import { fileStem, terminalReport, writeEvalOutputs } from "../src/eval/report.ts";
 import {
   DEFAULT_EVAL_METHODS,
@@ -18,7 +23,7 @@ import {
   loadEvalCheckpoint,
   runEvaluation,
 } from "../src/eval/run_eval.ts";
-import { DEFAULT_RESAMPLES } from "../src/eval/statistics.ts";
+import { DEFAULT_RESAMPLES } from "../src/core/statistics.ts";
 import { type Suite, SUITE_NAMES, suiteByName, SUITES } from "../src/eval/suites.ts";
 import { type BhChoice, bhSweeps, tuningSeed } from "../src/eval/tuning.ts";
 import { hoppingReport } from "../src/eval/hopping_report.ts";
@@ -120,12 +125,19 @@ async function writeHopping(
   log: (line: string) => void,
 ) {
   const system = parseSystem(options.systems[0]);
-  const choice = chosen ?? { drSigma: 0.36, temperatureFactor: 1 };
+  const choice = chosen ??
+    {
+      local: DEFAULT_HOP_LOCAL,
+      hopFmax: DEFAULT_HOP_FMAX,
+      surfaceShare: 0.5,
+      drSigma: 0.36,
+      temperatureFactor: 1,
+    };
   const sweeps = bhSweeps(system, choice);
   log(`hopping analysis on ${system.name}`);
   const hopping = hoppingReport({
     system,
-    weights: options.learned!.weights,
+    learned: options.learned!.optimizer,
     starts: HOPPING_STARTS,
     evaluations: HOPPING_EVALUATIONS,
     seed: options.seed,
@@ -169,7 +181,10 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
     learned: methods.includes("learned") ? checkpoint : undefined,
     tuning: methods.includes("bh")
       ? {
-        systems: checkpoint!.trainingSystems,
+        systems: spread(checkpoint!.trainingSystems, tuning.maxSystems),
+        locals: tuning.locals,
+        hopFmax: tuning.hopFmax,
+        surfaceShares: tuning.surfaceShares,
         drSigma: tuning.drSigma,
         temperatureFactors: tuning.temperatureFactors,
         replicas: tuning.replicas,
@@ -179,6 +194,16 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
       : undefined,
     resamples: DEFAULT_RESAMPLES,
   };
+}
+
+/** At most `count` items spread evenly over the list, first and last included. */
+function spread<T>(items: T[], count = items.length): T[] {
+  if (count >= items.length) return items;
+  if (count === 1) return [items[0]];
+  return Array.from(
+    { length: count },
+    (_, k) => items[Math.round(k * (items.length - 1) / (count - 1))],
+  );
 }
 
 function parseMethods(text: string): Method[] {

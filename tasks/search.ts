@@ -1,5 +1,5 @@
 /**
- * deno task search --system LJ38 --method bh|fire|adam|gd|random --replicas 1024 --max-evals 2e5
+ * deno task search --system LJ38 --method bh|random|lbfgs|fire|adam|gd --replicas 1024 --max-evals 2e5
  *                  [--target E | --stop-at-known] [--seed 1] [--out runs/lj38] [method options]
  * deno task search --system LJ38 --method learned --checkpoint runs/train/checkpoint.safetensors
  *
@@ -8,17 +8,34 @@
  */
 import { parseArgs } from "node:util";
 import { positiveNumber, runTask } from "../src/cli/args.ts";
-import { UserError } from "../src/errors.ts";
+import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
-import { DEFAULT_LOG_CAPACITY } from "../src/gpu/optimizer_batch.ts";
-import { DEFAULT_SETTINGS, type Method, METHODS } from "../src/optimizers/settings.ts";
+import { DEFAULT_LOG_CAPACITY } from "../src/methods/optimizer_batch.ts";
+import { JAX_MD_FIRE } from "../src/methods/fire.ts";
+import { LBFGS, MAX_LBFGS_HISTORY } from "../src/methods/lbfgs.ts";
+import { MOVE_NAMES, moveProbabilities, type MoveWeights } from "../src/methods/method_spec.ts";
+import {
+  DEFAULT_MAX_STEP,
+  defaultLocalSettings,
+  isLocalMethodName,
+  LOCAL_METHOD_NAMES,
+  type LocalSettings,
+} from "../src/methods/registry.ts";
+import { loadLearnedOptimizer } from "../src/learned/learned_optimizer.ts";
 import {
   DEFAULT_ADAPT_INTERVAL,
-  DEFAULT_MAX_STEP,
+  DEFAULT_FMAX,
+  DEFAULT_HOP_FMAX,
+  DEFAULT_HOP_LOCAL,
+  DEFAULT_RELAX_STEP_CAP,
   DEFAULT_STEP,
-  DEFAULT_SWAP_PROBABILITY,
   DEFAULT_TEMPERATURE,
+  defaultMoves,
+  defaultSweeps,
   DR_PER_BOND_LENGTH,
+  type Method,
+  METHODS,
+  type MethodSettings,
   type Sweep,
 } from "../src/search/defaults.ts";
 import { defaultOutputDir, searchSummary, writeSearchOutputs } from "../src/search/outputs.ts";
@@ -29,7 +46,6 @@ import {
   DEFAULT_SYNC_EVERY,
   type GoalStatus,
   knownGoal,
-  loadLearnedOptimizer,
   runSearch,
   type SearchOptions,
   searchOptions,
@@ -47,9 +63,9 @@ Global search for low minima: REPLICAS copies of the system, each from its own s
 start, advanced together on the GPU. Budgets count energy+force evaluations PER REPLICA.
 
   --system NAME         LJ38, Au55, Ag27Au28, Si64, Au55@set=jaxmd-gold, ... (required)
-  --method M            bh (basin hopping), random (random restarts), one local relaxation
-                        per replica with fire, adam or gd, or learned (the meta-trained
-                        optimizer of --checkpoint, run for the whole budget) (default: bh)
+  --method M            bh (basin hopping, default), random (random restarts), one local
+                        relaxation per replica with lbfgs, fire, adam or gd, or learned (the
+                        meta-trained optimizer of --checkpoint, run for the whole budget)
   --checkpoint FILE     learned: the checkpoint whose weights to use (deno task train writes
                         them; required with --method learned, refused otherwise)
   --replicas B          replicas in the batch (default: ${DEFAULT_REPLICAS})
@@ -67,21 +83,28 @@ start, advanced together on the GPU. Budgets count energy+force evaluations PER 
 
 Method options, in the system's units (sigma and epsilon for LJ, Angstrom and eV otherwise).
 A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan it in one run.
+  --local M             bh, random: the local method that relaxes between hops, one of
+                        ${LOCAL_METHOD_NAMES.join(", ")} (default ${DEFAULT_HOP_LOCAL})
+  --moves LIST          bh: hop proposals with weights, e.g. uniform=1,surface=1 (a bare name
+                        weighs 1): ${MOVE_NAMES.join(", ")} (default: uniform=1,surface=1 for
+                        clusters, uniform for periodic systems; bimetallics add swap=0.2)
+  --hop-fmax F          bh, random: a relaxation ends, and the replica hops, when the largest
+                        force is below F (default ${DEFAULT_HOP_FMAX}; minima are re-relaxed in f64)
+  --relax-steps N       bh, random: ... or after N steps (default ${DEFAULT_RELAX_STEP_CAP})
   --step S|LO:HI        gd: step, length^2/energy (default ${DEFAULT_STEP.gd}); adam: learning rate,
-                        length (default ${DEFAULT_STEP.adam}); fire, bh, random: FIRE dt_start
-                        (default ${DEFAULT_STEP.fire}); not learned (its network sets its steps)
-  --max-step D          largest atom move per step (default ${DEFAULT_MAX_STEP}, ASE's FIRE maxstep;
+                        length (default ${DEFAULT_STEP.adam}); fire: dt_start (default ${DEFAULT_STEP.fire});
+                        lbfgs: H0 without history (default ${DEFAULT_STEP.lbfgs}); not learned
+  --max-step D          largest atom move per step (default ${DEFAULT_MAX_STEP}, ASE's maxstep;
                         learned: the checkpoint's training maxStep times the bond length)
-  --fmax F              a relaxation ends when the largest force is below F; learned: a minimum
-                        is logged each time the largest force falls below F (default ${DEFAULT_SETTINGS.fmax})
-  --dt-max T            FIRE's largest time step (default ${DEFAULT_SETTINGS.fire.dtMax}, JAX MD's; stiff clusters such
-                        as LJ38 relax faster with 0.05)
-  --relax-steps N       bh, random: a relaxation also ends after N steps (default ${DEFAULT_SETTINGS.relaxStepCap})
-  --dr D|LO:HI          bh: hop amplitude per coordinate (default ${DR_PER_BOND_LENGTH} bond lengths,
-                        0.36 sigma for LJ)
+  --fmax F              gd, adam, fire, lbfgs: the relaxation ends when the largest force is
+                        below F; learned: a minimum is logged each time the largest force falls
+                        below F (default ${DEFAULT_FMAX})
+  --dt-max T            FIRE's largest time step (default ${JAX_MD_FIRE.dtMax}, JAX MD's)
+  --history M           L-BFGS: pairs kept, 1..${MAX_LBFGS_HISTORY} (default ${LBFGS.history})
+  --dr D|LO:HI          bh: uniform-move amplitude per coordinate (default ${DR_PER_BOND_LENGTH} bond
+                        lengths, 0.36 sigma for LJ)
   --temperature T|LO:HI bh: Metropolis kT (default ${DEFAULT_TEMPERATURE.lj} for LJ, ${DEFAULT_TEMPERATURE.gupta} eV Gupta, ${DEFAULT_TEMPERATURE.sw} eV silicon)
   --adapt N             bh: adapt dr every N hops towards half accepted (default ${DEFAULT_ADAPT_INTERVAL}; 0 = fixed)
-  --swap P              bh, two elements: chance that a hop swaps two unlike atoms (default ${DEFAULT_SWAP_PROBABILITY})
   --container R         clusters: keep atoms within R of the centre of mass (default 0 = none)
 
 Writes DIR/minima.xyz (extended XYZ, lowest first, f64 re-relaxed energy and count per frame),
@@ -111,7 +134,10 @@ const OPTIONS = {
   dr: { type: "string" },
   temperature: { type: "string" },
   adapt: { type: "string" },
-  swap: { type: "string" },
+  local: { type: "string" },
+  moves: { type: "string" },
+  "hop-fmax": { type: "string" },
+  history: { type: "string" },
   container: { type: "string" },
   checkpoint: { type: "string" },
 } as const;
@@ -125,13 +151,15 @@ function parseFlags(args: string[]) {
 /** Method options that only some methods use; giving one to another method is an error. */
 const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
   checkpoint: ["learned"],
-  step: ["gd", "adam", "fire", "bh", "random"],
+  step: ["gd", "adam", "fire", "lbfgs", "bh", "random"],
+  fmax: ["gd", "adam", "fire", "lbfgs", "learned"],
+  local: ["bh", "random"],
+  moves: ["bh"],
+  "hop-fmax": ["bh", "random"],
   "relax-steps": ["bh", "random"],
-  "dt-max": ["fire", "bh", "random"],
   dr: ["bh"],
   temperature: ["bh"],
   adapt: ["bh"],
-  swap: ["bh"],
 };
 
 await runTask(async () => {
@@ -189,28 +217,13 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
   if (method === "learned" && values.checkpoint === undefined) {
     throw new UserError("--method learned needs --checkpoint FILE (see --help)");
   }
-  const defaults = searchOptions(system, method);
-  const settings = { ...defaults.settings };
-  const sweeps = { ...defaults.sweeps };
+  const settings = settingsFromFlags(system, method, values);
+  const defaults = searchOptions(system, method, { settings });
+  const sweeps = { ...defaultSweeps(system, settings) };
   if (values.step !== undefined) sweeps.step = sweep("step", values.step, true);
   if (values.dr !== undefined) sweeps.dr = sweep("dr", values.dr, true);
   if (values.temperature !== undefined) {
     sweeps.temperature = sweep("temperature", values.temperature, false);
-  }
-  if (values["max-step"] !== undefined) {
-    settings.maxStep = positiveNumber("max-step", values["max-step"]);
-  }
-  if (values.fmax !== undefined) settings.fmax = positiveNumber("fmax", values.fmax);
-  if (values["dt-max"] !== undefined) {
-    settings.fire = { ...settings.fire, dtMax: positiveNumber("dt-max", values["dt-max"]) };
-  }
-  if (values["relax-steps"] !== undefined) {
-    settings.relaxStepCap = integer("relax-steps", values["relax-steps"], 1);
-  }
-  if (values.adapt !== undefined) settings.adaptInterval = integer("adapt", values.adapt, 0);
-  if (values.swap !== undefined) settings.swapProbability = swapProbability(system, values.swap);
-  if (values.container !== undefined) {
-    settings.containerRadius = containerRadius(system, values.container);
   }
   const stopAtKnown = values["stop-at-known"];
   if (stopAtKnown && values.target !== undefined) {
@@ -236,15 +249,105 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
   };
   // Last, so that mistakes in the other flags are reported without reading a file.
   if (values.checkpoint !== undefined) {
-    const learned = await loadLearnedOptimizer(values.checkpoint);
+    options.learned = await loadLearnedOptimizer(values.checkpoint);
     options.checkpoint = values.checkpoint;
-    options.weights = learned.weights;
-    // Run it with the step cap it was trained with, unless told otherwise.
-    if (values["max-step"] === undefined && learned.maxStepBondLengths !== undefined) {
-      settings.maxStep = learned.maxStepBondLengths * system.bondLength;
-    }
   }
   return options;
+}
+
+/** The method's settings from the defaults and the method flags. */
+function settingsFromFlags(system: System, method: Method, values: Values): MethodSettings {
+  const maxStep = values["max-step"] === undefined
+    ? undefined
+    : positiveNumber("max-step", values["max-step"]);
+  const fmax = values.fmax === undefined ? DEFAULT_FMAX : positiveNumber("fmax", values.fmax);
+  const containerRadius = values.container === undefined
+    ? 0
+    : clusterContainer(system, values.container);
+  if (method === "learned") return { driver: "free", maxStep, fmax, containerRadius };
+  const localName = values.local ?? (isLocalMethodName(method) ? method : DEFAULT_HOP_LOCAL);
+  if (!isLocalMethodName(localName)) {
+    throw new UserError(
+      `--local must be one of ${LOCAL_METHOD_NAMES.join(", ")}, got '${values.local}'`,
+    );
+  }
+  const local = localFromFlags(defaultLocalSettings(localName, maxStep), values);
+  if (method !== "bh" && method !== "random") {
+    return { driver: "local", local, fmax, containerRadius };
+  }
+  const moves = method === "random"
+    ? { restart: 1 }
+    : values.moves === undefined
+    ? defaultMoves(system)
+    : parseMoves(system, values.moves);
+  const defaults = searchOptions(system, method).settings;
+  if (defaults.driver !== "hopping") throw new Error(`${method} is not a hopping method`);
+  const hopping = {
+    ...defaults.hopping,
+    moves,
+    adaptInterval: moves.uniform ? DEFAULT_ADAPT_INTERVAL : 0,
+  };
+  if (values["hop-fmax"] !== undefined) {
+    hopping.hopFmax = positiveNumber("hop-fmax", values["hop-fmax"]);
+  }
+  if (values["relax-steps"] !== undefined) {
+    hopping.relaxStepCap = integer("relax-steps", values["relax-steps"], 1);
+  }
+  if (values.adapt !== undefined) hopping.adaptInterval = integer("adapt", values.adapt, 0);
+  return { driver: "hopping", local, hopping, containerRadius };
+}
+
+/** --dt-max and --history apply to their own local method only. */
+function localFromFlags(local: LocalSettings, values: Values): LocalSettings {
+  if (values["dt-max"] !== undefined) {
+    if (local.method !== "fire") {
+      throw new UserError(`--dt-max applies to FIRE, not the local method ${local.method}`);
+    }
+    return { ...local, fire: { ...local.fire, dtMax: positiveNumber("dt-max", values["dt-max"]) } };
+  }
+  if (values.history !== undefined) {
+    if (local.method !== "lbfgs") {
+      throw new UserError(`--history applies to L-BFGS, not the local method ${local.method}`);
+    }
+    const history = integer("history", values.history, 1);
+    if (history > MAX_LBFGS_HISTORY) {
+      throw new UserError(
+        `--history must be an integer from 1 to ${MAX_LBFGS_HISTORY}, got ${history}`,
+      );
+    }
+    return { ...local, lbfgs: { ...local.lbfgs, history } };
+  }
+  return local;
+}
+
+/** "uniform=1,surface=0.5,swap": names with optional weights (default 1). */
+function parseMoves(system: System, text: string): MoveWeights {
+  const weights: MoveWeights = {};
+  for (const part of text.split(",")) {
+    const [name, weightText, extra] = part.split("=").map((s) => s.trim());
+    if (!(MOVE_NAMES as readonly string[]).includes(name) || extra !== undefined) {
+      throw new UserError(
+        `--moves takes NAME[=WEIGHT],... with names ${MOVE_NAMES.join(", ")}, got '${part}'`,
+      );
+    }
+    const weight = weightText === undefined ? 1 : Number(weightText);
+    if (
+      weightText !== undefined && (weightText === "" || !(weight >= 0 && Number.isFinite(weight)))
+    ) {
+      throw new UserError(
+        `--moves: the weight of ${name} must be a number >= 0, got '${weightText}'`,
+      );
+    }
+    weights[name as keyof MoveWeights] = weight;
+  }
+  moveProbabilities(weights);
+  if ((weights.surface ?? 0) > 0 && system.box !== undefined) {
+    throw new UserError(`--moves surface needs a cluster; ${system.name} is periodic`);
+  }
+  if ((weights.swap ?? 0) > 0 && system.elements.length < 2) {
+    throw new UserError(`--moves swap needs two elements; ${system.name} has one`);
+  }
+  return weights;
 }
 
 function finite(flag: string, text: string): number {
@@ -278,16 +381,7 @@ function sweep(flag: string, text: string, positive: boolean): Sweep {
   return to === undefined ? from : { from, to };
 }
 
-function swapProbability(system: System, text: string): number {
-  const value = finite("swap", text);
-  if (!(value >= 0 && value <= 1)) throw new UserError(`--swap must be in [0, 1], got '${text}'`);
-  if (value > 0 && system.elements.length < 2) {
-    throw new UserError(`--swap needs two elements; ${system.name} has one`);
-  }
-  return value;
-}
-
-function containerRadius(system: System, text: string): number {
+function clusterContainer(system: System, text: string): number {
   const value = finite("container", text);
   if (!(value >= 0)) throw new UserError(`--container must be >= 0, got '${text}'`);
   if (value > 0 && system.box !== undefined) {

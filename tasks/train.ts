@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { positiveNumber, runTask } from "../src/cli/args.ts";
-import { UserError } from "../src/errors.ts";
+import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { ARCHITECTURE } from "../src/learned/architecture.ts";
 import { loadCheckpoint, saveCheckpoint } from "../src/learned/checkpoint.ts";

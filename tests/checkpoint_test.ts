@@ -17,7 +17,7 @@ import {
   decodeSafetensors,
   encodeSafetensors,
 } from "../src/learned/safetensors.ts";
-import { Rng } from "../src/systems/rng.ts";
+import { Rng } from "../src/core/rng.ts";
 
 const PYTHON = "/usr/bin/python3";
 

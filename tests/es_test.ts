@@ -1,10 +1,10 @@
 /** Antithetic ES gradients, the outer optimizer and the σ / learning-rate schedules (CPU only). */
 import assert from "node:assert/strict";
-import { UserError } from "../src/errors.ts";
+import { UserError } from "../src/core/errors.ts";
 import { esGradient, esNoise, type PopulationLosses, populationThetas } from "../src/learned/es.ts";
 import { globalNorm, OuterOptimizer } from "../src/learned/outer_optimizer.ts";
 import { parseSchedule, scheduleValue } from "../src/learned/schedule.ts";
-import { Rng } from "../src/systems/rng.ts";
+import { Rng } from "../src/core/rng.ts";
 
 const DIM = 10;
 /** L(θ) = ½ Σ a_j (θ_j − c_j)², ∇L = a ⊙ (θ − c): anisotropic, minimum away from 0. */

@@ -29,9 +29,15 @@ import {
   bootstrapInterval,
   median,
   quantile,
-} from "../src/eval/statistics.ts";
+} from "../src/core/statistics.ts";
 import { suiteByName, SUITES } from "../src/eval/suites.ts";
-import { bhSweeps, chooseTuningPoint, gridPoints, tuningSeed } from "../src/eval/tuning.ts";
+import {
+  bhSettings,
+  bhSweeps,
+  chooseTuningPoint,
+  gridPoints,
+  tuningSeed,
+} from "../src/eval/tuning.ts";
 import {
   bestBaseline,
   compareLearned,
@@ -195,20 +201,51 @@ Deno.test("verdicts: intervals that exclude 0 decide; the best baseline is picke
 });
 
 Deno.test("tuning grid, suites and the checkpoint's training systems", async () => {
-  const lj = bhSweeps(LJ13, { drSigma: 0.36, temperatureFactor: 2 });
+  const base = { local: "lbfgs", hopFmax: 0.03, surfaceShare: 0.5 } as const;
+  const lj = bhSweeps(LJ13, { ...base, drSigma: 0.36, temperatureFactor: 2 });
   assert.ok(Math.abs((lj.dr as number) - 0.36) < 1e-12);
   assert.equal(lj.temperature, 1.6);
   const au = parseSystem("Au13");
-  const gold = bhSweeps(au, { drSigma: 0.5, temperatureFactor: 0.5 });
+  const gold = bhSweeps(au, { ...base, drSigma: 0.5, temperatureFactor: 0.5 });
   assert.ok(Math.abs((gold.dr as number) - 0.5 * au.bondLength / 2 ** (1 / 6)) < 1e-12);
   assert.equal(gold.temperature, 0.05);
-  assert.deepEqual(gridPoints({ drSigma: [1, 2], temperatureFactors: [3, 4] }), [
-    { drSigma: 1, temperatureFactor: 3 },
-    { drSigma: 1, temperatureFactor: 4 },
-    { drSigma: 2, temperatureFactor: 3 },
-    { drSigma: 2, temperatureFactor: 4 },
+  // A grid point's settings: its local method, hop tolerance and surface share.
+  const fireNoSurface = bhSettings(LJ13, {
+    ...base,
+    local: "fire",
+    hopFmax: 1e-3,
+    surfaceShare: 0,
+    drSigma: 0.36,
+    temperatureFactor: 1,
+  });
+  assert.equal(fireNoSurface.driver, "hopping");
+  if (fireNoSurface.driver === "hopping") {
+    assert.equal(fireNoSurface.local.method, "fire");
+    assert.equal(fireNoSurface.hopping.hopFmax, 1e-3);
+    assert.deepEqual(fireNoSurface.hopping.moves, { uniform: 1, surface: 0 });
+  }
+  const grid = gridPoints({
+    locals: ["fire", "lbfgs"],
+    hopFmax: [0.03],
+    surfaceShares: [0.5],
+    drSigma: [1, 2],
+    temperatureFactors: [3, 4],
+  });
+  assert.equal(grid.length, 8);
+  assert.deepEqual(grid.slice(0, 4).map((p) => [p.local, p.drSigma, p.temperatureFactor]), [
+    ["fire", 1, 3],
+    ["fire", 1, 4],
+    ["fire", 2, 3],
+    ["fire", 2, 4],
   ]);
-  const point = (score: number) => ({ drSigma: score, temperatureFactor: 1, score, perSystem: {} });
+  assert.equal(grid[4].local, "lbfgs");
+  const point = (score: number) => ({
+    ...base,
+    drSigma: score,
+    temperatureFactor: 1,
+    score,
+    perSystem: {},
+  });
   assert.equal(chooseTuningPoint([point(-1), point(-3), point(-3), point(-2)]).score, -3);
   assert.notEqual(tuningSeed(1), 1);
 
@@ -221,7 +258,7 @@ Deno.test("tuning grid, suites and the checkpoint's training systems", async () 
   assert.throws(() => trainingSystems({ name: "x" }, "x"), UserError);
   const checkpoint = await loadEvalCheckpoint(CHECKPOINT);
   assert.deepEqual(checkpoint.trainingSystems, [10, 11, 12, 13, 14, 15, 16].map((n) => `LJ${n}`));
-  assert.equal(checkpoint.maxStepBondLengths, 0.2);
+  assert.equal(checkpoint.optimizer.maxStepBondLengths, 0.2);
 });
 
 Deno.test("tables pad their columns and align numbers right", () => {
@@ -243,6 +280,9 @@ async function tinyOptions(): Promise<EvalOptions> {
     learned: await loadEvalCheckpoint(CHECKPOINT),
     tuning: {
       systems: ["LJ7"],
+      locals: ["lbfgs"],
+      hopFmax: [0.03],
+      surfaceShares: [0.5],
       drSigma: [0.25, 0.5],
       temperatureFactors: [1],
       replicas: 8,

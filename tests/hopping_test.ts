@@ -1,6 +1,16 @@
 /** Hopping analysis: quenches, basin changes and histograms on cases with known answers. */
 import assert from "node:assert/strict";
-import { DEFAULT_SETTINGS, lennardJones, parseSystem, randomStructure } from "../mod.ts";
+import {
+  ARCHITECTURES,
+  DEFAULT_ARCHITECTURE,
+  defaultHopping,
+  defaultLocalSettings,
+  LearnedOptimizer,
+  lennardJones,
+  localMethod,
+  parseSystem,
+  randomStructure,
+} from "../mod.ts";
 import {
   basinChangeRate,
   histogram,
@@ -10,7 +20,6 @@ import {
 } from "../src/eval/hopping.ts";
 import { icosahedron13, minimize1d } from "./helpers.ts";
 import { hoppingReport } from "../src/eval/hopping_report.ts";
-import { initialTheta } from "../src/learned/architecture.ts";
 
 const LJ13 = parseSystem("LJ13");
 
@@ -38,13 +47,22 @@ Deno.test("FIRE settles in one basin; basin hopping moves between basins", () =>
     quenchEvery: 20,
     hyper: { step: 0.05, dr: 0.4, temperature: 0.8, seed: 1 },
   };
-  const settings = { ...DEFAULT_SETTINGS, fmax: 1e-3, maxStep: 0.2, relaxStepCap: 40 };
-  const fire = hoppingTrajectory({ ...common, method: "fire", settings });
+  const local = localMethod(defaultLocalSettings("fire", 0.2));
+  const fire = hoppingTrajectory({
+    ...common,
+    method: "fire",
+    spec: { local, driver: { mode: "local", fmax: 1e-3 }, containerRadius: 0 },
+  });
   // Quenches from a FIRE descent all reach the minimum it is descending into... except early
   // ones, from far-off starting points; once converged the trajectory stops.
   const late = fire.quenches.filter(([evaluations]) => evaluations >= 100);
   assert.ok(late.every(([, e]) => Math.abs(e - late[0][1]) < 1e-3), JSON.stringify(late));
-  const bh = hoppingTrajectory({ ...common, method: "bh", settings });
+  const hopping = { ...defaultHopping(LJ13, { uniform: 1 }), hopFmax: 1e-3, relaxStepCap: 40 };
+  const bh = hoppingTrajectory({
+    ...common,
+    method: "bh",
+    spec: { local, driver: { mode: "hopping", hopping }, containerRadius: 0 },
+  });
   assert.equal(bh.evaluations, 600);
   assert.ok(bh.basinChanges >= 3, `basin changes ${bh.basinChanges}`);
   assert.ok(basinChangeRate(bh) > basinChangeRate(fire));
@@ -55,14 +73,19 @@ Deno.test("FIRE settles in one basin; basin hopping moves between basins", () =>
 Deno.test("hopping report: a table row per method and two well-formed plots", () => {
   const report = hoppingReport({
     system: LJ13,
-    weights: initialTheta(1),
+    learned: new LearnedOptimizer(
+      ARCHITECTURES[DEFAULT_ARCHITECTURE],
+      ARCHITECTURES[DEFAULT_ARCHITECTURE].initialTheta(1),
+    ),
     starts: 2,
     evaluations: 300,
     seed: 5,
     dr: 0.4,
     temperature: 0.8,
   });
-  const rows = report.markdown.split("\n").filter((line) => /^\| (learned|FIRE|basin)/.test(line));
+  const rows = report.markdown.split("\n").filter((line) =>
+    /^\| (learned|random restarts|basin)/.test(line)
+  );
   assert.equal(rows.length, 3);
   for (const svg of [report.stepLengthsSvg, report.basinsSvg]) {
     assert.match(svg, /^<svg/);

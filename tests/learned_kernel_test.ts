@@ -7,9 +7,10 @@
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import {
-  DEFAULT_SETTINGS,
+  type MethodSpec,
   OptimizerBatch,
   parseSystem,
+  perAtomMlp,
   randomStructures,
   referencePotential,
   ReferenceReplica,
@@ -53,17 +54,14 @@ for (const name of ["LJ13", "Ag7Au6", "Si24@L=8"]) {
     const members = 2;
     const thetas = new Float32Array(members * PARAMETER_COUNT);
     for (let m = 0; m < members; m++) thetas.set(initialTheta(7 + m, 0.5), m * PARAMETER_COUNT);
-    const settings = {
-      ...DEFAULT_SETTINGS,
-      fmax: 0,
-      maxStep: 0.2,
-      bondLength: system.bondLength,
-      energyScale: 1,
+    const spec: MethodSpec = {
+      local: perAtomMlp({ maxStep: 0.2, bondLength: system.bondLength, energyScale: 1 }),
+      driver: { mode: "free", fmax: 0 },
+      containerRadius: 0,
     };
     const hyper = (r: number) => ({ step: 0.1, dr: 0, temperature: 0, seed: 3, weights: r % 2 });
     const batch = await OptimizerBatch.create(gpu, system, replicas, {
-      method: "learned",
-      settings,
+      spec,
       weightVectors: members,
     });
     batch.setWeights(thetas);
@@ -77,8 +75,7 @@ for (const name of ["LJ13", "Ag7Au6", "Si24@L=8"]) {
           species: system.species,
           nSpecies: system.elements.length,
           box: system.box,
-          method: "learned",
-          settings,
+          spec,
           logCapacity: batch.logCapacity,
           weights: thetas,
         },

@@ -16,43 +16,76 @@
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import {
-  DEFAULT_SETTINGS,
-  type Method,
+  defaultHopping,
+  defaultLocalSettings,
+  type HoppingSettings,
+  localMethod,
+  type LocalMethodName,
+  type MethodSpec,
+  type MoveWeights,
   OptimizerBatch,
-  type OptimizerSettings,
   parseSystem,
+  planDispatch,
   randomStructures,
   referencePotential,
   ReferenceReplica,
   type ReplicaHyperparameters,
+  type System,
   UserError,
 } from "../mod.ts";
-import { planDispatch } from "../src/gpu/loop_budget.ts";
 
 const gpu = await testGpu();
 
 interface Case {
   system: string;
-  method: Method;
+  /** A label: the local method, or the hopping method and its local one. */
+  label: string;
+  spec: (system: System) => MethodSpec;
   step: number;
   checkpoints: number[];
-  settings?: Partial<OptimizerSettings>;
   replicas?: number;
+  /** Per-replica move mixes (hopping only). */
+  moves?: (replica: number) => MoveWeights;
+}
+
+/** One local relaxation; fmax 0 never converges, so a comparison covers every step. */
+function local(method: LocalMethodName, maxStep = 0.2, containerRadius = 0) {
+  return (): MethodSpec => ({
+    local: localMethod(defaultLocalSettings(method, maxStep)),
+    driver: { mode: "local", fmax: 0 },
+    containerRadius,
+  });
+}
+
+/** The hopping wrapper over `method` with short relaxations (hops at fmax 1e-2 or the cap). */
+function hopping(method: LocalMethodName, settings: Partial<HoppingSettings>, maxStep = 0.2) {
+  return (system: System): MethodSpec => ({
+    local: localMethod(defaultLocalSettings(method, maxStep)),
+    driver: {
+      mode: "hopping",
+      hopping: {
+        ...defaultHopping(system, { uniform: 1 }),
+        hopFmax: 1e-2,
+        ...settings,
+      },
+    },
+    containerRadius: 0,
+  });
 }
 
 async function compareTrajectories(c: Case) {
   const system = parseSystem(c.system);
   const replicas = c.replicas ?? 5;
-  // fmax 0 never converges: the comparison covers every step.
-  const settings = { ...DEFAULT_SETTINGS, fmax: 0, maxStep: 0.2, ...c.settings };
+  const spec = c.spec(system);
   // Every replica its own hyperparameters: one batch can sweep them.
   const hyper = (r: number): ReplicaHyperparameters => ({
     step: c.step * (1 + 0.05 * r),
     dr: 0.3 + 0.05 * r,
     temperature: 0.5 + 0.2 * r,
     seed: 11 + r,
+    moves: c.moves?.(r),
   });
-  const batch = await OptimizerBatch.create(gpu, system, replicas, { method: c.method, settings });
+  const batch = await OptimizerBatch.create(gpu, system, replicas, { spec });
   const start = Float32Array.from(randomStructures(system, 2, replicas));
   batch.initialize(start, hyper);
   const n = 3 * system.nAtoms;
@@ -68,8 +101,7 @@ async function compareTrajectories(c: Case) {
         species: system.species,
         nSpecies: system.elements.length,
         box: system.box,
-        method: c.method,
-        settings,
+        spec,
         logCapacity: batch.logCapacity,
       },
       start.subarray(n * r, n * (r + 1)),
@@ -83,7 +115,7 @@ async function compareTrajectories(c: Case) {
     for (let r = 0; r < replicas; r++) {
       const reference = references[r];
       reference.advanceTo(state.evaluations[r]);
-      const label = `${c.system} ${c.method} replica ${r} at ${checkpoint}`;
+      const label = `${c.system} ${c.label} replica ${r} at ${checkpoint}`;
       assert.equal(state.status[r], reference.status, label);
       assert.equal(state.evaluations[r], checkpoint, `${label}: exact evaluation count`);
       assert.equal(reference.evaluations, checkpoint);
@@ -108,7 +140,7 @@ async function compareTrajectories(c: Case) {
           1e-4 * Math.max(1, Math.abs(reference.bestEnergy)),
         `${label}: best energy`,
       );
-      checkConstraints(system, positions.subarray(n * r, n * (r + 1)), settings, label);
+      checkConstraints(system, positions.subarray(n * r, n * (r + 1)), spec, label);
     }
   }
   batch.destroy();
@@ -119,7 +151,7 @@ async function compareTrajectories(c: Case) {
 function checkConstraints(
   system: ReturnType<typeof parseSystem>,
   x: Float32Array,
-  settings: OptimizerSettings,
+  spec: MethodSpec,
   label: string,
 ) {
   const n = system.nAtoms;
@@ -127,7 +159,7 @@ function checkConstraints(
     assert.ok(x.every((v) => v >= 0 && v <= system.box!), `${label}: wrapped into the box`);
     return;
   }
-  if (settings.containerRadius === 0) {
+  if (spec.containerRadius === 0) {
     // (With a container, atoms put back on its wall after centring move the centre slightly.)
     for (let c = 0; c < 3; c++) {
       let centre = 0;
@@ -138,50 +170,98 @@ function checkConstraints(
     for (let i = 0; i < n; i++) {
       // The last centring may move an atom on the wall slightly outside it.
       const r = Math.hypot(x[3 * i], x[3 * i + 1], x[3 * i + 2]);
-      assert.ok(r < settings.containerRadius * 1.05, `${label}: atom ${i} at radius ${r}`);
+      assert.ok(r < spec.containerRadius * 1.05, `${label}: atom ${i} at radius ${r}`);
     }
   }
 }
 
 const CASES: Case[] = [
-  { system: "LJ13", method: "gd", step: 1e-3, checkpoints: [2, 40, 300] },
-  { system: "LJ13", method: "adam", step: 1e-2, checkpoints: [2, 40, 300] },
-  { system: "LJ13", method: "fire", step: 0.1, checkpoints: [2, 40, 200] },
-  { system: "LJ38", method: "fire", step: 0.1, checkpoints: [60, 130], replicas: 3 },
+  { system: "LJ13", label: "gd", spec: local("gd"), step: 1e-3, checkpoints: [2, 40, 300] },
+  { system: "LJ13", label: "adam", spec: local("adam"), step: 1e-2, checkpoints: [2, 40, 300] },
+  { system: "LJ13", label: "fire", spec: local("fire"), step: 0.1, checkpoints: [2, 40, 200] },
+  {
+    system: "LJ38",
+    label: "fire",
+    spec: local("fire"),
+    step: 0.1,
+    checkpoints: [60, 130],
+    replicas: 3,
+  },
   {
     system: "LJ19",
-    method: "fire",
+    label: "fire in a container",
+    spec: local("fire", 0.2, 1.2),
     step: 0.1,
     checkpoints: [100],
-    settings: { containerRadius: 1.2 },
   },
-  { system: "Ag7Au6", method: "fire", step: 0.1, checkpoints: [50, 200] },
-  { system: "Si64", method: "fire", step: 0.1, checkpoints: [7, 30], replicas: 2 },
+  { system: "Ag7Au6", label: "fire", spec: local("fire"), step: 0.1, checkpoints: [50, 200] },
+  {
+    system: "Si64",
+    label: "fire",
+    spec: local("fire"),
+    step: 0.1,
+    checkpoints: [7, 30],
+    replicas: 2,
+  },
+  // L-BFGS: history, backtracking (energy rises) and, in Si64, the periodic minimum image.
+  { system: "LJ13", label: "lbfgs", spec: local("lbfgs"), step: 0.1, checkpoints: [2, 40, 120] },
+  {
+    system: "LJ38",
+    label: "lbfgs",
+    spec: local("lbfgs"),
+    step: 0.1,
+    checkpoints: [30, 80],
+    replicas: 3,
+  },
+  { system: "Ag7Au6", label: "lbfgs", spec: local("lbfgs"), step: 0.01, checkpoints: [30, 80] },
+  {
+    system: "Si64",
+    label: "lbfgs",
+    spec: local("lbfgs"),
+    step: 0.01,
+    checkpoints: [7, 20],
+    replicas: 2,
+  },
   {
     system: "LJ13",
-    method: "bh",
+    label: "bh over fire",
+    spec: hopping("fire", { relaxStepCap: 60, adaptInterval: 2 }),
     step: 0.1,
     checkpoints: [150, 300],
-    settings: { fmax: 1e-2, relaxStepCap: 60, adaptInterval: 2 },
   },
   {
     system: "LJ13",
-    method: "random",
+    label: "bh over lbfgs, uniform and surface moves per replica",
+    spec: hopping("lbfgs", { relaxStepCap: 40, moves: { uniform: 1, surface: 1 } }),
+    moves: (r) => ({ uniform: r, surface: 4 - r }),
+    step: 0.1,
+    checkpoints: [120, 240],
+  },
+  {
+    system: "LJ13",
+    label: "bh over gd",
+    spec: hopping("gd", { relaxStepCap: 30, hopFmax: 0.3 }),
+    step: 1e-3,
+    checkpoints: [100],
+  },
+  {
+    system: "LJ13",
+    label: "random restarts over fire",
+    spec: hopping("fire", { relaxStepCap: 60, moves: { restart: 1 }, startRadius: 1.6 }),
     step: 0.1,
     checkpoints: [150, 300],
-    settings: { fmax: 1e-2, relaxStepCap: 60, startRadius: 1.6, minDistance: 0.9 },
   },
   {
     system: "Ag7Au6",
-    method: "bh",
-    step: 0.1,
+    label: "bh over lbfgs, surface and swap moves",
+    spec: hopping("lbfgs", { relaxStepCap: 40, moves: { uniform: 1, surface: 1, swap: 2 } }),
+    step: 0.01,
     checkpoints: [150],
-    settings: { fmax: 1e-2, relaxStepCap: 40, swapProbability: 0.5 },
   },
 ];
 
 for (const c of CASES) {
-  Deno.test(`fused ${c.method} on ${c.system} follows the f64 reference`, async () => {
+  Deno.test(`fused ${c.label} on ${c.system} follows the f64 reference`, async () => {
     const worst = await compareTrajectories(c);
     console.log(
       `  worst relative energy error ${worst.energy.toExponential(1)}, ` +
@@ -190,11 +270,21 @@ for (const c of CASES) {
   });
 }
 
-Deno.test("local optimizers stop at convergence, log their minimum, and stop spending", async () => {
+for (const method of ["fire", "lbfgs"] as const) {
+  Deno.test(`${method} stops at convergence, logs its minimum, and stops spending`, async () => {
+    await convergence(method);
+  });
+}
+
+async function convergence(method: LocalMethodName) {
   const system = parseSystem("LJ13");
   const replicas = 8;
-  const settings = { ...DEFAULT_SETTINGS, fmax: 1e-3, maxStep: 0.2 };
-  const batch = await OptimizerBatch.create(gpu, system, replicas, { method: "fire", settings });
+  const spec: MethodSpec = {
+    local: localMethod(defaultLocalSettings(method, 0.2)),
+    driver: { mode: "local", fmax: 1e-3 },
+    containerRadius: 0,
+  };
+  const batch = await OptimizerBatch.create(gpu, system, replicas, { spec });
   const start = Float32Array.from(randomStructures(system, 3, replicas));
   const hyper = () => ({ step: 0.1, dr: 0, temperature: 0, seed: 1 });
   batch.initialize(start, hyper);
@@ -235,33 +325,69 @@ Deno.test("local optimizers stop at convergence, log their minimum, and stop spe
     "converged replicas cost nothing",
   );
   batch.destroy();
-});
+  return state;
+}
 
 Deno.test("full dispatches stay inside llvmpipe's loop limit, hops included", async () => {
   // Every plan fills a dispatch to within one step of the budget, so a run over whole dispatches
   // checks the bound: had it undercounted, llvmpipe would cut loops short and the trajectory would
   // leave the reference. Relaxations are cut so that each dispatch spends all its hops too.
-  for (const method of ["fire", "bh"] as const) {
-    const plan = planDispatch("lj", 38, method, 4);
-    assert.ok(plan.stepsPerDispatch > 10);
-    await compareTrajectories({
-      system: "LJ38",
-      method,
-      step: 0.05,
-      checkpoints: [1 + 2 * (plan.stepsPerDispatch + plan.hopsPerDispatch)],
-      replicas: 2,
-      settings: {
-        relaxStepCap: Math.floor(plan.stepsPerDispatch / plan.hopsPerDispatch),
-        maxStep: 0.1,
-      },
-    });
+  const system = parseSystem("LJ38");
+  for (const method of ["fire", "lbfgs"] as const) {
+    for (
+      const make of [local(method, 0.1), hopping(method, { moves: { uniform: 1, surface: 1 } })]
+    ) {
+      const plan = planDispatch("lj", 38, make(system), 4);
+      assert.ok(plan.stepsPerDispatch > 10);
+      const cap = Math.floor(plan.stepsPerDispatch / plan.hopsPerDispatch);
+      const spec = (s: System) => {
+        const built = make(s);
+        if (built.driver.mode === "hopping") built.driver.hopping.relaxStepCap = cap;
+        return built;
+      };
+      await compareTrajectories({
+        system: "LJ38",
+        label: `${method} (${make(system).driver.mode})`,
+        spec,
+        step: 0.05,
+        checkpoints: [1 + 2 * (plan.stepsPerDispatch + plan.hopsPerDispatch)],
+        replicas: 2,
+      });
+    }
   }
 });
 
 Deno.test("the dispatch planner refuses systems whose step would not fit", () => {
-  assert.equal(planDispatch("lj", 13, "fire", 4).stepsPerDispatch, 255);
-  assert.throws(() => planDispatch("lj", 400, "fire", 4), UserError);
-  assert.throws(() => planDispatch("sw", 300, "fire", 4), UserError);
-  assert.throws(() => planDispatch("gupta", 250, "bh", 4), UserError);
-  assert.ok(planDispatch("sw", 64, "random", 4).stepsPerDispatch >= 1);
+  const plan = (kind: "lj" | "gupta" | "sw", n: number, spec: MethodSpec) =>
+    planDispatch(kind, n, spec, 4);
+  const lj13 = parseSystem("LJ13");
+  // LJ13 FIRE: a step is 78 pairs + 26 + 13 (energy) + 4 x 13 (FIRE) + 3 x 13 + 2 (driver) = 210
+  // iterations, of 60,000 less 4 x 13 (load, store) and 2 x 13 (FIRE's velocity) a dispatch.
+  assert.equal(plan("lj", 13, local("fire")()).stepsPerDispatch, Math.floor(59_922 / 210));
+  assert.throws(() => plan("lj", 400, local("fire")()), UserError);
+  assert.throws(() => plan("sw", 300, local("fire")()), UserError);
+  assert.throws(() => plan("gupta", 250, hopping("fire", {})(lj13)), UserError);
+  const restarts = hopping("lbfgs", { moves: { restart: 1 } })(parseSystem("Si64"));
+  assert.ok(plan("sw", 64, restarts).stepsPerDispatch >= 1);
+});
+
+Deno.test("a surface move is refused for a periodic system", async () => {
+  const si = parseSystem("Si64");
+  const spec = hopping("fire", { moves: { uniform: 1, surface: 1 } })(si);
+  await assert.rejects(OptimizerBatch.create(gpu, si, 2, { spec }), UserError);
+});
+
+Deno.test("a replica may not use a move its batch's kernel lacks", async () => {
+  const system = parseSystem("LJ13");
+  const spec = hopping("fire", {})(system);
+  const batch = await OptimizerBatch.create(gpu, system, 2, { spec });
+  assert.throws(
+    () =>
+      batch.initialize(
+        randomStructures(system, 1, 2),
+        () => ({ step: 0.1, dr: 0.3, temperature: 0, seed: 1, moves: { surface: 1 } }),
+      ),
+    UserError,
+  );
+  batch.destroy();
 });

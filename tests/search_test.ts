@@ -25,13 +25,19 @@ import {
 } from "../src/learned/architecture.ts";
 import { type Checkpoint, saveCheckpoint } from "../src/learned/checkpoint.ts";
 import { FEATURE_NAMES } from "../src/learned/features.ts";
-import { defaultSettings, defaultSweeps, sweepValue } from "../src/search/defaults.ts";
+import {
+  defaultSettings,
+  defaultSweeps,
+  type MethodSettings,
+  sweepValue,
+} from "../src/search/defaults.ts";
+import { LearnedOptimizer, loadLearnedOptimizer } from "../src/learned/learned_optimizer.ts";
+import { ARCHITECTURES } from "../src/learned/architectures.ts";
 import { searchSummary, searchTrace, writeSearchOutputs } from "../src/search/outputs.ts";
 import { refineMinima, refineStructure } from "../src/search/refine.ts";
 import {
   archiveCapacity,
   energyTolerance,
-  loadLearnedOptimizer,
   runSearch,
   type SearchOptions,
   searchOptions,
@@ -56,21 +62,44 @@ Deno.test("sweeps spread linearly from the first replica to the last", () => {
   assert.equal(sweepValue(0.8, 7, 8), 0.8);
 });
 
+/** The hopping settings of a hopping method's defaults. */
+function hoppingOf(settings: MethodSettings) {
+  assert.equal(settings.driver, "hopping");
+  if (settings.driver !== "hopping") throw new Error("not hopping");
+  return settings;
+}
+
 Deno.test("defaults follow the system: LJ, bimetallic Gupta, periodic silicon", () => {
-  const lj = defaultSweeps(LJ13, "bh");
+  const bh = defaultSettings(LJ13, "bh");
+  const lj = defaultSweeps(LJ13, bh);
   assert.ok(Math.abs((lj.dr as number) - 0.36) < 2e-3); // Wales & Doye's 0.36 sigma
   assert.equal(lj.temperature, 0.8);
-  assert.deepEqual(defaultSweeps(LJ13, "fire"), { step: 0.1, dr: 0, temperature: 0 });
-  assert.equal(defaultSettings(LJ13, "bh").swapProbability, 0);
-  assert.equal(defaultSettings(parseSystem("Ag27Au28"), "bh").swapProbability, 0.1);
-  assert.equal(defaultSettings(parseSystem("Ag27Au28"), "fire").adaptInterval, 0);
+  assert.deepEqual(defaultSweeps(LJ13, defaultSettings(LJ13, "fire")), {
+    step: 0.1,
+    dr: 0,
+    temperature: 0,
+  });
+  // Basin hopping: L-BFGS relaxations to 0.03, half uniform kicks and half surface moves.
+  assert.equal(hoppingOf(bh).local.method, "lbfgs");
+  assert.equal(hoppingOf(bh).hopping.hopFmax, 0.03);
+  assert.deepEqual(hoppingOf(bh).hopping.moves, { uniform: 0.5, surface: 0.5 });
+  assert.deepEqual(hoppingOf(defaultSettings(parseSystem("Ag27Au28"), "bh")).hopping.moves, {
+    uniform: 0.45,
+    surface: 0.45,
+    swap: 0.1,
+  });
   const si = parseSystem("Si64");
-  assert.ok(Math.abs(defaultSettings(si, "random").minDistance - 0.8 * 2.35168) < 1e-4);
-  assert.equal(defaultSweeps(si, "bh").temperature, 0.15);
-  // The learned optimizer measures lengths in bond lengths, energies per atom in 1 unit.
-  assert.equal(defaultSettings(si, "learned").bondLength, si.bondLength);
-  assert.equal(defaultSettings(LJ13, "learned").bondLength, LJ13.bondLength);
-  assert.equal(defaultSettings(LJ13, "learned").energyScale, 1);
+  assert.deepEqual(hoppingOf(defaultSettings(si, "bh")).hopping.moves, { uniform: 1 });
+  const restarts = hoppingOf(defaultSettings(si, "random")).hopping;
+  assert.deepEqual(restarts.moves, { restart: 1 });
+  assert.equal(restarts.adaptInterval, 0);
+  assert.ok(Math.abs(restarts.minDistance - 0.8 * 2.35168) < 1e-4);
+  assert.equal(defaultSweeps(si, defaultSettings(si, "bh")).temperature, 0.15);
+  assert.deepEqual(defaultSettings(LJ13, "learned"), {
+    driver: "free",
+    fmax: 1e-3,
+    containerRadius: 0,
+  });
   // 1e-3 up to 25 LJ atoms, then the f32 rounding bound 4e-6 N (9 + s).
   assert.equal(energyTolerance(LJ13), 1e-3);
   assert.ok(Math.abs(energyTolerance(parseSystem("LJ38")) - 1.52e-3) < 1e-12);
@@ -419,7 +448,7 @@ Deno.test("learned optimizer from a checkpoint on LJ13: minima logged, outputs w
     replicas: 16,
     maxEvaluations: 500,
     seed: 3,
-    weights: learned.weights,
+    learned,
     checkpoint: path,
   });
   const result = await runSearch(options, { gpu });
@@ -436,8 +465,7 @@ Deno.test("learned optimizer from a checkpoint on LJ13: minima logged, outputs w
   const summary = JSON.parse(await Deno.readTextFile(paths.summary));
   assert.equal(summary.method, "learned");
   assert.equal(summary.checkpoint, path);
-  assert.equal(summary.options.bondLength, LJ13.bondLength);
-  assert.equal(summary.options.energyScale, 1);
+  assert.deepEqual(summary.options.settings, { driver: "free", fmax: 1e-3, containerRadius: 0 });
   assert.equal(summary.distinctMinima, result.distinctMinima);
   const frames = parseXyz(await Deno.readTextFile(paths.minima), paths.minima);
   assert.equal(frames.length, result.minima.length);
@@ -504,7 +532,7 @@ Deno.test("CLI: a missing, truncated or misplaced --checkpoint is one line and s
       ],
       [
         [...lj13, "--method", "learned", "--checkpoint", good, "--step", "0.1"],
-        /^error: --step applies to gd, adam, fire, bh and random, not --method learned/,
+        /^error: --step applies to gd, adam, fire, lbfgs, bh and random, not --method learned/,
       ],
     ] as const
   ) {
@@ -517,11 +545,13 @@ Deno.test("CLI: a missing, truncated or misplaced --checkpoint is one line and s
 });
 
 Deno.test("runSearch refuses the learned method without weights, and weights elsewhere", async () => {
+  const architecture = ARCHITECTURES["per-atom-mlp"];
   const theta = initialTheta(1);
+  assert.throws(() => new LearnedOptimizer(architecture, theta.subarray(1)), UserError);
+  const learned = new LearnedOptimizer(architecture, theta);
   const cases = [
     searchOptions(LJ13, "learned", { replicas: 2 }),
-    searchOptions(LJ13, "learned", { replicas: 2, weights: theta.subarray(1) }),
-    searchOptions(LJ13, "bh", { replicas: 2, weights: theta }),
+    searchOptions(LJ13, "bh", { replicas: 2, learned }),
   ];
   for (const options of cases) {
     await assert.rejects(runSearch(options, { gpu }), UserError);

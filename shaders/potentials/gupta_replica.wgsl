@@ -1,4 +1,5 @@
 // Gupta, replica view: the whole replica's energy, forces into f[], each pair once per pass.
+// When ATOM_ENERGIES, atom_energy[i] gets its repulsive pair terms and its embedding -sqrt(rho_i).
 // Loop budget: N (N - 1) + 4 N iterations.
 
 // Densities, then (reusing the array) the embedding slopes dE/d(density).
@@ -18,6 +19,10 @@ fn replica_energy_forces() -> f32 {
       if (r2 < pair.cutoff2) {
         let terms = gupta_terms(pair, sqrt(r2));
         energy += 2.0 * terms.x;
+        if (ATOM_ENERGIES) {
+          atom_energy[i] += terms.x;
+          atom_energy[j] += terms.x;
+        }
         gupta_density[i] += terms.y;
         gupta_density[j] += terms.y;
       }
@@ -25,6 +30,9 @@ fn replica_energy_forces() -> f32 {
   }
   for (var i = 0u; i < N_ATOMS; i++) {
     energy -= sqrt(gupta_density[i]);
+    if (ATOM_ENERGIES) {
+      atom_energy[i] -= sqrt(gupta_density[i]);
+    }
     gupta_density[i] = gupta_embedding_slope(gupta_density[i]);
   }
   for (var i = 0u; i < N_ATOMS; i++) {

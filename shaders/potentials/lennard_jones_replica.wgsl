@@ -1,4 +1,5 @@
-// Lennard-Jones, replica view: the whole replica's energy, forces into f[], each pair once.
+// Lennard-Jones, replica view: the whole replica's energy, forces into f[] (and, when
+// ATOM_ENERGIES, half of each pair energy to each atom of atom_energy[]), each pair once.
 // Loop budget: N (N + 1) / 2 + N iterations.
 
 fn replica_energy_forces() -> f32 {
@@ -14,6 +15,10 @@ fn replica_energy_forces() -> f32 {
       let d = minimum_image(x[j] - xi);
       let pair = lj_pair(lj, dot(d, d));
       energy += pair.x;
+      if (ATOM_ENERGIES) {
+        atom_energy[i] += 0.5 * pair.x;
+        atom_energy[j] += 0.5 * pair.x;
+      }
       fi -= pair.y * d;
       f[j] += pair.y * d;
     }

@@ -1,6 +1,8 @@
 /**
- * A CPU peer for the batched GPU FIRE: LAMMPS' `min_style fire` on free Lennard-Jones clusters, one
- * serial `lmp` process per core (no mpirun), each running a loop of single-cluster minimisations.
+ * A CPU peer for the batched GPU relaxations: LAMMPS' `min_style fire` (peer of FIRE) or
+ * `min_style cg` (Polak-Ribiere conjugate gradients with a quadratic line search, the peer of
+ * L-BFGS) on free Lennard-Jones clusters, one serial `lmp` process per core (no mpirun), each
+ * running a loop of single-cluster minimisations.
  *
  * Every minimisation is, in LJ reduced units (epsilon = sigma = mass = 1):
  *
@@ -63,6 +65,9 @@ export interface LammpsFireSettings {
   fmax?: number;
   /** The LAMMPS executable (default `lmp`). */
   command?: string;
+  /** LAMMPS' minimiser (default fire). A cg iteration costs several force evaluations (its line
+   * search), so rates count force evaluations, as the GPU's steps do. */
+  style?: "fire" | "cg";
 }
 
 export interface LammpsFireRateOptions extends LammpsFireSettings {
@@ -158,7 +163,7 @@ export async function lammpsFireRate(options: LammpsFireRateOptions): Promise<La
     for (const { log, seconds, indices } of runs) {
       const stats = parseStats(log.text, indices.length, log.tail);
       for (const s of stats) {
-        steps += s.steps;
+        steps += settings.style === "cg" ? s.forceEvaluations : s.steps;
         if (s.stoppingCriterion === "force tolerance") converged++;
       }
       wallSeconds = Math.max(wallSeconds, seconds);
@@ -241,6 +246,7 @@ interface Settings {
   maxSteps: number;
   fmax: number;
   command: string;
+  style: "fire" | "cg";
 }
 
 function checkSettings(options: LammpsFireSettings): Settings {
@@ -253,7 +259,9 @@ function checkSettings(options: LammpsFireSettings): Settings {
   if (!(fmax > 0 && Number.isFinite(fmax))) {
     throw new Error(`LAMMPS FIRE: fmax must be positive, got ${fmax}`);
   }
-  return { maxSteps, fmax, command: options.command ?? LAMMPS_COMMAND };
+  const style = options.style ?? "fire";
+  if (style !== "fire" && style !== "cg") throw new Error(`LAMMPS: unknown min_style ${style}`);
+  return { maxSteps, fmax, command: options.command ?? LAMMPS_COMMAND, style };
 }
 
 function checkCluster(positions: Float64Array, label: string) {
@@ -356,7 +364,7 @@ function script(
       "thermo_style custom step pe",
       "thermo_modify norm no",
       `timestep ${LAMMPS_FIRE_TIMESTEP}`,
-      "min_style fire",
+      `min_style ${settings.style}`,
       `min_modify norm max dmax ${LAMMPS_FIRE_DMAX}`,
       `minimize 0.0 ${settings.fmax} ${settings.maxSteps} ${10 * settings.maxSteps}`,
     );

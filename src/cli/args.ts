@@ -3,7 +3,7 @@
  * node:util parseArgs) is one line on stderr and exit status 2; anything else is a bug or a
  * GPU failure and keeps its stack trace, with exit status 1.
  */
-import { UserError } from "../errors.ts";
+import { UserError } from "../core/errors.ts";
 
 export async function runTask(main: () => Promise<void> | void): Promise<void> {
   try {

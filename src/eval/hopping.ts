@@ -10,13 +10,10 @@
  * evaluations makes methods comparable; basin hopping changes basins by design once per
  * relaxation, a descent method never after its first minimum.
  */
-import {
-  DEFAULT_SETTINGS,
-  type Method,
-  type OptimizerSettings,
-  type ReplicaHyperparameters,
-} from "../optimizers/settings.ts";
-import { referenceContext, ReferenceReplica } from "../optimizers/reference_replica.ts";
+import { fire, JAX_MD_FIRE } from "../methods/fire.ts";
+import type { MethodSpec, ReplicaHyperparameters } from "../methods/method_spec.ts";
+import { referenceContext, ReferenceReplica } from "../methods/reference_replica.ts";
+import type { Method } from "../search/defaults.ts";
 import type { System } from "../systems/system.ts";
 
 const QUENCH_FMAX = 1e-4;
@@ -39,7 +36,7 @@ export interface HoppingTrajectory {
 export interface HoppingOptions {
   system: System;
   method: Method;
-  settings: OptimizerSettings;
+  spec: MethodSpec;
   hyper: ReplicaHyperparameters;
   start: ArrayLike<number>;
   evaluations: number;
@@ -49,8 +46,8 @@ export interface HoppingOptions {
 }
 
 export function hoppingTrajectory(options: HoppingOptions): HoppingTrajectory {
-  const { system, method, settings } = options;
-  const context = referenceContext(system, method, settings, { weights: options.weights });
+  const { system, method, spec } = options;
+  const context = referenceContext(system, spec, { weights: options.weights });
   const replica = new ReferenceReplica(context, options.start, options.hyper, 0);
   const n = system.nAtoms;
   const stepLengths: number[] = [];
@@ -90,11 +87,10 @@ export function hoppingTrajectory(options: HoppingOptions): HoppingTrajectory {
 /** The energy of the minimum that f64 FIRE reaches from `positions`. */
 export function quench(system: System, positions: ArrayLike<number>): number {
   const replica = new ReferenceReplica(
-    referenceContext(system, "fire", {
-      ...DEFAULT_SETTINGS,
-      fmax: QUENCH_FMAX,
-      maxStep: 0.1 * system.bondLength,
-      fire: { ...DEFAULT_SETTINGS.fire, dtMax: QUENCH_DT },
+    referenceContext(system, {
+      local: fire({ maxStep: 0.1 * system.bondLength, fire: { ...JAX_MD_FIRE, dtMax: QUENCH_DT } }),
+      driver: { mode: "local", fmax: QUENCH_FMAX },
+      containerRadius: 0,
     }),
     positions,
     { step: QUENCH_DT, dr: 0, temperature: 0, seed: 0 },

@@ -4,12 +4,9 @@
  * starts, as a markdown table and two SVG plots (the distribution of step lengths, and the energy
  * of the basin each trajectory is in against evaluations).
  */
-import { DEFAULT_SETTINGS, type Method } from "../optimizers/settings.ts";
-import {
-  clusterRadius,
-  MIN_DISTANCE_FACTOR,
-  randomStructure,
-} from "../systems/random_structures.ts";
+import type { LearnedOptimizer } from "../learned/learned_optimizer.ts";
+import { defaultSettings, type Method, methodSpec } from "../search/defaults.ts";
+import { randomStructure } from "../systems/random_structures.ts";
 import type { System } from "../systems/system.ts";
 import { basinChangeRate, histogram, hoppingTrajectory, logEdges } from "./hopping.ts";
 import { lineChart } from "./svg_plot.ts";
@@ -22,8 +19,7 @@ export interface HoppingReport {
 
 export interface HoppingReportOptions {
   system: System;
-  /** The learned optimizer's weights. */
-  weights: ArrayLike<number>;
+  learned: LearnedOptimizer;
   starts: number;
   evaluations: number;
   seed: number;
@@ -34,31 +30,24 @@ export interface HoppingReportOptions {
 
 const METHODS: { method: Method; label: string }[] = [
   { method: "learned", label: "learned" },
-  { method: "random", label: "FIRE + restarts" },
+  { method: "random", label: "random restarts" },
   { method: "bh", label: "basin hopping" },
 ];
 
 export function hoppingReport(options: HoppingReportOptions): HoppingReport {
   const { system } = options;
-  const settings = {
-    ...DEFAULT_SETTINGS,
-    fmax: 1e-3,
-    maxStep: 0.2 * system.bondLength,
-    bondLength: system.bondLength,
-    adaptInterval: 10,
-    startRadius: clusterRadius(system.nAtoms, system.bondLength),
-    minDistance: MIN_DISTANCE_FACTOR * system.bondLength,
-  };
   const edges = logEdges(1e-5 * system.bondLength, system.bondLength, 25);
   const rows: string[] = [];
   const histograms = [];
   const basins = [];
   for (const { method, label } of METHODS) {
+    const learned = method === "learned" ? options.learned : undefined;
+    const spec = methodSpec(system, defaultSettings(system, method), learned);
     const trajectories = Array.from({ length: options.starts }, (_, s) =>
       hoppingTrajectory({
         system,
         method,
-        settings,
+        spec,
         hyper: {
           step: 0.1,
           dr: options.dr,
@@ -68,7 +57,7 @@ export function hoppingReport(options: HoppingReportOptions): HoppingReport {
         start: randomStructure(system, options.seed, s),
         evaluations: options.evaluations,
         quenchEvery: 10,
-        weights: options.weights,
+        weights: learned?.weights,
       }));
     const steps = trajectories.flatMap((t) => t.stepLengths).sort((a, b) => a - b);
     const changes = trajectories.flatMap((t) => t.energyChanges);

@@ -12,7 +12,7 @@
  * The reference is the putative global minimum where the system has one; otherwise the lowest
  * best energy any replica of any compared method evaluated.
  */
-import type { Method } from "../optimizers/settings.ts";
+import type { Method } from "../search/defaults.ts";
 import { energyTolerance, type SearchResult, type StopReason } from "../search/run_search.ts";
 import type { System } from "../systems/system.ts";
 import {
@@ -22,7 +22,7 @@ import {
   median,
   quantile,
   sortedCopy,
-} from "./statistics.ts";
+} from "../core/statistics.ts";
 
 /** The energy a system's results are measured against. */
 export interface Reference {

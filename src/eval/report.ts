@@ -14,9 +14,9 @@ import { minimaFrames } from "../search/outputs.ts";
 import type { SearchResult } from "../search/run_search.ts";
 import type { Spread } from "./metrics.ts";
 import type { EvalOutcome, EvalReport, MethodEvaluation, SystemEvaluation } from "./run_eval.ts";
-import type { Interval } from "./statistics.ts";
+import type { Interval } from "../core/statistics.ts";
 import { lineChart, type Series } from "./svg_plot.ts";
-import type { BhTuning } from "./tuning.ts";
+import { type BhTuning, describeChoice } from "./tuning.ts";
 import type { Comparison } from "./verdict.ts";
 
 export const REPORT_FILES = { json: "report.json", markdown: "report.md" } as const;
@@ -135,16 +135,28 @@ export function verdictLine(report: EvalReport): string {
 /** The tuning grid, one row per point with its score and per-system values. */
 export function tuningTable(tuning: BhTuning): string {
   const { systems } = tuning.options;
-  const headers = ["dr (sigma-eq.)", "kT factor", "mean E/N", ...systems, "chosen"];
+  const headers = [
+    "local",
+    "hop fmax",
+    "surface share",
+    "dr (sigma-eq.)",
+    "kT factor",
+    "mean E/N",
+    ...systems,
+    "chosen",
+  ];
   const { chosen } = tuning;
   const rows = tuning.points.map((p) => [
+    p.local,
+    String(p.hopFmax),
+    String(p.surfaceShare),
     String(p.drSigma),
     String(p.temperatureFactor),
     fixed(p.score, 5),
     ...systems.map((s) => fixed(p.perSystem[s], 5)),
-    p.drSigma === chosen.drSigma && p.temperatureFactor === chosen.temperatureFactor ? "yes" : "",
+    p === chosen ? "yes" : "",
   ]);
-  return textTable(headers, rows, headers.map((_, c) => c < headers.length - 1));
+  return textTable(headers, rows, headers.map((_, c) => c > 0 && c < headers.length - 1));
 }
 
 function settingsLines(report: EvalReport): string[] {
@@ -169,7 +181,7 @@ function tuningSection(tuning: BhTuning): string[] {
     `grid point, seed ${options.seed} (derived from the evaluation's, so other starts). dr in ` +
     `sigma-equivalents (dr = value x bond length / 2^(1/6)), kT as a factor of the potential's ` +
     `default; score = mean over systems of the replicas' mean best energy per atom (f32). ` +
-    `Chosen: dr ${chosen.drSigma}, kT x ${chosen.temperatureFactor}.`,
+    `Chosen: ${describeChoice(chosen)}.`,
     "",
     tuningTable(tuning),
     "",
@@ -224,8 +236,8 @@ export function terminalReport(report: EvalReport, out: string): string {
     "",
   ]);
   const tuned = report.tuning === null ? [] : [
-    `bh tuned on ${report.tuning.options.systems.join(", ")}: dr ` +
-    `${report.tuning.chosen.drSigma} sigma-eq., kT x ${report.tuning.chosen.temperatureFactor}`,
+    `bh tuned on ${report.tuning.options.systems.join(", ")}: ` +
+    describeChoice(report.tuning.chosen),
   ];
   const verdicts = verdictTable(report);
   return [

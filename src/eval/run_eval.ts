@@ -8,14 +8,13 @@
  * (verdict.ts). Writing files is separate (report.ts).
  */
 import type { Gpu } from "../gpu/device.ts";
-import { UserError } from "../errors.ts";
+import { UserError } from "../core/errors.ts";
 import { loadCheckpoint } from "../learned/checkpoint.ts";
-import type { Method } from "../optimizers/settings.ts";
+import { type LearnedOptimizer, loadLearnedOptimizer } from "../learned/learned_optimizer.ts";
+import type { Method } from "../search/defaults.ts";
 import { type SearchSummary, searchSummary } from "../search/outputs.ts";
 import {
   energyTolerance,
-  type LearnedOptimizer,
-  loadLearnedOptimizer,
   runSearch,
   type SearchOptions,
   searchOptions,
@@ -24,8 +23,15 @@ import {
 } from "../search/run_search.ts";
 import { parseSystem, type System } from "../systems/system.ts";
 import { type MethodMetrics, methodMetrics, type Reference, systemReference } from "./metrics.ts";
-import type { BootstrapOptions } from "./statistics.ts";
-import { bhSweeps, type BhTuning, tuneBasinHopping, type TuningOptions } from "./tuning.ts";
+import type { BootstrapOptions } from "../core/statistics.ts";
+import {
+  bhSettings,
+  bhSweeps,
+  type BhTuning,
+  describeChoice,
+  tuneBasinHopping,
+  type TuningOptions,
+} from "./tuning.ts";
 import {
   compareLearned,
   type Comparison,
@@ -49,7 +55,7 @@ export interface EvalOptions {
   maxEvaluations: number;
   seed: number;
   /** Required with the learned method: its weights and where they came from. */
-  learned?: LearnedOptimizer & { checkpoint: string };
+  learned?: Omit<EvalCheckpoint, "trainingSystems">;
   /** Required with bh: the grid and budget it is tuned with, and on which systems. */
   tuning?: TuningOptions;
   /** A system's starts (replicas x 3 N values) in place of the seeded random ones; undefined
@@ -114,7 +120,8 @@ export interface EvalOutcome {
 export const EVAL_TRACE_POINTS = 50;
 
 /** What an evaluation takes from a checkpoint: the learned optimizer and its training systems. */
-export interface EvalCheckpoint extends LearnedOptimizer {
+export interface EvalCheckpoint {
+  optimizer: LearnedOptimizer;
   checkpoint: string;
   /** The training config's systems, on which basin hopping is tuned. */
   trainingSystems: string[];
@@ -136,9 +143,9 @@ export function trainingSystems(config: unknown, path: string): string[] {
 /** Loads a checkpoint's learned optimizer (UserErrors as `loadLearnedOptimizer`) and its
  * training systems. */
 export async function loadEvalCheckpoint(path: string): Promise<EvalCheckpoint> {
-  const learned = await loadLearnedOptimizer(path);
+  const optimizer = await loadLearnedOptimizer(path);
   const { config } = await loadCheckpoint(path);
-  return { ...learned, checkpoint: path, trainingSystems: trainingSystems(config, path) };
+  return { optimizer, checkpoint: path, trainingSystems: trainingSystems(config, path) };
 }
 
 /** Refuses an empty or repeated method list, and methods whose inputs are missing. */
@@ -172,18 +179,15 @@ export function methodSearchOptions(
     keep: 1,
     starts: options.starts?.(system),
   });
-  if (method === "bh" && tuning !== null) search.sweeps = bhSweeps(system, tuning.chosen);
+  if (method === "bh" && tuning !== null) {
+    search.settings = bhSettings(system, tuning.chosen);
+    search.sweeps = bhSweeps(system, tuning.chosen);
+  }
   const { learned } = options;
   if (method === "learned" && learned !== undefined) {
-    search.weights = learned.weights;
+    // With the step cap it was trained with, as `deno task search` runs it.
+    search.learned = learned.optimizer;
     search.checkpoint = learned.checkpoint;
-    // The step cap it was trained with, as `deno task search` runs it.
-    if (learned.maxStepBondLengths !== undefined) {
-      search.settings = {
-        ...search.settings,
-        maxStep: learned.maxStepBondLengths * system.bondLength,
-      };
-    }
   }
   return search;
 }
@@ -200,8 +204,7 @@ export async function runEvaluation(
     ? await tuneBasinHopping(options.tuning!, context)
     : null;
   if (tuning !== null) {
-    const { drSigma, temperatureFactor } = tuning.chosen;
-    context.log?.(`bh tuned: dr ${drSigma} sigma-equivalents, kT x ${temperatureFactor}`);
+    context.log?.(`bh tuned: ${describeChoice(tuning.chosen)}`);
   }
   const bootstrap = { seed: options.seed, resamples: options.resamples };
   const results: SystemEvaluation[] = [];

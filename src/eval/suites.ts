@@ -5,7 +5,7 @@
  * sized for a GPU and take tens of minutes to hours on a CPU (--replicas and --max-evals scale
  * them down).
  */
-import { UserError } from "../errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { TuningGrid } from "./tuning.ts";
 
 export interface Suite {
@@ -15,12 +15,21 @@ export interface Suite {
   replicas: number;
   /** Evaluations per replica, for every method. */
   maxEvaluations: number;
-  /** Basin-hopping tuning on the training systems: the grid and each point's search. */
-  tuning: TuningGrid & { replicas: number; maxEvaluations: number };
+  /** Basin-hopping tuning on the training systems: the grid and each point's search, on at most
+   * `maxSystems` of them (spread over the list) when given. */
+  tuning: TuningGrid & { replicas: number; maxEvaluations: number; maxSystems?: number };
 }
 
-/** Wales & Doye's dr = 0.36 sigma with a smaller and a larger one; kT x 0.5, 1 and 2. */
-const FULL_GRID: TuningGrid = { drSigma: [0.25, 0.36, 0.5], temperatureFactors: [0.5, 1, 2] };
+/** FIRE and L-BFGS, each hopping at the old 1e-3 and the default 0.03, without and with half
+ * surface moves; Wales & Doye's dr = 0.36 sigma with a smaller and a larger one; kT x 0.5, 1
+ * and 2. */
+const FULL_GRID: TuningGrid = {
+  locals: ["fire", "lbfgs"],
+  hopFmax: [1e-3, 0.03],
+  surfaceShares: [0, 0.5],
+  drSigma: [0.25, 0.36, 0.5],
+  temperatureFactors: [0.5, 1, 2],
+};
 const FULL_TUNING = { ...FULL_GRID, replicas: 64, maxEvaluations: 2000 };
 
 const SUITE_LIST: Suite[] = [
@@ -30,11 +39,17 @@ const SUITE_LIST: Suite[] = [
     systems: ["LJ13", "LJ19", "Au13"],
     replicas: 64,
     maxEvaluations: 2000,
+    // Every dimension of the full grid but the hop size and temperature (one kernel per local
+    // method, tolerance and move mix, so few compilations on llvmpipe), on two training systems.
     tuning: {
-      drSigma: [0.36, 0.5],
-      temperatureFactors: [0.5, 1],
+      locals: ["fire", "lbfgs"],
+      hopFmax: [1e-3, 0.03],
+      surfaceShares: [0, 0.5],
+      drSigma: [0.36],
+      temperatureFactors: [1],
       replicas: 32,
       maxEvaluations: 500,
+      maxSystems: 2,
     },
   },
   {

@@ -1,7 +1,8 @@
 /**
- * Basin hopping tuned before it is compared: a small grid of hop sizes and temperatures run on
- * the learned optimizer's TRAINING systems (its checkpoint's config), never on the evaluated ones,
- * each point a short search from seeded random starts. The point with the lowest mean best energy
+ * Basin hopping tuned before it is compared: a small grid over its local method, hop tolerance,
+ * share of surface moves, hop size and temperature, run on the learned optimizer's TRAINING
+ * systems (its checkpoint's config), never on the evaluated ones, each point a short search from
+ * seeded random starts. The point with the lowest mean best energy
  * per atom (mean over the systems of the mean over the replicas) is chosen, so basin hopping gets
  * the same chance to fit the training family as the learned optimizer had.
  *
@@ -9,23 +10,35 @@
  * 2^(1/6) sigma: dr = drSigma * bondLength / 2^(1/6) for any system (0.36 is Wales & Doye's LJ
  * value). Temperatures are factors of the potential's DEFAULT_TEMPERATURE (0.8 epsilon for LJ).
  * Basin hopping still adapts dr during the run (DEFAULT_ADAPT_INTERVAL); the grid sets its start.
+ * The surface share is the weight of surface moves against uniform ones (bimetallics keep their
+ * swaps, periodic systems have no surface moves: defaultMoves).
  */
 import type { Gpu } from "../gpu/device.ts";
+import type { LocalMethodName } from "../methods/registry.ts";
+import type { MoveWeights } from "../methods/method_spec.ts";
+import { defaultLocalSettings } from "../methods/registry.ts";
 import {
   DEFAULT_TEMPERATURE,
+  defaultHopping,
+  defaultMoves,
+  defaultSettings,
   defaultSweeps,
   type HyperparameterSweeps,
+  type MethodSettings,
 } from "../search/defaults.ts";
 import { runSearch, searchOptions } from "../search/run_search.ts";
-import { Rng } from "../systems/rng.ts";
+import { Rng } from "../core/rng.ts";
 import { parseSystem, type System } from "../systems/system.ts";
-import { mean } from "./statistics.ts";
+import { mean } from "../core/statistics.ts";
 
 /** Sigma per bond length: the LJ bond length is 2^(1/6) sigma. */
 export const SIGMA_PER_BOND_LENGTH = 2 ** (-1 / 6);
 
 /** The values tried: every hop size with every temperature factor. */
 export interface TuningGrid {
+  locals: LocalMethodName[];
+  hopFmax: number[];
+  surfaceShares: number[];
   drSigma: number[];
   temperatureFactors: number[];
 }
@@ -41,6 +54,10 @@ export interface TuningOptions extends TuningGrid {
 
 /** One grid point's basin-hopping settings. */
 export interface BhChoice {
+  local: LocalMethodName;
+  hopFmax: number;
+  /** Surface moves' share of the surface + uniform moves. */
+  surfaceShare: number;
   drSigma: number;
   temperatureFactor: number;
 }
@@ -53,7 +70,7 @@ export interface TuningPoint extends BhChoice {
 
 export interface BhTuning {
   options: TuningOptions;
-  /** Every grid point, hop sizes outermost, in the grid's order. */
+  /** Every grid point, in the grid's order. */
   points: TuningPoint[];
   chosen: TuningPoint;
 }
@@ -66,20 +83,56 @@ export function tuningSeed(seed: number): number {
   return new Rng(seed, -2).nextUint32();
 }
 
+/** Basin hopping's settings on `system` for a grid point. */
+export function bhSettings(system: System, choice: BhChoice): MethodSettings {
+  const defaults = defaultSettings(system, "bh");
+  if (defaults.driver !== "hopping") throw new Error("bh is a hopping method");
+  const moves: MoveWeights = { ...defaultMoves(system) };
+  if (system.box === undefined) {
+    const mixed = (moves.uniform ?? 0) + (moves.surface ?? 0);
+    moves.uniform = mixed * (1 - choice.surfaceShare);
+    moves.surface = mixed * choice.surfaceShare;
+  }
+  return {
+    ...defaults,
+    local: defaultLocalSettings(choice.local, defaults.local.maxStep),
+    hopping: { ...defaultHopping(system, moves), hopFmax: choice.hopFmax },
+  };
+}
+
 /** Basin hopping's per-replica hop size and temperature on `system` for a grid point. */
 export function bhSweeps(system: System, choice: BhChoice): HyperparameterSweeps {
   return {
-    ...defaultSweeps(system, "bh"),
+    ...defaultSweeps(system, bhSettings(system, choice)),
     dr: choice.drSigma * system.bondLength * SIGMA_PER_BOND_LENGTH,
     temperature: choice.temperatureFactor * DEFAULT_TEMPERATURE[system.potential.kind],
   };
 }
 
-/** Every (drSigma, temperatureFactor) pair, hop sizes outermost. */
+/** Every combination, local methods outermost, then hop tolerances, surface shares, hop sizes
+ * and temperatures. */
 export function gridPoints(grid: TuningGrid): BhChoice[] {
-  return grid.drSigma.flatMap((drSigma) =>
-    grid.temperatureFactors.map((temperatureFactor) => ({ drSigma, temperatureFactor }))
+  return grid.locals.flatMap((local) =>
+    grid.hopFmax.flatMap((hopFmax) =>
+      grid.surfaceShares.flatMap((surfaceShare) =>
+        grid.drSigma.flatMap((drSigma) =>
+          grid.temperatureFactors.map((temperatureFactor) => ({
+            local,
+            hopFmax,
+            surfaceShare,
+            drSigma,
+            temperatureFactor,
+          }))
+        )
+      )
+    )
   );
+}
+
+/** A grid point in words, for logs and reports. */
+export function describeChoice(choice: BhChoice): string {
+  return `${choice.local}, hop fmax ${choice.hopFmax}, surface share ${choice.surfaceShare}, ` +
+    `dr ${choice.drSigma} sigma-eq., kT x ${choice.temperatureFactor}`;
 }
 
 /** The lowest-scoring point; the first of equal ones. */
@@ -102,6 +155,7 @@ export async function tuneBasinHopping(
           replicas: options.replicas,
           maxEvaluations: options.maxEvaluations,
           seed: options.seed,
+          settings: bhSettings(system, choice),
           sweeps: bhSweeps(system, choice),
           keep: 1,
         }),

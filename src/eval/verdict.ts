@@ -11,7 +11,7 @@
  * system and loses on none, "loses" in the mirror case, "ties" when every system is a tie, and
  * "mixed" when it wins on some and loses on others.
  */
-import type { Method } from "../optimizers/settings.ts";
+import type { Method } from "../search/defaults.ts";
 import { gapsPerAtom, hitIndicators, type Reference } from "./metrics.ts";
 import {
   bootstrapDifference,
@@ -19,7 +19,7 @@ import {
   type Interval,
   mean,
   median,
-} from "./statistics.ts";
+} from "../core/statistics.ts";
 
 export type Verdict = "wins" | "ties" | "loses";
 export type SuiteVerdict = Verdict | "mixed";

@@ -6,8 +6,6 @@
  */
 import COMMON from "../../shaders/common.wgsl" with { type: "text" };
 import ENERGY_FORCES from "../../shaders/energy_forces.wgsl" with { type: "text" };
-import LEARNED from "../../shaders/learned.wgsl" with { type: "text" };
-import OPTIMIZE from "../../shaders/optimize.wgsl" with { type: "text" };
 import RNG from "../../shaders/rng.wgsl" with { type: "text" };
 import GUPTA from "../../shaders/potentials/gupta.wgsl" with { type: "text" };
 import GUPTA_ATOM from "../../shaders/potentials/gupta_atom.wgsl" with { type: "text" };
@@ -49,8 +47,6 @@ export type PotentialView = "atom" | "replica";
 
 export const KERNEL_SHADERS = {
   energyForces: ENERGY_FORCES,
-  optimize: OPTIMIZE,
-  learned: LEARNED,
   rng: RNG,
 };
 
@@ -74,16 +70,19 @@ function formatF32(x: number): string {
   return /[.e]/.test(text) ? text : `${text}.0`;
 }
 
-/** Constants, common code, the potential's terms and view, then the kernel (and its helpers). */
+/** Constants (and generated declarations such as structs), common code, the potential's terms and
+ * view, then the kernel (and its helpers). */
 export function assembleShader(
   kernel: string | string[],
   potential: PotentialKind,
   view: PotentialView,
   constants: Record<string, ShaderConstant>,
+  declarations: string[] = [],
 ): string {
   return [
     "// Generated constants",
     wgslConstants(constants),
+    ...declarations,
     COMMON,
     POTENTIAL_SHADERS[potential].terms,
     POTENTIAL_SHADERS[potential][view],

@@ -7,7 +7,7 @@
  * Lengths in the file's units (Angstrom for Gupta and SW, reduced units for LJ). Only cubic
  * boxes (a diagonal Lattice with equal sides) are supported, as the potentials need.
  */
-import { UserError } from "../errors.ts";
+import { UserError } from "../core/errors.ts";
 
 export interface XyzFrame {
   symbols: string[];

@@ -9,7 +9,7 @@
  * whose column c holds the weights from input 4 ib + c to outputs 4 ob .. 4 ob + 3; then the
  * biases. A replica reads its weights at (weight vector index) * PARAMETER_COUNT.
  */
-import { Rng } from "../systems/rng.ts";
+import { Rng } from "../core/rng.ts";
 import type { Architecture } from "./checkpoint.ts";
 
 export const LAYER_SIZES = [16, 16, 16, 4] as const;

@@ -276,7 +276,8 @@ function checkArchitecture(a: unknown): asserts a is Architecture {
   }
 }
 
-function checkMatches(checkpoint: Checkpoint, expected: ExpectedModel): void {
+/** A CheckpointError unless the checkpoint was trained for `expected`. */
+export function checkMatches(checkpoint: Checkpoint, expected: ExpectedModel): void {
   const saved = checkpoint.architecture;
   const wanted = expected.architecture;
   if (!sameArchitecture(saved, wanted)) {

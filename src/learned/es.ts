@@ -13,7 +13,7 @@
  * exactly and ĝ is unbiased for ∇L itself at any σ, with per-component variance
  * (|∇L|² + (∂_k L)²) / P.
  */
-import type { Rng } from "../systems/rng.ts";
+import type { Rng } from "../core/rng.ts";
 
 /** Losses of one ES population: the centre θ and each antithetic pair θ ± σe_i. */
 export interface PopulationLosses {

@@ -19,16 +19,18 @@
  * continues exactly.
  */
 import type { Gpu } from "../gpu/device.ts";
-import { OptimizerBatch } from "../gpu/optimizer_batch.ts";
-import { DEFAULT_SETTINGS } from "../optimizers/settings.ts";
+import { fire, JAX_MD_FIRE } from "../methods/fire.ts";
+import { OptimizerBatch } from "../methods/optimizer_batch.ts";
 import {
   clusterRadius,
   MIN_DISTANCE_FACTOR,
   randomStructures,
 } from "../systems/random_structures.ts";
-import { Rng } from "../systems/rng.ts";
+import { Rng } from "../core/rng.ts";
 import { parseSystem, type System } from "../systems/system.ts";
 import { ARCHITECTURE, initialTheta, PARAMETER_COUNT } from "./architecture.ts";
+import { LEARNED_ENERGY_SCALE } from "./learned_optimizer.ts";
+import { perAtomMlp } from "./per_atom_mlp.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { esGradient, esNoise, populationThetas } from "./es.ts";
 import { FEATURE_NAMES } from "./features.ts";
@@ -37,6 +39,9 @@ import { scheduleValue } from "./schedule.ts";
 import type { TrainConfig } from "./train_config.ts";
 
 export const PROJECT_VERSION = "0.1.0";
+
+/** Relaxations of the baseline end, and the learned optimizer logs minima, below this force. */
+const BASELINE_FMAX = 1e-3;
 
 /** Mean (best energy - known minimum) per atom on the validation tasks, overall and per system. */
 export interface Validation {
@@ -121,7 +126,7 @@ export class MetaTrainer {
     const size = 3 * system.nAtoms;
     const positions = new Float32Array(this.members * tasks * size);
     for (let m = 0; m < this.members; m++) positions.set(starts, m * tasks * size);
-    batch.initialize(positions, (r) => ({
+    batch.initialize(positions, (r: number) => ({
       step: 0.1,
       dr: 0,
       temperature: 0,
@@ -202,12 +207,22 @@ export class MetaTrainer {
       seed,
       (system) =>
         OptimizerBatch.create(this.#gpu, system, this.members * this.config.tasksPerStep, {
-          method: "random",
-          settings: {
-            ...DEFAULT_SETTINGS,
-            maxStep: this.config.maxStep * system.bondLength,
-            startRadius: clusterRadius(system.nAtoms, system.bondLength),
-            minDistance: MIN_DISTANCE_FACTOR * system.bondLength,
+          spec: {
+            local: fire({ maxStep: this.config.maxStep * system.bondLength, fire: JAX_MD_FIRE }),
+            driver: {
+              mode: "hopping",
+              hopping: {
+                hopFmax: BASELINE_FMAX,
+                relaxStepCap: 1000,
+                adaptInterval: 0,
+                adaptFactor: 1,
+                moves: { restart: 1 },
+                startRadius: clusterRadius(system.nAtoms, system.bondLength),
+                minDistance: MIN_DISTANCE_FACTOR * system.bondLength,
+                surfaceOffset: 0,
+              },
+            },
+            containerRadius: 0,
           },
         }),
     );
@@ -266,17 +281,19 @@ export class MetaTrainer {
   async #batch(system: System): Promise<OptimizerBatch> {
     const cached = this.#batches.get(system.name);
     if (cached) return cached;
-    const settings = {
-      ...DEFAULT_SETTINGS,
+    const local = perAtomMlp({
       maxStep: this.config.maxStep * system.bondLength,
       bondLength: system.bondLength,
-      energyScale: 1,
-    };
+      energyScale: LEARNED_ENERGY_SCALE,
+    });
     const batch = await OptimizerBatch.create(
       this.#gpu,
       system,
       this.members * this.config.tasksPerStep,
-      { method: "learned", settings, weightVectors: this.members },
+      {
+        spec: { local, driver: { mode: "free", fmax: BASELINE_FMAX }, containerRadius: 0 },
+        weightVectors: this.members,
+      },
     );
     this.#batches.set(system.name, batch);
     return batch;

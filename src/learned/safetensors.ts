@@ -9,7 +9,7 @@
  * file that is truncated, has overlapping or uncovered bytes, or a tensor whose size disagrees
  * with its shape is rejected with a {@link CheckpointError} rather than read as garbage.
  */
-import { UserError } from "../errors.ts";
+import { UserError } from "../core/errors.ts";
 
 /**
  * A checkpoint file that cannot be written or read as asked: truncated, corrupted, of another

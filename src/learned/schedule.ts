@@ -18,7 +18,7 @@
  *
  * Bad configurations are {@link UserError}s: they come from the user's settings.
  */
-import { UserError } from "../errors.ts";
+import { UserError } from "../core/errors.ts";
 
 /** A fixed value. */
 export interface ConstantSchedule {

@@ -2,7 +2,7 @@
  * Meta-training configuration, as data (configs/*.json). Every field is checked, and a mistake
  * is a UserError naming the field.
  */
-import { UserError } from "../errors.ts";
+import { UserError } from "../core/errors.ts";
 import { parseSystem } from "../systems/system.ts";
 import { parseSchedule, type ScheduleConfig } from "./schedule.ts";
 

@@ -82,6 +82,8 @@ export function gupta(params: GuptaParams): EnergyForcesFn {
     const displacement = displacementFor(structure.box);
     const d = new Float64Array(3);
     const density = new Float64Array(n);
+    // Repulsive pair terms half to each atom, the embedding -sqrt(density_i) to atom i.
+    const atomEnergies = new Float64Array(n);
     let energy = 0;
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
@@ -89,7 +91,10 @@ export function gupta(params: GuptaParams): EnergyForcesFn {
         if (r2 >= cutoff2) continue;
         const { A, xi, p, q, r0 } = pairs[species[i]][species[j]];
         const x = Math.sqrt(r2) / r0 - 1;
-        energy += 2 * A * Math.exp(-p * x);
+        const repulsive = A * Math.exp(-p * x);
+        energy += 2 * repulsive;
+        atomEnergies[i] += repulsive;
+        atomEnergies[j] += repulsive;
         const phi = xi * xi * Math.exp(-2 * q * x);
         density[i] += phi;
         density[j] += phi;
@@ -100,6 +105,7 @@ export function gupta(params: GuptaParams): EnergyForcesFn {
     for (let i = 0; i < n; i++) {
       if (density[i] > 0) {
         energy -= Math.sqrt(density[i]);
+        atomEnergies[i] -= Math.sqrt(density[i]);
         embeddingSlope[i] = -0.5 / Math.sqrt(density[i]);
       }
     }
@@ -122,6 +128,6 @@ export function gupta(params: GuptaParams): EnergyForcesFn {
         }
       }
     }
-    return { energy, forces };
+    return { energy, forces, atomEnergies };
   };
 }

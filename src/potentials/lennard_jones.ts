@@ -23,12 +23,16 @@ export function lennardJones(params: LennardJonesParams = REDUCED_UNITS): Energy
     const displacement = displacementFor(structure.box);
     const d = new Float64Array(3);
     const forces = new Float64Array(3 * n);
+    const atomEnergies = new Float64Array(n);
     let energy = 0;
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
         const r2 = displacement(positions, i, j, d);
         const s6 = (sigma2 / r2) ** 3;
-        energy += 4 * epsilon * (s6 * s6 - s6);
+        const pair = 4 * epsilon * (s6 * s6 - s6);
+        energy += pair;
+        atomEnergies[i] += 0.5 * pair;
+        atomEnergies[j] += 0.5 * pair;
         // -dE/dr * (1/r): the force on j along d = r_j - r_i is positive when repulsive.
         const fOverR = (24 * epsilon * (2 * s6 * s6 - s6)) / r2;
         for (let k = 0; k < 3; k++) {
@@ -37,6 +41,6 @@ export function lennardJones(params: LennardJonesParams = REDUCED_UNITS): Energy
         }
       }
     }
-    return { energy, forces };
+    return { energy, forces, atomEnergies };
   };
 }

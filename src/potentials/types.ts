@@ -13,6 +13,9 @@ export interface EnergyForces {
   energy: number;
   /** Forces, the exact negative gradient of `energy`, flat like the positions. */
   forces: Float64Array;
+  /** Each atom's share of the energy, summing to it (clusters' potentials: LJ and Gupta; the
+   * hopping wrapper's surface move picks the highest). */
+  atomEnergies?: Float64Array;
 }
 
 export type EnergyForcesFn = (structure: Structure) => EnergyForces;

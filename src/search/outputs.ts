@@ -8,9 +8,8 @@
  */
 import { formatXyz, type XyzFrame } from "../io/xyz.ts";
 import type { System } from "../systems/system.ts";
-import type { Method, OptimizerSettings } from "../optimizers/settings.ts";
 import type { KnownMinimum } from "../systems/known_minima.ts";
-import type { HyperparameterSweeps } from "./defaults.ts";
+import type { HyperparameterSweeps, Method, MethodSettings } from "./defaults.ts";
 import type { GoalStatus, SearchResult, StopReason, TracePoint } from "./run_search.ts";
 
 export const OUTPUT_FILES = {
@@ -67,7 +66,9 @@ export interface SearchSummary {
    * weights given without a path. */
   checkpoint: string | null;
   /** Every setting and per-replica hyperparameter (a sweep as {from, to}) the run used. */
-  options: HyperparameterSweeps & OptimizerSettings & {
+  options: HyperparameterSweeps & {
+    /** The method's settings: its driver, local method and (hopping) wrapper settings. */
+    settings: MethodSettings;
     target: number | null;
     stopAtKnown: boolean;
     syncEvery: number;
@@ -117,7 +118,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
     checkpoint: options.checkpoint ?? null,
     options: {
       ...options.sweeps,
-      ...options.settings,
+      settings: options.settings,
       target: options.target ?? null,
       stopAtKnown: options.stopAtKnown,
       syncEvery: options.syncEvery,

@@ -5,8 +5,8 @@
  * largest force below REFINE_FMAX: the energy error left, about fmax^2 / 2k for a mode of stiffness
  * k, is far below the 1e-6 to which the Cambridge Cluster Database quotes energies.
  */
-import { DEFAULT_SETTINGS } from "../optimizers/settings.ts";
-import { referenceContext, ReferenceReplica } from "../optimizers/reference_replica.ts";
+import { fire, JAX_MD_FIRE } from "../methods/fire.ts";
+import { referenceContext, ReferenceReplica } from "../methods/reference_replica.ts";
 import type { System } from "../systems/system.ts";
 import type { ArchiveEntry } from "./archive.ts";
 import {
@@ -60,11 +60,10 @@ export function refineStructure(
   species: ArrayLike<number> = system.species,
 ): Refinement {
   const replica = new ReferenceReplica(
-    referenceContext(system, "fire", {
-      ...DEFAULT_SETTINGS,
-      fmax: REFINE_FMAX,
-      maxStep: REFINE_MAX_STEP,
-      fire: { ...DEFAULT_SETTINGS.fire, dtMax: REFINE_DT },
+    referenceContext(system, {
+      local: fire({ maxStep: REFINE_MAX_STEP, fire: { ...JAX_MD_FIRE, dtMax: REFINE_DT } }),
+      driver: { mode: "local", fmax: REFINE_FMAX },
+      containerRadius: 0,
     }, { species }),
     positions,
     { step: REFINE_DT, dr: 0, temperature: 0, seed: 0 },

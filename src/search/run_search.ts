@@ -14,30 +14,31 @@
  * reached the target), are re-relaxed in f64 (refine.ts) and merged. Writing files is separate
  * (outputs.ts), so an aborted or failed run still hands back everything it found.
  */
+import { NO_ENERGY } from "../core/codes.ts";
+import { UserError } from "../core/errors.ts";
+import { quantile } from "../core/statistics.ts";
+import { Rng } from "../core/rng.ts";
+import type { Gpu } from "../gpu/device.ts";
+import type { LearnedOptimizer } from "../learned/learned_optimizer.ts";
 import {
   DEFAULT_LOG_CAPACITY,
   OptimizerBatch,
   type ReplicaSnapshot,
   type SyncResult,
-} from "../gpu/optimizer_batch.ts";
-import type { Gpu } from "../gpu/device.ts";
-import { UserError } from "../errors.ts";
-import { ARCHITECTURE, PARAMETER_COUNT } from "../learned/architecture.ts";
-import { type Checkpoint, loadCheckpoint } from "../learned/checkpoint.ts";
-import { FEATURE_NAMES } from "../learned/features.ts";
-import { type LoggedMinimum, NO_ENERGY } from "../optimizers/reference_replica.ts";
-import type { Method, OptimizerSettings } from "../optimizers/settings.ts";
+} from "../methods/optimizer_batch.ts";
+import type { LoggedMinimum } from "../methods/reference_replica.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
 import type { KnownMinimum } from "../systems/known_minima.ts";
 import { randomStructures } from "../systems/random_structures.ts";
-import { Rng } from "../systems/rng.ts";
 import type { System } from "../systems/system.ts";
-import { quantile } from "../eval/statistics.ts";
 import { type ArchiveEntry, DEFAULT_ENERGY_TOLERANCE, MinimaArchive } from "./archive.ts";
 import {
   defaultSettings,
   defaultSweeps,
   type HyperparameterSweeps,
+  type Method,
+  type MethodSettings,
+  methodSpec,
   sweepValue,
 } from "./defaults.ts";
 import { refineMinima, type ReportedMinimum } from "./refine.ts";
@@ -73,7 +74,7 @@ export interface SearchOptions {
   /** Seeds the random starts (replica r: `randomStructure(system, seed, r)`) and, through
    * `streamSeed`, the replicas' random streams. */
   seed: number;
-  settings: OptimizerSettings;
+  settings: MethodSettings;
   sweeps: HyperparameterSweeps;
   /** Stop once the best energy is at most this plus `energyTolerance(system)`. */
   target?: number;
@@ -84,55 +85,14 @@ export interface SearchOptions {
   logCapacity: number;
   /** How many of the lowest distinct minima to re-relax in f64 and report. */
   keep: number;
-  /** Learned optimizer (required for it, refused for other methods): its parameters theta,
-   * PARAMETER_COUNT values, shared by every replica. */
-  weights?: Float32Array;
-  /** Where `weights` came from (a checkpoint's path), recorded in summary.json. */
+  /** Learned optimizer (required for the learned method, refused for others). */
+  learned?: LearnedOptimizer;
+  /** Where `learned` came from (a checkpoint's path), recorded in summary.json. */
   checkpoint?: string;
   /** Every replica's start, flat [replica][atom][xyz] (replicas x 3 N values), in place of the
    * seeded random starts: to run every method from the same given structures, or from a known
    * minimum to check the bookkeeping. `seed` still seeds the random streams. */
   starts?: Float64Array;
-}
-
-/** What a search takes from a meta-training checkpoint. */
-export interface LearnedOptimizer {
-  /** theta, PARAMETER_COUNT values (for `SearchOptions.weights`). */
-  weights: Float32Array;
-  /** The largest atom move per step it was trained with, in bond lengths (the training config's
-   * `maxStep`); undefined when the checkpoint's config does not record one. */
-  maxStepBondLengths?: number;
-}
-
-/**
- * The learned optimizer of a meta-training checkpoint (src/learned/checkpoint.ts). Throws a
- * UserError (a CheckpointError for the contents) when the file is missing or unreadable, is not a
- * valid checkpoint, or was trained for another architecture or feature list.
- */
-export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimizer> {
-  if (path === "") throw new UserError("the checkpoint's path is empty");
-  const expected = { architecture: ARCHITECTURE, features: [...FEATURE_NAMES] };
-  let checkpoint: Checkpoint;
-  try {
-    checkpoint = await loadCheckpoint(path, expected);
-  } catch (error) {
-    // A folder or an unreadable file is the user's mistake too, not a crash.
-    if (Object.values(Deno.errors).some((kind) => error instanceof kind)) {
-      throw new UserError(`cannot read checkpoint ${path}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
-  const { config } = checkpoint;
-  const maxStep = typeof config === "object" && config !== null && "maxStep" in config
-    ? config.maxStep
-    : undefined;
-  const valid = typeof maxStep === "number" && Number.isFinite(maxStep) && maxStep > 0;
-  return {
-    weights: checkpoint.theta,
-    ...(valid ? { maxStepBondLengths: maxStep } : {}),
-  };
 }
 
 /** Given starts must hold one structure per replica: a UserError otherwise. */
@@ -145,19 +105,14 @@ function checkStarts(options: SearchOptions): void {
   }
 }
 
-/** Weights go with the learned method and only with it: a UserError otherwise. */
-function checkWeights(options: SearchOptions): void {
-  const { method, weights } = options;
-  if (method === "learned" && weights === undefined) {
+/** A learned optimizer goes with the learned method and only with it: a UserError otherwise. */
+function checkLearned(options: SearchOptions): void {
+  const { method, learned } = options;
+  if (method === "learned" && learned === undefined) {
     throw new UserError("the learned method needs weights (a checkpoint: --checkpoint FILE)");
   }
-  if (method !== "learned" && weights !== undefined) {
+  if (method !== "learned" && learned !== undefined) {
     throw new UserError(`weights (--checkpoint) are for the learned method, not ${method}`);
-  }
-  if (weights !== undefined && weights.length !== PARAMETER_COUNT) {
-    throw new UserError(
-      `the learned optimizer takes ${PARAMETER_COUNT} weights, got ${weights.length}`,
-    );
   }
 }
 
@@ -167,14 +122,15 @@ export function searchOptions(
   method: Method,
   overrides: Partial<Omit<SearchOptions, "system" | "method">> = {},
 ): SearchOptions {
+  const settings = overrides.settings ?? defaultSettings(system, method);
   return {
     system,
     method,
     replicas: DEFAULT_REPLICAS,
     maxEvaluations: DEFAULT_MAX_EVALUATIONS,
     seed: 1,
-    settings: defaultSettings(system, method),
-    sweeps: defaultSweeps(system, method),
+    settings,
+    sweeps: defaultSweeps(system, settings),
     stopAtKnown: false,
     syncEvery: DEFAULT_SYNC_EVERY,
     logCapacity: DEFAULT_LOG_CAPACITY,
@@ -323,14 +279,13 @@ export async function runSearch(
   context: SearchContext,
 ): Promise<SearchResult> {
   const started = performance.now();
-  const { system, replicas, sweeps, weights } = options;
-  checkWeights(options);
+  const { system, replicas, sweeps, learned } = options;
+  checkLearned(options);
   checkStarts(options);
   const batch = await OptimizerBatch.create(context.gpu, system, replicas, {
-    method: options.method,
-    settings: options.settings,
+    spec: methodSpec(system, options.settings, learned),
     logCapacity: options.logCapacity,
-    weightVectors: weights === undefined ? 0 : 1,
+    weightVectors: learned === undefined ? 0 : 1,
   });
   const record = new SearchRecord(options);
   let stopReason: StopReason = "budget";
@@ -339,7 +294,7 @@ export async function runSearch(
   try {
     const seed = streamSeed(options.seed);
     // Every replica uses weight vector 0; setWeights must come before initialize.
-    if (weights !== undefined) batch.setWeights(Float32Array.from(weights));
+    if (learned !== undefined) batch.setWeights(Float32Array.from(learned.weights));
     const starts = options.starts ?? randomStructures(system, options.seed, replicas);
     batch.initialize(starts, (r) => ({
       step: sweepValue(sweeps.step, r, replicas),

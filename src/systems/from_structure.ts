@@ -3,7 +3,7 @@
  * the potential (given, or told by the elements), and settings in the same key=value form as
  * system names (see system.ts). Atom species follow the file, not the formula's order.
  */
-import { UserError } from "../errors.ts";
+import { UserError } from "../core/errors.ts";
 import { DEFAULT_GUPTA_SET, GUPTA_SETS, guptaElements } from "../potentials/gupta.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
 import { parseSystem, type System } from "./system.ts";

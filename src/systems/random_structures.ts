@@ -11,8 +11,8 @@
  * Replica r of seed s always gets the same structure, whatever the batch size, on every machine:
  * each replica draws from its own stream of the seeded generator.
  */
-import { UserError } from "../errors.ts";
-import { Rng } from "./rng.ts";
+import { UserError } from "../core/errors.ts";
+import { Rng } from "../core/rng.ts";
 import type { System } from "./system.ts";
 
 export const MIN_DISTANCE_FACTOR = 0.8;

@@ -9,7 +9,7 @@
  *   Au55@set=jaxmd-gold, Au55@cutoff=7.0   Gupta parameter set and hard cutoff (A)
  *   Au256@cutoff=6.6,L=16.315               bulk Gupta: a periodic box needs a finite cutoff
  */
-import { UserError } from "../errors.ts";
+import { UserError } from "../core/errors.ts";
 import {
   DEFAULT_GUPTA_SET,
   GUPTA_SETS,

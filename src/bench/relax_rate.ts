@@ -1,18 +1,20 @@
 /**
- * Throughput of FIRE relaxations, in cluster-steps per second (one step: one energy+force
- * evaluation and FIRE update of one cluster): the fused GPU kernel over a batch, and the
+ * Throughput of local relaxations (FIRE or L-BFGS), in cluster-steps per second (one step: one
+ * energy+force evaluation and update of one cluster): the fused GPU kernel over a batch, and the
  * single-threaded f64 reference (ReferenceReplica) on the same random starts.
  *
  * Every replica relaxes from its own random start with its own adaptive time step until its own
  * convergence (max |F| < fmax) or 1000 steps, then starts again from a fresh random structure (the
  * kernel's random-restart method), just as the LAMMPS peer moves on to its next cluster; so no
  * replica idles while others relax. Settings match the LAMMPS peer (fmax 1e-3, largest move 0.1
- * per step, at most 1000 steps per relaxation; FIRE constants from JAX MD).
+ * per step, at most 1000 steps per relaxation; FIRE constants from JAX MD, L-BFGS's of
+ * src/methods/lbfgs.ts).
  */
-import { OptimizerBatch } from "../gpu/optimizer_batch.ts";
 import type { Gpu } from "../gpu/device.ts";
-import { referenceContext, ReferenceReplica } from "../optimizers/reference_replica.ts";
-import { DEFAULT_SETTINGS, type OptimizerSettings } from "../optimizers/settings.ts";
+import type { MethodSpec } from "../methods/method_spec.ts";
+import { OptimizerBatch } from "../methods/optimizer_batch.ts";
+import { referenceContext, ReferenceReplica } from "../methods/reference_replica.ts";
+import { defaultLocalSettings, localMethod } from "../methods/registry.ts";
 import {
   clusterRadius,
   MIN_DISTANCE_FACTOR,
@@ -20,19 +22,34 @@ import {
 } from "../systems/random_structures.ts";
 import type { System } from "../systems/system.ts";
 
-export function fireBenchSettings(system: System): OptimizerSettings {
+export type BenchLocal = "fire" | "lbfgs";
+export const BENCH_FMAX = 1e-3;
+export const BENCH_MAX_STEP = 0.1;
+/** FIRE's dt_start (JAX MD) and L-BFGS's H0 without history. */
+const STEP = 0.1;
+
+/** `local` relaxing fresh random structures one after another (restart moves at convergence). */
+export function benchSpec(system: System, local: BenchLocal): MethodSpec {
   return {
-    ...DEFAULT_SETTINGS,
-    fmax: 1e-3,
-    maxStep: 0.1,
-    relaxStepCap: 1000,
-    startRadius: clusterRadius(system.nAtoms, system.bondLength),
-    minDistance: MIN_DISTANCE_FACTOR * system.bondLength,
+    local: localMethod(defaultLocalSettings(local, BENCH_MAX_STEP)),
+    driver: {
+      mode: "hopping",
+      hopping: {
+        hopFmax: BENCH_FMAX,
+        relaxStepCap: 1000,
+        adaptInterval: 0,
+        adaptFactor: 1,
+        moves: { restart: 1 },
+        startRadius: clusterRadius(system.nAtoms, system.bondLength),
+        minDistance: MIN_DISTANCE_FACTOR * system.bondLength,
+        surfaceOffset: 0,
+      },
+    },
+    containerRadius: 0,
   };
 }
-const FIRE_DT_START = 0.1;
 
-export interface FireRate {
+export interface RelaxRate {
   clusterStepsPerSecond: number;
   steps: number;
   seconds: number;
@@ -42,21 +59,21 @@ export interface FireRate {
 }
 
 /** The fused kernel: `replicas` random starts (seed), timed over roughly `seconds`. */
-export async function gpuFireRate(
+export async function gpuRelaxRate(
   gpu: Gpu,
   system: System,
+  local: BenchLocal,
   replicas: number,
   seed: number,
   seconds: number,
-): Promise<FireRate> {
+): Promise<RelaxRate> {
   const batch = await OptimizerBatch.create(gpu, system, replicas, {
-    method: "random",
-    settings: fireBenchSettings(system),
+    spec: benchSpec(system, local),
   });
   try {
     batch.initialize(
       randomStructures(system, seed, replicas),
-      () => ({ step: FIRE_DT_START, dr: 0, temperature: 0, seed }),
+      () => ({ step: STEP, dr: 0, temperature: 0, seed }),
     );
     // Warm-up: compiles the kernels (llvmpipe compiles at first dispatch).
     let limit = 1 + batch.stepsPerDispatch;
@@ -96,8 +113,17 @@ export async function gpuFireRate(
 }
 
 /** The f64 reference on one core: relaxations of successive random starts, time-boxed. */
-export function referenceFireRate(system: System, seed: number, seconds: number): number {
-  const context = referenceContext(system, "fire", fireBenchSettings(system));
+export function referenceRelaxRate(
+  system: System,
+  local: BenchLocal,
+  seed: number,
+  seconds: number,
+): number {
+  const context = referenceContext(system, {
+    local: localMethod(defaultLocalSettings(local, BENCH_MAX_STEP)),
+    driver: { mode: "local", fmax: BENCH_FMAX },
+    containerRadius: 0,
+  });
   const n = 3 * system.nAtoms;
   const starts = randomStructures(system, seed, 16);
   let steps = 0;
@@ -106,7 +132,7 @@ export function referenceFireRate(system: System, seed: number, seconds: number)
     const replica = new ReferenceReplica(
       context,
       starts.subarray(n * (r % 16), n * (r % 16 + 1)),
-      { step: FIRE_DT_START, dr: 0, temperature: 0, seed },
+      { step: STEP, dr: 0, temperature: 0, seed },
       r,
     );
     while (replica.advance() && performance.now() - start < seconds * 1000);

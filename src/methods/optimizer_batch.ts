@@ -1,54 +1,30 @@
 /**
- * B replicas of one system advanced by the fused optimizer kernel (shaders/optimize.wgsl).
- * Every replica's state stays in GPU buffers between dispatches; `advance` chains dispatches up to
- * an evaluation count in one submission, and `sync` reads back only the per-replica scalars and
- * the minima found since the last sync, in one mapping.
+ * B replicas of one system advanced by the fused optimizer kernel (shaders/driver.wgsl with the
+ * method of a MethodSpec). Every replica's state stays in GPU buffers between dispatches;
+ * `advance` chains dispatches up to an evaluation count in one submission, and `sync` reads back
+ * only the per-replica scalars and the minima found since the last sync, in one mapping.
  */
-import {
-  type LoggedMinimum,
-  NO_ENERGY,
-  type ReplicaStatus,
-  STATUS_CODES,
-} from "../optimizers/reference_replica.ts";
-import {
-  type Method,
-  METHOD_CODES,
-  type OptimizerSettings,
-  type ReplicaHyperparameters,
-} from "../optimizers/settings.ts";
+import { type ReplicaStatus, STATUS_NAMES } from "../core/codes.ts";
+import { UserError } from "../core/errors.ts";
+import { layoutWords, StructArray } from "../core/layout.ts";
+import { Rng } from "../core/rng.ts";
+import type { Gpu } from "../gpu/device.ts";
+import { potentialLayout } from "../gpu/potential_layout.ts";
 import { potentialCutoff } from "../potentials/potential.ts";
-import { Rng } from "../systems/rng.ts";
 import { checkBox, type System } from "../systems/system.ts";
-import type { Gpu } from "./device.ts";
-import { FUSED_SW_MAX_NEIGHBOURS, planDispatch } from "./loop_budget.ts";
-import { potentialLayout } from "./potential_layout.ts";
-import { PARAMETER_COUNT } from "../learned/architecture.ts";
-import { assembleShader, KERNEL_SHADERS } from "./shader_source.ts";
+import { planDispatch } from "./dispatch_plan.ts";
+import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
+import { kernelSource, moveFlags, WORKGROUP_SIZE } from "./kernel_source.ts";
+import {
+  type MethodSpec,
+  type MoveName,
+  moveProbabilities,
+  type ReplicaHyperparameters,
+} from "./method_spec.ts";
+import type { LoggedMinimum } from "./reference_replica.ts";
 
-const WORKGROUP_SIZE = 64;
-/** 32-bit words of the kernel's Replica struct (20 scalars, then the vec4u random state). */
-const REPLICA_WORDS = 24;
-const SETTINGS_BYTES = 96;
 /** Minima each replica may log between two syncs (the lowest are kept). */
 export const DEFAULT_LOG_CAPACITY = 4;
-
-/** Field offsets (in words) of the kernel's Replica struct. */
-const FIELD = {
-  energy: 0,
-  bestEnergy: 1,
-  fmax: 2,
-  status: 3,
-  evaluations: 4,
-  bestEvaluations: 5,
-  step: 11,
-  dr: 12,
-  temperature: 13,
-  markovEnergy: 14,
-  hops: 15,
-  accepted: 16,
-  weights: 19,
-  rng: 20,
-} as const;
 
 /** Per-replica scalars read back by `sync`, one entry per replica. */
 export interface ReplicaSnapshot {
@@ -71,15 +47,11 @@ export interface SyncResult {
 }
 
 export interface OptimizerBatchOptions {
-  method: Method;
-  settings: OptimizerSettings;
+  spec: MethodSpec;
   logCapacity?: number;
-  /** Learned optimizer: how many weight vectors (ES population members) `setWeights` takes. */
+  /** Learned optimizers: how many weight vectors (ES population members) `setWeights` takes. */
   weightVectors?: number;
 }
-
-/** Planes of per-atom vectors each replica keeps (shaders/optimize.wgsl). */
-const PLANES = 5;
 
 const BINDINGS = [
   "settings",
@@ -91,16 +63,29 @@ const BINDINGS = [
   "params",
   "log",
   "weights",
+  "localStates",
+  "markovAtomEnergies",
 ] as const;
 type Buffers = Record<typeof BINDINGS[number], GPUBuffer>;
 type Pipelines = Record<"initialize" | "run" | "clearLog", GPUComputePipeline>;
+const READ_ONLY = new Set(["species", "params", "weights"]);
+
+/** A surface move needs an outer shell: refused for periodic systems (moves.ts). */
+export function checkSpec(system: System, spec: MethodSpec): void {
+  if (spec.driver.mode !== "hopping") return;
+  const probabilities = moveProbabilities(spec.driver.hopping.moves);
+  if (system.box !== undefined && probabilities.surface > 0) {
+    throw new UserError(
+      `surface moves need a cluster's outer shell; ${system.name} is periodic (use uniform or swap moves)`,
+    );
+  }
+}
 
 export class OptimizerBatch {
   readonly gpu: Gpu;
   readonly system: System;
   readonly replicas: number;
-  readonly method: Method;
-  readonly settings: OptimizerSettings;
+  readonly spec: MethodSpec;
   readonly logCapacity: number;
   readonly stepsPerDispatch: number;
   readonly hopsPerDispatch: number;
@@ -114,7 +99,8 @@ export class OptimizerBatch {
     gpu: Gpu,
     system: System,
     replicas: number,
-    options: Required<OptimizerBatchOptions>,
+    spec: MethodSpec,
+    logCapacity: number,
     plan: { stepsPerDispatch: number; hopsPerDispatch: number },
     buffers: Buffers,
     bindGroup: GPUBindGroup,
@@ -123,15 +109,14 @@ export class OptimizerBatch {
     this.gpu = gpu;
     this.system = system;
     this.replicas = replicas;
-    this.method = options.method;
-    this.settings = options.settings;
-    this.logCapacity = options.logCapacity;
+    this.spec = spec;
+    this.logCapacity = logCapacity;
     this.stepsPerDispatch = plan.stepsPerDispatch;
     this.hopsPerDispatch = plan.hopsPerDispatch;
     this.#buffers = buffers;
     this.#bindGroup = bindGroup;
     this.#pipelines = pipelines;
-    this.#logStride = 1 + 2 * this.logCapacity + 3 * system.nAtoms * this.logCapacity;
+    this.#logStride = 1 + 2 * logCapacity + 3 * system.nAtoms * logCapacity;
   }
 
   static async create(
@@ -146,27 +131,14 @@ export class OptimizerBatch {
     if (system.box !== undefined) {
       checkBox(system.name, system.box, potentialCutoff(system.potential));
     }
+    const { spec } = options;
+    checkSpec(system, spec);
     const logCapacity = options.logCapacity ?? DEFAULT_LOG_CAPACITY;
     const n = system.nAtoms;
     const kind = system.potential.kind;
-    const plan = planDispatch(kind, n, options.method, logCapacity);
+    const plan = planDispatch(kind, n, spec, logCapacity);
     const layout = potentialLayout(system.potential, system.elements.length);
-    const code = assembleShader(
-      [KERNEL_SHADERS.rng, KERNEL_SHADERS.learned, KERNEL_SHADERS.optimize],
-      kind,
-      "replica",
-      {
-        N_ATOMS: n,
-        WORKGROUP_SIZE,
-        PERIODIC: system.box !== undefined,
-        METHOD: METHOD_CODES[options.method],
-        STEPS_PER_DISPATCH: plan.stepsPerDispatch,
-        HOPS_PER_DISPATCH: plan.hopsPerDispatch,
-        LOG_CAPACITY: logCapacity,
-        ...layout.constants,
-        ...(kind === "sw" ? { SW_MAX_NEIGHBOURS: FUSED_SW_MAX_NEIGHBOURS } : {}),
-      },
-    );
+    const code = kernelSource(system, spec, plan, logCapacity);
     const { device } = gpu;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const make = (label: string, bytes: number, bufferUsage = usage) =>
@@ -176,16 +148,23 @@ export class OptimizerBatch {
         usage: bufferUsage,
       });
     const logStride = 1 + 2 * logCapacity + 3 * n * logCapacity;
+    const planes = planeNames(spec.local).length;
+    const settingsBytes = Math.ceil(layoutWords(SETTINGS_LAYOUT) / 4) * 16;
     const buffers = {
-      settings: make("settings", SETTINGS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+      settings: make("settings", settingsBytes, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
       positions: make("positions", replicas * n * 12),
-      vectors: make("optimizer vectors", replicas * PLANES * n * 12),
+      vectors: make("optimizer vectors", replicas * planes * n * 12),
       best: make("best positions", replicas * n * 12),
-      replicas: make("replicas", replicas * REPLICA_WORDS * 4),
+      replicas: make("replicas", replicas * layoutWords(REPLICA_LAYOUT) * 4),
       species: make("species", n * 4),
       params: make("params", layout.params.byteLength),
       log: make("minima log", replicas * logStride * 4),
-      weights: make("weights", (options.weightVectors ?? 0) * PARAMETER_COUNT * 4),
+      weights: make("weights", (options.weightVectors ?? 0) * spec.local.parameterCount * 4),
+      localStates: make("local states", replicas * layoutWords(spec.local.state) * 4),
+      markovAtomEnergies: make(
+        "Markov atom energies",
+        moveFlags(system, spec).MOVE_SURFACE ? replicas * n * 4 : 0,
+      ),
     };
     device.queue.writeBuffer(buffers.species, 0, system.species);
     device.queue.writeBuffer(buffers.params, 0, layout.params);
@@ -196,14 +175,14 @@ export class OptimizerBatch {
         buffer: {
           type: name === "settings"
             ? "uniform"
-            : name === "species" || name === "params" || name === "weights"
+            : READ_ONLY.has(name)
             ? "read-only-storage"
             : "storage",
         },
       })),
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });
-    const label = `optimize/${options.method}/${kind}/N=${n}`;
+    const label = `optimize/${spec.driver.mode}/${spec.local.name}/${kind}/N=${n}`;
     const [initialize, run, clearLog] = await Promise.all(
       ["initialize", "run", "clear_log"].map((entry) =>
         gpu.computePipeline(label, code, pipelineLayout, entry)
@@ -217,12 +196,8 @@ export class OptimizerBatch {
       gpu,
       system,
       replicas,
-      {
-        method: options.method,
-        settings: options.settings,
-        logCapacity,
-        weightVectors: options.weightVectors ?? 0,
-      },
+      spec,
+      logCapacity,
       plan,
       buffers,
       bindGroup,
@@ -245,19 +220,24 @@ export class OptimizerBatch {
     }
     const { device } = this.gpu;
     device.queue.writeBuffer(this.#buffers.positions, 0, Float32Array.from(positions));
-    const words = new ArrayBuffer(this.replicas * REPLICA_WORDS * 4);
-    const asFloat = new Float32Array(words);
-    const asUint = new Uint32Array(words);
+    const structs = new StructArray(REPLICA_LAYOUT, this.replicas);
+    const { driver } = this.spec;
     for (let r = 0; r < this.replicas; r++) {
       const hyper = hyperparameters(r);
-      const base = r * REPLICA_WORDS;
-      asFloat[base + FIELD.step] = hyper.step;
-      asFloat[base + FIELD.dr] = hyper.dr;
-      asFloat[base + FIELD.temperature] = hyper.temperature;
-      asUint[base + FIELD.weights] = hyper.weights ?? 0;
-      asUint.set(new Rng(hyper.seed, hyper.stream ?? r).state(), base + FIELD.rng);
+      structs.f32[structs.at(r, "step")] = hyper.step;
+      structs.f32[structs.at(r, "dr")] = hyper.dr;
+      structs.f32[structs.at(r, "temperature")] = hyper.temperature;
+      structs.u32[structs.at(r, "weights")] = hyper.weights ?? 0;
+      if (driver.mode === "hopping") {
+        const p = moveProbabilities(hyper.moves ?? driver.hopping.moves);
+        for (const move of ["restart", "surface", "swap"] as const) {
+          checkMove(driver.hopping.moves, move, p[move]);
+          structs.f32[structs.at(r, `${move}_probability`)] = p[move];
+        }
+      }
+      structs.u32.set(new Rng(hyper.seed, hyper.stream ?? r).state(), structs.at(r, "rng"));
     }
-    device.queue.writeBuffer(this.#buffers.replicas, 0, words);
+    device.queue.writeBuffer(this.#buffers.replicas, 0, structs.buffer);
     this.#limit = 1;
     this.#writeSettings(1);
     this.#submit(this.#pipelines.initialize, 1);
@@ -292,7 +272,7 @@ export class OptimizerBatch {
   /** Reads every replica's scalars and the minima logged since the last sync (then empties it). */
   async sync(): Promise<SyncResult> {
     const { device } = this.gpu;
-    const replicaBytes = this.replicas * REPLICA_WORDS * 4;
+    const replicaBytes = this.replicas * layoutWords(REPLICA_LAYOUT) * 4;
     const logBytes = this.replicas * this.#logStride * 4;
     const staging = device.createBuffer({
       size: replicaBytes + logBytes,
@@ -314,11 +294,12 @@ export class OptimizerBatch {
     };
   }
 
-  /** Learned optimizer: the weight vectors, concatenated (replicas name theirs by index). */
+  /** Learned optimizers: the weight vectors, concatenated (replicas name theirs by index). */
   setWeights(thetas: Float32Array<ArrayBuffer>): void {
-    if (thetas.length !== this.#buffers.weights.size / 4 || thetas.length % PARAMETER_COUNT !== 0) {
+    const count = this.spec.local.parameterCount;
+    if (thetas.length !== this.#buffers.weights.size / 4 || count === 0 || thetas.length % count) {
       throw new RangeError(
-        `expected ${this.#buffers.weights.size / 4} weights (weightVectors x ${PARAMETER_COUNT})`,
+        `expected ${this.#buffers.weights.size / 4} weights (weightVectors x ${count})`,
       );
     }
     this.gpu.device.queue.writeBuffer(this.#buffers.weights, 0, thetas);
@@ -342,37 +323,14 @@ export class OptimizerBatch {
   }
 
   #writeSettings(evaluationLimit: number) {
-    const s = this.settings;
-    const box = this.system.box ?? 0;
-    const data = new ArrayBuffer(SETTINGS_BYTES);
-    const u = new Uint32Array(data);
-    const f = new Float32Array(data);
-    const finite = (value: number) => Math.min(value, NO_ENERGY);
-    u[0] = this.replicas;
-    u[1] = evaluationLimit;
-    u[2] = s.relaxStepCap;
-    u[3] = s.adaptInterval;
-    f[4] = s.fmax;
-    f[5] = finite(s.maxStep);
-    f[6] = s.containerRadius;
-    f[7] = box;
-    f[8] = box > 0 ? 1 / box : 0;
-    f[9] = s.fire.dtMax;
-    u[10] = s.fire.nMin;
-    f[11] = s.fire.fInc;
-    f[12] = s.fire.fDec;
-    f[13] = s.fire.alphaStart;
-    f[14] = s.fire.fAlpha;
-    f[15] = s.adam.beta1;
-    f[16] = s.adam.beta2;
-    f[17] = s.adam.epsilon;
-    f[18] = s.swapProbability;
-    f[19] = s.startRadius;
-    f[20] = s.minDistance;
-    f[21] = s.adaptFactor;
-    f[22] = s.energyScale;
-    f[23] = s.bondLength;
-    this.gpu.device.queue.writeBuffer(this.#buffers.settings, 0, data);
+    const settings = new StructArray(
+      SETTINGS_LAYOUT,
+      1,
+      new ArrayBuffer(this.#buffers.settings.size),
+    );
+    settings.u32[settings.at(0, "n_replicas")] = this.replicas;
+    settings.u32[settings.at(0, "evaluation_limit")] = evaluationLimit;
+    this.gpu.device.queue.writeBuffer(this.#buffers.settings, 0, settings.buffer);
   }
 
   #encode(encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, dispatches: number) {
@@ -391,25 +349,18 @@ export class OptimizerBatch {
   }
 
   #parseReplicas(data: ArrayBuffer): ReplicaSnapshot {
-    const f = new Float32Array(data);
-    const u = new Uint32Array(data);
-    const field = <T extends Float32Array | Uint32Array>(source: T, offset: number): T => {
-      const out = new (source.constructor as { new (n: number): T })(this.replicas);
-      for (let r = 0; r < this.replicas; r++) out[r] = source[r * REPLICA_WORDS + offset];
-      return out;
-    };
-    const statusNames = Object.keys(STATUS_CODES) as ReplicaStatus[];
+    const s = new StructArray(REPLICA_LAYOUT, this.replicas, data);
     return {
-      energy: field(f, FIELD.energy),
-      bestEnergy: field(f, FIELD.bestEnergy),
-      fmax: field(f, FIELD.fmax),
-      status: Array.from(field(u, FIELD.status), (code) => statusNames[code]),
-      evaluations: field(u, FIELD.evaluations),
-      bestEvaluations: field(u, FIELD.bestEvaluations),
-      dr: field(f, FIELD.dr),
-      markovEnergy: field(f, FIELD.markovEnergy),
-      hops: field(u, FIELD.hops),
-      accepted: field(u, FIELD.accepted),
+      energy: s.column("energy", "f32"),
+      bestEnergy: s.column("best_energy", "f32"),
+      fmax: s.column("fmax", "f32"),
+      status: Array.from(s.column("status", "u32"), (code) => STATUS_NAMES[code]),
+      evaluations: s.column("evaluations", "u32"),
+      bestEvaluations: s.column("best_evaluations", "u32"),
+      dr: s.column("dr", "f32"),
+      markovEnergy: s.column("markov_energy", "f32"),
+      hops: s.column("hops", "u32"),
+      accepted: s.column("accepted", "u32"),
     };
   }
 
@@ -430,5 +381,12 @@ export class OptimizerBatch {
         };
       });
     });
+  }
+}
+
+/** A replica may weigh the batch's moves differently but use no move the kernel lacks. */
+function checkMove(batchMoves: Partial<Record<MoveName, number>>, move: MoveName, p: number) {
+  if (p > 0 && !((batchMoves[move] ?? 0) > 0)) {
+    throw new UserError(`a replica's ${move} moves need the batch's move mix to include them`);
   }
 }

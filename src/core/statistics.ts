@@ -4,7 +4,7 @@
  * Resampling draws from the project's seeded generator, so the same seed gives the same interval
  * on every machine.
  */
-import { Rng } from "../systems/rng.ts";
+import { Rng } from "./rng.ts";
 
 /** Resamples per bootstrap interval: enough for the 2.5% and 97.5% points of a 95% interval to
  * move by a small fraction of its width between seeds. */

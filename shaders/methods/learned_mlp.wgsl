@@ -1,25 +1,17 @@
-// The learned optimizer's step, part of the fused optimizer kernel (shaders/optimize.wgsl): the
-// per-atom MLP of src/learned/architecture.ts on the features of src/learned/features.ts, which
-// document every input and the step; the f64 mirror is ReferenceReplica's learned step.
+// The per-atom MLP learned optimizer, a local method of the fused kernel (src/learned/
+// per_atom_mlp.ts): the network of src/learned/architecture.ts on the features of
+// src/learned/features.ts, which document every input and the step; its f64 mirror is in
+// per_atom_mlp.ts.
 //
-// Weights: `weights` holds one theta per ES population member, PARAMETER_VEC4S vec4s each, laid
-// out in 4x4 blocks (columns of 4 outputs), biases after each layer's blocks.
+// Weights: the driver's `weights` holds one theta per ES population member, PARAMETER_VEC4S vec4s
+// each, laid out in 4x4 blocks (columns of 4 outputs), biases after each layer's blocks.
 // Momenta of the force live in the planes PLANE_M05, PLANE_M09 and PLANE_M099 of `vectors`.
 // Loop budget per step: 2 N_ATOMS atom loops with 4 x (4 + 1) + 4 x (4 + 1) + 4 + 2 MLP iterations
 // per atom, plus the constraint and the evaluation.
+// Generated constants (per_atom_mlp.ts): PARAMETER_VEC4S, the LAYER* offsets in vec4s,
+// STEP_SCALE, NOISE_BIAS, LEARNED_BOND_LENGTH, LEARNED_ENERGY_SCALE.
 
-const PARAMETER_VEC4S: u32 = 153u;
-const LAYER1_BIAS: u32 = 64u;
-const LAYER2: u32 = 68u;
-const LAYER2_BIAS: u32 = 132u;
-const LAYER3: u32 = 136u;
-const LAYER3_BIAS: u32 = 152u;
-const STEP_SCALE: f32 = 0.01;
-const NOISE_BIAS: f32 = -8.0;
 const TINY: f32 = 1e-12;
-const TWO_PI: f32 = 6.283185307179586;
-
-@group(0) @binding(8) var<storage, read> weights: array<vec4f>;
 
 fn block(index: u32) -> mat4x4f {
   return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
@@ -63,7 +55,19 @@ fn time_feature(t: f32, tau: f32) -> f32 {
   return tanh(t / tau - 1.0);
 }
 
-fn learned_step() {
+fn local_load() {}
+
+fn local_store() {}
+
+fn local_reset() {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    write_plane(PLANE_M05, i, vec3f(0.0));
+    write_plane(PLANE_M09, i, vec3f(0.0));
+    write_plane(PLANE_M099, i, vec3f(0.0));
+  }
+}
+
+fn local_step() {
   let n = f32(N_ATOMS);
   let decays = vec3f(0.5, 0.9, 0.99);
   var force2 = 0.0;
@@ -81,10 +85,10 @@ fn learned_step() {
   }
   let rms_force = sqrt(force2 / n) + TINY;
   let rms_momenta = sqrt(momentum2 / n) + TINY;
-  let gap = tanh((state.energy - state.best_energy) / (n * settings.energy_scale));
+  let gap = tanh((state.energy - state.best_energy) / (n * LEARNED_ENERGY_SCALE));
   let since = f32(state.since_best);
   let t = f32(state.evaluations);
-  let bond = settings.bond_length;
+  let bond = LEARNED_BOND_LENGTH;
   let base = state.weights * PARAMETER_VEC4S;
   var sum = vec3f(0.0);
   for (var i = 0u; i < N_ATOMS; i++) {

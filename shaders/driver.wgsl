@@ -1,0 +1,310 @@
+// The fused optimizer kernel's driver: one invocation per replica advances it by up to
+// STEPS_PER_DISPATCH energy+force evaluations of one local method (shaders/methods/*.wgsl),
+// keeping positions, forces and the method's vectors in private arrays and writing them back at
+// the end, so a run can be paused, read and resumed between dispatches. MODE says what happens
+// around the local method: MODE_LOCAL stops at the first minimum (largest force below FMAX),
+// MODE_HOPPING hops once a relaxation ends (shaders/hopping.wgsl), MODE_FREE never stops and logs
+// each minimum it settles into (the learned optimizers). The f64 mirror is
+// src/methods/reference_replica.ts, step for step.
+//
+// Assembled by src/methods/kernel_source.ts after the generated constants and structs (Settings,
+// Replica, LocalState: src/methods/kernel_layout.ts), common.wgsl, the potential's terms and
+// replica view (which reads x[] and fills f[], and atom_energy[] when ATOM_ENERGIES), rng.wgsl,
+// moves.wgsl, hopping.wgsl and the local method.
+//
+// Loop budget (llvmpipe silently stops an invocation after 65,535 loop iterations): the host picks
+// STEPS_PER_DISPATCH and HOPS_PER_DISPATCH from per-step bounds (src/methods/dispatch_plan.ts) so
+// a dispatch never exceeds it; every loop here runs at most N_ATOMS (or LOG_CAPACITY) times per
+// call.
+
+@group(0) @binding(0) var<uniform> settings: Settings;
+// [replica][atom][xyz]
+@group(0) @binding(1) var<storage, read_write> positions: array<f32>;
+// [replica][plane][atom][xyz]: the planes of src/methods/kernel_layout.ts (forces, the Markov
+// chain's positions, then the local method's).
+@group(0) @binding(2) var<storage, read_write> vectors: array<f32>;
+// [replica][atom][xyz], where best_energy was seen.
+@group(0) @binding(3) var<storage, read_write> best_positions: array<f32>;
+@group(0) @binding(4) var<storage, read_write> replicas: array<Replica>;
+@group(0) @binding(5) var<storage, read> species: array<u32>;
+@group(0) @binding(6) var<storage, read> params: array<f32>;
+// [replica][LOG_STRIDE]: count, LOG_CAPACITY x (energy bits, evaluations),
+// LOG_CAPACITY x N_ATOMS x xyz (f32 bits). Relaxed minima since the host last emptied it.
+@group(0) @binding(7) var<storage, read_write> minima_log: array<u32>;
+// Learned optimizers: one weight vector per population member (unused by other methods).
+@group(0) @binding(8) var<storage, read> weights: array<vec4f>;
+@group(0) @binding(9) var<storage, read_write> local_states: array<LocalState>;
+// [replica][atom]: per-atom energies of the Markov chain's minimum (surface moves only).
+@group(0) @binding(10) var<storage, read_write> markov_atom_energies: array<f32>;
+
+const LOG_STRIDE: u32 = 1u + 2u * LOG_CAPACITY + 3u * N_ATOMS * LOG_CAPACITY;
+
+var<private> x: array<vec3f, N_ATOMS>;
+var<private> f: array<vec3f, N_ATOMS>;
+// Each atom's share of the energy at the last evaluation (filled only when ATOM_ENERGIES).
+var<private> atom_energy: array<f32, N_ATOMS>;
+var<private> replica: u32;
+var<private> state: Replica;
+var<private> local: LocalState;
+
+fn param(k: u32) -> f32 {
+  return params[k];
+}
+
+fn atom_species(j: u32) -> u32 {
+  return species[j];
+}
+
+fn minimum_image(d: vec3f) -> vec3f {
+  if (PERIODIC) {
+    return d - BOX_SIDE * round(d * INVERSE_BOX_SIDE);
+  }
+  return d;
+}
+
+fn atom_base(i: u32) -> u32 {
+  return 3u * (replica * N_ATOMS + i);
+}
+
+fn plane_base(plane: u32, i: u32) -> u32 {
+  return 3u * ((replica * PLANES + plane) * N_ATOMS + i);
+}
+
+fn read_plane(plane: u32, i: u32) -> vec3f {
+  let b = plane_base(plane, i);
+  return vec3f(vectors[b], vectors[b + 1u], vectors[b + 2u]);
+}
+
+fn write_plane(plane: u32, i: u32, value: vec3f) {
+  let b = plane_base(plane, i);
+  vectors[b] = value.x;
+  vectors[b + 1u] = value.y;
+  vectors[b + 2u] = value.z;
+}
+
+fn load_replica() {
+  state = replicas[replica];
+  local = local_states[replica];
+  rng = state.rng;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    let b = atom_base(i);
+    x[i] = vec3f(positions[b], positions[b + 1u], positions[b + 2u]);
+    f[i] = read_plane(PLANE_FORCES, i);
+  }
+  local_load();
+}
+
+fn store_replica() {
+  state.rng = rng;
+  replicas[replica] = state;
+  local_states[replica] = local;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    let b = atom_base(i);
+    positions[b] = x[i].x;
+    positions[b + 1u] = x[i].y;
+    positions[b + 2u] = x[i].z;
+    write_plane(PLANE_FORCES, i, f[i]);
+  }
+  local_store();
+}
+
+// Clusters: centre of mass at the origin, then the optional container. Periodic: wrap into box.
+// `position_sum` is the sum of x[i], which the step functions accumulate while they move atoms
+// (one loop fewer per step).
+fn constrain_with_sum(position_sum: vec3f) {
+  if (PERIODIC) {
+    for (var i = 0u; i < N_ATOMS; i++) {
+      x[i] -= BOX_SIDE * floor(x[i] * INVERSE_BOX_SIDE);
+    }
+    return;
+  }
+  let centre = position_sum / f32(N_ATOMS);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    x[i] -= centre;
+    let r = length(x[i]);
+    if (CONTAINER_RADIUS > 0.0 && r > CONTAINER_RADIUS) {
+      x[i] *= CONTAINER_RADIUS / r;
+    }
+  }
+}
+
+fn constrain() {
+  var sum = vec3f(0.0);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    sum += x[i];
+  }
+  constrain_with_sum(sum);
+}
+
+fn is_finite(value: f32) -> bool {
+  return (bitcast<u32>(value) & 0x7f800000u) != 0x7f800000u;
+}
+
+// Energy and forces at x; counts the evaluation and tracks the best energy seen. The caller
+// then sets state.fmax, with set_fmax or, in FIRE, inside a loop it runs anyway.
+fn evaluate_energy() {
+  if (ATOM_ENERGIES) {
+    for (var i = 0u; i < N_ATOMS; i++) {
+      atom_energy[i] = 0.0;
+    }
+  }
+  let energy = replica_energy_forces();
+  state.evaluations += 1u;
+  state.energy = energy;
+  if (!is_finite(energy)) {
+    state.status = STATUS_FAILED;
+    return;
+  }
+  state.since_best += 1u;
+  if (energy < state.best_energy) {
+    state.since_best = 0u;
+    state.best_energy = energy;
+    state.best_evaluations = state.evaluations;
+    for (var i = 0u; i < N_ATOMS; i++) {
+      let b = atom_base(i);
+      best_positions[b] = x[i].x;
+      best_positions[b + 1u] = x[i].y;
+      best_positions[b + 2u] = x[i].z;
+    }
+  }
+}
+
+// The largest per-atom force from its square; non-finite forces fail the replica.
+fn set_fmax(fmax2: f32) {
+  state.fmax = sqrt(fmax2);
+  if (!is_finite(fmax2)) {
+    state.status = STATUS_FAILED;
+  }
+}
+
+fn evaluate() {
+  evaluate_energy();
+  var fmax2 = 0.0;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    fmax2 = max(fmax2, dot(f[i], f[i]));
+  }
+  set_fmax(fmax2);
+}
+
+// Shortens d to MAX_STEP if it is longer.
+fn capped(d: vec3f) -> vec3f {
+  let length2 = dot(d, d);
+  return select(d, d * (MAX_STEP / sqrt(length2)), length2 > MAX_STEP * MAX_STEP);
+}
+
+fn log_base() -> u32 {
+  return replica * LOG_STRIDE;
+}
+
+// Records the relaxed minimum at x: appended while there is room, else it replaces the highest
+// logged one if lower. The host empties the log at every readback.
+fn log_minimum() {
+  let base = log_base();
+  let count = minima_log[base];
+  var slot = count;
+  if (count >= LOG_CAPACITY) {
+    slot = 0u;
+    for (var k = 1u; k < LOG_CAPACITY; k++) {
+      let e = bitcast<f32>(minima_log[base + 1u + 2u * k]);
+      if (e > bitcast<f32>(minima_log[base + 1u + 2u * slot])) {
+        slot = k;
+      }
+    }
+    if (!(state.energy < bitcast<f32>(minima_log[base + 1u + 2u * slot]))) {
+      return;
+    }
+  } else {
+    minima_log[base] = count + 1u;
+  }
+  minima_log[base + 1u + 2u * slot] = bitcast<u32>(state.energy);
+  minima_log[base + 2u + 2u * slot] = state.evaluations;
+  let atoms = base + 1u + 2u * LOG_CAPACITY + 3u * N_ATOMS * slot;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    minima_log[atoms + 3u * i] = bitcast<u32>(x[i].x);
+    minima_log[atoms + 3u * i + 1u] = bitcast<u32>(x[i].y);
+    minima_log[atoms + 3u * i + 2u] = bitcast<u32>(x[i].z);
+  }
+}
+
+// Once per replica after the host wrote positions and the per-replica fields of `replicas`
+// (step, dr, temperature, move probabilities, rng): first evaluation and the method's state.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn initialize(@builtin(global_invocation_id) id: vec3u) {
+  replica = id.x;
+  if (replica >= settings.n_replicas) {
+    return;
+  }
+  load_replica();
+  state.status = STATUS_RUNNING;
+  state.evaluations = 0u;
+  state.best_energy = NO_ENERGY;
+  state.markov_energy = NO_ENERGY;
+  state.hops = 0u;
+  state.accepted = 0u;
+  state.window_accepted = 0u;
+  state.since_best = 0u;
+  state.relax_steps = 0u;
+  minima_log[log_base()] = 0u;
+  constrain();
+  local_reset();
+  if (MODE == MODE_HOPPING) {
+    for (var i = 0u; i < N_ATOMS; i++) {
+      write_plane(PLANE_MARKOV, i, x[i]);
+    }
+  }
+  evaluate();
+  store_replica();
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn run(@builtin(global_invocation_id) id: vec3u) {
+  replica = id.x;
+  if (replica >= settings.n_replicas) {
+    return;
+  }
+  if (replicas[replica].status != STATUS_RUNNING ||
+      replicas[replica].evaluations >= settings.evaluation_limit) {
+    return;
+  }
+  load_replica();
+  var hops = 0u;
+  for (var s = 0u; s < STEPS_PER_DISPATCH; s++) {
+    if (state.status != STATUS_RUNNING || state.evaluations >= settings.evaluation_limit) {
+      break;
+    }
+    if (MODE == MODE_FREE) {
+      let was_relaxed = state.fmax < FMAX;
+      local_step();
+      if (!was_relaxed && state.fmax < FMAX && state.status == STATUS_RUNNING) {
+        log_minimum();
+      }
+    } else if (MODE == MODE_HOPPING) {
+      if (state.fmax < FMAX || state.relax_steps >= RELAX_STEP_CAP) {
+        if (hops == HOPS_PER_DISPATCH) {
+          break;
+        }
+        hop();
+        hops += 1u;
+      } else {
+        local_step();
+        state.relax_steps += 1u;
+      }
+    } else {
+      if (state.fmax < FMAX) {
+        state.status = STATUS_CONVERGED;
+        log_minimum();
+        break;
+      }
+      local_step();
+    }
+  }
+  store_replica();
+}
+
+// Empties every replica's minima log after the host copied it.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn clear_log(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x < settings.n_replicas) {
+    minima_log[id.x * LOG_STRIDE] = 0u;
+  }
+}

@@ -1,0 +1,83 @@
+// FIRE (Bitzek et al., PRL 97, 170201 (2006)) as in JAX MD's fire_descent (velocity Verlet with
+// unit masses), a local method of the fused kernel (src/methods/fire.ts), plus ASE's maxstep: when
+// the largest atom displacement dt |v_i| exceeds MAX_STEP, the whole step is scaled down.
+// State: dt, alpha and the count of steps with positive power; plane: the velocity (private v[]).
+// Loop budget per step: 4 N_ATOMS, plus the constraint and the evaluation.
+
+var<private> v: array<vec3f, N_ATOMS>;
+
+fn local_load() {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    v[i] = read_plane(PLANE_VELOCITY, i);
+  }
+}
+
+fn local_store() {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    write_plane(PLANE_VELOCITY, i, v[i]);
+  }
+}
+
+fn local_reset() {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    v[i] = vec3f(0.0);
+  }
+  local.dt = state.step;
+  local.alpha = FIRE_ALPHA_START;
+  local.n_positive = 0u;
+}
+
+fn local_step() {
+  let dt = local.dt;
+  var largest2 = 0.0;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    v[i] += 0.5 * dt * f[i];
+    largest2 = max(largest2, dot(v[i], v[i]));
+  }
+  let largest = dt * sqrt(largest2);
+  let scale = select(1.0, MAX_STEP / largest, largest > MAX_STEP);
+  var sum = vec3f(0.0);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    x[i] += (scale * dt) * v[i];
+    sum += x[i];
+  }
+  constrain_with_sum(sum);
+  evaluate_energy();
+  var f2 = 0.0;
+  var fmax2 = 0.0;
+  var v2 = 0.0;
+  var power = 0.0;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    v[i] += 0.5 * dt * f[i];
+    let fi2 = dot(f[i], f[i]);
+    f2 += fi2;
+    fmax2 = max(fmax2, fi2);
+    v2 += dot(v[i], v[i]);
+    power += dot(f[i], v[i]);
+  }
+  set_fmax(fmax2);
+  if (state.status == STATUS_FAILED) {
+    return;
+  }
+  let mix = local.alpha;
+  let ratio = sqrt(v2) / max(sqrt(f2), 1e-30);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    v[i] += mix * (f[i] * ratio - v[i]);
+  }
+  if (power >= 0.0) {
+    local.n_positive += 1u;
+  } else {
+    local.n_positive = 0u;
+  }
+  if (power > 0.0 && local.n_positive > FIRE_N_MIN) {
+    local.dt = min(local.dt * FIRE_F_INC, FIRE_DT_MAX);
+    local.alpha *= FIRE_F_ALPHA;
+  }
+  if (power < 0.0) {
+    local.dt *= FIRE_F_DEC;
+    local.alpha = FIRE_ALPHA_START;
+    for (var i = 0u; i < N_ATOMS; i++) {
+      v[i] = vec3f(0.0);
+    }
+  }
+}

@@ -1,0 +1,141 @@
+// L-BFGS (Nocedal 1980; Liu & Nocedal 1989) in GMIN's style, a local method of the fused kernel
+// (src/methods/lbfgs.ts, which documents the rules): the two-loop recursion over the last
+// LBFGS_HISTORY pairs (s, y) gives the step d = -H g, scaled so that no atom moves more than
+// MAX_STEP; a step that raises the energy by more than the rounding allowance is shortened by
+// LBFGS_BACKTRACK from the previous point, up to LBFGS_MAX_BACKTRACKS times, after which it is
+// taken and the history forgotten. Every trial point is one counted evaluation.
+// State: count, newest slot, backtracks, the previous energy, H0's scale gamma, rho per slot.
+// Planes: S0..S(m-1), Y0..Y(m-1) (contiguous), the previous positions and gradient.
+// Loop budget per step: (4 LBFGS_HISTORY + 7) N_ATOMS, plus the constraint and the evaluation.
+
+var<private> q: array<vec3f, N_ATOMS>;
+
+fn local_load() {}
+
+fn local_store() {}
+
+fn local_reset() {
+  local.count = 0u;
+  local.newest = 0u;
+  local.backtracks = 0u;
+}
+
+// Slot of the k-th newest history pair (k = 0: the newest).
+fn lbfgs_slot(k: u32) -> u32 {
+  return (local.newest + LBFGS_HISTORY - k) % LBFGS_HISTORY;
+}
+
+// x += d with d = -H g from the history (H0 = gamma I, or state.step I without history).
+fn lbfgs_direction_step() {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    q[i] = -f[i];
+    write_plane(PLANE_PREVIOUS, i, x[i]);
+    write_plane(PLANE_PREVIOUS_GRADIENT, i, -f[i]);
+  }
+  local.energy_before = state.energy;
+  var alpha: array<f32, LBFGS_HISTORY>;
+  for (var k = 0u; k < local.count; k++) {
+    let slot = lbfgs_slot(k);
+    var sq = 0.0;
+    for (var i = 0u; i < N_ATOMS; i++) {
+      sq += dot(read_plane(PLANE_S0 + slot, i), q[i]);
+    }
+    let a = local.rho[slot] * sq;
+    alpha[slot] = a;
+    for (var i = 0u; i < N_ATOMS; i++) {
+      q[i] -= a * read_plane(PLANE_Y0 + slot, i);
+    }
+  }
+  let h0 = select(state.step, local.gamma, local.count > 0u);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    q[i] *= h0;
+  }
+  for (var k = local.count; k > 0u; k--) {
+    let slot = lbfgs_slot(k - 1u);
+    var yr = 0.0;
+    for (var i = 0u; i < N_ATOMS; i++) {
+      yr += dot(read_plane(PLANE_Y0 + slot, i), q[i]);
+    }
+    let b = alpha[slot] - local.rho[slot] * yr;
+    for (var i = 0u; i < N_ATOMS; i++) {
+      q[i] += b * read_plane(PLANE_S0 + slot, i);
+    }
+  }
+  // q is now H g; the step is -q. Not a descent direction (a poor history): forget it and take
+  // the steepest-descent step of H0 = state.step.
+  var slope = 0.0;
+  var largest2 = 0.0;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    slope += dot(q[i], f[i]);
+    largest2 = max(largest2, dot(q[i], q[i]));
+  }
+  if (!(slope < 0.0)) {
+    local.count = 0u;
+    largest2 = 0.0;
+    for (var i = 0u; i < N_ATOMS; i++) {
+      q[i] = -state.step * f[i];
+      largest2 = max(largest2, dot(q[i], q[i]));
+    }
+  }
+  let largest = sqrt(largest2);
+  let scale = select(1.0, MAX_STEP / largest, largest > MAX_STEP);
+  var sum = vec3f(0.0);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    x[i] -= scale * q[i];
+    sum += x[i];
+  }
+  constrain_with_sum(sum);
+}
+
+fn local_step() {
+  if (local.backtracks == 0u) {
+    lbfgs_direction_step();
+  } else {
+    var sum = vec3f(0.0);
+    for (var i = 0u; i < N_ATOMS; i++) {
+      let previous = read_plane(PLANE_PREVIOUS, i);
+      x[i] = previous + LBFGS_BACKTRACK * minimum_image(x[i] - previous);
+      sum += x[i];
+    }
+    constrain_with_sum(sum);
+  }
+  evaluate();
+  if (state.status == STATUS_FAILED) {
+    return;
+  }
+  let allowance = LBFGS_MAX_RISE * (abs(local.energy_before) + f32(N_ATOMS));
+  if (state.energy > local.energy_before + allowance) {
+    if (local.backtracks < LBFGS_MAX_BACKTRACKS) {
+      local.backtracks += 1u;
+      return;
+    }
+    local.backtracks = 0u;
+    local.count = 0u;
+    return;
+  }
+  local.backtracks = 0u;
+  // The new pair: s = x - x_previous, y = g - g_previous (g = -f).
+  var sy = 0.0;
+  var yy = 0.0;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    let s = minimum_image(x[i] - read_plane(PLANE_PREVIOUS, i));
+    let y = -f[i] - read_plane(PLANE_PREVIOUS_GRADIENT, i);
+    q[i] = y;
+    write_plane(PLANE_PREVIOUS, i, s);
+    sy += dot(s, y);
+    yy += dot(y, y);
+  }
+  // Only pairs of positive curvature keep H positive definite.
+  if (!(sy > 0.0)) {
+    return;
+  }
+  let slot = (local.newest + 1u) % LBFGS_HISTORY;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    write_plane(PLANE_S0 + slot, i, read_plane(PLANE_PREVIOUS, i));
+    write_plane(PLANE_Y0 + slot, i, q[i]);
+  }
+  local.newest = slot;
+  local.rho[slot] = 1.0 / sy;
+  local.gamma = sy / yy;
+  local.count = min(local.count + 1u, LBFGS_HISTORY);
+}

@@ -1,0 +1,90 @@
+/**
+ * A trained learned optimizer as a value: its architecture, its weights, and the largest move it
+ * was trained with, so it knows its own settings for any system (lengths in the system's bond
+ * length, energies per atom in LEARNED_ENERGY_SCALE).
+ */
+import { UserError } from "../core/errors.ts";
+import type { LocalMethod } from "../methods/local_method.ts";
+import type { System } from "../systems/system.ts";
+import { ARCHITECTURES, type LearnedArchitecture } from "./architectures.ts";
+import { checkMatches, type Checkpoint, loadCheckpoint } from "./checkpoint.ts";
+import { CheckpointError } from "./safetensors.ts";
+
+/**
+ * The energy per atom by which the energy-gap feature tanh((E - E_best) / (N scale)) divides, 1
+ * in the system's energy unit (epsilon for LJ, eV for Gupta and silicon). Binding energies per
+ * atom of the supported potentials are 3 to 9 such units, so the feature tells small gaps apart
+ * and saturates only for gaps of that order. The same for every system, as in meta-training.
+ */
+export const LEARNED_ENERGY_SCALE = 1;
+
+/** Largest move per step when a checkpoint records none, in bond lengths (DEFAULT_MAX_STEP of
+ * the LJ bond). */
+export const DEFAULT_LEARNED_MAX_STEP = 0.2;
+
+export class LearnedOptimizer {
+  constructor(
+    readonly architecture: LearnedArchitecture,
+    readonly weights: Float32Array,
+    /** The largest atom move per step, in bond lengths (the training config's `maxStep`). */
+    readonly maxStepBondLengths = DEFAULT_LEARNED_MAX_STEP,
+  ) {
+    const count = architecture.description.parameterCount;
+    if (weights.length !== count) {
+      throw new UserError(`the learned optimizer takes ${count} weights, got ${weights.length}`);
+    }
+  }
+
+  /** Its local method on `system`, `maxStep` overriding the trained largest move (length). */
+  method(system: System, maxStep?: number): LocalMethod {
+    return this.architecture.method({
+      maxStep: maxStep ?? this.maxStepBondLengths * system.bondLength,
+      bondLength: system.bondLength,
+      energyScale: LEARNED_ENERGY_SCALE,
+    });
+  }
+}
+
+/** The architecture a checkpoint names, or a CheckpointError listing the known ones. */
+export function architectureOf(checkpoint: Checkpoint): LearnedArchitecture {
+  const architecture = ARCHITECTURES[checkpoint.architecture.name];
+  if (architecture === undefined) {
+    throw new CheckpointError(
+      `checkpoint architecture '${checkpoint.architecture.name}' is not known to this build ` +
+        `(known: ${Object.keys(ARCHITECTURES).join(", ")})`,
+    );
+  }
+  return architecture;
+}
+
+/**
+ * The learned optimizer of a meta-training checkpoint (src/learned/checkpoint.ts). Throws a
+ * UserError (a CheckpointError for the contents) when the file is missing or unreadable, is not a
+ * valid checkpoint, or was trained for another architecture or feature list.
+ */
+export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimizer> {
+  if (path === "") throw new UserError("the checkpoint's path is empty");
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = await loadCheckpoint(path);
+  } catch (error) {
+    // A folder or an unreadable file is the user's mistake too, not a crash.
+    if (Object.values(Deno.errors).some((kind) => error instanceof kind)) {
+      throw new UserError(`cannot read checkpoint ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const architecture = architectureOf(checkpoint);
+  checkMatches(checkpoint, {
+    architecture: architecture.description,
+    features: architecture.features,
+  });
+  const { config } = checkpoint;
+  const maxStep = typeof config === "object" && config !== null && "maxStep" in config
+    ? config.maxStep
+    : undefined;
+  const valid = typeof maxStep === "number" && Number.isFinite(maxStep) && maxStep > 0;
+  return new LearnedOptimizer(architecture, checkpoint.theta, valid ? maxStep : undefined);
+}

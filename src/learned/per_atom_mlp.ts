@@ -1,0 +1,123 @@
+/**
+ * The per-atom MLP learned optimizer as a local method of the fused kernel
+ * (shaders/methods/learned_mlp.wgsl): the network of architecture.ts on the features of
+ * features.ts, a step along the force and the 0.9 momentum with a learned length and noise, each
+ * atom's move capped at maxStep. State: three force momenta (planes M05, M09, M099).
+ */
+import SHADER from "../../shaders/methods/learned_mlp.wgsl" with { type: "text" };
+import type { LocalMethod, LocalMirror, MirrorReplica } from "../methods/local_method.ts";
+import {
+  biasIndex,
+  LAYER_SIZES,
+  mlpForward,
+  PARAMETER_COUNT,
+  weightIndex,
+} from "./architecture.ts";
+import {
+  atomFeatures,
+  atomStep,
+  MOMENTUM_DECAYS,
+  NOISE_BIAS,
+  rms,
+  STEP_SCALE,
+} from "./features.ts";
+
+/** What the learned step needs from the system: lengths in bond lengths, energies per atom in
+ * `energyScale` (features.ts). */
+export interface LearnedStepSettings {
+  maxStep: number;
+  bondLength: number;
+  energyScale: number;
+}
+
+/** theta's offsets in vec4s, as the shader reads them (4x4 blocks, then each layer's biases). */
+function vec4Offsets(): Record<string, number> {
+  const at = (index: number) => index / 4;
+  return {
+    PARAMETER_VEC4S: PARAMETER_COUNT / 4,
+    LAYER1_BIAS: at(biasIndex(0, 0)),
+    LAYER2: at(weightIndex(1, 0, 0)),
+    LAYER2_BIAS: at(biasIndex(1, 0)),
+    LAYER3: at(weightIndex(2, 0, 0)),
+    LAYER3_BIAS: at(biasIndex(2, 0)),
+  };
+}
+
+export function perAtomMlp(settings: LearnedStepSettings): LocalMethod {
+  if (LAYER_SIZES.some((size) => size % 4 !== 0)) throw new Error("layers must be multiples of 4");
+  return {
+    name: "per-atom-mlp",
+    shader: SHADER,
+    planes: ["M05", "M09", "M099"],
+    state: { name: "LocalState", fields: [] },
+    constants: {
+      ...vec4Offsets(),
+      STEP_SCALE: { f32: STEP_SCALE },
+      NOISE_BIAS: { f32: NOISE_BIAS },
+      LEARNED_BOND_LENGTH: { f32: settings.bondLength },
+      LEARNED_ENERGY_SCALE: { f32: settings.energyScale },
+    },
+    maxStep: settings.maxStep,
+    parameterCount: PARAMETER_COUNT,
+    // Two atom loops with 4 x (4 + 1) + 4 x (4 + 1) + 4 + 2 MLP iterations per atom.
+    cost: (n) => ({ step: 50 * n, reset: n, loadStore: 0 }),
+    mirror: ({ weights, weightsIndex }) => new PerAtomMlpMirror(settings, weights, weightsIndex),
+  };
+}
+
+class PerAtomMlpMirror implements LocalMirror {
+  #momenta: Float64Array[] = [];
+
+  constructor(
+    readonly settings: LearnedStepSettings,
+    readonly weights: ArrayLike<number> | undefined,
+    readonly weightsIndex: number,
+  ) {
+    if (weights === undefined) throw new Error("the learned method needs weights");
+  }
+
+  reset(r: MirrorReplica) {
+    this.#momenta = MOMENTUM_DECAYS.map(() => new Float64Array(3 * r.n));
+  }
+
+  step(r: MirrorReplica) {
+    const { x, f, n } = r;
+    const { bondLength, energyScale, maxStep } = this.settings;
+    let force2 = 0;
+    const momentum2 = [0, 0, 0];
+    for (let k = 0; k < 3 * n; k++) {
+      force2 += f[k] * f[k];
+      MOMENTUM_DECAYS.forEach((decay, d) => {
+        const m = this.#momenta[d];
+        m[k] = decay * m[k] + (1 - decay) * f[k];
+        momentum2[d] += m[k] * m[k];
+      });
+    }
+    const summary = {
+      rmsForce: rms(force2, n),
+      rmsMomenta: momentum2.map((sum) => rms(sum, n)),
+      energyGap: Math.tanh((r.energy - r.bestEnergy) / (n * energyScale)),
+      sinceBest: r.sinceBest,
+      step: r.evaluations,
+    };
+    const offset = this.weightsIndex * PARAMETER_COUNT;
+    const at = (v: Float64Array, i: number) => v.subarray(3 * i, 3 * i + 3);
+    for (let i = 0; i < n; i++) {
+      const force = at(f, i);
+      const momenta = this.#momenta.map((m) => at(m, i));
+      const fromBest = [0, 1, 2].map((c) => x[3 * i + c] - r.bestPositions[3 * i + c]);
+      const features = atomFeatures(force, momenta, fromBest, summary, bondLength);
+      const outputs = mlpForward(this.weights!, offset, features);
+      const xi = [0, 1, 2].map(() => standardNormal(r));
+      const [dx, dy, dz] = atomStep(outputs, force, momenta[1], summary, bondLength, xi);
+      r.moveCapped(i, dx, dy, dz, maxStep);
+    }
+    r.constrain();
+    r.evaluate();
+  }
+}
+
+function standardNormal(r: MirrorReplica): number {
+  const u = 1 - r.rng.uniform24();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.rng.uniform24());
+}

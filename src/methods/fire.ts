@@ -1,0 +1,110 @@
+/**
+ * FIRE (Bitzek et al., PRL 97, 170201 (2006)) as JAX MD's fire_descent (velocity Verlet, unit
+ * masses), plus ASE's maxstep: when the largest atom displacement dt |v_i| exceeds maxStep the
+ * whole step is scaled down (shaders/methods/fire.wgsl). The replica's `step` is dt_start. State:
+ * dt, alpha, the count of steps with positive power, the velocity.
+ */
+import SHADER from "../../shaders/methods/fire.wgsl" with { type: "text" };
+import type { LocalMethod, MirrorReplica } from "./local_method.ts";
+
+export interface FireConstants {
+  dtMax: number;
+  nMin: number;
+  fInc: number;
+  fDec: number;
+  alphaStart: number;
+  fAlpha: number;
+}
+
+/** JAX MD's defaults (dt_start 0.1 is the per-replica step). */
+export const JAX_MD_FIRE: FireConstants = {
+  dtMax: 0.4,
+  nMin: 5,
+  fInc: 1.1,
+  fDec: 0.5,
+  alphaStart: 0.1,
+  fAlpha: 0.99,
+};
+
+export interface FireSettings {
+  maxStep: number;
+  fire: FireConstants;
+}
+
+export function fire(settings: FireSettings): LocalMethod {
+  const c = settings.fire;
+  const maxStep = settings.maxStep;
+  return {
+    name: "fire",
+    shader: SHADER,
+    planes: ["VELOCITY"],
+    state: {
+      name: "LocalState",
+      fields: [
+        { name: "dt", type: "f32" },
+        { name: "alpha", type: "f32" },
+        { name: "n_positive", type: "u32" },
+      ],
+    },
+    constants: {
+      FIRE_DT_MAX: { f32: c.dtMax },
+      FIRE_N_MIN: c.nMin,
+      FIRE_F_INC: { f32: c.fInc },
+      FIRE_F_DEC: { f32: c.fDec },
+      FIRE_ALPHA_START: { f32: c.alphaStart },
+      FIRE_F_ALPHA: { f32: c.fAlpha },
+    },
+    maxStep,
+    parameterCount: 0,
+    cost: (n) => ({ step: 4 * n, reset: n, loadStore: 2 * n }),
+    mirror: () => {
+      let dt = 0;
+      let alpha = 0;
+      let positive = 0;
+      let v = new Float64Array(0);
+      return {
+        reset(r: MirrorReplica) {
+          v = new Float64Array(3 * r.n);
+          dt = r.step;
+          alpha = c.alphaStart;
+          positive = 0;
+        },
+        step(r: MirrorReplica) {
+          const { x, f } = r;
+          let largest2 = 0;
+          for (let i = 0; i < r.n; i++) {
+            for (let k = 3 * i; k < 3 * i + 3; k++) v[k] += 0.5 * dt * f[k];
+            largest2 = Math.max(largest2, v[3 * i] ** 2 + v[3 * i + 1] ** 2 + v[3 * i + 2] ** 2);
+          }
+          const largest = dt * Math.sqrt(largest2);
+          const scale = largest > maxStep ? maxStep / largest : 1;
+          for (let k = 0; k < x.length; k++) x[k] += scale * dt * v[k];
+          r.constrain();
+          r.evaluate();
+          if (r.failed) return;
+          let f2 = 0;
+          let v2 = 0;
+          let power = 0;
+          for (let k = 0; k < x.length; k++) {
+            v[k] += 0.5 * dt * f[k];
+            f2 += f[k] * f[k];
+            v2 += v[k] * v[k];
+            power += f[k] * v[k];
+          }
+          const ratio = Math.sqrt(v2) / Math.max(Math.sqrt(f2), 1e-30);
+          for (let k = 0; k < x.length; k++) v[k] += alpha * (f[k] * ratio - v[k]);
+          positive = power >= 0 ? positive + 1 : 0;
+          if (power > 0 && positive > c.nMin) {
+            dt = Math.min(dt * c.fInc, c.dtMax);
+            alpha *= c.fAlpha;
+          }
+          if (power < 0) {
+            dt *= c.fDec;
+            alpha = c.alphaStart;
+            v.fill(0);
+          }
+        },
+      };
+    },
+  };
+}

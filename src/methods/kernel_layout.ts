@@ -1,0 +1,55 @@
+/**
+ * The fused kernel's binary layouts, declared once: the uniform Settings, the per-replica Replica
+ * struct (the driver's and the hopping wrapper's fields; each local method declares its own
+ * LocalState), and the planes of per-atom vectors. src/methods/kernel_source.ts emits them as
+ * WGSL; OptimizerBatch reads and writes them through the same offsets.
+ */
+import type { Layout } from "../core/layout.ts";
+import type { LocalMethod } from "./local_method.ts";
+
+export const SETTINGS_LAYOUT: Layout = {
+  name: "Settings",
+  fields: [
+    { name: "n_replicas", type: "u32" },
+    {
+      name: "evaluation_limit",
+      type: "u32",
+      doc: "replicas stop once their evaluation count reaches this (set per submission)",
+    },
+  ],
+};
+
+export const REPLICA_LAYOUT: Layout = {
+  name: "Replica",
+  fields: [
+    { name: "energy", type: "f32" },
+    { name: "best_energy", type: "f32" },
+    { name: "fmax", type: "f32" },
+    { name: "status", type: "u32" },
+    { name: "evaluations", type: "u32" },
+    { name: "best_evaluations", type: "u32", doc: "evaluation count when best_energy was reached" },
+    { name: "since_best", type: "u32", doc: "evaluations since best_energy last improved" },
+    { name: "relax_steps", type: "u32", doc: "hopping: steps of the current relaxation" },
+    { name: "step", type: "f32", doc: "the local method's step hyperparameter" },
+    { name: "dr", type: "f32", doc: "hopping: uniform-move amplitude" },
+    { name: "temperature", type: "f32" },
+    { name: "markov_energy", type: "f32", doc: "hopping: the Markov chain's current minimum" },
+    { name: "hops", type: "u32" },
+    { name: "accepted", type: "u32" },
+    { name: "window_accepted", type: "u32" },
+    { name: "weights", type: "u32", doc: "learned optimizers: the weight vector used" },
+    { name: "restart_probability", type: "f32" },
+    { name: "surface_probability", type: "f32" },
+    { name: "swap_probability", type: "f32" },
+    { name: "padding", type: "u32" },
+    { name: "rng", type: "vec4u" },
+  ],
+};
+
+/** Planes of the driver: forces, then the Markov chain's positions (hopping). */
+export const DRIVER_PLANES = ["FORCES", "MARKOV"] as const;
+
+/** Every plane of a kernel running `local`, in order. */
+export function planeNames(local: LocalMethod): string[] {
+  return [...DRIVER_PLANES, ...local.planes];
+}

@@ -1,0 +1,100 @@
+/**
+ * The fused kernel's WGSL for one method on one system: generated constants and structs (from
+ * kernel_layout.ts, the local method's state and settings, the driver's mode and the hopping
+ * settings), then the potential, the random numbers, the moves, the hopping wrapper, the local
+ * method and the driver (shaders/driver.wgsl).
+ */
+import { NO_ENERGY, PLACEMENT_TRIALS, STATUS_CODES } from "../core/codes.ts";
+import { wgslStruct } from "../core/layout.ts";
+import { FUSED_SW_MAX_NEIGHBOURS } from "../gpu/loop_budget.ts";
+import { potentialLayout } from "../gpu/potential_layout.ts";
+import { assembleShader, KERNEL_SHADERS, type ShaderConstant } from "../gpu/shader_source.ts";
+import type { System } from "../systems/system.ts";
+import DRIVER from "../../shaders/driver.wgsl" with { type: "text" };
+import HOPPING from "../../shaders/hopping.wgsl" with { type: "text" };
+import MOVES from "../../shaders/moves.wgsl" with { type: "text" };
+import type { DispatchPlan } from "./dispatch_plan.ts";
+import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
+import { driverFmax, type MethodSpec } from "./method_spec.ts";
+import { SURFACE_TIE } from "./moves.ts";
+
+export const MODE_CODES = { local: 0, hopping: 1, free: 2 } as const;
+
+export const WORKGROUP_SIZE = 64;
+
+/** f32 constants must be finite: Infinity (no limit) becomes the largest energy sentinel. */
+function finite(value: number): { f32: number } {
+  return { f32: Math.min(value, NO_ENERGY) };
+}
+
+/** Which moves a kernel contains: those of positive weight in the driver's mix (swaps only with
+ * two species or more). Replicas may weigh them differently, but use no others. */
+export function moveFlags(
+  system: System,
+  spec: MethodSpec,
+): { MOVE_SURFACE: boolean; MOVE_SWAP: boolean; MOVE_RESTART: boolean } {
+  const moves = spec.driver.mode === "hopping" ? spec.driver.hopping.moves : {};
+  return {
+    MOVE_SURFACE: (moves.surface ?? 0) > 0,
+    MOVE_SWAP: (moves.swap ?? 0) > 0 && system.elements.length > 1,
+    MOVE_RESTART: (moves.restart ?? 0) > 0,
+  };
+}
+
+export function kernelSource(
+  system: System,
+  spec: MethodSpec,
+  plan: DispatchPlan,
+  logCapacity: number,
+): string {
+  const kind = system.potential.kind;
+  const layout = potentialLayout(system.potential, system.elements.length);
+  const box = system.box ?? 0;
+  const planes = planeNames(spec.local);
+  const hopping = spec.driver.mode === "hopping" ? spec.driver.hopping : undefined;
+  const constants: Record<string, ShaderConstant> = {
+    N_ATOMS: system.nAtoms,
+    WORKGROUP_SIZE,
+    PERIODIC: system.box !== undefined,
+    BOX_SIDE: { f32: box },
+    INVERSE_BOX_SIDE: { f32: box > 0 ? 1 / box : 0 },
+    CONTAINER_RADIUS: { f32: spec.containerRadius },
+    BOND_LENGTH: { f32: system.bondLength },
+    MODE_LOCAL: MODE_CODES.local,
+    MODE_HOPPING: MODE_CODES.hopping,
+    MODE_FREE: MODE_CODES.free,
+    MODE: MODE_CODES[spec.driver.mode],
+    FMAX: { f32: driverFmax(spec.driver) },
+    MAX_STEP: finite(spec.local.maxStep),
+    STEPS_PER_DISPATCH: plan.stepsPerDispatch,
+    HOPS_PER_DISPATCH: plan.hopsPerDispatch,
+    LOG_CAPACITY: logCapacity,
+    STATUS_RUNNING: STATUS_CODES.running,
+    STATUS_CONVERGED: STATUS_CODES.converged,
+    STATUS_FAILED: STATUS_CODES.failed,
+    NO_ENERGY: { f32: NO_ENERGY },
+    PLACEMENT_TRIALS,
+    TWO_PI: { f32: 2 * Math.PI },
+    RELAX_STEP_CAP: hopping?.relaxStepCap ?? 0,
+    ADAPT_INTERVAL: hopping?.adaptInterval ?? 0,
+    ADAPT_FACTOR: { f32: hopping?.adaptFactor ?? 1 },
+    START_RADIUS: { f32: hopping?.startRadius ?? 0 },
+    MIN_DISTANCE: { f32: hopping?.minDistance ?? 0 },
+    SURFACE_OFFSET: { f32: hopping?.surfaceOffset ?? 0 },
+    SURFACE_TIE: { f32: SURFACE_TIE },
+    ...moveFlags(system, spec),
+    ATOM_ENERGIES: moveFlags(system, spec).MOVE_SURFACE,
+    PLANES: planes.length,
+    ...Object.fromEntries(planes.map((name, k) => [`PLANE_${name}`, k])),
+    ...layout.constants,
+    ...(kind === "sw" ? { SW_MAX_NEIGHBOURS: FUSED_SW_MAX_NEIGHBOURS } : {}),
+    ...spec.local.constants,
+  };
+  return assembleShader(
+    [KERNEL_SHADERS.rng, MOVES, HOPPING, spec.local.shader, DRIVER],
+    kind,
+    "replica",
+    constants,
+    [SETTINGS_LAYOUT, REPLICA_LAYOUT, spec.local.state].map(wgslStruct),
+  );
+}

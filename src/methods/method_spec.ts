@@ -1,0 +1,94 @@
+/**
+ * What the fused kernel runs: one local method, and the driver around it (shaders/driver.wgsl).
+ * - local: relax until the largest force is below fmax, then stop (gd, adam, fire, lbfgs);
+ * - hopping: relax to `hopFmax` (or `relaxStepCap` steps), then hop (basin hopping, random
+ *   restarts, any mix of moves) over ANY local method;
+ * - free: never stop, log each minimum passed below fmax (the learned optimizers).
+ * Lengths and energies are in the system's units (reduced for LJ; Angstrom and eV otherwise).
+ */
+import { UserError } from "../core/errors.ts";
+import type { LocalMethod } from "./local_method.ts";
+
+export const MOVE_NAMES = ["uniform", "surface", "swap", "restart"] as const;
+export type MoveName = typeof MOVE_NAMES[number];
+/** Relative weights of the hop proposals (src/methods/moves.ts); they need not sum to 1. */
+export type MoveWeights = Partial<Record<MoveName, number>>;
+
+export interface HoppingSettings {
+  /** A relaxation ends, and the replica hops, once the largest force is below this. */
+  hopFmax: number;
+  /** ... or after this many steps. */
+  relaxStepCap: number;
+  /** Every this many hops, dr is multiplied by adaptFactor if more than half were accepted,
+   * else divided by it (GMIN's rule). 0: dr stays fixed. */
+  adaptInterval: number;
+  adaptFactor: number;
+  /** The default mix of proposals (replicas may have their own, ReplicaHyperparameters.moves). */
+  moves: MoveWeights;
+  /** Restart moves: clusters start uniform in a sphere of this radius (periodic: the box), atoms
+   * at least minDistance apart where a few trials allow. */
+  startRadius: number;
+  minDistance: number;
+  /** Surface moves put the chosen atom this far beyond the farthest other atom (length). */
+  surfaceOffset: number;
+}
+
+export type Driver =
+  | { mode: "local"; fmax: number }
+  | { mode: "hopping"; hopping: HoppingSettings }
+  | { mode: "free"; fmax: number };
+
+export interface MethodSpec {
+  local: LocalMethod;
+  driver: Driver;
+  /** Clusters: atoms farther than this from the centre of mass are put back on the sphere.
+   * 0: no container. */
+  containerRadius: number;
+}
+
+/** Probabilities of each move from weights; a UserError unless they are finite, non-negative
+ * and sum to a positive number. */
+export function moveProbabilities(weights: MoveWeights): Record<MoveName, number> {
+  let total = 0;
+  for (const [name, weight] of Object.entries(weights)) {
+    if (!(MOVE_NAMES as readonly string[]).includes(name)) {
+      throw new UserError(`unknown move '${name}' (known: ${MOVE_NAMES.join(", ")})`);
+    }
+    if (!(Number.isFinite(weight) && weight! >= 0)) {
+      throw new UserError(`the weight of the ${name} move must be a non-negative number`);
+    }
+    total += weight!;
+  }
+  if (!(total > 0)) throw new UserError("the move weights must sum to a positive number");
+  return Object.fromEntries(
+    MOVE_NAMES.map((name) => [name, (weights[name] ?? 0) / total]),
+  ) as Record<
+    MoveName,
+    number
+  >;
+}
+
+/** The fmax at which the driver stops, hops or logs. */
+export function driverFmax(driver: Driver): number {
+  return driver.mode === "hopping" ? driver.hopping.hopFmax : driver.fmax;
+}
+
+/** What may differ between replicas of one batch, so a batch can sweep hyperparameters. */
+export interface ReplicaHyperparameters {
+  /** GD step size, Adam learning rate, FIRE's starting time step (JAX MD: 0.1), or L-BFGS's
+   * H0 scale without history. */
+  step: number;
+  /** Hopping: displacement amplitude per coordinate of a uniform move. */
+  dr: number;
+  /** Hopping: Metropolis temperature (energy units; 0 accepts only downhill). */
+  temperature: number;
+  /** Seed of the replica's random stream. */
+  seed: number;
+  /** Which stream of that seed (default: the replica's index). Replicas given the same seed and
+   * stream draw the same random numbers, e.g. ES population members on one task. */
+  stream?: number;
+  /** Learned optimizers: index of the weight vector (ES population member) the replica uses. */
+  weights?: number;
+  /** Hopping: this replica's mix of moves (default: the driver's). */
+  moves?: MoveWeights;
+}

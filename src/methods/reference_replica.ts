@@ -1,0 +1,300 @@
+/**
+ * The f64 CPU reference of the fused optimizer kernel (shaders/driver.wgsl and the files it
+ * assembles): one replica, the same driver, hopping wrapper, moves and local method (each
+ * method's f64 mirror), step for step, with the same random stream. Tests run both and compare
+ * trajectories; the host also uses it to re-relax reported minima in f64.
+ *
+ * One call of `advance` is one loop iteration of the kernel and costs exactly one energy+force
+ * evaluation (a local-method step, or a hop with its new start), except when a local-mode replica
+ * finds itself converged, which ends it.
+ */
+import { NO_ENERGY, type ReplicaStatus } from "../core/codes.ts";
+import { Rng } from "../core/rng.ts";
+import type { EnergyForcesFn } from "../potentials/types.ts";
+import { referencePotential } from "../potentials/potential.ts";
+import type { System } from "../systems/system.ts";
+import type { LocalMirror, MirrorReplica } from "./local_method.ts";
+import {
+  driverFmax,
+  type MethodSpec,
+  moveProbabilities,
+  type ReplicaHyperparameters,
+} from "./method_spec.ts";
+import {
+  type MoveContext,
+  restartMove,
+  SURFACE_TIE,
+  surfaceMove,
+  swapMove,
+  uniformMove,
+} from "./moves.ts";
+
+export interface LoggedMinimum {
+  energy: number;
+  evaluations: number;
+  positions: Float64Array;
+}
+
+export interface ReplicaContext {
+  potential: EnergyForcesFn;
+  species: ArrayLike<number>;
+  nSpecies: number;
+  box?: number;
+  spec: MethodSpec;
+  logCapacity: number;
+  /** Learned optimizers: every weight vector, concatenated (replicas pick theirs by index). */
+  weights?: ArrayLike<number>;
+}
+
+/** The context of replicas of `system` on its f64 reference potential. */
+export function referenceContext(
+  system: System,
+  spec: MethodSpec,
+  options: { logCapacity?: number; weights?: ArrayLike<number>; species?: ArrayLike<number> } = {},
+): ReplicaContext {
+  return {
+    potential: referencePotential(system.potential),
+    species: options.species ?? system.species,
+    nSpecies: system.elements.length,
+    box: system.box,
+    spec,
+    logCapacity: options.logCapacity ?? 1,
+    weights: options.weights,
+  };
+}
+
+export class ReferenceReplica implements MirrorReplica {
+  readonly n: number;
+  x: Float64Array;
+  f: Float64Array;
+  markov: Float64Array;
+  markovAtomEnergies: Float64Array;
+  atomEnergies: Float64Array;
+  bestPositions: Float64Array;
+  energy = NO_ENERGY;
+  bestEnergy = NO_ENERGY;
+  bestEvaluations = 0;
+  fmax = Infinity;
+  status: ReplicaStatus = "running";
+  evaluations = 0;
+  relaxSteps = 0;
+  step: number;
+  dr: number;
+  temperature: number;
+  markovEnergy = NO_ENERGY;
+  hops = 0;
+  accepted = 0;
+  windowAccepted = 0;
+  sinceBest = 0;
+  rng: Rng;
+  log: LoggedMinimum[] = [];
+  readonly moves: { restart: number; surface: number; swap: number };
+  readonly local: LocalMirror;
+  #context: ReplicaContext;
+
+  constructor(
+    context: ReplicaContext,
+    positions: ArrayLike<number>,
+    hyper: ReplicaHyperparameters,
+    stream: number,
+  ) {
+    this.#context = context;
+    const { spec } = context;
+    this.n = positions.length / 3;
+    this.x = Float64Array.from(positions);
+    this.f = new Float64Array(3 * this.n);
+    this.markov = new Float64Array(3 * this.n);
+    this.markovAtomEnergies = new Float64Array(this.n);
+    this.atomEnergies = new Float64Array(this.n);
+    this.bestPositions = new Float64Array(3 * this.n);
+    this.step = hyper.step;
+    this.dr = hyper.dr;
+    this.temperature = hyper.temperature;
+    const weights = spec.driver.mode === "hopping" ? hyper.moves ?? spec.driver.hopping.moves : {};
+    const p = spec.driver.mode === "hopping" ? moveProbabilities(weights) : undefined;
+    // The kernel holds them, and sums them, in f32.
+    const f = Math.fround;
+    this.moves = {
+      restart: f(p?.restart ?? 0),
+      surface: f(p?.surface ?? 0),
+      swap: f(p?.swap ?? 0),
+    };
+    this.rng = new Rng(hyper.seed, stream);
+    this.local = spec.local.mirror({ weights: context.weights, weightsIndex: hyper.weights ?? 0 });
+    this.constrain();
+    this.local.reset(this);
+    this.markov.set(this.x);
+    this.evaluate();
+  }
+
+  get failed(): boolean {
+    return this.status === "failed";
+  }
+
+  /** One kernel loop iteration; false when the replica has stopped (converged or failed). */
+  advance(): boolean {
+    if (this.status !== "running") return false;
+    const { driver } = this.#context.spec;
+    const fmax = driverFmax(driver);
+    if (driver.mode === "free") {
+      const wasRelaxed = this.fmax < fmax;
+      this.local.step(this);
+      if (!wasRelaxed && this.fmax < fmax && this.status === "running") this.#logMinimum();
+      return true;
+    }
+    if (driver.mode === "hopping") {
+      if (this.fmax < fmax || this.relaxSteps >= driver.hopping.relaxStepCap) {
+        this.#hop();
+      } else {
+        this.local.step(this);
+        this.relaxSteps++;
+      }
+      return true;
+    }
+    if (this.fmax < fmax) {
+      this.status = "converged";
+      this.#logMinimum();
+      return false;
+    }
+    this.local.step(this);
+    return true;
+  }
+
+  /** Advances until `evaluations` evaluations have been spent or the replica stops. */
+  advanceTo(evaluations: number): void {
+    while (this.evaluations < evaluations && this.advance());
+  }
+
+  constrain(): void {
+    const { box, spec } = this.#context;
+    const x = this.x;
+    if (box !== undefined) {
+      for (let k = 0; k < x.length; k++) x[k] -= box * Math.floor(x[k] / box);
+      return;
+    }
+    const centre = [0, 0, 0];
+    for (let i = 0; i < this.n; i++) for (let c = 0; c < 3; c++) centre[c] += x[3 * i + c];
+    for (let c = 0; c < 3; c++) centre[c] /= this.n;
+    const radius = spec.containerRadius;
+    for (let i = 0; i < this.n; i++) {
+      for (let c = 0; c < 3; c++) x[3 * i + c] -= centre[c];
+      const r = Math.hypot(x[3 * i], x[3 * i + 1], x[3 * i + 2]);
+      if (radius > 0 && r > radius) { for (let c = 0; c < 3; c++) x[3 * i + c] *= radius / r; }
+    }
+  }
+
+  minimumImage(d: number): number {
+    const box = this.#context.box;
+    return box === undefined ? d : d - box * Math.round(d / box);
+  }
+
+  evaluate(): void {
+    const { potential, species, box } = this.#context;
+    const result = potential({ positions: this.x, species, box });
+    this.f.set(result.forces);
+    if (result.atomEnergies !== undefined) this.atomEnergies.set(result.atomEnergies);
+    this.evaluations++;
+    this.energy = result.energy;
+    let fmax2 = 0;
+    for (let i = 0; i < this.n; i++) {
+      fmax2 = Math.max(fmax2, this.f[3 * i] ** 2 + this.f[3 * i + 1] ** 2 + this.f[3 * i + 2] ** 2);
+    }
+    this.fmax = Math.sqrt(fmax2);
+    if (!Number.isFinite(result.energy) || !Number.isFinite(fmax2)) {
+      this.status = "failed";
+      return;
+    }
+    this.sinceBest++;
+    if (result.energy < this.bestEnergy) {
+      this.sinceBest = 0;
+      this.bestEnergy = result.energy;
+      this.bestEvaluations = this.evaluations;
+      this.bestPositions.set(this.x);
+    }
+  }
+
+  moveCapped(i: number, dx: number, dy: number, dz: number, limit: number): void {
+    const length = Math.hypot(dx, dy, dz);
+    const scale = length > limit ? limit / length : 1;
+    this.x[3 * i] += dx * scale;
+    this.x[3 * i + 1] += dy * scale;
+    this.x[3 * i + 2] += dz * scale;
+  }
+
+  /** Kept like the kernel's log: append while there is room, else replace the highest if lower. */
+  #logMinimum() {
+    const entry = {
+      energy: this.energy,
+      evaluations: this.evaluations,
+      positions: Float64Array.from(this.x),
+    };
+    if (this.log.length < this.#context.logCapacity) {
+      this.log.push(entry);
+      return;
+    }
+    let slot = 0;
+    for (let k = 1; k < this.log.length; k++) {
+      if (this.log[k].energy > this.log[slot].energy) slot = k;
+    }
+    if (entry.energy < this.log[slot].energy) this.log[slot] = entry;
+  }
+
+  /** The hopping wrapper (shaders/hopping.wgsl). */
+  #hop() {
+    const { spec } = this.#context;
+    if (spec.driver.mode !== "hopping") throw new Error("hop outside the hopping mode");
+    const hopping = spec.driver.hopping;
+    this.#logMinimum();
+    this.hops++;
+    const rise = this.energy - this.markovEnergy;
+    const accept = rise < 0 ||
+      (this.temperature > 0 && this.rng.uniform24() < Math.exp(-rise / this.temperature));
+    if (accept) {
+      this.markovEnergy = this.energy;
+      this.accepted++;
+      this.windowAccepted++;
+      this.markov.set(this.x);
+      this.markovAtomEnergies.set(this.atomEnergies);
+    }
+    const interval = hopping.adaptInterval;
+    if (interval > 0 && this.hops % interval === 0) {
+      const factor = hopping.adaptFactor;
+      this.dr = 2 * this.windowAccepted > interval ? this.dr * factor : this.dr / factor;
+      this.windowAccepted = 0;
+    }
+    this.x.set(this.markov);
+    this.#propose();
+    this.constrain();
+    this.local.reset(this);
+    this.relaxSteps = 0;
+    this.evaluate();
+  }
+
+  /** One move, chosen like the kernel's `propose` (compiled-in moves: kernel_source.ts). */
+  #propose() {
+    const { spec, species, box, nSpecies } = this.#context;
+    if (spec.driver.mode !== "hopping") return;
+    const weights = spec.driver.hopping.moves;
+    const surface = (weights.surface ?? 0) > 0;
+    const swap = (weights.swap ?? 0) > 0 && nSpecies > 1;
+    const restart = (weights.restart ?? 0) > 0;
+    const c: MoveContext = { n: this.n, x: this.x, rng: this.rng, species, box };
+    if (!(surface || swap || restart)) return uniformMove(c, this.dr);
+    const u = this.rng.uniform24();
+    const p = this.moves;
+    if (restart && u < p.restart) {
+      return restartMove(c, spec.driver.hopping.startRadius, spec.driver.hopping.minDistance);
+    }
+    const surfaceUntil = Math.fround(p.restart + p.surface);
+    if (surface && u < surfaceUntil) {
+      return surfaceMove(
+        c,
+        this.markovAtomEnergies,
+        spec.driver.hopping.surfaceOffset,
+        SURFACE_TIE,
+      );
+    }
+    if (swap && u < Math.fround(surfaceUntil + p.swap) && swapMove(c)) return;
+    uniformMove(c, this.dr);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The hand-designed local methods by name, with their settings as a discriminated union. A
+ * learned optimizer is a local method too, made by its architecture (src/learned/).
+ */
+import { UserError } from "../core/errors.ts";
+import { ADAM, adam, type AdamConstants } from "./adam.ts";
+import { fire, type FireConstants, JAX_MD_FIRE } from "./fire.ts";
+import { gradientDescent } from "./gradient_descent.ts";
+import { LBFGS, lbfgs, type LbfgsConstants } from "./lbfgs.ts";
+import type { LocalMethod } from "./local_method.ts";
+
+export const LOCAL_METHOD_NAMES = ["gd", "adam", "fire", "lbfgs"] as const;
+export type LocalMethodName = typeof LOCAL_METHOD_NAMES[number];
+
+/** Largest displacement of one atom in one step, for every method: ASE's default maxstep for
+ * FIRE, 0.2 (Angstrom there). JAX MD has none; without one a first step from two atoms 0.8 bond
+ * lengths apart can throw an atom out of the cluster. */
+export const DEFAULT_MAX_STEP = 0.2;
+
+export type LocalSettings =
+  | { method: "gd"; maxStep: number }
+  | { method: "adam"; maxStep: number; adam: AdamConstants }
+  | { method: "fire"; maxStep: number; fire: FireConstants }
+  | { method: "lbfgs"; maxStep: number; lbfgs: LbfgsConstants };
+
+/** A method's settings with its published defaults. */
+export function defaultLocalSettings(
+  method: LocalMethodName,
+  maxStep = DEFAULT_MAX_STEP,
+): LocalSettings {
+  switch (method) {
+    case "gd":
+      return { method, maxStep };
+    case "adam":
+      return { method, maxStep, adam: ADAM };
+    case "fire":
+      return { method, maxStep, fire: JAX_MD_FIRE };
+    case "lbfgs":
+      return { method, maxStep, lbfgs: LBFGS };
+  }
+}
+
+export function isLocalMethodName(name: string): name is LocalMethodName {
+  return (LOCAL_METHOD_NAMES as readonly string[]).includes(name);
+}
+
+export function localMethod(settings: LocalSettings): LocalMethod {
+  if (!(settings.maxStep > 0)) {
+    throw new UserError(`the largest step must be positive, got ${settings.maxStep}`);
+  }
+  switch (settings.method) {
+    case "gd":
+      return gradientDescent(settings);
+    case "adam":
+      return adam(settings);
+    case "fire":
+      return fire(settings);
+    case "lbfgs":
+      return lbfgs(settings);
+  }
+}
