@@ -34,8 +34,9 @@
 // Learned optimizers: one weight vector per population member (unused by other methods).
 @group(0) @binding(8) var<storage, read> weights: array<vec4f>;
 @group(0) @binding(9) var<storage, read_write> local_states: array<LocalState>;
-// [replica][atom]: per-atom energies of the Markov chain's minimum (surface moves only).
-@group(0) @binding(10) var<storage, read_write> markov_atom_energies: array<f32>;
+// [replica][2][atom]: per-atom energies at x (kept between dispatches, as the private array is not)
+// and at the Markov chain's minimum; surface moves only.
+@group(0) @binding(10) var<storage, read_write> atom_energies: array<f32>;
 
 const LOG_STRIDE: u32 = 1u + 2u * LOG_CAPACITY + 3u * N_ATOMS * LOG_CAPACITY;
 
@@ -82,6 +83,11 @@ fn write_plane(plane: u32, i: u32, value: vec3f) {
   vectors[b + 2u] = value.z;
 }
 
+// Index of atom i's energy at x (which = 0u) or at the Markov minimum (which = 1u).
+fn atom_energy_index(which: u32, i: u32) -> u32 {
+  return (2u * replica + which) * N_ATOMS + i;
+}
+
 fn load_replica() {
   state = replicas[replica];
   local = local_states[replica];
@@ -90,6 +96,9 @@ fn load_replica() {
     let b = atom_base(i);
     x[i] = vec3f(positions[b], positions[b + 1u], positions[b + 2u]);
     f[i] = read_plane(PLANE_FORCES, i);
+    if (ATOM_ENERGIES) {
+      atom_energy[i] = atom_energies[atom_energy_index(0u, i)];
+    }
   }
   local_load();
 }
@@ -104,6 +113,9 @@ fn store_replica() {
     positions[b + 1u] = x[i].y;
     positions[b + 2u] = x[i].z;
     write_plane(PLANE_FORCES, i, f[i]);
+    if (ATOM_ENERGIES) {
+      atom_energies[atom_energy_index(0u, i)] = atom_energy[i];
+    }
   }
   local_store();
 }

@@ -40,7 +40,7 @@ fn hop() {
     for (var i = 0u; i < N_ATOMS; i++) {
       write_plane(PLANE_MARKOV, i, x[i]);
       if (ATOM_ENERGIES) {
-        markov_atom_energies[replica * N_ATOMS + i] = atom_energy[i];
+        atom_energies[atom_energy_index(1u, i)] = atom_energy[i];
       }
     }
   }

@@ -19,15 +19,14 @@ fn uniform_move() {
 // go to the lowest index, so f32 and f64 pick the same) is put at a uniformly random direction
 // SURFACE_OFFSET beyond the farthest other atom from the centre; nothing else moves.
 fn surface_move() {
-  let base = replica * N_ATOMS;
-  var top = markov_atom_energies[base];
+  var top = atom_energies[atom_energy_index(1u, 0u)];
   for (var i = 1u; i < N_ATOMS; i++) {
-    top = max(top, markov_atom_energies[base + i]);
+    top = max(top, atom_energies[atom_energy_index(1u, i)]);
   }
   let threshold = top - SURFACE_TIE * abs(top);
   var chosen = 0u;
   for (var i = 0u; i < N_ATOMS; i++) {
-    if (markov_atom_energies[base + i] >= threshold) {
+    if (atom_energies[atom_energy_index(1u, i)] >= threshold) {
       chosen = i;
       break;
     }

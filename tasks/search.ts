@@ -86,8 +86,9 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
   --local M             bh, random: the local method that relaxes between hops, one of
                         ${LOCAL_METHOD_NAMES.join(", ")} (default ${DEFAULT_HOP_LOCAL})
   --moves LIST          bh: hop proposals with weights, e.g. uniform=1,surface=1 (a bare name
-                        weighs 1): ${MOVE_NAMES.join(", ")} (default: uniform=1,surface=1 for
-                        clusters, uniform for periodic systems; bimetallics add swap=0.2)
+                        weighs 1): ${MOVE_NAMES.join(", ")} (default: uniform=0.5,surface=0.5 for
+                        clusters, uniform for periodic systems; bimetallics 0.45, 0.45 and
+                        swap=0.1)
   --hop-fmax F          bh, random: a relaxation ends, and the replica hops, when the largest
                         force is below F (default ${DEFAULT_HOP_FMAX}; minima are re-relaxed in f64)
   --relax-steps N       bh, random: ... or after N steps (default ${DEFAULT_RELAX_STEP_CAP})

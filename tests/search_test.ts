@@ -327,6 +327,29 @@ Deno.test("CLI: bad system or method is one line and status 2; --help is status 
       [["--system", "Xx13"], /^error: system 'Xx13': unknown element 'Xx'/],
       [["--system", "LJ13", "--method", "nope"], /^error: --method must be one of/],
       [["--system", "LJ13", "--target", "-44"], /^error: .*--target=-XYZ/],
+      [["--system", "LJ13", "--local", "bfgs"], /^error: --local must be one of gd, adam, fire/],
+      [["--system", "LJ13", "--moves", "uniform,jump"], /^error: --moves takes NAME\[=WEIGHT\]/],
+      [["--system", "LJ13", "--moves", "uniform=0,surface=0"], /^error: the move weights must sum/],
+      [["--system", "LJ13", "--moves", "surface=-1"], /^error: --moves: the weight of surface/],
+      [["--system", "LJ13", "--history", "0"], /^error: --history must be an integer from 1/],
+      [
+        ["--system", "LJ13", "--history", "1000"],
+        /^error: --history must be an integer from 1 to 32/,
+      ],
+      [
+        ["--system", "LJ13", "--local", "fire", "--history", "4"],
+        /^error: --history applies to L-BFGS/,
+      ],
+      [
+        ["--system", "Si64", "--moves", "uniform,surface"],
+        /^error: --moves surface needs a cluster/,
+      ],
+      [["--system", "LJ13", "--moves", "swap"], /^error: --moves swap needs two elements/],
+      [
+        ["--system", "LJ13", "--method", "fire", "--moves", "uniform"],
+        /^error: --moves applies to bh/,
+      ],
+      [["--system", "LJ13", "--hop-fmax", "0"], /^error: --hop-fmax must be/],
     ] as const
   ) {
     const { code, stderr } = await search(...args);

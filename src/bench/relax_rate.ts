@@ -11,15 +11,11 @@
  * src/methods/lbfgs.ts).
  */
 import type { Gpu } from "../gpu/device.ts";
-import type { MethodSpec } from "../methods/method_spec.ts";
+import { type MethodSpec, restartHopping } from "../methods/method_spec.ts";
 import { OptimizerBatch } from "../methods/optimizer_batch.ts";
 import { referenceContext, ReferenceReplica } from "../methods/reference_replica.ts";
 import { defaultLocalSettings, localMethod } from "../methods/registry.ts";
-import {
-  clusterRadius,
-  MIN_DISTANCE_FACTOR,
-  randomStructures,
-} from "../systems/random_structures.ts";
+import { randomStructures } from "../systems/random_structures.ts";
 import type { System } from "../systems/system.ts";
 
 export type BenchLocal = "fire" | "lbfgs";
@@ -32,19 +28,7 @@ const STEP = 0.1;
 export function benchSpec(system: System, local: BenchLocal): MethodSpec {
   return {
     local: localMethod(defaultLocalSettings(local, BENCH_MAX_STEP)),
-    driver: {
-      mode: "hopping",
-      hopping: {
-        hopFmax: BENCH_FMAX,
-        relaxStepCap: 1000,
-        adaptInterval: 0,
-        adaptFactor: 1,
-        moves: { restart: 1 },
-        startRadius: clusterRadius(system.nAtoms, system.bondLength),
-        minDistance: MIN_DISTANCE_FACTOR * system.bondLength,
-        surfaceOffset: 0,
-      },
-    },
+    driver: { mode: "hopping", hopping: restartHopping(system, BENCH_FMAX) },
     containerRadius: 0,
   };
 }

@@ -20,12 +20,9 @@
  */
 import type { Gpu } from "../gpu/device.ts";
 import { fire, JAX_MD_FIRE } from "../methods/fire.ts";
+import { restartHopping } from "../methods/method_spec.ts";
 import { OptimizerBatch } from "../methods/optimizer_batch.ts";
-import {
-  clusterRadius,
-  MIN_DISTANCE_FACTOR,
-  randomStructures,
-} from "../systems/random_structures.ts";
+import { randomStructures } from "../systems/random_structures.ts";
 import { Rng } from "../core/rng.ts";
 import { parseSystem, type System } from "../systems/system.ts";
 import { ARCHITECTURE, initialTheta, PARAMETER_COUNT } from "./architecture.ts";
@@ -209,19 +206,7 @@ export class MetaTrainer {
         OptimizerBatch.create(this.#gpu, system, this.members * this.config.tasksPerStep, {
           spec: {
             local: fire({ maxStep: this.config.maxStep * system.bondLength, fire: JAX_MD_FIRE }),
-            driver: {
-              mode: "hopping",
-              hopping: {
-                hopFmax: BASELINE_FMAX,
-                relaxStepCap: 1000,
-                adaptInterval: 0,
-                adaptFactor: 1,
-                moves: { restart: 1 },
-                startRadius: clusterRadius(system.nAtoms, system.bondLength),
-                minDistance: MIN_DISTANCE_FACTOR * system.bondLength,
-                surfaceOffset: 0,
-              },
-            },
+            driver: { mode: "hopping", hopping: restartHopping(system, BASELINE_FMAX) },
             containerRadius: 0,
           },
         }),

@@ -7,6 +7,8 @@
  * Lengths and energies are in the system's units (reduced for LJ; Angstrom and eV otherwise).
  */
 import { UserError } from "../core/errors.ts";
+import { clusterRadius, MIN_DISTANCE_FACTOR } from "../systems/random_structures.ts";
+import type { System } from "../systems/system.ts";
 import type { LocalMethod } from "./local_method.ts";
 
 export const MOVE_NAMES = ["uniform", "surface", "swap", "restart"] as const;
@@ -66,6 +68,22 @@ export function moveProbabilities(weights: MoveWeights): Record<MoveName, number
     MoveName,
     number
   >;
+}
+
+/** Random restarts: a relaxation to `hopFmax` (or 1000 steps), then a fresh random structure
+ * placed like `randomStructures` (the random-restart baseline, and the benchmark's way of keeping
+ * every replica relaxing). */
+export function restartHopping(system: System, hopFmax: number): HoppingSettings {
+  return {
+    hopFmax,
+    relaxStepCap: 1000,
+    adaptInterval: 0,
+    adaptFactor: 1,
+    moves: { restart: 1 },
+    startRadius: system.box === undefined ? clusterRadius(system.nAtoms, system.bondLength) : 1,
+    minDistance: MIN_DISTANCE_FACTOR * system.bondLength,
+    surfaceOffset: 0,
+  };
 }
 
 /** The fmax at which the driver stops, hops or logs. */

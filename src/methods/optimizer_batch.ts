@@ -64,7 +64,7 @@ const BINDINGS = [
   "log",
   "weights",
   "localStates",
-  "markovAtomEnergies",
+  "atomEnergies",
 ] as const;
 type Buffers = Record<typeof BINDINGS[number], GPUBuffer>;
 type Pipelines = Record<"initialize" | "run" | "clearLog", GPUComputePipeline>;
@@ -161,9 +161,9 @@ export class OptimizerBatch {
       log: make("minima log", replicas * logStride * 4),
       weights: make("weights", (options.weightVectors ?? 0) * spec.local.parameterCount * 4),
       localStates: make("local states", replicas * layoutWords(spec.local.state) * 4),
-      markovAtomEnergies: make(
-        "Markov atom energies",
-        moveFlags(system, spec).MOVE_SURFACE ? replicas * n * 4 : 0,
+      atomEnergies: make(
+        "atom energies",
+        moveFlags(system, spec).MOVE_SURFACE ? 2 * replicas * n * 4 : 0,
       ),
     };
     device.queue.writeBuffer(buffers.species, 0, system.species);

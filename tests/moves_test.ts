@@ -1,0 +1,134 @@
+/**
+ * The hop proposals and the L-BFGS mirror in f64, on constructed cases: per-atom energies sum to
+ * the energy, the surface move moves exactly the highest-energy atom onto the outer shell, move
+ * weights are validated, and L-BFGS relaxes a distorted icosahedron to the CCD energy in fewer
+ * evaluations than FIRE.
+ */
+import assert from "node:assert/strict";
+import {
+  defaultLocalSettings,
+  gupta,
+  guptaParams,
+  lennardJones,
+  localMethod,
+  type MethodSpec,
+  moveProbabilities,
+  parseSystem,
+  referenceContext,
+  ReferenceReplica,
+  Rng,
+  UserError,
+} from "../mod.ts";
+import { SURFACE_TIE, surfaceMove, uniformMove } from "../src/methods/moves.ts";
+import { icosahedron13 } from "./helpers.ts";
+
+const LJ13 = parseSystem("LJ13");
+/** Cambridge Cluster Database, LJ13. */
+const LJ13_GLOBAL = -44.326801;
+
+Deno.test("per-atom energies sum to the energy (LJ and bimetallic Gupta)", () => {
+  const positions = icosahedron13(1.1).map((x, k) => x + 0.03 * Math.sin(3 * k));
+  const lj = lennardJones()({ positions, species: new Uint32Array(13) });
+  const ljSum = lj.atomEnergies!.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(ljSum - lj.energy) < 1e-12 * Math.abs(lj.energy));
+  const species = Uint32Array.from({ length: 13 }, (_, i) => i % 2);
+  const au = gupta(guptaParams(["Ag", "Au"]))({
+    positions: positions.map((x) => 2.6 * x),
+    species,
+  });
+  const auSum = au.atomEnergies!.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(auSum - au.energy) < 1e-12 * Math.abs(au.energy));
+  // The centre of an icosahedron has 12 neighbours, the surface atoms 6: it binds most.
+  const centre = lennardJones()({ positions: icosahedron13(1.1), species: new Uint32Array(13) });
+  assert.equal(centre.atomEnergies!.indexOf(Math.min(...centre.atomEnergies!)), 0);
+});
+
+Deno.test("a surface move puts the highest-energy atom on the outer shell, nothing else", () => {
+  const x = icosahedron13(1.1);
+  // Atom 7 pulled outward: its energy share is the highest.
+  for (let k = 0; k < 3; k++) x[21 + k] *= 1.3;
+  const { atomEnergies } = lennardJones()({ positions: x, species: new Uint32Array(13) });
+  const top = atomEnergies!.indexOf(Math.max(...atomEnergies!));
+  assert.equal(top, 7);
+  const before = Float64Array.from(x);
+  const offset = 0.5 * LJ13.bondLength;
+  surfaceMove(
+    { n: 13, x, rng: new Rng(3), species: LJ13.species },
+    atomEnergies!,
+    offset,
+    SURFACE_TIE,
+  );
+  const centre = [0, 1, 2].map((k) =>
+    before.filter((_, j) => j % 3 === k).reduce((a, b) => a + b) / 13
+  );
+  let radius = 0;
+  for (let i = 0; i < 13; i++) {
+    if (i === 7) continue;
+    radius = Math.max(radius, Math.hypot(...[0, 1, 2].map((k) => before[3 * i + k] - centre[k])));
+    for (let k = 0; k < 3; k++) assert.equal(x[3 * i + k], before[3 * i + k], `atom ${i} stays`);
+  }
+  const moved = Math.hypot(...[0, 1, 2].map((k) => x[21 + k] - centre[k]));
+  assert.ok(Math.abs(moved - (radius + offset)) < 1e-12, `moved to ${moved}`);
+  // Ties (the perfect icosahedron's 12 surface atoms) go to the lowest index: atom 1.
+  const perfect = icosahedron13(1.1);
+  const tied = lennardJones()({ positions: perfect, species: new Uint32Array(13) }).atomEnergies!;
+  const copy = Float64Array.from(perfect);
+  surfaceMove(
+    { n: 13, x: copy, rng: new Rng(3), species: LJ13.species },
+    tied,
+    offset,
+    SURFACE_TIE,
+  );
+  const changed = [...Array(13).keys()].filter((i) => copy[3 * i] !== perfect[3 * i]);
+  assert.deepEqual(changed, [1]);
+});
+
+Deno.test("a uniform move displaces every coordinate by at most dr", () => {
+  const x = icosahedron13(1.1);
+  const before = Float64Array.from(x);
+  uniformMove({ n: 13, x, rng: new Rng(4), species: LJ13.species }, 0.3);
+  const d = x.map((v, k) => Math.abs(v - before[k]));
+  assert.ok(d.every((v) => v <= 0.3) && d.some((v) => v > 0.2));
+});
+
+Deno.test("move weights: normalised, and refused unless non-negative with a positive sum", () => {
+  assert.deepEqual(moveProbabilities({ uniform: 1, surface: 3 }), {
+    uniform: 0.25,
+    surface: 0.75,
+    swap: 0,
+    restart: 0,
+  });
+  for (const bad of [{}, { uniform: 0 }, { uniform: -1, surface: 2 }, { uniform: NaN }]) {
+    assert.throws(() => moveProbabilities(bad), UserError, JSON.stringify(bad));
+  }
+  assert.throws(() => moveProbabilities({ jump: 1 } as never), UserError);
+});
+
+/** Evaluations f64 `method` takes from `start` to the largest force below 1e-6. */
+function relax(method: "fire" | "lbfgs", start: Float64Array) {
+  const spec: MethodSpec = {
+    local: localMethod(defaultLocalSettings(method, 0.2)),
+    driver: { mode: "local", fmax: 1e-6 },
+    containerRadius: 0,
+  };
+  const replica = new ReferenceReplica(
+    referenceContext(LJ13, spec),
+    start,
+    { step: 0.1, dr: 0, temperature: 0, seed: 1 },
+    0,
+  );
+  replica.advanceTo(20_000);
+  return replica;
+}
+
+Deno.test("L-BFGS relaxes a distorted icosahedron to -44.326801 in fewer evaluations than FIRE", () => {
+  const start = icosahedron13(1.1).map((x, k) => x + 0.05 * Math.sin(7 * k));
+  const lbfgs = relax("lbfgs", start);
+  const fire = relax("fire", start);
+  for (const replica of [lbfgs, fire]) {
+    assert.equal(replica.status, "converged");
+    assert.ok(Math.abs(replica.energy - LJ13_GLOBAL) < 1e-6, `${replica.energy}`);
+  }
+  console.log(`  evaluations to fmax 1e-6: L-BFGS ${lbfgs.evaluations}, FIRE ${fire.evaluations}`);
+  assert.ok(lbfgs.evaluations < fire.evaluations / 2);
+});
