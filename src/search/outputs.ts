@@ -9,7 +9,12 @@
 import { formatXyz, type XyzFrame } from "../io/xyz.ts";
 import type { System } from "../systems/system.ts";
 import type { KnownMinimum } from "../systems/known_minima.ts";
-import type { HyperparameterSweeps, Method, MethodSettings } from "./defaults.ts";
+import {
+  type HyperparameterSweeps,
+  type Method,
+  type MethodSettings,
+  methodSpec,
+} from "./defaults.ts";
 import type { GoalStatus, SearchResult, StopReason, TracePoint } from "./run_search.ts";
 
 export const OUTPUT_FILES = {
@@ -69,6 +74,9 @@ export interface SearchSummary {
   options: HyperparameterSweeps & {
     /** The method's settings: its driver, local method and (hopping) wrapper settings. */
     settings: MethodSettings;
+    /** The largest atom move per step it ran with (a learned optimizer's: its trained one in
+     * the system's lengths, unless overridden). */
+    maxStep: number;
     target: number | null;
     stopAtKnown: boolean;
     syncEvery: number;
@@ -119,6 +127,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
     options: {
       ...options.sweeps,
       settings: options.settings,
+      maxStep: methodSpec(options.system, options.settings, options.learned).local.maxStep,
       target: options.target ?? null,
       stopAtKnown: options.stopAtKnown,
       syncEvery: options.syncEvery,
