@@ -2,7 +2,7 @@
 // STEPS_PER_DISPATCH energy+force evaluations of one local method (shaders/methods/*.wgsl),
 // keeping positions, forces and the method's vectors in private arrays and writing them back at
 // the end, so a run can be paused, read and resumed between dispatches. MODE says what happens
-// around the local method: MODE_LOCAL stops at the first minimum (largest force below FMAX),
+// around the local method: MODE_LOCAL stops at the first minimum (largest force below settings.fmax),
 // MODE_HOPPING hops once a relaxation ends (shaders/hopping.wgsl), MODE_FREE never stops and logs
 // each minimum it settles into (the learned optimizers). The f64 mirror is
 // src/methods/reference_replica.ts, step for step.
@@ -285,13 +285,13 @@ fn run(@builtin(global_invocation_id) id: vec3u) {
       break;
     }
     if (MODE == MODE_FREE) {
-      let was_relaxed = state.fmax < FMAX;
+      let was_relaxed = state.fmax < settings.fmax;
       local_step();
-      if (!was_relaxed && state.fmax < FMAX && state.status == STATUS_RUNNING) {
+      if (!was_relaxed && state.fmax < settings.fmax && state.status == STATUS_RUNNING) {
         log_minimum();
       }
     } else if (MODE == MODE_HOPPING) {
-      if (state.fmax < FMAX || state.relax_steps >= RELAX_STEP_CAP) {
+      if (state.fmax < settings.fmax || state.relax_steps >= RELAX_STEP_CAP) {
         if (hops == HOPS_PER_DISPATCH) {
           break;
         }
@@ -302,7 +302,7 @@ fn run(@builtin(global_invocation_id) id: vec3u) {
         state.relax_steps += 1u;
       }
     } else {
-      if (state.fmax < FMAX) {
+      if (state.fmax < settings.fmax) {
         state.status = STATUS_CONVERGED;
         log_minimum();
         break;

@@ -14,15 +14,8 @@
 // Loop budget (llvmpipe silently stops loops after 65,535 iterations per invocation): every entry
 // point loops at most N_ATOMS times plus the potential's own bounded loops (see each potential).
 
-struct BatchInfo {
-  n_replicas: u32,
-  // Threads per row of the 2D dispatch grid (dispatches are limited to 65,535 groups per axis).
-  grid_width: u32,
-  // Periodic cubic box side; unused when PERIODIC is false.
-  box_side: f32,
-  inverse_box_side: f32,
-}
-
+// BatchInfo (n_replicas, grid_width, box_side, inverse_box_side) is generated from
+// src/gpu/energy_batch.ts.
 @group(0) @binding(0) var<uniform> batch: BatchInfo;
 // [replica][atom][xyz]
 @group(0) @binding(1) var<storage, read> positions: array<f32>;

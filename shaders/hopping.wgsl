@@ -1,5 +1,5 @@
 // The hopping wrapper over any local method (Wales & Doye 1997), mirrored in f64 by
-// src/methods/reference_replica.ts: once a relaxation ends (largest force below FMAX, or
+// src/methods/reference_replica.ts: once a relaxation ends (largest force below settings.fmax, or
 // RELAX_STEP_CAP steps), log the minimum, accept it by Metropolis at the replica's temperature,
 // adapt dr every ADAPT_INTERVAL hops toward half accepted (GMIN's rule), then propose a new start
 // from the Markov chain's minimum with one of the moves of shaders/moves.wgsl, chosen by the

@@ -3,6 +3,7 @@
  * one `evaluate()` computes every replica's energy and forces (two or three dispatches in one
  * submission). Readbacks are explicit and return only what is asked for.
  */
+import { type Layout, StructArray, wgslStruct } from "../core/layout.ts";
 import { potentialCutoff } from "../potentials/potential.ts";
 import { checkBox, type System } from "../systems/system.ts";
 import type { Gpu } from "./device.ts";
@@ -10,6 +11,21 @@ import { potentialLayout } from "./potential_layout.ts";
 import { assembleShader, KERNEL_SHADERS } from "./shader_source.ts";
 
 const WORKGROUP_SIZE = 64;
+
+/** The energy kernel's uniform (shaders/energy_forces.wgsl). */
+const BATCH_INFO_LAYOUT: Layout = {
+  name: "BatchInfo",
+  fields: [
+    { name: "n_replicas", type: "u32" },
+    {
+      name: "grid_width",
+      type: "u32",
+      doc: "threads per row of the 2D dispatch grid (at most 65,535 groups per axis)",
+    },
+    { name: "box_side", type: "f32", doc: "periodic cubic box side; unused for clusters" },
+    { name: "inverse_box_side", type: "f32" },
+  ],
+};
 const MAX_GROUPS_PER_AXIS = 65_535;
 
 export class EnergyBatch {
@@ -56,13 +72,19 @@ export class EnergyBatch {
     const { device } = gpu;
     const n = system.nAtoms;
     const layout = potentialLayout(system.potential, system.elements.length);
-    const code = assembleShader(KERNEL_SHADERS.energyForces, system.potential.kind, "atom", {
-      N_ATOMS: n,
-      AUX_WORDS: Math.max(layout.auxWords, 1),
-      WORKGROUP_SIZE,
-      PERIODIC: system.box !== undefined,
-      ...layout.constants,
-    });
+    const code = assembleShader(
+      KERNEL_SHADERS.energyForces,
+      system.potential.kind,
+      "atom",
+      {
+        N_ATOMS: n,
+        AUX_WORDS: Math.max(layout.auxWords, 1),
+        WORKGROUP_SIZE,
+        PERIODIC: system.box !== undefined,
+        ...layout.constants,
+      },
+      [wgslStruct(BATCH_INFO_LAYOUT)],
+    );
 
     // Both kernels index threads as x + y * width with one width from the uniform: the atom grid
     // may need rows, the replica grid (at most 65,535 groups) never does.
@@ -75,11 +97,13 @@ export class EnergyBatch {
     const make = (label: string, bytes: number, usage = storage) =>
       device.createBuffer({ label, size: Math.max(4, align4(bytes)), usage });
     const info = make("batch info", 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    const infoData = new ArrayBuffer(16);
+    const infoData = new StructArray(BATCH_INFO_LAYOUT, 1, new ArrayBuffer(16));
     const box = system.box ?? 0;
-    new Uint32Array(infoData, 0, 2).set([replicas, atomGrid[0] * WORKGROUP_SIZE]);
-    new Float32Array(infoData, 8, 2).set([box, box > 0 ? 1 / box : 0]);
-    device.queue.writeBuffer(info, 0, infoData);
+    infoData.u32[infoData.at(0, "n_replicas")] = replicas;
+    infoData.u32[infoData.at(0, "grid_width")] = atomGrid[0] * WORKGROUP_SIZE;
+    infoData.f32[infoData.at(0, "box_side")] = box;
+    infoData.f32[infoData.at(0, "inverse_box_side")] = box > 0 ? 1 / box : 0;
+    device.queue.writeBuffer(info, 0, infoData.buffer);
     const buffers = [
       info,
       make("positions", replicas * n * 12),

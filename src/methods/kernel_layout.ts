@@ -16,6 +16,12 @@ export const SETTINGS_LAYOUT: Layout = {
       type: "u32",
       doc: "replicas stop once their evaluation count reaches this (set per submission)",
     },
+    {
+      name: "fmax",
+      type: "f32",
+      doc: "the driver stops, hops or logs below this largest force (a uniform, not a constant, " +
+        "so that tolerances share one compiled kernel)",
+    },
   ],
 };
 

@@ -15,7 +15,7 @@ import HOPPING from "../../shaders/hopping.wgsl" with { type: "text" };
 import MOVES from "../../shaders/moves.wgsl" with { type: "text" };
 import type { DispatchPlan } from "./dispatch_plan.ts";
 import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
-import { driverFmax, type MethodSpec } from "./method_spec.ts";
+import type { MethodSpec } from "./method_spec.ts";
 import { SURFACE_TIE } from "./moves.ts";
 
 export const MODE_CODES = { local: 0, hopping: 1, free: 2 } as const;
@@ -64,7 +64,6 @@ export function kernelSource(
     MODE_HOPPING: MODE_CODES.hopping,
     MODE_FREE: MODE_CODES.free,
     MODE: MODE_CODES[spec.driver.mode],
-    FMAX: { f32: driverFmax(spec.driver) },
     MAX_STEP: finite(spec.local.maxStep),
     STEPS_PER_DISPATCH: plan.stepsPerDispatch,
     HOPS_PER_DISPATCH: plan.hopsPerDispatch,

@@ -16,6 +16,7 @@ import { planDispatch } from "./dispatch_plan.ts";
 import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
 import { kernelSource, moveFlags, WORKGROUP_SIZE } from "./kernel_source.ts";
 import {
+  driverFmax,
   type MethodSpec,
   type MoveName,
   moveProbabilities,
@@ -330,6 +331,7 @@ export class OptimizerBatch {
     );
     settings.u32[settings.at(0, "n_replicas")] = this.replicas;
     settings.u32[settings.at(0, "evaluation_limit")] = evaluationLimit;
+    settings.f32[settings.at(0, "fmax")] = driverFmax(this.spec.driver);
     this.gpu.device.queue.writeBuffer(this.#buffers.settings, 0, settings.buffer);
   }
 
