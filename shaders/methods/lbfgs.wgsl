@@ -114,7 +114,9 @@ fn local_step() {
     return;
   }
   local.backtracks = 0u;
-  // The new pair: s = x - x_previous, y = g - g_previous (g = -f).
+  // The new pair: s = x - x_previous, y = g - g_previous (g = -f). s goes into the PREVIOUS
+  // plane (its positions are not needed again: the next step is a fresh direction, which rewrites
+  // it) and y into q, until both are copied into the history slot.
   var sy = 0.0;
   var yy = 0.0;
   for (var i = 0u; i < N_ATOMS; i++) {

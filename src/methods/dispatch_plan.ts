@@ -20,6 +20,8 @@ export function planDispatch(
   spec: MethodSpec,
   logCapacity: number,
 ): DispatchPlan {
+  // The evaluation, and the loop that clears the per-atom energies (LJ and Gupta kernels with
+  // surface moves; counted for every cluster kernel, a bound rather than an exact count).
   const energy = replicaEnergyIterations(kind, n) + (kind === "sw" ? 0 : n);
   const cost = spec.local.cost(n);
   // A step: the method's loops, the constraint, the evaluation's force and best-position loops.
