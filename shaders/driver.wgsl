@@ -12,10 +12,6 @@
 // replica view (which reads x[] and fills f[], and atom_energy[] when ATOM_ENERGIES), rng.wgsl,
 // moves.wgsl, hopping.wgsl and the local method.
 //
-// Loops over atoms run to settings.n_atoms, the same number as N_ATOMS (which sizes the arrays)
-// but unknown to the compiler: fully unrolled constant-bound loops made llvmpipe take 70 s to
-// compile an LJ19 basin-hopping kernel, and ran at half the speed (src/methods/kernel_layout.ts).
-//
 // Loop budget (llvmpipe silently stops an invocation after 65,535 loop iterations): the host picks
 // STEPS_PER_DISPATCH and HOPS_PER_DISPATCH from per-step bounds (src/methods/dispatch_plan.ts) so
 // a dispatch never exceeds it; every loop here runs at most N_ATOMS (or LOG_CAPACITY) times per
@@ -96,7 +92,7 @@ fn load_replica() {
   state = replicas[replica];
   local = local_states[replica];
   rng = state.rng;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     let b = atom_base(i);
     x[i] = vec3f(positions[b], positions[b + 1u], positions[b + 2u]);
     f[i] = read_plane(PLANE_FORCES, i);
@@ -111,7 +107,7 @@ fn store_replica() {
   state.rng = rng;
   replicas[replica] = state;
   local_states[replica] = local;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     let b = atom_base(i);
     positions[b] = x[i].x;
     positions[b + 1u] = x[i].y;
@@ -129,13 +125,13 @@ fn store_replica() {
 // (one loop fewer per step).
 fn constrain_with_sum(position_sum: vec3f) {
   if (PERIODIC) {
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       x[i] -= BOX_SIDE * floor(x[i] * INVERSE_BOX_SIDE);
     }
     return;
   }
   let centre = position_sum / f32(N_ATOMS);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     x[i] -= centre;
     let r = length(x[i]);
     if (CONTAINER_RADIUS > 0.0 && r > CONTAINER_RADIUS) {
@@ -146,7 +142,7 @@ fn constrain_with_sum(position_sum: vec3f) {
 
 fn constrain() {
   var sum = vec3f(0.0);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     sum += x[i];
   }
   constrain_with_sum(sum);
@@ -160,7 +156,7 @@ fn is_finite(value: f32) -> bool {
 // then sets state.fmax, with set_fmax or, in FIRE, inside a loop it runs anyway.
 fn evaluate_energy() {
   if (ATOM_ENERGIES) {
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       atom_energy[i] = 0.0;
     }
   }
@@ -176,7 +172,7 @@ fn evaluate_energy() {
     state.since_best = 0u;
     state.best_energy = energy;
     state.best_evaluations = state.evaluations;
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       let b = atom_base(i);
       best_positions[b] = x[i].x;
       best_positions[b + 1u] = x[i].y;
@@ -196,7 +192,7 @@ fn set_fmax(fmax2: f32) {
 fn evaluate() {
   evaluate_energy();
   var fmax2 = 0.0;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     fmax2 = max(fmax2, dot(f[i], f[i]));
   }
   set_fmax(fmax2);
@@ -235,7 +231,7 @@ fn log_minimum() {
   minima_log[base + 1u + 2u * slot] = bitcast<u32>(state.energy);
   minima_log[base + 2u + 2u * slot] = state.evaluations;
   let atoms = base + 1u + 2u * LOG_CAPACITY + 3u * N_ATOMS * slot;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     minima_log[atoms + 3u * i] = bitcast<u32>(x[i].x);
     minima_log[atoms + 3u * i + 1u] = bitcast<u32>(x[i].y);
     minima_log[atoms + 3u * i + 2u] = bitcast<u32>(x[i].z);
@@ -264,7 +260,7 @@ fn initialize(@builtin(global_invocation_id) id: vec3u) {
   constrain();
   local_reset();
   if (MODE == MODE_HOPPING) {
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       write_plane(PLANE_MARKOV, i, x[i]);
     }
   }

@@ -37,7 +37,7 @@ fn hop() {
     state.markov_energy = state.energy;
     state.accepted += 1u;
     state.window_accepted += 1u;
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       write_plane(PLANE_MARKOV, i, x[i]);
       if (ATOM_ENERGIES) {
         atom_energies[atom_energy_index(1u, i)] = atom_energy[i];
@@ -49,7 +49,7 @@ fn hop() {
     state.dr = select(state.dr / ADAPT_FACTOR, state.dr * ADAPT_FACTOR, grow);
     state.window_accepted = 0u;
   }
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     x[i] = read_plane(PLANE_MARKOV, i);
   }
   propose();

@@ -10,7 +10,7 @@ fn random_in_cube(half_side: f32) -> vec3f {
 
 // Every coordinate displaced uniformly in [-dr, dr].
 fn uniform_move() {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     x[i] += random_in_cube(state.dr);
   }
 }
@@ -20,24 +20,24 @@ fn uniform_move() {
 // SURFACE_OFFSET beyond the farthest other atom from the centre; nothing else moves.
 fn surface_move() {
   var top = atom_energies[atom_energy_index(1u, 0u)];
-  for (var i = 1u; i < settings.n_atoms; i++) {
+  for (var i = 1u; i < N_ATOMS; i++) {
     top = max(top, atom_energies[atom_energy_index(1u, i)]);
   }
   let threshold = top - SURFACE_TIE * abs(top);
   var chosen = 0u;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     if (atom_energies[atom_energy_index(1u, i)] >= threshold) {
       chosen = i;
       break;
     }
   }
   var centre = vec3f(0.0);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     centre += x[i];
   }
   centre /= f32(N_ATOMS);
   var radius = 0.0;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     if (i != chosen) {
       radius = max(radius, length(x[i] - centre));
     }
@@ -67,7 +67,7 @@ fn swap_move() -> bool {
 // bounded trials: uniform in the sphere (or box), PLACEMENT_TRIALS tries per atom to stay
 // MIN_DISTANCE from the atoms already placed.
 fn restart_move() {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     for (var trial = 0u; trial < PLACEMENT_TRIALS; trial++) {
       var p = vec3f(0.0);
       if (PERIODIC) {

@@ -7,21 +7,21 @@ var<private> m1: array<vec3f, N_ATOMS>;
 var<private> m2: array<vec3f, N_ATOMS>;
 
 fn local_load() {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     m1[i] = read_plane(PLANE_MOMENT1, i);
     m2[i] = read_plane(PLANE_MOMENT2, i);
   }
 }
 
 fn local_store() {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     write_plane(PLANE_MOMENT1, i, m1[i]);
     write_plane(PLANE_MOMENT2, i, m2[i]);
   }
 }
 
 fn local_reset() {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     m1[i] = vec3f(0.0);
     m2[i] = vec3f(0.0);
   }
@@ -34,7 +34,7 @@ fn local_step() {
   let correction1 = 1.0 - pow(ADAM_BETA1, t);
   let correction2 = 1.0 - pow(ADAM_BETA2, t);
   var sum = vec3f(0.0);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     let gradient = -f[i];
     m1[i] = ADAM_BETA1 * m1[i] + (1.0 - ADAM_BETA1) * gradient;
     m2[i] = ADAM_BETA2 * m2[i] + (1.0 - ADAM_BETA2) * gradient * gradient;

@@ -2,24 +2,24 @@
 // unit masses), a local method of the fused kernel (src/methods/fire.ts), plus ASE's maxstep: when
 // the largest atom displacement dt |v_i| exceeds MAX_STEP, the whole step is scaled down.
 // State: dt, alpha and the count of steps with positive power; plane: the velocity (private v[]).
-// Loop budget per step: 5 N_ATOMS, plus the constraint and the evaluation.
+// Loop budget per step: 4 N_ATOMS, plus the constraint and the evaluation.
 
 var<private> v: array<vec3f, N_ATOMS>;
 
 fn local_load() {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     v[i] = read_plane(PLANE_VELOCITY, i);
   }
 }
 
 fn local_store() {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     write_plane(PLANE_VELOCITY, i, v[i]);
   }
 }
 
 fn local_reset() {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     v[i] = vec3f(0.0);
   }
   local.dt = state.step;
@@ -30,14 +30,14 @@ fn local_reset() {
 fn local_step() {
   let dt = local.dt;
   var largest2 = 0.0;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     v[i] += 0.5 * dt * f[i];
     largest2 = max(largest2, dot(v[i], v[i]));
   }
   let largest = dt * sqrt(largest2);
   let scale = select(1.0, MAX_STEP / largest, largest > MAX_STEP);
   var sum = vec3f(0.0);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     x[i] += (scale * dt) * v[i];
     sum += x[i];
   }
@@ -47,7 +47,7 @@ fn local_step() {
   var fmax2 = 0.0;
   var v2 = 0.0;
   var power = 0.0;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     v[i] += 0.5 * dt * f[i];
     let fi2 = dot(f[i], f[i]);
     f2 += fi2;
@@ -61,7 +61,7 @@ fn local_step() {
   }
   let mix = local.alpha;
   let ratio = sqrt(v2) / max(sqrt(f2), 1e-30);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     v[i] += mix * (f[i] * ratio - v[i]);
   }
   if (power >= 0.0) {
@@ -76,7 +76,7 @@ fn local_step() {
   if (power < 0.0) {
     local.dt *= FIRE_F_DEC;
     local.alpha = FIRE_ALPHA_START;
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       v[i] = vec3f(0.0);
     }
   }

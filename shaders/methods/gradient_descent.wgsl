@@ -10,7 +10,7 @@ fn local_reset() {}
 
 fn local_step() {
   var sum = vec3f(0.0);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     x[i] += capped(state.step * f[i]);
     sum += x[i];
   }

@@ -6,8 +6,7 @@
 // taken and the history forgotten. Every trial point is one counted evaluation.
 // State: count, newest slot, backtracks, the previous energy, H0's scale gamma, rho per slot.
 // Planes: S0..S(m-1), Y0..Y(m-1) (contiguous), the previous positions and gradient.
-// Loop budget per step: (4 LBFGS_HISTORY + 9) N_ATOMS + 2 LBFGS_HISTORY + 2, plus the constraint
-// and the evaluation.
+// Loop budget per step: (4 LBFGS_HISTORY + 7) N_ATOMS, plus the constraint and the evaluation.
 
 var<private> q: array<vec3f, N_ATOMS>;
 
@@ -28,7 +27,7 @@ fn lbfgs_slot(k: u32) -> u32 {
 
 // x += d with d = -H g from the history (H0 = gamma I, or state.step I without history).
 fn lbfgs_direction_step() {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     q[i] = -f[i];
     write_plane(PLANE_PREVIOUS, i, x[i]);
     write_plane(PLANE_PREVIOUS_GRADIENT, i, -f[i]);
@@ -38,27 +37,27 @@ fn lbfgs_direction_step() {
   for (var k = 0u; k < local.count; k++) {
     let slot = lbfgs_slot(k);
     var sq = 0.0;
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       sq += dot(read_plane(PLANE_S0 + slot, i), q[i]);
     }
     let a = local.rho[slot] * sq;
     alpha[slot] = a;
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       q[i] -= a * read_plane(PLANE_Y0 + slot, i);
     }
   }
   let h0 = select(state.step, local.gamma, local.count > 0u);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     q[i] *= h0;
   }
   for (var k = local.count; k > 0u; k--) {
     let slot = lbfgs_slot(k - 1u);
     var yr = 0.0;
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       yr += dot(read_plane(PLANE_Y0 + slot, i), q[i]);
     }
     let b = alpha[slot] - local.rho[slot] * yr;
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       q[i] += b * read_plane(PLANE_S0 + slot, i);
     }
   }
@@ -66,14 +65,14 @@ fn lbfgs_direction_step() {
   // the steepest-descent step of H0 = state.step.
   var slope = 0.0;
   var largest2 = 0.0;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     slope += dot(q[i], f[i]);
     largest2 = max(largest2, dot(q[i], q[i]));
   }
   if (!(slope < 0.0)) {
     local.count = 0u;
     largest2 = 0.0;
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       q[i] = -state.step * f[i];
       largest2 = max(largest2, dot(q[i], q[i]));
     }
@@ -81,7 +80,7 @@ fn lbfgs_direction_step() {
   let largest = sqrt(largest2);
   let scale = select(1.0, MAX_STEP / largest, largest > MAX_STEP);
   var sum = vec3f(0.0);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     x[i] -= scale * q[i];
     sum += x[i];
   }
@@ -93,7 +92,7 @@ fn local_step() {
     lbfgs_direction_step();
   } else {
     var sum = vec3f(0.0);
-    for (var i = 0u; i < settings.n_atoms; i++) {
+    for (var i = 0u; i < N_ATOMS; i++) {
       let previous = read_plane(PLANE_PREVIOUS, i);
       x[i] = previous + LBFGS_BACKTRACK * minimum_image(x[i] - previous);
       sum += x[i];
@@ -120,7 +119,7 @@ fn local_step() {
   // it) and y into q, until both are copied into the history slot.
   var sy = 0.0;
   var yy = 0.0;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     let s = minimum_image(x[i] - read_plane(PLANE_PREVIOUS, i));
     let y = -f[i] - read_plane(PLANE_PREVIOUS_GRADIENT, i);
     q[i] = y;
@@ -133,7 +132,7 @@ fn local_step() {
     return;
   }
   let slot = (local.newest + 1u) % LBFGS_HISTORY;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     write_plane(PLANE_S0 + slot, i, read_plane(PLANE_PREVIOUS, i));
     write_plane(PLANE_Y0 + slot, i, q[i]);
   }

@@ -60,7 +60,7 @@ fn local_load() {}
 fn local_store() {}
 
 fn local_reset() {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     write_plane(PLANE_M05, i, vec3f(0.0));
     write_plane(PLANE_M09, i, vec3f(0.0));
     write_plane(PLANE_M099, i, vec3f(0.0));
@@ -72,7 +72,7 @@ fn local_step() {
   let decays = vec3f(0.5, 0.9, 0.99);
   var force2 = 0.0;
   var momentum2 = vec3f(0.0);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     let fi = f[i];
     let m05 = decays.x * read_plane(PLANE_M05, i) + (1.0 - decays.x) * fi;
     let m09 = decays.y * read_plane(PLANE_M09, i) + (1.0 - decays.y) * fi;
@@ -91,7 +91,7 @@ fn local_step() {
   let bond = LEARNED_BOND_LENGTH;
   let base = state.weights * PARAMETER_VEC4S;
   var sum = vec3f(0.0);
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     let fi = f[i];
     let m05 = read_plane(PLANE_M05, i);
     let m09 = read_plane(PLANE_M09, i);

@@ -6,13 +6,13 @@
 var<private> gupta_density: array<f32, N_ATOMS>;
 
 fn replica_energy_forces() -> f32 {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     f[i] = vec3f(0.0);
     gupta_density[i] = 0.0;
   }
   var energy = 0.0;
-  for (var i = 0u; i < settings.n_atoms; i++) {
-    for (var j = i + 1u; j < settings.n_atoms; j++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    for (var j = i + 1u; j < N_ATOMS; j++) {
       let pair = gupta_pair(atom_species(i), atom_species(j));
       let d = minimum_image(x[j] - x[i]);
       let r2 = dot(d, d);
@@ -28,15 +28,15 @@ fn replica_energy_forces() -> f32 {
       }
     }
   }
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     energy -= sqrt(gupta_density[i]);
     if (ATOM_ENERGIES) {
       atom_energy[i] -= sqrt(gupta_density[i]);
     }
     gupta_density[i] = gupta_embedding_slope(gupta_density[i]);
   }
-  for (var i = 0u; i < settings.n_atoms; i++) {
-    for (var j = i + 1u; j < settings.n_atoms; j++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    for (var j = i + 1u; j < N_ATOMS; j++) {
       let pair = gupta_pair(atom_species(i), atom_species(j));
       let d = minimum_image(x[j] - x[i]);
       let r2 = dot(d, d);

@@ -3,15 +3,15 @@
 // Loop budget: N (N + 1) / 2 + N iterations.
 
 fn replica_energy_forces() -> f32 {
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     f[i] = vec3f(0.0);
   }
   let lj = lj_params();
   var energy = 0.0;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     let xi = x[i];
     var fi = vec3f(0.0);
-    for (var j = i + 1u; j < settings.n_atoms; j++) {
+    for (var j = i + 1u; j < N_ATOMS; j++) {
       let d = minimum_image(x[j] - xi);
       let pair = lj_pair(lj, dot(d, d));
       energy += pair.x;

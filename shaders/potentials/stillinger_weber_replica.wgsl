@@ -15,13 +15,13 @@ fn sw_add_neighbour(i: u32, j: u32) {
 
 fn replica_energy_forces() -> f32 {
   let cutoff2 = sw_cutoff() * sw_cutoff();
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     f[i] = vec3f(0.0);
     sw_count[i] = 0u;
   }
   var energy = 0.0;
-  for (var i = 0u; i < settings.n_atoms; i++) {
-    for (var j = i + 1u; j < settings.n_atoms; j++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    for (var j = i + 1u; j < N_ATOMS; j++) {
       let d = minimum_image(x[j] - x[i]);
       let r2 = dot(d, d);
       if (r2 < cutoff2) {
@@ -37,7 +37,7 @@ fn replica_energy_forces() -> f32 {
     }
   }
   var overflow = false;
-  for (var i = 0u; i < settings.n_atoms; i++) {
+  for (var i = 0u; i < N_ATOMS; i++) {
     overflow = overflow || sw_count[i] > SW_MAX_NEIGHBOURS;
     let n = min(sw_count[i], SW_MAX_NEIGHBOURS);
     for (var a = 0u; a < n; a++) {

@@ -8,13 +8,6 @@ import type { PotentialKind } from "../potentials/potential.ts";
 
 /** Iterations allowed per invocation, with a margin below llvmpipe's 65,535. */
 export const LOOP_BUDGET = 60_000;
-/**
- * Invocations llvmpipe runs in lock step (8 f32 lanes of its 256-bit vectors; 16 would need
- * AVX-512, which it does not use here). The limit counts the loops of the whole group: where lanes
- * take different branches (one replica hops while the others step), the loops of both run, so each
- * hop a lane may take costs the group its loops once per lane.
- */
-export const LOCKSTEP_LANES = 8;
 /** Neighbours per atom held by the fused SW kernel (the energy kernel holds more, see
  * potential_layout.ts): twice the ~10 of random silicon at diamond density, and small enough that
  * a Si64 step plus a random restart fits one dispatch. More makes the replica fail, reported. */

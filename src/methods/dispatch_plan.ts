@@ -5,7 +5,7 @@
  */
 import { UserError } from "../core/errors.ts";
 import { PLACEMENT_TRIALS } from "../core/codes.ts";
-import { LOCKSTEP_LANES, LOOP_BUDGET, replicaEnergyIterations } from "../gpu/loop_budget.ts";
+import { LOOP_BUDGET, replicaEnergyIterations } from "../gpu/loop_budget.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
 import type { MethodSpec } from "./method_spec.ts";
 
@@ -33,16 +33,9 @@ export function planDispatch(
   }
   const available = LOOP_BUDGET - 4 * n - cost.loadStore;
   // Hops come once per relaxation (tens to hundreds of steps), so a few per dispatch suffice;
-  // each one reserved costs steps, once for every lane that may take it at another step.
-  const lanes = LOCKSTEP_LANES;
-  const hopsPerDispatch = hopping
-    ? Math.max(1, Math.min(4, Math.floor(available / 8 / (lanes * hop))))
-    : 0;
-  // At most lanes x hops of the steps also run a hop's loops: with few steps, all of them.
-  const many = Math.floor((available - lanes * hopsPerDispatch * hop) / step);
-  const stepsPerDispatch = many >= lanes * hopsPerDispatch
-    ? many
-    : Math.floor(available / (step + (hopping ? hop : 0)));
+  // each one reserved costs steps.
+  const hopsPerDispatch = hopping ? Math.max(1, Math.min(4, Math.floor(available / 8 / hop))) : 0;
+  const stepsPerDispatch = Math.floor((available - hopsPerDispatch * hop) / step);
   if (stepsPerDispatch < 1) {
     throw new UserError(
       `${n} atoms are too many for the fused ${spec.local.name} kernel with this potential ` +

@@ -56,7 +56,7 @@ export function fire(settings: FireSettings): LocalMethod {
     },
     maxStep,
     parameterCount: 0,
-    cost: (n) => ({ step: 5 * n, reset: n, loadStore: 2 * n }),
+    cost: (n) => ({ step: 4 * n, reset: n, loadStore: 2 * n }),
     mirror: () => {
       let dt = 0;
       let alpha = 0;

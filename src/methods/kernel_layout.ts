@@ -11,7 +11,6 @@ export const SETTINGS_LAYOUT: Layout = {
   name: "Settings",
   fields: [
     { name: "n_replicas", type: "u32" },
-    { name: "n_atoms", type: "u32", doc: "N_ATOMS, as a loop bound the compiler cannot unroll" },
     {
       name: "evaluation_limit",
       type: "u32",

@@ -95,8 +95,7 @@ export function lbfgs(settings: LbfgsSettings): LocalMethod {
     },
     maxStep,
     parameterCount: 0,
-    // Both branches (a fresh direction, a backtrack) count where lanes differ.
-    cost: (n) => ({ step: (4 * m + 9) * n + 2 * m + 2, reset: 0, loadStore: 0 }),
+    cost: (n) => ({ step: (4 * m + 7) * n, reset: 0, loadStore: 0 }),
     mirror: () => new LbfgsMirror(c, maxStep),
   };
 }

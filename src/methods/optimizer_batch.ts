@@ -330,7 +330,6 @@ export class OptimizerBatch {
       new ArrayBuffer(this.#buffers.settings.size),
     );
     settings.u32[settings.at(0, "n_replicas")] = this.replicas;
-    settings.u32[settings.at(0, "n_atoms")] = this.system.nAtoms;
     settings.u32[settings.at(0, "evaluation_limit")] = evaluationLimit;
     settings.f32[settings.at(0, "fmax")] = driverFmax(this.spec.driver);
     this.gpu.device.queue.writeBuffer(this.#buffers.settings, 0, settings.buffer);
