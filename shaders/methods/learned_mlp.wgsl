@@ -9,9 +9,7 @@
 // Loop budget per step: 2 N_ATOMS atom loops with 4 x (4 + 1) + 4 x (4 + 1) + 4 + 2 MLP iterations
 // per atom, plus the constraint and the evaluation.
 // Generated constants (per_atom_mlp.ts): PARAMETER_VEC4S, the LAYER* offsets in vec4s,
-// STEP_SCALE, NOISE_BIAS, LEARNED_BOND_LENGTH, LEARNED_ENERGY_SCALE.
-
-const TINY: f32 = 1e-12;
+// STEP_SCALE, NOISE_BIAS, TINY, MOMENTUM_DECAY_0..2, LEARNED_BOND_LENGTH, LEARNED_ENERGY_SCALE.
 
 fn block(index: u32) -> mat4x4f {
   return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
@@ -69,7 +67,7 @@ fn local_reset() {
 
 fn local_step() {
   let n = f32(N_ATOMS);
-  let decays = vec3f(0.5, 0.9, 0.99);
+  let decays = vec3f(MOMENTUM_DECAY_0, MOMENTUM_DECAY_1, MOMENTUM_DECAY_2);
   var force2 = 0.0;
   var momentum2 = vec3f(0.0);
   for (var i = 0u; i < N_ATOMS; i++) {

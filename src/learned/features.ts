@@ -15,7 +15,8 @@ export const MOMENTUM_DECAYS = [0.5, 0.9, 0.99] as const;
 export const STEP_SCALE = 0.01;
 /** Noise amplitude is exp(output + NOISE_BIAS) bond lengths: ~3e-4 at a zero output. */
 export const NOISE_BIAS = -8;
-const TINY = 1e-12;
+/** Keeps norms and cosines finite at zero vectors. */
+export const TINY = 1e-12;
 
 /** The 16 inputs, in order (the checkpoint records this list). */
 export const FEATURE_NAMES = [

@@ -20,6 +20,7 @@ import {
   NOISE_BIAS,
   rms,
   STEP_SCALE,
+  TINY,
 } from "./features.ts";
 
 /** What the learned step needs from the system: lengths in bond lengths, energies per atom in
@@ -54,6 +55,10 @@ export function perAtomMlp(settings: LearnedStepSettings): LocalMethod {
       ...vec4Offsets(),
       STEP_SCALE: { f32: STEP_SCALE },
       NOISE_BIAS: { f32: NOISE_BIAS },
+      TINY: { f32: TINY },
+      ...Object.fromEntries(
+        MOMENTUM_DECAYS.map((decay, k) => [`MOMENTUM_DECAY_${k}`, { f32: decay }]),
+      ),
       LEARNED_BOND_LENGTH: { f32: settings.bondLength },
       LEARNED_ENERGY_SCALE: { f32: settings.energyScale },
     },
