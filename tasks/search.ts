@@ -30,6 +30,7 @@ import {
   DEFAULT_RELAX_STEP_CAP,
   DEFAULT_STEP,
   DEFAULT_TEMPERATURE,
+  defaultHopping,
   defaultMoves,
   defaultSweeps,
   DR_PER_BOND_LENGTH,
@@ -281,13 +282,7 @@ function settingsFromFlags(system: System, method: Method, values: Values): Meth
     : values.moves === undefined
     ? defaultMoves(system)
     : parseMoves(system, values.moves);
-  const defaults = searchOptions(system, method).settings;
-  if (defaults.driver !== "hopping") throw new Error(`${method} is not a hopping method`);
-  const hopping = {
-    ...defaults.hopping,
-    moves,
-    adaptInterval: moves.uniform ? DEFAULT_ADAPT_INTERVAL : 0,
-  };
+  const hopping = defaultHopping(system, moves);
   if (values["hop-fmax"] !== undefined) {
     hopping.hopFmax = positiveNumber("hop-fmax", values["hop-fmax"]);
   }

@@ -15,7 +15,7 @@ import HOPPING from "../../shaders/hopping.wgsl" with { type: "text" };
 import MOVES from "../../shaders/moves.wgsl" with { type: "text" };
 import type { DispatchPlan } from "./dispatch_plan.ts";
 import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
-import type { MethodSpec } from "./method_spec.ts";
+import { compiledMoves, type MethodSpec } from "./method_spec.ts";
 import { SURFACE_TIE } from "./moves.ts";
 
 export const MODE_CODES = { local: 0, hopping: 1, free: 2 } as const;
@@ -25,20 +25,6 @@ export const WORKGROUP_SIZE = 64;
 /** f32 constants must be finite: Infinity (no limit) becomes the largest energy sentinel. */
 function finite(value: number): { f32: number } {
   return { f32: Math.min(value, NO_ENERGY) };
-}
-
-/** Which moves a kernel contains: those of positive weight in the driver's mix (swaps only with
- * two species or more). Replicas may weigh them differently, but use no others. */
-export function moveFlags(
-  system: System,
-  spec: MethodSpec,
-): { MOVE_SURFACE: boolean; MOVE_SWAP: boolean; MOVE_RESTART: boolean } {
-  const moves = spec.driver.mode === "hopping" ? spec.driver.hopping.moves : {};
-  return {
-    MOVE_SURFACE: (moves.surface ?? 0) > 0,
-    MOVE_SWAP: (moves.swap ?? 0) > 0 && system.elements.length > 1,
-    MOVE_RESTART: (moves.restart ?? 0) > 0,
-  };
 }
 
 export function kernelSource(
@@ -52,6 +38,7 @@ export function kernelSource(
   const box = system.box ?? 0;
   const planes = planeNames(spec.local);
   const hopping = spec.driver.mode === "hopping" ? spec.driver.hopping : undefined;
+  const moves = compiledMoves(spec, system.elements.length);
   const constants: Record<string, ShaderConstant> = {
     N_ATOMS: system.nAtoms,
     WORKGROUP_SIZE,
@@ -81,8 +68,10 @@ export function kernelSource(
     MIN_DISTANCE: { f32: hopping?.minDistance ?? 0 },
     SURFACE_OFFSET: { f32: hopping?.surfaceOffset ?? 0 },
     SURFACE_TIE: { f32: SURFACE_TIE },
-    ...moveFlags(system, spec),
-    ATOM_ENERGIES: moveFlags(system, spec).MOVE_SURFACE,
+    MOVE_SURFACE: moves.surface,
+    MOVE_SWAP: moves.swap,
+    MOVE_RESTART: moves.restart,
+    ATOM_ENERGIES: moves.surface,
     PLANES: planes.length,
     ...Object.fromEntries(planes.map((name, k) => [`PLANE_${name}`, k])),
     ...layout.constants,

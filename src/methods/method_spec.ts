@@ -86,6 +86,21 @@ export function restartHopping(system: System, hopFmax: number): HoppingSettings
   };
 }
 
+/** Which moves a kernel contains: those of positive weight in the driver's mix (swaps only with
+ * two species or more). Replicas may weigh them differently, but use no others. The kernel's
+ * constants and the f64 mirror's choice of move both follow this. */
+export function compiledMoves(
+  spec: MethodSpec,
+  nSpecies: number,
+): { surface: boolean; swap: boolean; restart: boolean } {
+  const moves = spec.driver.mode === "hopping" ? spec.driver.hopping.moves : {};
+  return {
+    surface: (moves.surface ?? 0) > 0,
+    swap: (moves.swap ?? 0) > 0 && nSpecies > 1,
+    restart: (moves.restart ?? 0) > 0,
+  };
+}
+
 /** The fmax at which the driver stops, hops or logs. */
 export function driverFmax(driver: Driver): number {
   return driver.mode === "hopping" ? driver.hopping.hopFmax : driver.fmax;

@@ -14,8 +14,9 @@ import { potentialCutoff } from "../potentials/potential.ts";
 import { checkBox, type System } from "../systems/system.ts";
 import { planDispatch } from "./dispatch_plan.ts";
 import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
-import { kernelSource, moveFlags, WORKGROUP_SIZE } from "./kernel_source.ts";
+import { kernelSource, WORKGROUP_SIZE } from "./kernel_source.ts";
 import {
+  compiledMoves,
   driverFmax,
   type MethodSpec,
   type MoveName,
@@ -164,7 +165,7 @@ export class OptimizerBatch {
       localStates: make("local states", replicas * layoutWords(spec.local.state) * 4),
       atomEnergies: make(
         "atom energies",
-        moveFlags(system, spec).MOVE_SURFACE ? 2 * replicas * n * 4 : 0,
+        compiledMoves(spec, system.elements.length).surface ? 2 * replicas * n * 4 : 0,
       ),
     };
     device.queue.writeBuffer(buffers.species, 0, system.species);

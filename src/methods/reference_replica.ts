@@ -15,6 +15,7 @@ import { referencePotential } from "../potentials/potential.ts";
 import type { System } from "../systems/system.ts";
 import type { LocalMirror, MirrorReplica } from "./local_method.ts";
 import {
+  compiledMoves,
   driverFmax,
   type MethodSpec,
   moveProbabilities,
@@ -274,10 +275,7 @@ export class ReferenceReplica implements MirrorReplica {
   #propose() {
     const { spec, species, box, nSpecies } = this.#context;
     if (spec.driver.mode !== "hopping") return;
-    const weights = spec.driver.hopping.moves;
-    const surface = (weights.surface ?? 0) > 0;
-    const swap = (weights.swap ?? 0) > 0 && nSpecies > 1;
-    const restart = (weights.restart ?? 0) > 0;
+    const { surface, swap, restart } = compiledMoves(spec, nSpecies);
     const c: MoveContext = { n: this.n, x: this.x, rng: this.rng, species, box };
     if (!(surface || swap || restart)) return uniformMove(c, this.dr);
     const u = this.rng.uniform24();
