@@ -9,7 +9,9 @@ import { runTask } from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { EnergyBatch } from "../src/gpu/energy_batch.ts";
+import { readInputText } from "../src/io/input_files.ts";
 import { parseXyz } from "../src/io/xyz.ts";
+import { displacementFor } from "../src/potentials/space.ts";
 import {
   POTENTIAL_KINDS,
   type PotentialKind,
@@ -63,43 +65,47 @@ await runTask(async () => {
     throw new UserError(`--potential must be one of ${POTENTIAL_KINDS.join(", ")}`);
   }
   const path = positionals[0];
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new UserError(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  const frames = parseXyz(text, path);
+  const frames = parseXyz(await readInputText(path, "an XYZ file"), path);
   const systems = frames.map((f) => systemForStructure(f.symbols, f.box, potential, values.params));
+  const structures = frames.map((frame, index) => ({
+    positions: frame.positions,
+    species: systems[index].species,
+    box: systems[index].box,
+  }));
+  // Every frame's f64 reference first, so that a broken frame is refused before the GPU starts.
+  const references = structures.map((structure, index) => {
+    const reference = summarize(referencePotential(systems[index].potential)(structure));
+    requireFinite(reference, index, "f64 reference", structure, "overlapping atoms?");
+    return reference;
+  });
 
   const gpu = values["cpu-only"]
     ? undefined
     : await Gpu.open({ log: values.json ? null : undefined });
   const results = [];
-  for (const [index, frame] of frames.entries()) {
+  for (const [index, structure] of structures.entries()) {
     const system = systems[index];
-    const structure = { positions: frame.positions, species: system.species, box: system.box };
-    const reference = summarize(referencePotential(system.potential)(structure));
     let webgpu: BackendResult | undefined;
     if (gpu !== undefined) {
       const batch = await EnergyBatch.create(gpu, system, 1);
-      batch.writePositions(frame.positions);
+      batch.writePositions(structure.positions);
       batch.evaluate();
       const [energies, forces] = [await batch.readEnergies(), await batch.readForces()];
       batch.destroy();
-      if (!Number.isFinite(energies[0])) {
-        throw new UserError(
-          `frame ${index + 1}: the GPU energy is not finite (overlapping atoms, or more ` +
-            "neighbours within the cutoff than the kernel holds)",
-        );
-      }
       webgpu = summarize({ energy: energies[0], forces });
+      requireFinite(
+        webgpu,
+        index,
+        "GPU",
+        structure,
+        "overlapping atoms, or more neighbours within the cutoff than the kernel holds?",
+      );
     }
     results.push({
       frame: index + 1,
       system: system.name,
       nAtoms: system.nAtoms,
-      reference,
+      reference: references[index],
       webgpu,
     });
   }
@@ -127,6 +133,37 @@ await runTask(async () => {
     }
   }
 });
+
+/** A NaN or infinite energy or force is a UserError naming the frame and the likely `cause`: atoms
+ * at (or almost at) the same place make the pair terms blow up, so it names the closest pair. */
+function requireFinite(
+  result: BackendResult,
+  index: number,
+  backend: string,
+  structure: { positions: Float64Array; box?: number },
+  cause: string,
+): void {
+  if (Number.isFinite(result.energy) && result.forces.flat().every(Number.isFinite)) return;
+  const { i, j, distance } = closestPair(structure.positions, structure.box);
+  throw new UserError(
+    `frame ${index + 1}: the ${backend} energy or forces are not finite; ${cause} ` +
+      `(closest pair: atoms ${i + 1} and ${j + 1}, ${distance.toPrecision(3)} apart)`,
+  );
+}
+
+/** The two atoms nearest each other (minimum image in a periodic box); indices from 0. */
+function closestPair(positions: Float64Array, box: number | undefined) {
+  const displacement = displacementFor(box);
+  const d = new Float64Array(3);
+  let best = { i: 0, j: 1, distance: Infinity };
+  for (let i = 0; i < positions.length / 3; i++) {
+    for (let j = i + 1; j < positions.length / 3; j++) {
+      const distance = Math.sqrt(displacement(positions, i, j, d));
+      if (distance < best.distance) best = { i, j, distance };
+    }
+  }
+  return best;
+}
 
 function summarize(result: { energy: number; forces: ArrayLike<number> }): BackendResult {
   const forces: number[][] = [];

@@ -15,7 +15,8 @@ import {
   type Method,
   METHODS,
 } from "../src/search/defaults.ts";
-import { fileStem, terminalReport, writeEvalOutputs } from "../src/eval/report.ts";
+import { fileStem, REPORT_FILES, terminalReport, writeEvalOutputs } from "../src/eval/report.ts";
+import { freeDirectory, prepareOutputDir, writeFileAtomic } from "../src/io/output_files.ts";
 import {
   DEFAULT_EVAL_METHODS,
   type EvalCheckpoint,
@@ -55,7 +56,8 @@ ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`
   --replicas B          replicas per method and system (default: the suite's)
   --max-evals N         evaluations per replica (default: the suite's)
   --seed S              integer 0..${MAX_U32} (default: 1): starts, streams, resampling
-  --out DIR             output folder (default: runs/eval-SUITE)
+  --out DIR             output folder, which must not hold a report (default: runs/eval-SUITE,
+                        or runs/eval-SUITE-2, ... when that one does)
   --json                print report.json on stdout instead of the tables
   --no-hopping          skip the hopping analysis (f64 trajectories of the learned optimizer,
                         FIRE with restarts and basin hopping on the suite's first system)
@@ -97,7 +99,9 @@ await runTask(async () => {
   }
   if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
   const options = await optionsFromFlags(values);
-  const out = values.out ?? `runs/eval-${options.suite}`;
+  const markers = [REPORT_FILES.json, REPORT_FILES.markdown];
+  const out = values.out ?? await freeDirectory(`runs/eval-${options.suite}`, markers);
+  await prepareOutputDir(out, { runMarkers: markers, flag: "--out" });
   const log = (line: string) => console.error(line);
   log(
     `eval ${options.suite}: ${options.methods.join(", ")} on ${options.systems.join(", ")}, ` +
@@ -145,13 +149,14 @@ async function writeHopping(
     temperature: sweeps.temperature as number,
   });
   const stem = `hopping-${fileStem(system.name)}`;
-  await Deno.writeTextFile(`${out}/${stem}-steps.svg`, hopping.stepLengthsSvg);
-  await Deno.writeTextFile(`${out}/${stem}-basins.svg`, hopping.basinsSvg);
-  await Deno.writeTextFile(
-    `${out}/report.md`,
-    `\n## Hopping behaviour\n\n${hopping.markdown}\n\n![step lengths](${stem}-steps.svg)\n` +
+  await writeFileAtomic(`${out}/${stem}-steps.svg`, hopping.stepLengthsSvg);
+  await writeFileAtomic(`${out}/${stem}-basins.svg`, hopping.basinsSvg);
+  const markdown = `${out}/${REPORT_FILES.markdown}`;
+  await writeFileAtomic(
+    markdown,
+    await Deno.readTextFile(markdown) +
+      `\n## Hopping behaviour\n\n${hopping.markdown}\n\n![step lengths](${stem}-steps.svg)\n` +
       `![basins](${stem}-basins.svg)\n`,
-    { append: true },
   );
 }
 

@@ -2,14 +2,19 @@
  * deno task search --system LJ38 --method bh|random|lbfgs|fire|adam|gd --replicas 1024 --max-evals 2e5
  *                  [--target E | --stop-at-known] [--seed 1] [--out runs/lj38] [method options]
  * deno task search --system LJ38 --method learned --checkpoint runs/train/checkpoint.safetensors
+ * deno task search --resume DIR
  *
- * A global search on the GPU with progress on stderr; writes minima.xyz, summary.json and
- * trace.json into --out. Ctrl-C ends the run after the round in flight and still writes them.
+ * A global search on the GPU with progress on stderr; writes minima.xyz, summary.json,
+ * trace.json and state.safetensors into --out. Ctrl-C or SIGTERM ends the run after the round in
+ * flight and still writes them; --resume continues it.
  */
 import { parseArgs } from "node:util";
 import { positiveNumber, runTask } from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
+import { readInputText } from "../src/io/input_files.ts";
+import { freeDirectory, pathExists, prepareOutputDir } from "../src/io/output_files.ts";
+import { parseXyz } from "../src/io/xyz.ts";
 import { DEFAULT_LOG_CAPACITY } from "../src/methods/optimizer_batch.ts";
 import { JAX_MD_FIRE } from "../src/methods/fire.ts";
 import { LBFGS, MAX_LBFGS_HISTORY } from "../src/methods/lbfgs.ts";
@@ -39,7 +44,15 @@ import {
   type MethodSettings,
   type Sweep,
 } from "../src/search/defaults.ts";
-import { defaultOutputDir, searchSummary, writeSearchOutputs } from "../src/search/outputs.ts";
+import {
+  defaultOutputDir,
+  SEARCH_RUN_MARKERS,
+  searchSummary,
+  writeSearchOutputs,
+  writeSearchState,
+} from "../src/search/outputs.ts";
+import { decodeSearchState, type SearchState, STATE_FILE } from "../src/search/search_state.ts";
+import { startsFromFrames } from "../src/search/starts.ts";
 import {
   DEFAULT_KEEP,
   DEFAULT_MAX_EVALUATIONS,
@@ -73,9 +86,17 @@ start, advanced together on the GPU. Budgets count energy+force evaluations PER 
   --max-evals N         evaluations per replica (default: ${DEFAULT_MAX_EVALUATIONS}; 2e5 is fine)
   --target E            stop once an energy within the tolerance of E is found (negative:
                         --target=-44.3)
+  --reference E         count the replicas that reach E (within the tolerance) without
+                        stopping, reported like the known minima (for systems the project's
+                        table lacks)
   --stop-at-known       stop once the system's known global minimum is reached
+  --start FILE.xyz      start from these structures instead of random ones: one frame for
+                        every replica, or one frame per replica (atoms in any order)
+  --resume DIR          continue the search saved in DIR (state.safetensors) with the options
+                        it was started with; a resumed run equals an uninterrupted one
   --seed S              integer 0..${MAX_U32} (default: 1): starts and random streams
-  --out DIR             output folder (default: runs/SYSTEM-METHOD-seedS)
+  --out DIR             output folder, which must not hold a run (default:
+                        runs/SYSTEM-METHOD-seedS, or runs/...-seedS-2, ... when that one does)
   --keep K              lowest distinct minima re-relaxed in f64 and written (default: ${DEFAULT_KEEP})
   --sync-every N        evaluations per replica between progress reads (default: ${DEFAULT_SYNC_EVERY})
   --log-capacity C      minima each replica may log between reads (default: ${DEFAULT_LOG_CAPACITY})
@@ -109,19 +130,25 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
   --adapt N             bh: adapt dr every N hops towards half accepted (default ${DEFAULT_ADAPT_INTERVAL}; 0 = fixed)
   --container R         clusters: keep atoms within R of the centre of mass (default 0 = none)
 
-Writes DIR/minima.xyz (extended XYZ, lowest first, f64 re-relaxed energy and count per frame),
-DIR/summary.json and DIR/trace.json (best energy against evaluations per replica). Ctrl-C stops
-after the current round and writes them (exit status 130); a second Ctrl-C quits at once.
-Exit status 2 for a bad system name, option or checkpoint.`;
+Writes DIR/minima.xyz (extended XYZ, lowest first: f64 energy and forces, count per frame),
+DIR/summary.json, DIR/trace.json (best energy against evaluations per replica) and
+DIR/state.safetensors (saved every minute and at the end, for --resume); docs/OUTPUTS.md
+explains every field. Reported minima are polished in f64 (evaluations counted apart) only where
+the search brought them below its force tolerance; other points are reported as they are.
+Ctrl-C or SIGTERM stops after the current round and writes them (exit status 130 or 143); a
+second one quits at once. Exit status 2 for a bad system name, option, file or checkpoint.`;
 
 const OPTIONS = {
   system: { type: "string" },
-  method: { type: "string", default: "bh" },
+  method: { type: "string" },
   replicas: { type: "string" },
   "max-evals": { type: "string" },
   target: { type: "string" },
+  reference: { type: "string" },
+  start: { type: "string" },
+  resume: { type: "string" },
   "stop-at-known": { type: "boolean", default: false },
-  seed: { type: "string", default: "1" },
+  seed: { type: "string" },
   out: { type: "string" },
   keep: { type: "string" },
   "sync-every": { type: "string" },
@@ -164,6 +191,12 @@ const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
   adapt: ["bh"],
 };
 
+/** Flags --resume takes besides itself: how to print, not what to run. */
+const RESUME_FLAGS = new Set(["resume", "json", "help"]);
+
+/** Exit statuses of a run ended by a signal: 128 + its number, as shells report. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
 await runTask(async () => {
   const { values, positionals } = parseFlags(Deno.args);
   if (values.help) {
@@ -171,32 +204,120 @@ await runTask(async () => {
     return;
   }
   if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
-  const options = await optionsFromFlags(values);
-  const out = values.out ?? defaultOutputDir(options.system, options.method, options.seed);
-  const result = await searchWithProgress(options, await Gpu.open());
+  const { options, out, resume } = values.resume === undefined
+    ? await newSearch(values)
+    : await resumedSearch(values.resume, values);
+  const { result, signal } = await searchWithProgress(options, await Gpu.open(), out, resume);
   await writeSearchOutputs(out, result);
   if (values.json) console.log(JSON.stringify(searchSummary(result), null, 2));
   else console.log(report(result, out));
   if (result.stopReason === "failed") throw result.error;
-  if (result.stopReason === "interrupted") Deno.exit(130);
+  if (result.stopReason === "interrupted") {
+    console.error(`continue it with: deno task search --resume ${out}`);
+    Deno.exit(SIGNAL_EXIT[signal ?? "SIGINT"]);
+  }
 });
 
-/** Runs the search with progress on stderr. The first Ctrl-C ends it after the round in flight
- * (the caller still writes the outputs); a second one quits at once. */
-async function searchWithProgress(options: SearchOptions, gpu: Gpu): Promise<SearchResult> {
+/** Options from the flags and the output folder, checked before any GPU work: a default folder
+ * takes a free suffix, a given one must not hold a run. */
+async function newSearch(values: Values) {
+  const options = await optionsFromFlags(values);
+  const out = values.out ??
+    await freeDirectory(
+      defaultOutputDir(options.system, options.method, options.seed),
+      SEARCH_RUN_MARKERS,
+    );
+  await prepareOutputDir(out, { runMarkers: SEARCH_RUN_MARKERS, flag: "--out" });
+  return { options, out, resume: undefined };
+}
+
+/** The search saved in `dir`, with the options it was started with. */
+async function resumedSearch(dir: string, values: Values) {
+  const other = Object.keys(values).find((flag) =>
+    !RESUME_FLAGS.has(flag) && values[flag as keyof Values] !== undefined &&
+    values[flag as keyof Values] !== false
+  );
+  if (other !== undefined) {
+    throw new UserError(`--resume continues a search with its own options; drop --${other}`);
+  }
+  const path = `${dir}/${STATE_FILE}`;
+  if (!await pathExists(path)) {
+    throw new UserError(`--resume ${dir}: no ${STATE_FILE} there (not a search folder?)`);
+  }
+  const state = decodeSearchState(await Deno.readFile(path), path);
+  if (state.stopped !== null && state.stopped !== "interrupted") {
+    throw new UserError(`--resume ${dir}: that search has finished (stopped: ${state.stopped})`);
+  }
+  const saved = state.options;
+  const system = parseSystem(saved.system);
+  const options = searchOptions(system, saved.method, {
+    replicas: saved.replicas,
+    maxEvaluations: saved.maxEvaluations,
+    seed: saved.seed,
+    settings: saved.settings,
+    sweeps: saved.sweeps,
+    target: saved.target ?? undefined,
+    reference: saved.reference ?? undefined,
+    stopAtKnown: saved.stopAtKnown,
+    syncEvery: saved.syncEvery,
+    logCapacity: saved.logCapacity,
+    keep: saved.keep,
+    startFile: saved.startFile ?? undefined,
+  });
+  if (saved.checkpoint !== null) {
+    options.learned = await loadLearnedOptimizer(saved.checkpoint);
+    options.checkpoint = saved.checkpoint;
+    const same = state.weights !== undefined &&
+      state.weights.length === options.learned.weights.length &&
+      state.weights.every((w, k) => w === Math.fround(options.learned!.weights[k]));
+    if (!same) {
+      throw new UserError(
+        `--resume ${dir}: the checkpoint ${saved.checkpoint} has changed since the search started`,
+      );
+    }
+  }
+  await prepareOutputDir(dir, {
+    runMarkers: SEARCH_RUN_MARKERS,
+    flag: "--resume",
+    continuing: true,
+  });
+  return { options, out: dir, resume: state };
+}
+
+/** Runs the search with progress on stderr, saving its state in `out` every minute and at the
+ * end. The first Ctrl-C or SIGTERM ends it after the round in flight (the caller still writes
+ * the outputs); a second one quits at once. */
+async function searchWithProgress(
+  options: SearchOptions,
+  gpu: Gpu,
+  out: string,
+  resume: SearchState | undefined,
+): Promise<{ result: SearchResult; signal?: keyof typeof SIGNAL_EXIT }> {
   const controller = new AbortController();
   const progress = progressPrinter();
-  const onInterrupt = () => {
-    if (controller.signal.aborted) Deno.exit(130);
-    controller.abort();
-    progress.end();
-    console.error("interrupted: finishing the current round (Ctrl-C again quits at once)");
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  let received: keyof typeof SIGNAL_EXIT | undefined;
+  const listeners = (Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]).map((signal) => {
+    const listener = () => {
+      if (controller.signal.aborted) Deno.exit(SIGNAL_EXIT[signal]);
+      received = signal;
+      controller.abort();
+      progress.end();
+      console.error(`${signal}: finishing the current round (again: quit at once)`);
+    };
+    Deno.addSignalListener(signal, listener);
+    return { signal, listener };
+  });
   try {
-    return await runSearch(options, { gpu, onProgress: progress.show, signal: controller.signal });
+    const result = await runSearch(options, {
+      gpu,
+      onProgress: progress.show,
+      signal: controller.signal,
+      resume,
+      saveState: (state) => writeSearchState(out, state),
+    });
+    return { result, signal: received };
   } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    for (const { signal, listener } of listeners) Deno.removeSignalListener(signal, listener);
     progress.end();
   }
 }
@@ -204,7 +325,7 @@ async function searchWithProgress(options: SearchOptions, gpu: Gpu): Promise<Sea
 async function optionsFromFlags(values: Values): Promise<SearchOptions> {
   if (values.system === undefined) throw new UserError("--system is required (see --help)");
   const system = parseSystem(values.system);
-  const method = values.method as Method;
+  const method = (values.method ?? "bh") as Method;
   if (!METHODS.includes(method)) {
     throw new UserError(`--method must be one of ${METHODS.join(", ")}, got '${values.method}'`);
   }
@@ -240,16 +361,22 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
     ...defaults,
     replicas: count("replicas", defaults.replicas),
     maxEvaluations: count("max-evals", defaults.maxEvaluations),
-    seed: integer("seed", values.seed, 0),
+    seed: values.seed === undefined ? defaults.seed : integer("seed", values.seed, 0),
     settings,
     sweeps,
     target: values.target === undefined ? undefined : finite("target", values.target),
+    reference: values.reference === undefined ? undefined : finite("reference", values.reference),
     stopAtKnown,
     keep: count("keep", defaults.keep),
     syncEvery: count("sync-every", defaults.syncEvery),
     logCapacity: count("log-capacity", defaults.logCapacity),
   };
   // Last, so that mistakes in the other flags are reported without reading a file.
+  if (values.start !== undefined) {
+    const frames = parseXyz(await readInputText(values.start, "an XYZ file"), values.start);
+    options.starts = startsFromFrames(system, frames, options.replicas, values.start);
+    options.startFile = values.start;
+  }
   if (values.checkpoint !== undefined) {
     options.learned = await loadLearnedOptimizer(values.checkpoint);
     options.checkpoint = values.checkpoint;
@@ -431,22 +558,36 @@ function report(result: SearchResult, out: string): string {
   const lines = [
     `${options.system.name} ${options.method}${learned}, ${options.replicas} replicas, ` +
     `seed ${options.seed}`,
-    best === undefined
-      ? "best energy: no minimum found"
-      : `best energy ${best.energy.toFixed(6)} (f64 re-relaxed to fmax ` +
-        `${best.fmax.toExponential(1)}; GPU f32 ${best.energyF32.toFixed(6)})`,
+    best === undefined ? "best energy: nothing found" : bestLine(best),
   ];
   if (result.known) {
     lines.push(goalLine(`known ${result.known.kind}`, result.known, options.replicas));
   }
   if (result.target) lines.push(goalLine("target", result.target, options.replicas));
+  if (result.reference) lines.push(goalLine("reference", result.reference, options.replicas));
+  const { running, converged, failed } = result.replicaStatus;
   lines.push(
+    `replicas at the end: ${running} running, ${converged} converged, ${failed} failed` +
+      (failed > 0 ? " (a non-finite energy or force: they stopped there)" : ""),
     `distinct minima ${result.distinctMinima}${full ? " (the archive keeps the lowest)" : ""}; ` +
       `${result.evaluationsPerReplica} evaluations per replica (${result.totalEvaluations} in ` +
-      `all) in ${result.wallSeconds.toFixed(1)} s; stopped: ${result.stopReason}`,
+      `all; ${result.refinementEvaluations} more in f64 to report minima) in ` +
+      `${result.wallSeconds.toFixed(1)} s; stopped: ${result.stopReason}`,
     `outputs in ${out}/`,
   );
   return lines.join("\n");
+}
+
+function bestLine(best: SearchResult["minima"][number]): string {
+  const energies = `${best.energy.toFixed(6)} (f64; GPU f32 ${best.energyF32.toFixed(6)})`;
+  if (best.polished) {
+    return `best energy ${energies}, polished to fmax ${best.fmax.toExponential(1)} in ` +
+      `${best.evaluations} f64 evaluations`;
+  }
+  return best.converged
+    ? `best energy ${energies}, fmax ${best.fmax.toExponential(1)}`
+    : `best energy ${energies} at an unfinished point: fmax ${best.fmax.toExponential(1)}, ` +
+      "not a minimum (the search stopped before relaxing it)";
 }
 
 function goalLine(label: string, goal: GoalStatus & { energy: number }, replicas: number): string {

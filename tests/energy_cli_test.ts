@@ -74,6 +74,78 @@ Deno.test("energy: user mistakes are one line on stderr with exit status 2", asy
   assert.match(missing.stderr, /cannot read/);
 });
 
+/** Runs energy on `input` (text, or bytes written as they are) and checks the one-line refusal. */
+async function refused(input: string | Uint8Array, args: string[], message: RegExp) {
+  const path = await Deno.makeTempFile({ suffix: ".xyz" });
+  await Deno.writeFile(path, typeof input === "string" ? new TextEncoder().encode(input) : input);
+  const { code, stdout, stderr } = await energy(path, ...args);
+  await Deno.remove(path);
+  assert.equal(code, 2, stderr);
+  assert.equal(stdout, "");
+  assert.match(stderr, message);
+  assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  return stderr;
+}
+
+Deno.test("energy: devices, binary files and huge headers are refused at once", async () => {
+  const zero = await energy("/dev/zero", "--cpu-only");
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /^error: \/dev\/zero is not a regular file \(expected an XYZ file\)$/m);
+  // Like an ASE .traj: a binary header with NUL bytes.
+  const binary = Uint8Array.from([..."- of Ulm\0\0\0\0\x03\0\0\0"].map((c) => c.charCodeAt(0)));
+  await refused(binary, [], /is a binary file, not an XYZ file$/m);
+  await refused(
+    "999999999999\n\nAu 0 0 0\n",
+    [],
+    /:1: the header says 999999999999 atoms; at most/,
+  );
+  // A text file of 3 KB junk on one line: the message quotes 20 characters of it, escaped.
+  const stderr = await refused(
+    "\x7f\x01".repeat(1500),
+    [],
+    /:1: expected the atom count, got '(\\u\{7f\}\\u\{1\}){10}\.\.\.'$/m,
+  );
+  assert.ok(stderr.length < 200, stderr);
+});
+
+Deno.test("energy: a non-finite energy or force names the frame and the closest pair", async () => {
+  // Gupta: finite energy, NaN forces; refused before the GPU starts (--json keeps the adapter
+  // line off stderr).
+  const gold = "3\n\nAu 0 0 0\nAu 0 0 0\nAu 0 2.9 2.9\n";
+  for (const args of [["--json"], ["--cpu-only"]]) {
+    const stderr = await refused(
+      gold,
+      args,
+      /frame 1: the f64 reference energy or forces are not finite; overlapping atoms\? /,
+    );
+    assert.match(stderr, /\(closest pair: atoms 1 and 2, 0\.00 apart\)$/m);
+  }
+  // LJ: the energy itself is NaN; the bad frame is the second.
+  const lj = "2\n\nX 0 0 0\nX 0 0 1.12\n3\n\nX 0 0 0\nX 1 1 1\nX 1 1 1\n";
+  await refused(
+    lj,
+    ["--cpu-only"],
+    /frame 2: the f64 reference energy or forces are not finite; .*atoms 2 and 3, 0\.00 apart/,
+  );
+  // The GPU check: 64 Si within 3.9 A of each other (SW cutoff 3.77 A) is finite in f64, but
+  // overflows the kernel's neighbour lists, which makes its energy NaN.
+  const grid = Array.from({ length: 64 }, (_, i) => {
+    const [a, b, c] = [i % 4, Math.floor(i / 4) % 4, Math.floor(i / 16)];
+    return `Si ${1 + 0.75 * a} ${1 + 0.75 * b} ${1 + 0.75 * c}`;
+  });
+  const dense = `64\nLattice="10.862 0 0 0 10.862 0 0 0 10.862" pbc="T T T"\n${grid.join("\n")}\n`;
+  const cpu = await writeTemp(dense);
+  const reference = await energy(cpu, "--cpu-only");
+  await Deno.remove(cpu);
+  assert.equal(reference.code, 0, reference.stderr);
+  const stderr = await refused(
+    dense,
+    ["--json"],
+    /frame 1: the GPU energy or forces are not finite; overlapping atoms, or more neighbours /,
+  );
+  assert.match(stderr, /\(closest pair: atoms \d+ and \d+, 0\.750 apart\)$/m);
+});
+
 Deno.test("energy --help", async () => {
   const { code, stdout } = await energy("--help");
   assert.equal(code, 0);

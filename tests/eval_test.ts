@@ -83,6 +83,8 @@ function fakeResult(
     distinctMinima: 0,
     archiveCapacity: 1000,
     minima: [],
+    refinementEvaluations: 0,
+    replicaStatus: { running: bests.length, converged: 0, failed: 0 },
     replicaBestEnergies: Float32Array.from(bests),
     replicaFirstHits: firstHits && Float64Array.from(firstHits),
     ...extra,

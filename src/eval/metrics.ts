@@ -63,8 +63,16 @@ export interface MethodMetrics {
   bestEnergy: Spread;
   /** The same, (E - reference) / N. */
   gapPerAtom: Spread;
-  /** The lowest reported minimum re-relaxed in f64; null when none was found. */
+  /** The lowest reported point's f64 energy (polished where the search finished it); null when
+   * none was found. */
   refinedBestEnergy: number | null;
+  /** Whether that point is a minimum (f64 fmax at most REFINE_FMAX); false: the search stopped
+   * before relaxing it. */
+  refinedBestConverged: boolean | null;
+  /** f64 evaluations spent reporting minima, apart from `totalEvaluations`. */
+  refinementEvaluations: number;
+  /** Replicas that stopped on a non-finite energy or force. */
+  failedReplicas: number;
   distinctMinima: number;
   /** distinctMinima / all replicas' evaluations * 1e6. */
   distinctMinimaPerMillion: number;
@@ -156,6 +164,9 @@ export function methodMetrics(
     bestEnergy: spread(bests),
     gapPerAtom: spread(gapsPerAtom(bests, reference.energy, system.nAtoms)),
     refinedBestEnergy: result.minima[0]?.energy ?? null,
+    refinedBestConverged: result.minima[0]?.converged ?? null,
+    refinementEvaluations: result.refinementEvaluations,
+    failedReplicas: result.replicaStatus.failed,
     distinctMinima: result.distinctMinima,
     distinctMinimaPerMillion: result.distinctMinima / result.totalEvaluations * 1e6,
     evaluationsPerReplica: result.evaluationsPerReplica,

@@ -9,6 +9,7 @@
  *   best-SYSTEM-METHOD.xyz     each method's lowest minimum, re-relaxed in f64 (extended XYZ)
  * and the terminal gets the per-system tables and the verdicts (`terminalReport`).
  */
+import { writeFileAtomic } from "../io/output_files.ts";
 import { formatXyz } from "../io/xyz.ts";
 import { minimaFrames } from "../search/outputs.ts";
 import type { SearchResult } from "../search/run_search.ts";
@@ -65,6 +66,7 @@ export function systemTable(result: SystemEvaluation): string {
     "best E (f32)",
     "gap/atom q10 / median / q90",
     "best E (f64)",
+    "failed",
     "minima per 1e6 evals",
     "evals/replica",
     "wall s",
@@ -75,12 +77,13 @@ export function systemTable(result: SystemEvaluation): string {
     firstHitCell(m),
     fixed(m.bestEnergy.best, 6),
     gapSpread(m.gapPerAtom),
-    fixed(m.refinedBestEnergy, 6),
+    `${fixed(m.refinedBestEnergy, 6)}${m.refinedBestConverged === false ? " (unfinished)" : ""}`,
+    String(m.failedReplicas),
     fixed(m.distinctMinimaPerMillion, 0),
     String(m.evaluationsPerReplica),
     fixed(m.wallSeconds, 1),
   ]);
-  return textTable(headers, rows, [false, true, true, true, true, true, true, true, true]);
+  return textTable(headers, rows, [false, true, true, true, true, true, true, true, true, true]);
 }
 
 /** How a system's reference was chosen and what counts as reaching it. */
@@ -322,7 +325,7 @@ export async function writeEvalOutputs(dir: string, outcome: EvalOutcome): Promi
   const paths: string[] = [];
   for (const [name, text] of files) {
     paths.push(`${dir}/${name}`);
-    await Deno.writeTextFile(`${dir}/${name}`, text);
+    await writeFileAtomic(`${dir}/${name}`, text);
   }
   return paths;
 }

@@ -7,6 +7,7 @@
  * reference energy, and the learned optimizer is compared with the best baseline per system
  * (verdict.ts). Writing files is separate (report.ts).
  */
+import { potentialUnits, type Units } from "../potentials/potential.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { UserError } from "../core/errors.ts";
 import { loadCheckpoint } from "../learned/checkpoint.ts";
@@ -85,6 +86,8 @@ export interface MethodEvaluation extends MethodMetrics {
 export interface SystemEvaluation {
   system: string;
   nAtoms: number;
+  /** Units of every energy and length of this system's results. */
+  units: Units;
   reference: Reference;
   /** Energies within this of the reference count as reaching it (`energyTolerance`). */
   tolerance: number;
@@ -259,6 +262,7 @@ export function evaluateSystem(
   return {
     system: system.name,
     nAtoms: system.nAtoms,
+    units: potentialUnits(system.potential),
     reference,
     tolerance,
     methods: runs.map((result) => ({

@@ -4,23 +4,37 @@
  *   line 2: comment; extended XYZ puts key=value pairs here, values may be "quoted":
  *           Lattice="ax ay az bx by bz cx cy cz" Properties=species:S:1:pos:R:3 energy=-44.3
  *   then one line per atom: columns as Properties says (plain XYZ: symbol x y z).
- * Lengths in the file's units (Angstrom for Gupta and SW, reduced units for LJ). Only cubic
- * boxes (a diagonal Lattice with equal sides) are supported, as the potentials need.
+ * Lengths in the file's units (Angstrom for Gupta and SW, reduced units for LJ); forces in energy
+ * per length (eV/Angstrom, or reduced).
+ *
+ * Periodicity follows ASE: pbc="F F F" is a cluster even with a Lattice (ASE writes the cell of
+ * `atoms.center(vacuum=...)`); pbc="T T T", or a Lattice without pbc (the older convention), is a
+ * periodic box; mixed pbc (slabs, wires) is refused. Only cubic boxes (a diagonal Lattice with
+ * equal sides) are supported, as the potentials need.
  */
 import { UserError } from "../core/errors.ts";
+
+/** Most atoms a frame may declare: far above what the kernels take (MAX_ATOMS), low enough that
+ * a corrupt header is refused before anything is allocated for it. */
+export const MAX_XYZ_ATOMS = 1_000_000;
 
 export interface XyzFrame {
   symbols: string[];
   /** Flat [x0, y0, z0, x1, ...]. */
   positions: Float64Array;
-  /** Cubic box side from Lattice=..., undefined without a lattice. */
+  /** Flat like positions: the `forces:R:3` column, when the file has one (written when set). */
+  forces?: Float64Array;
+  /** Cubic box side of a periodic frame; undefined for a cluster. */
   box?: number;
-  /** Every key=value of the comment line, unparsed. */
+  /** Every key=value of the comment line, unparsed (`energy` is what ASE reads as the
+   * calculator's energy). */
   info: Record<string, string>;
 }
 
 export function parseXyz(text: string, source = "input"): XyzFrame[] {
   const lines = text.split(/\r?\n/);
+  // The empty string after a final newline is no line.
+  const lineCount = lines.at(-1) === "" ? lines.length - 1 : lines.length;
   const frames: XyzFrame[] = [];
   let at = 0;
   const fail = (line: number, message: string): never => {
@@ -31,18 +45,42 @@ export function parseXyz(text: string, source = "input"): XyzFrame[] {
       at++;
       continue;
     }
-    const count = Number(lines[at].trim());
+    const countText = lines[at].trim();
+    const count = /^\d+$/.test(countText) ? Number(countText) : NaN;
     if (!Number.isInteger(count) || count < 1) {
-      fail(at, `expected the atom count, got '${lines[at].trim()}'`);
+      fail(at, `expected the atom count, got ${excerpt(countText)}`);
     }
-    if (at + 1 >= lines.length) fail(at, "missing comment line");
+    if (count > MAX_XYZ_ATOMS) {
+      fail(at, `the header says ${countText} atoms; at most ${MAX_XYZ_ATOMS} are read per frame`);
+    }
+    // Checked before allocating: a corrupt count must not become a huge array.
+    const remaining = Math.max(0, lineCount - (at + 2));
+    if (count > remaining) {
+      fail(at + 2 + remaining, `expected ${count} atom lines, found ${remaining}`);
+    }
     const info = parseComment(lines[at + 1], (message) => fail(at + 1, message));
     const columns = propertyColumns(info.Properties, (message) => fail(at + 1, message));
     const symbols: string[] = [];
     const positions = new Float64Array(3 * count);
+    const forces = columns.forces === undefined ? undefined : new Float64Array(3 * count);
+    const readVector = (
+      what: string,
+      fields: string[],
+      column: number,
+      into: Float64Array,
+      i: number,
+    ) => {
+      for (let k = 0; k < 3; k++) {
+        const value = Number(fields[column + k]);
+        if (!Number.isFinite(value)) {
+          fail(at + 2 + i, `${what} ${excerpt(fields[column + k])} is not a number`);
+        }
+        into[3 * i + k] = value;
+      }
+    };
     for (let i = 0; i < count; i++) {
       const lineIndex = at + 2 + i;
-      if (lineIndex >= lines.length || lines[lineIndex].trim() === "") {
+      if (lines[lineIndex].trim() === "") {
         fail(lineIndex, `expected ${count} atom lines, found ${i}`);
       }
       const fields = lines[lineIndex].trim().split(/\s+/);
@@ -50,24 +88,25 @@ export function parseXyz(text: string, source = "input"): XyzFrame[] {
         fail(lineIndex, `expected ${columns.width} columns, got ${fields.length}`);
       }
       symbols.push(fields[columns.species]);
-      for (let k = 0; k < 3; k++) {
-        const value = Number(fields[columns.position + k]);
-        if (!Number.isFinite(value)) {
-          fail(lineIndex, `coordinate '${fields[columns.position + k]}' is not a number`);
-        }
-        positions[3 * i + k] = value;
-      }
+      readVector("coordinate", fields, columns.position, positions, i);
+      if (forces !== undefined) readVector("force", fields, columns.forces!, forces, i);
     }
-    const box = info.Lattice === undefined
-      ? undefined
-      : cubicSide(info.Lattice, (message) => fail(at + 1, message));
-    frames.push({ symbols, positions, box, info });
+    const frame: XyzFrame = {
+      symbols,
+      positions,
+      box: periodicBox(info, (m) => fail(at + 1, m)),
+      info,
+    };
+    if (forces !== undefined) frame.forces = forces;
+    frames.push(frame);
     at += 2 + count;
   }
   if (frames.length === 0) throw new UserError(`${source}: no frames in the file`);
   return frames;
 }
 
+/** Extended XYZ that ASE reads back: `Lattice` and `pbc="T T T"` for a periodic frame, nothing
+ * for a cluster (ASE then gives pbc False), `forces:R:3` when the frame has forces. */
 export function formatXyz(frames: XyzFrame[]): string {
   return frames.map((frame) => {
     const info: Record<string, string> = { ...frame.info };
@@ -79,16 +118,34 @@ export function formatXyz(frames: XyzFrame[]): string {
       const L = frame.box;
       pairs.push(`Lattice="${L} 0 0 0 ${L} 0 0 0 ${L}"`, `pbc="T T T"`);
     }
-    pairs.push("Properties=species:S:1:pos:R:3");
+    const forces = frame.forces;
+    pairs.push(`Properties=species:S:1:pos:R:3${forces ? ":forces:R:3" : ""}`);
     for (const [key, value] of Object.entries(info)) {
       pairs.push(/\s/.test(value) ? `${key}="${value}"` : `${key}=${value}`);
     }
-    const atoms = frame.symbols.map((symbol, i) =>
-      [symbol, ...Array.from(frame.positions.subarray(3 * i, 3 * i + 3), (x) => x.toFixed(10))]
-        .join(" ")
-    );
+    const atoms = frame.symbols.map((symbol, i) => {
+      const fields = [symbol, ...Array.from(frame.positions.subarray(3 * i, 3 * i + 3), fixed)];
+      // Forces at a minimum are tiny: written in full (shortest exact form), not fixed-point.
+      if (forces) fields.push(...Array.from(forces.subarray(3 * i, 3 * i + 3), String));
+      return fields.join(" ");
+    });
     return [String(frame.symbols.length), pairs.join(" "), ...atoms].join("\n") + "\n";
   }).join("");
+}
+
+/** A piece of a user's file for an error message: quoted, at most 20 characters, anything but
+ * printable ASCII escaped, so that a binary or huge line never floods the terminal. */
+export function excerpt(text: string): string {
+  const limit = 20;
+  const chars = Array.from(text);
+  const shown = chars.slice(0, limit).map((c) =>
+    /[\x20-\x7e]/.test(c) ? c : `\\u{${c.codePointAt(0)!.toString(16)}}`
+  ).join("");
+  return `'${shown}${chars.length > limit ? "..." : ""}'`;
+}
+
+function fixed(x: number): string {
+  return x.toFixed(10);
 }
 
 function parseComment(line: string, fail: (message: string) => never): Record<string, string> {
@@ -99,37 +156,95 @@ function parseComment(line: string, fail: (message: string) => never): Record<st
   return info;
 }
 
-/** Where the species and position columns are, from Properties=name:type:count:... */
+interface Columns {
+  species: number;
+  position: number;
+  forces?: number;
+  width: number;
+}
+
+/** The columns parseXyz reads, by Properties name, with the type:count each must have. */
+const KNOWN_COLUMNS: Record<string, { key: "species" | "position" | "forces"; shape: string }> = {
+  species: { key: "species", shape: "S:1" },
+  pos: { key: "position", shape: "R:3" },
+  forces: { key: "forces", shape: "R:3" },
+};
+
+/** Where the species, position and (optional) force columns are, from
+ * Properties=name:type:count:... */
 function propertyColumns(
   properties: string | undefined,
   fail: (message: string) => never,
-): { species: number; position: number; width: number } {
+): Columns {
   if (properties === undefined) return { species: 0, position: 1, width: 4 };
   const parts = properties.split(":");
-  if (parts.length % 3 !== 0) fail(`malformed Properties '${properties}'`);
+  if (parts.length % 3 !== 0) fail(`malformed Properties ${excerpt(properties)}`);
+  const found: Partial<Record<"species" | "position" | "forces", number>> = {};
   let column = 0;
-  let species = -1;
-  let position = -1;
   for (let k = 0; k < parts.length; k += 3) {
-    const [name, , countText] = parts.slice(k, k + 3);
-    const count = Number(countText);
-    if (!Number.isInteger(count) || count < 1) fail(`malformed Properties '${properties}'`);
-    if (name === "species") species = column;
-    if (name === "pos") position = column;
+    const [name, type, countText] = parts.slice(k, k + 3);
+    const count = /^\d+$/.test(countText) ? Number(countText) : 0;
+    if (count < 1) fail(`malformed Properties ${excerpt(properties)}`);
+    const known = Object.hasOwn(KNOWN_COLUMNS, name) ? KNOWN_COLUMNS[name] : undefined;
+    if (known !== undefined) {
+      if (`${type}:${count}` !== known.shape) {
+        fail(`Properties: ${name} must be ${name}:${known.shape}`);
+      }
+      found[known.key] = column;
+    }
     column += count;
   }
-  if (species < 0 || position < 0) fail(`Properties must name species and pos: '${properties}'`);
-  return { species, position, width: column };
+  const { species, position, forces } = found;
+  if (species === undefined || position === undefined) {
+    return fail(`Properties must name species and pos: ${excerpt(properties)}`);
+  }
+  return { species, position, forces, width: column };
 }
 
-function cubicSide(lattice: string, fail: (message: string) => never): number {
-  const v = lattice.trim().split(/\s+/).map(Number);
-  if (v.length !== 9 || v.some((x) => !Number.isFinite(x))) {
-    fail(`Lattice needs 9 numbers, got '${lattice}'`);
+/** The cubic side of a periodic frame, undefined for a cluster (see the file comment). */
+function periodicBox(
+  info: Record<string, string>,
+  fail: (message: string) => never,
+): number | undefined {
+  const lattice = info.Lattice === undefined ? undefined : latticeVectors(info.Lattice, fail);
+  const pbc = info.pbc === undefined ? undefined : parsePbc(info.pbc, fail);
+  const periodic = pbc === undefined ? lattice !== undefined : pbc.every(Boolean);
+  if (pbc !== undefined && pbc.some(Boolean) && !periodic) {
+    const spelled = pbc.map((p) => (p ? "T" : "F")).join(" ");
+    fail(
+      `slabs (pbc ${spelled}) are not supported; use pbc="F F F" for a cluster or pbc="T T T" ` +
+        "with a cubic Lattice",
+    );
   }
+  if (!periodic) return undefined;
+  if (lattice === undefined) fail('pbc="T T T" needs a Lattice="L 0 0 0 L 0 0 0 L"');
+  const v = lattice!;
   const side = v[0];
   const cubic = [v[1], v[2], v[3], v[5], v[6], v[7]].every((x) => x === 0) &&
     v[4] === side && v[8] === side && side > 0;
-  if (!cubic) fail(`only cubic boxes are supported, got Lattice="${lattice}"`);
+  if (!cubic) {
+    fail(`only cubic periodic boxes are supported, got Lattice="${v.join(" ")}"`);
+  }
   return side;
+}
+
+function latticeVectors(lattice: string, fail: (message: string) => never): number[] {
+  const v = lattice.trim().split(/\s+/).map(Number);
+  if (v.length !== 9 || v.some((x) => !Number.isFinite(x))) {
+    fail(`Lattice needs 9 numbers, got ${excerpt(lattice)}`);
+  }
+  return v;
+}
+
+/** ASE's spellings: T/F, True/False, 1/0 in any case; one value stands for all three axes. */
+function parsePbc(text: string, fail: (message: string) => never): boolean[] {
+  const flags = text.trim().split(/\s+/).map((word) => {
+    const w = word.toLowerCase();
+    if (w === "t" || w === "true" || w === "1") return true;
+    if (w === "f" || w === "false" || w === "0") return false;
+    return fail(`pbc must be T or F for each axis, got ${excerpt(text)}`);
+  });
+  if (flags.length === 1) return [flags[0], flags[0], flags[0]];
+  if (flags.length !== 3) fail(`pbc needs 1 or 3 values, got ${excerpt(text)}`);
+  return flags;
 }

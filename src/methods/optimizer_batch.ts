@@ -70,6 +70,23 @@ const BINDINGS = [
 ] as const;
 type Buffers = Record<typeof BINDINGS[number], GPUBuffer>;
 type Pipelines = Record<"initialize" | "run" | "clearLog", GPUComputePipeline>;
+/** The buffers a replica's future depends on, besides the log (which every sync empties) and
+ * what never changes (settings are rewritten per dispatch; species, params, weights are given). */
+const STATE_BUFFERS = [
+  "positions",
+  "vectors",
+  "best",
+  "replicas",
+  "localStates",
+  "atomEnergies",
+] as const;
+
+/** Everything needed to continue a batch exactly where it was after a sync: its evaluation limit
+ * and the raw words of its state buffers. */
+export interface BatchState {
+  limit: number;
+  buffers: Record<typeof STATE_BUFFERS[number], Uint32Array>;
+}
 const READ_ONLY = new Set(["species", "params", "weights"]);
 
 /** A surface move needs an outer shell: refused for periodic systems (moves.ts). */
@@ -151,6 +168,21 @@ export class OptimizerBatch {
       });
     const logStride = 1 + 2 * logCapacity + 3 * n * logCapacity;
     const planes = planeNames(spec.local).length;
+    // Bytes per replica of each per-replica buffer, and of sync's staging (replicas + log).
+    const perReplica = [
+      planes * n * 12,
+      (layoutWords(REPLICA_LAYOUT) + logStride) * 4,
+      layoutWords(spec.local.state) * 4,
+      2 * n * 4,
+    ];
+    const most = gpu.maxBatch(perReplica, WORKGROUP_SIZE);
+    if (replicas > most) {
+      throw new UserError(
+        `${replicas} replicas of ${system.name} do not fit this GPU (${gpu.adapterName}): at most ` +
+          `${most}, from its maxStorageBufferBindingSize, maxBufferSize and ` +
+          "maxComputeWorkgroupsPerDimension limits",
+      );
+    }
     const settingsBytes = Math.ceil(layoutWords(SETTINGS_LAYOUT) / 4) * 16;
     const buffers = {
       settings: make("settings", settingsBytes, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
@@ -314,6 +346,33 @@ export class OptimizerBatch {
 
   async readPositions(): Promise<Float32Array> {
     return new Float32Array(await this.gpu.read(this.#buffers.positions, this.#positionBytes()));
+  }
+
+  /** The batch's state after a sync (see BatchState); restoring it into a batch of the same
+   * system, replicas and spec continues the same trajectories bit for bit. */
+  async readState(): Promise<BatchState> {
+    const buffers = {} as BatchState["buffers"];
+    for (const name of STATE_BUFFERS) {
+      const buffer = this.#buffers[name];
+      buffers[name] = new Uint32Array(await this.gpu.read(buffer, buffer.size));
+    }
+    return { limit: this.#limit, buffers };
+  }
+
+  /** Puts back a state from `readState` in place of `initialize`. */
+  restoreState(state: BatchState): void {
+    for (const name of STATE_BUFFERS) {
+      const words = state.buffers[name];
+      if (words === undefined || words.byteLength !== this.#buffers[name].size) {
+        throw new RangeError(
+          `saved ${name} holds ${words?.byteLength ?? 0} bytes, the batch ${
+            this.#buffers[name].size
+          }`,
+        );
+      }
+      this.gpu.device.queue.writeBuffer(this.#buffers[name], 0, Uint32Array.from(words));
+    }
+    this.#limit = state.limit;
   }
 
   destroy(): void {

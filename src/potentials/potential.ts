@@ -39,3 +39,18 @@ export function potentialCutoff(spec: PotentialSpec): number {
       return stillingerWeberCutoff(spec.params);
   }
 }
+
+/** The units energies, lengths and forces of a system come in (as written in every JSON output). */
+export interface Units {
+  energy: string;
+  length: string;
+  force: string;
+}
+
+/** Lennard-Jones in reduced units (epsilon, sigma); Gupta and Stillinger-Weber in eV and
+ * Angstrom, as their parameter sets are published. */
+export function potentialUnits(spec: PotentialSpec): Units {
+  return spec.kind === "lj"
+    ? { energy: "epsilon", length: "sigma", force: "epsilon/sigma" }
+    : { energy: "eV", length: "Angstrom", force: "eV/Angstrom" };
+}

@@ -93,6 +93,20 @@ export class MinimaArchive {
     this.fingerprintTolerance = fingerprintTolerance;
   }
 
+  /** An archive holding `entries` as `entries()` returned them (lowest first), of structures in
+   * `box` (undefined: clusters): to continue a saved search. */
+  static restore(options: ArchiveOptions, entries: ArchiveEntry[], box?: number): MinimaArchive {
+    const archive = new MinimaArchive(options);
+    for (const entry of entries) {
+      archive.#entries.push({
+        ...publicEntry({ ...entry, fingerprint: new Float64Array() }),
+        fingerprint: structureFingerprint(entry.positions, entry.species, box),
+      });
+    }
+    archive.#entries.sort((a, b) => a.energy - b.energy);
+    return archive;
+  }
+
   get size(): number {
     return this.#entries.length;
   }

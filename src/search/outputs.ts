@@ -1,12 +1,19 @@
 /**
  * What a search leaves in its output folder:
- *   minima.xyz    the reported minima, lowest first, as extended XYZ (ASE reads it: `energy`
- *                 becomes the calculator's energy, the other keys land in atoms.info)
- *   summary.json  what was run and what came out (`searchSummary`)
- *   trace.json    best energy against evaluations per replica, one point per sync, for plots
- * Energies and lengths are in the system's units (reduced for LJ; eV and Angstrom otherwise).
+ *   minima.xyz         the reported minima, lowest first, as extended XYZ with f64 forces (ASE
+ *                      reads it: `energy` and the `forces` column become the calculator's energy
+ *                      and forces, the other keys land in atoms.info)
+ *   summary.json       what was run and what came out (`searchSummary`)
+ *   trace.json         best energy against evaluations per replica, one point per sync, for plots
+ *   state.safetensors  the state to continue from (`--resume`; search_state.ts)
+ * Energies and lengths are in the system's units (reduced for LJ; eV and Angstrom otherwise),
+ * named in the JSON files' `units`; docs/OUTPUTS.md documents every field. Each file is written
+ * atomically (output_files.ts).
  */
+import { writeFileAtomic } from "../io/output_files.ts";
 import { formatXyz, type XyzFrame } from "../io/xyz.ts";
+import { potentialUnits, type Units } from "../potentials/potential.ts";
+import type { ReplicaStatus } from "../core/codes.ts";
 import type { System } from "../systems/system.ts";
 import type { KnownMinimum } from "../systems/known_minima.ts";
 import {
@@ -16,6 +23,7 @@ import {
   methodSpec,
 } from "./defaults.ts";
 import type { GoalStatus, SearchResult, StopReason, TracePoint } from "./run_search.ts";
+import { encodeSearchState, type SearchState, STATE_FILE } from "./search_state.ts";
 
 export const OUTPUT_FILES = {
   minima: "minima.xyz",
@@ -23,23 +31,30 @@ export const OUTPUT_FILES = {
   trace: "trace.json",
 } as const;
 
+/** Files whose presence means a folder holds a search. */
+export const SEARCH_RUN_MARKERS = [...Object.values(OUTPUT_FILES), STATE_FILE];
+
 /** ASE knows no element "LJ"; "X" (its dummy atom) is what `deno task energy` also reads as LJ. */
 function xyzSymbol(element: string): string {
   return element === "LJ" ? "X" : element;
 }
 
-/** One frame per reported minimum; `energy` is the f64 re-relaxed energy. */
+/** One frame per reported minimum; `energy` and `forces` are f64 at the reported point. */
 export function minimaFrames(result: SearchResult): XyzFrame[] {
   const { system } = result.options;
   return result.minima.map((m, rank) => ({
     symbols: Array.from(m.species, (s) => xyzSymbol(system.elements[s])),
     positions: m.positions,
+    forces: m.forces,
     box: system.box,
     info: {
       rank: String(rank + 1),
       energy: String(m.energy),
       energy_f32: String(m.energyF32),
       fmax: m.fmax.toExponential(3),
+      converged: m.converged ? "T" : "F",
+      polished: m.polished ? "T" : "F",
+      refinement_evaluations: String(m.evaluations),
       count: String(m.count),
       first_evaluations: String(m.firstEvaluations),
       replica: String(m.replica),
@@ -49,11 +64,15 @@ export function minimaFrames(result: SearchResult): XyzFrame[] {
 
 /** A reported minimum in summary.json (its structure is in minima.xyz, same rank). */
 export interface SummaryMinimum {
-  /** f64, re-relaxed. */
+  /** f64, at the reported point (polished, or as the search left it). */
   energy: number;
   energyF32: number;
   fmax: number;
   converged: boolean;
+  /** Whether the point was polished in f64 (the search had brought it below its tolerance). */
+  polished: boolean;
+  /** f64 evaluations spent reporting it, apart from the search's. */
+  refinementEvaluations: number;
   count: number;
   firstEvaluations: number;
   replica: number;
@@ -63,6 +82,7 @@ export interface SummaryMinimum {
 export interface SearchSummary {
   system: string;
   nAtoms: number;
+  units: Units;
   method: Method;
   replicas: number;
   maxEvaluations: number;
@@ -70,6 +90,8 @@ export interface SearchSummary {
   /** The learned optimizer's checkpoint, as given (--checkpoint); null for other methods or
    * weights given without a path. */
   checkpoint: string | null;
+  /** The structures the replicas started from (--start), as given; null: seeded random ones. */
+  start: string | null;
   /** Every setting and per-replica hyperparameter (a sweep as {from, to}) the run used. */
   options: HyperparameterSweeps & {
     /** The method's settings: its driver, local method and (hopping) wrapper settings. */
@@ -78,6 +100,7 @@ export interface SearchSummary {
      * the system's lengths, unless overridden). */
     maxStep: number;
     target: number | null;
+    reference: number | null;
     stopAtKnown: boolean;
     syncEvery: number;
     logCapacity: number;
@@ -87,16 +110,23 @@ export interface SearchSummary {
   stopReason: StopReason;
   /** Message of what ended a "failed" run. */
   error?: string;
-  /** The lowest reported minimum: f64 re-relaxed energy, the GPU's f32 one, its f64 fmax. */
+  /** The lowest reported point: its f64 energy, the GPU's f32 one, its f64 fmax, and whether it
+   * is a minimum (converged) the search finished (polished). */
   bestEnergy: number | null;
   bestEnergyF32: number | null;
   bestFmax: number | null;
+  bestConverged: boolean | null;
   /** The known minimum, whether it was reached and after how many evaluations per replica. */
   known: (KnownMinimum & GoalStatus) | null;
   target: GoalStatus | null;
+  reference: GoalStatus | null;
+  /** Replicas by how they ended: running, converged (a local method's fmax) or failed (a
+   * non-finite energy or force). */
+  replicaStatus: Record<ReplicaStatus, number>;
   distinctMinima: number;
   archiveCapacity: number;
-  evaluations: { perReplica: number; total: number };
+  /** The search's energy+force evaluations; `refinement`: f64 ones spent reporting minima. */
+  evaluations: { perReplica: number; total: number; refinement: number };
   wallSeconds: number;
   minima: SummaryMinimum[];
 }
@@ -104,6 +134,7 @@ export interface SearchSummary {
 /** trace.json: one point per sync, for plotting best energy against evaluations per replica. */
 export interface SearchTrace {
   system: string;
+  units: Units;
   method: Method;
   replicas: number;
   /** What the point fields mean, for whoever opens the file. */
@@ -119,16 +150,19 @@ export function searchSummary(result: SearchResult): SearchSummary {
   return {
     system: options.system.name,
     nAtoms: options.system.nAtoms,
+    units: potentialUnits(options.system.potential),
     method: options.method,
     replicas: options.replicas,
     maxEvaluations: options.maxEvaluations,
     seed: options.seed,
     checkpoint: options.checkpoint ?? null,
+    start: options.startFile ?? null,
     options: {
       ...options.sweeps,
       settings: options.settings,
       maxStep: methodSpec(options.system, options.settings, options.learned).local.maxStep,
       target: options.target ?? null,
+      reference: options.reference ?? null,
       stopAtKnown: options.stopAtKnown,
       syncEvery: options.syncEvery,
       logCapacity: options.logCapacity,
@@ -140,17 +174,26 @@ export function searchSummary(result: SearchResult): SearchSummary {
     bestEnergy: best?.energy ?? null,
     bestEnergyF32: best?.energyF32 ?? null,
     bestFmax: best?.fmax ?? null,
+    bestConverged: best?.converged ?? null,
     known: result.known ?? null,
     target: result.target ?? null,
+    reference: result.reference ?? null,
+    replicaStatus: result.replicaStatus,
     distinctMinima: result.distinctMinima,
     archiveCapacity: result.archiveCapacity,
-    evaluations: { perReplica: result.evaluationsPerReplica, total: result.totalEvaluations },
+    evaluations: {
+      perReplica: result.evaluationsPerReplica,
+      total: result.totalEvaluations,
+      refinement: result.refinementEvaluations,
+    },
     wallSeconds: result.wallSeconds,
     minima: result.minima.map((m) => ({
       energy: m.energy,
       energyF32: m.energyF32,
       fmax: m.fmax,
       converged: m.converged,
+      polished: m.polished,
+      refinementEvaluations: m.evaluations,
       count: m.count,
       firstEvaluations: m.firstEvaluations,
       replica: m.replica,
@@ -162,6 +205,7 @@ export function searchTrace(result: SearchResult): SearchTrace {
   const { options } = result;
   return {
     system: options.system.name,
+    units: potentialUnits(options.system.potential),
     method: options.method,
     replicas: options.replicas,
     evaluations: "energy+force evaluations per replica (the most any replica spent)",
@@ -170,7 +214,8 @@ export function searchTrace(result: SearchResult): SearchTrace {
   };
 }
 
-/** Writes the three files into `dir` (created if needed, files replaced); returns their paths. */
+/** Writes the three files into `dir` (created if needed, files replaced atomically); returns
+ * their paths. */
 export async function writeSearchOutputs(
   dir: string,
   result: SearchResult,
@@ -181,10 +226,15 @@ export async function writeSearchOutputs(
     summary: `${dir}/${OUTPUT_FILES.summary}`,
     trace: `${dir}/${OUTPUT_FILES.trace}`,
   };
-  await Deno.writeTextFile(paths.minima, formatXyz(minimaFrames(result)));
-  await Deno.writeTextFile(paths.summary, json(searchSummary(result)));
-  await Deno.writeTextFile(paths.trace, json(searchTrace(result)));
+  await writeFileAtomic(paths.minima, formatXyz(minimaFrames(result)));
+  await writeFileAtomic(paths.summary, json(searchSummary(result)));
+  await writeFileAtomic(paths.trace, json(searchTrace(result)));
   return paths;
+}
+
+/** Writes a search's state into `dir` (atomically: a crash leaves the previous one). */
+export async function writeSearchState(dir: string, state: SearchState): Promise<void> {
+  await writeFileAtomic(`${dir}/${STATE_FILE}`, encodeSearchState(state));
 }
 
 /** A folder name from a system name ("Au55@set=jaxmd-gold" -> "Au55_set_jaxmd-gold"). */

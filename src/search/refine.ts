@@ -1,9 +1,12 @@
 /**
- * Re-relaxation of reported minima in f64 on the host. The GPU relaxes in f32 to fmax 1e-3, and
- * its energies carry f32 rounding (a few 1e-5 on LJ13 and growing with N), so reported energies are
- * re-evaluated after FIRE in f64 (the kernel's own algorithm, `ReferenceReplica`) has brought the
- * largest force below REFINE_FMAX: the energy error left, about fmax^2 / 2k for a mode of stiffness
- * k, is far below the 1e-6 to which the Cambridge Cluster Database quotes energies.
+ * What a search reports for the points it found, in f64 on the host. The GPU relaxes in f32, and
+ * its energies carry f32 rounding (a few 1e-5 on LJ13 and growing with N), so every reported
+ * point is re-evaluated in f64. A point the search itself brought below its force tolerance is
+ * polished by FIRE in f64 (the kernel's own algorithm, `ReferenceReplica`) until the largest force
+ * is below REFINE_FMAX: the energy error left, about fmax^2 / 2k for a mode of stiffness k, is far
+ * below the 1e-6 to which the Cambridge Cluster Database quotes energies. The polish is bounded
+ * and its evaluations are counted and reported apart from the search's. Any other point (a
+ * relaxation still under way when the search stopped) is reported exactly as it is.
  */
 import { fire, JAX_MD_FIRE } from "../methods/fire.ts";
 import { referenceContext, ReferenceReplica } from "../methods/reference_replica.ts";
@@ -17,8 +20,18 @@ import {
 
 /** Largest per-atom force at which a re-relaxation stops (force units of the system). */
 export const REFINE_FMAX = 1e-6;
-/** Evaluations a re-relaxation may spend; from a GPU minimum (fmax 1e-3) it needs a few hundred. */
+/** Evaluations a full re-relaxation (`refineStructure`) may spend. */
 export const REFINE_MAX_EVALUATIONS = 20_000;
+/** Evaluations a search's minimum may spend being polished, counted and reported apart from the
+ * search's own: from a GPU minimum (fmax 1e-3) FIRE needs a few hundred, from the hop tolerance
+ * 0.03 up to about a thousand (Au55). */
+export const POLISH_MAX_EVALUATIONS = 5_000;
+/**
+ * A point counts as brought below the search's force tolerance F when its f64 fmax is below
+ * F times this. The GPU judged it in f32: its force sums carry rounding errors of order 1e-5 in
+ * the system's force unit, which 25% of F (2.5e-4 at fmax 1e-3) covers.
+ */
+export const POLISH_SLACK = 1.25;
 /** Largest atom displacement per FIRE step: the structures start within ~1e-3 of the minimum,
  * so a small cap only guards against a saddle-like start being thrown far. */
 export const REFINE_MAX_STEP = 0.05;
@@ -36,9 +49,16 @@ export interface Refinement {
   energy: number;
   /** Largest per-atom force there; above REFINE_FMAX when `converged` is false. */
   fmax: number;
+  /** fmax <= REFINE_FMAX: a minimum to the precision energies are quoted at. */
   converged: boolean;
   /** Flat xyz, recentred at the centre of mass (clusters) or wrapped into the box. */
   positions: Float64Array;
+  /** f64 forces at `positions`, flat like them. */
+  forces: Float64Array;
+  /** Whether FIRE moved the point (false: the point exactly as the search left it). */
+  polished: boolean;
+  /** f64 evaluations spent here, the first (at the given point) included. */
+  evaluations: number;
 }
 
 /** A distinct minimum as a search reports it: refined in f64, copies merged. */
@@ -53,11 +73,13 @@ export interface ReportedMinimum extends Refinement {
   replica: number;
 }
 
-/** FIRE in f64 from `positions` until the largest force is below REFINE_FMAX (or the cap). */
+/** FIRE in f64 from `positions` until the largest force is below REFINE_FMAX or
+ * `maxEvaluations` are spent. */
 export function refineStructure(
   system: System,
   positions: ArrayLike<number>,
   species: ArrayLike<number> = system.species,
+  maxEvaluations = REFINE_MAX_EVALUATIONS,
 ): Refinement {
   const replica = new ReferenceReplica(
     referenceContext(system, {
@@ -69,27 +91,50 @@ export function refineStructure(
     { step: REFINE_DT, dr: 0, temperature: 0, seed: 0 },
     0,
   );
-  replica.advanceTo(REFINE_MAX_EVALUATIONS);
+  replica.advanceTo(maxEvaluations);
   return {
     energy: replica.energy,
     fmax: replica.fmax,
-    converged: replica.status === "converged",
+    converged: replica.fmax <= REFINE_FMAX,
     positions: replica.x,
+    forces: replica.f,
+    polished: replica.evaluations > 1,
+    evaluations: replica.evaluations,
   };
 }
 
 /**
- * Refines every archive entry and merges those that arrive at the same minimum (energies within
- * `energyTolerance`, fingerprints within the archive's default tolerance): counts add up, the
- * first-found cost is the fewest evaluations. Lowest refined energy first.
+ * What a search may report for a point it found: the point polished by FIRE in f64 (at most
+ * POLISH_MAX_EVALUATIONS) when the search itself brought it below its force tolerance
+ * `searchFmax` (the hop tolerance, or a local method's fmax; see POLISH_SLACK), else the point
+ * exactly as it is, with its f64 energy and forces (one evaluation): a relaxation the search did
+ * not finish is not turned into a minimum.
+ */
+export function reportPoint(
+  system: System,
+  positions: ArrayLike<number>,
+  species: ArrayLike<number>,
+  searchFmax: number,
+): Refinement {
+  const asFound = refineStructure(system, positions, species, 1);
+  if (!(asFound.fmax <= POLISH_SLACK * searchFmax)) return asFound;
+  return refineStructure(system, positions, species, POLISH_MAX_EVALUATIONS);
+}
+
+/**
+ * Reports every archive entry (`reportPoint`) and merges those that arrive at the same minimum
+ * (energies within `energyTolerance`, fingerprints within the archive's default tolerance):
+ * counts and refinement evaluations add up, the first-found cost is the fewest evaluations.
+ * Lowest refined energy first.
  */
 export function refineMinima(
   system: System,
   entries: ArchiveEntry[],
   energyTolerance: number,
+  searchFmax: number,
 ): ReportedMinimum[] {
   const refined = entries.map((entry): ReportedMinimum => ({
-    ...refineStructure(system, entry.positions, entry.species),
+    ...reportPoint(system, entry.positions, entry.species, searchFmax),
     energyF32: entry.energy,
     species: entry.species,
     count: entry.count,
@@ -101,6 +146,7 @@ export function refineMinima(
   for (const minimum of refined) {
     const fingerprint = structureFingerprint(minimum.positions, minimum.species, system.box);
     const same = merged.find((kept) =>
+      kept.minimum.polished === minimum.polished &&
       minimum.energy - kept.minimum.energy <= energyTolerance &&
       fingerprintDistance(kept.fingerprint, fingerprint) <= DEFAULT_FINGERPRINT_TOLERANCE
     );
@@ -113,6 +159,7 @@ export function refineMinima(
 /** Adds `copy` (no lower in energy, as the list is sorted) into `kept`. */
 function absorb(kept: ReportedMinimum, copy: ReportedMinimum) {
   kept.count += copy.count;
+  kept.evaluations += copy.evaluations;
   kept.energyF32 = Math.min(kept.energyF32, copy.energyF32);
   if (copy.firstEvaluations < kept.firstEvaluations) {
     kept.firstEvaluations = copy.firstEvaluations;

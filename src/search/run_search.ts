@@ -11,10 +11,12 @@
  * checkpoint, `loadLearnedOptimizer`) never stops and logs each minimum it settles into, like basin
  * hopping. At the end the lowest archived minima, and the lowest points of replicas that were
  * still relaxing towards something lower than they had logged (such as the replica that has just
- * reached the target), are re-relaxed in f64 (refine.ts) and merged. Writing files is separate
- * (outputs.ts), so an aborted or failed run still hands back everything it found.
+ * reached the target), are evaluated in f64 and merged (refine.ts): points the search brought below
+ * its force tolerance are polished, in evaluations counted apart; the others are reported as they
+ * are. A search can save its state (search_state.ts) and be continued from it. Writing files is
+ * separate (outputs.ts), so an aborted or failed run still hands back everything it found.
  */
-import { NO_ENERGY } from "../core/codes.ts";
+import { NO_ENERGY, type ReplicaStatus, STATUS_NAMES } from "../core/codes.ts";
 import { UserError } from "../core/errors.ts";
 import { quantile } from "../core/statistics.ts";
 import { Rng } from "../core/rng.ts";
@@ -27,6 +29,7 @@ import {
   type SyncResult,
 } from "../methods/optimizer_batch.ts";
 import type { LoggedMinimum } from "../methods/reference_replica.ts";
+import { driverFmax } from "../methods/method_spec.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
 import type { KnownMinimum } from "../systems/known_minima.ts";
 import { randomStructures } from "../systems/random_structures.ts";
@@ -42,6 +45,7 @@ import {
   sweepValue,
 } from "./defaults.ts";
 import { refineMinima, type ReportedMinimum } from "./refine.ts";
+import { GOAL_NAMES, type GoalName, type SavedOptions, type SearchState } from "./search_state.ts";
 
 /** A batch size that fills a GPU for clusters of tens of atoms. */
 export const DEFAULT_REPLICAS = 1024;
@@ -78,6 +82,9 @@ export interface SearchOptions {
   sweeps: HyperparameterSweeps;
   /** Stop once the best energy is at most this plus `energyTolerance(system)`. */
   target?: number;
+  /** Count the replicas that get within `energyTolerance(system)` of this energy, without
+   * stopping (a reference for systems whose minimum the project's table lacks). */
+  reference?: number;
   /** Stop once the system's known minimum (`knownGoal`) is reached. */
   stopAtKnown: boolean;
   syncEvery: number;
@@ -93,6 +100,8 @@ export interface SearchOptions {
    * seeded random starts: to run every method from the same given structures, or from a known
    * minimum to check the bookkeeping. `seed` still seeds the random streams. */
   starts?: Float64Array;
+  /** Where `starts` came from (a file's path), recorded in summary.json. */
+  startFile?: string;
 }
 
 /** Given starts must hold one structure per replica: a UserError otherwise. */
@@ -239,11 +248,17 @@ export interface SearchResult {
   trace: TracePoint[];
   known?: KnownMinimum & GoalStatus;
   target?: GoalStatus;
+  reference?: GoalStatus;
   /** Distinct minima in the archive, which keeps the lowest `archiveCapacity`. */
   distinctMinima: number;
   archiveCapacity: number;
-  /** The lowest distinct minima, re-relaxed in f64 and merged, lowest first. */
+  /** The lowest distinct minima, evaluated (and where the search finished them, polished) in f64
+   * and merged, lowest first. */
   minima: ReportedMinimum[];
+  /** f64 evaluations spent reporting `minima` (polishing included), not part of the search's. */
+  refinementEvaluations: number;
+  /** How many replicas ended running, converged and failed (a non-finite energy or force). */
+  replicaStatus: Record<ReplicaStatus, number>;
   /** Each replica's lowest energy at the end (f32, GPU; +Infinity where none was finite). */
   replicaBestEnergies: Float32Array;
   /** Evaluations each replica had spent when it first reached the known minimum (`known`),
@@ -257,6 +272,36 @@ export interface SearchContext {
   onProgress?: (progress: SearchProgress) => void;
   /** Ends the search after the round in flight; what was found is still returned. */
   signal?: AbortSignal;
+  /** Continues the search saved in this state (its options must be `options`). */
+  resume?: SearchState;
+  /** Called with the search's state after a sync every `stateSeconds` or so, and once when the
+   * search stops (unless it failed). */
+  saveState?: (state: SearchState) => Promise<void>;
+  stateSeconds?: number;
+}
+
+/** How often a search's state is saved by default: what a crash can lose. */
+export const DEFAULT_STATE_SECONDS = 60;
+
+/** The options as JSON, for a saved state. */
+export function savedOptions(options: SearchOptions): SavedOptions {
+  return {
+    system: options.system.name,
+    method: options.method,
+    replicas: options.replicas,
+    maxEvaluations: options.maxEvaluations,
+    seed: options.seed,
+    settings: options.settings,
+    sweeps: options.sweeps,
+    target: options.target ?? null,
+    reference: options.reference ?? null,
+    stopAtKnown: options.stopAtKnown,
+    syncEvery: options.syncEvery,
+    logCapacity: options.logCapacity,
+    keep: options.keep,
+    checkpoint: options.checkpoint ?? null,
+    startFile: options.startFile ?? null,
+  };
 }
 
 /**
@@ -278,42 +323,57 @@ export async function runSearch(
   options: SearchOptions,
   context: SearchContext,
 ): Promise<SearchResult> {
-  const started = performance.now();
+  const { resume } = context;
+  const started = performance.now() - 1000 * (resume?.seconds ?? 0);
   const { system, replicas, sweeps, learned } = options;
   checkLearned(options);
   checkStarts(options);
+  const spec = methodSpec(system, options.settings, learned);
   const batch = await OptimizerBatch.create(context.gpu, system, replicas, {
-    spec: methodSpec(system, options.settings, learned),
+    spec,
     logCapacity: options.logCapacity,
     weightVectors: learned === undefined ? 0 : 1,
   });
-  const record = new SearchRecord(options);
+  const record = new SearchRecord(options, resume);
   let stopReason: StopReason = "budget";
   let error: unknown;
   const candidates: ArchiveEntry[] = [];
   try {
-    const seed = streamSeed(options.seed);
     // Every replica uses weight vector 0; setWeights must come before initialize.
     if (learned !== undefined) batch.setWeights(Float32Array.from(learned.weights));
-    const starts = options.starts ?? randomStructures(system, options.seed, replicas);
-    batch.initialize(starts, (r) => ({
-      step: sweepValue(sweeps.step, r, replicas),
-      dr: sweepValue(sweeps.dr, r, replicas),
-      temperature: sweepValue(sweeps.temperature, r, replicas),
-      seed,
-      weights: 0,
-    }));
-    const t0 = performance.now();
-    for (let limit = 1; limit < options.maxEvaluations;) {
+    if (resume !== undefined) batch.restoreState(resume.batch);
+    else {
+      const seed = streamSeed(options.seed);
+      const starts = options.starts ?? randomStructures(system, options.seed, replicas);
+      batch.initialize(starts, (r) => ({
+        step: sweepValue(sweeps.step, r, replicas),
+        dr: sweepValue(sweeps.dr, r, replicas),
+        temperature: sweepValue(sweeps.temperature, r, replicas),
+        seed,
+        weights: 0,
+      }));
+    }
+    const t0 = performance.now() - 1000 * (resume?.seconds ?? 0);
+    const seconds = () => (performance.now() - t0) / 1000;
+    const stateEvery = context.stateSeconds ?? DEFAULT_STATE_SECONDS;
+    let saved = seconds();
+    for (let limit = resume?.batch.limit ?? 1; limit < options.maxEvaluations;) {
       limit = Math.min(limit + options.syncEvery, options.maxEvaluations);
       const sync = await advance(batch, limit, options.maxEvaluations);
-      const progress = record.add(sync, (performance.now() - t0) / 1000);
+      const progress = record.add(sync, seconds());
       context.onProgress?.(progress);
       const reason = record.stopReason(context.signal);
       if (reason !== undefined) {
         stopReason = reason;
         break;
       }
+      if (context.saveState !== undefined && seconds() - saved >= stateEvery) {
+        await context.saveState(await record.state(batch, seconds(), null));
+        saved = seconds();
+      }
+    }
+    if (context.saveState !== undefined) {
+      await context.saveState(await record.state(batch, seconds(), stopReason));
     }
     candidates.push(...await record.unloggedBests(batch));
   } catch (thrown) {
@@ -324,7 +384,8 @@ export async function runSearch(
     batch.destroy();
   }
   candidates.push(...record.archive.entries().slice(0, options.keep));
-  const minima = refineMinima(system, candidates, record.tolerance).slice(0, options.keep);
+  const reported = refineMinima(system, candidates, record.tolerance, driverFmax(spec.driver));
+  const minima = reported.slice(0, options.keep);
   const last = record.snapshot;
   return {
     options,
@@ -337,9 +398,12 @@ export async function runSearch(
     trace: record.trace,
     known: record.goals.known,
     target: record.goals.target,
+    reference: record.goals.reference,
     distinctMinima: record.archive.size,
     archiveCapacity: record.archive.capacity,
     minima,
+    refinementEvaluations: sum(reported.map((m) => m.evaluations)),
+    replicaStatus: statusCounts(last?.status ?? Array(replicas).fill("running")),
     replicaBestEnergies: last
       ? replicaBests(last.bestEnergy)
       : new Float32Array(replicas).fill(Infinity),
@@ -360,7 +424,11 @@ class SearchRecord {
   readonly options: SearchOptions;
   readonly tolerance: number;
   readonly archive: MinimaArchive;
-  readonly goals: { known?: KnownMinimum & GoalStatus; target?: GoalStatus };
+  readonly goals: {
+    known?: KnownMinimum & GoalStatus;
+    target?: GoalStatus;
+    reference?: GoalStatus;
+  };
   readonly trace: TracePoint[] = [];
   snapshot: ReplicaSnapshot | undefined;
   /** Each replica's lowest logged energy, to tell which replica bests were never logged. */
@@ -368,20 +436,66 @@ class SearchRecord {
   /** Per goal, the evaluations at which each replica first got there (Infinity: not yet). */
   #firstHits = new Map<GoalStatus, Float64Array>();
 
-  constructor(options: SearchOptions) {
+  /** A new record, or the one saved in `resume`. */
+  constructor(options: SearchOptions, resume?: SearchState) {
     const { system } = options;
     this.options = options;
     this.tolerance = energyTolerance(system);
-    this.archive = new MinimaArchive({
+    const archiveOptions = {
       capacity: archiveCapacity(system, options.keep),
       energyTolerance: this.tolerance,
-    });
+    };
+    this.archive = resume === undefined
+      ? new MinimaArchive(archiveOptions)
+      : MinimaArchive.restore(archiveOptions, resume.archive, system.box);
     const known = knownGoal(system);
+    const goal = (energy: number | undefined) =>
+      energy === undefined ? undefined : openGoal(energy, this.tolerance);
     this.goals = {
       known: known && { ...known, ...openGoal(known.energy, this.tolerance) },
-      target: options.target === undefined ? undefined : openGoal(options.target, this.tolerance),
+      target: goal(options.target),
+      reference: goal(options.reference),
     };
     this.#lowestLogged = new Float64Array(options.replicas).fill(Infinity);
+    if (resume === undefined) return;
+    this.trace.push(...resume.trace);
+    this.#lowestLogged.set(resume.lowestLogged);
+    for (const name of GOAL_NAMES) {
+      const saved = resume.goals[name];
+      const goal = this.goals[name];
+      if (saved === undefined || goal === undefined) continue;
+      Object.assign(goal, saved.status);
+      this.#firstHits.set(goal, Float64Array.from(saved.firstHits));
+    }
+  }
+
+  /** Everything needed to continue the search after the last sync (see search_state.ts). */
+  async state(
+    batch: OptimizerBatch,
+    seconds: number,
+    stopped: StopReason | null,
+  ): Promise<SearchState> {
+    const goals: SearchState["goals"] = {};
+    for (const name of GOAL_NAMES) {
+      const goal = this.goals[name];
+      if (goal === undefined) continue;
+      goals[name as GoalName] = {
+        status: { ...goal },
+        firstHits: this.#firstHits.get(goal)?.slice() ??
+          new Float64Array(this.options.replicas).fill(Infinity),
+      };
+    }
+    return {
+      options: savedOptions(this.options),
+      stopped,
+      seconds,
+      trace: this.trace.slice(),
+      goals,
+      lowestLogged: this.#lowestLogged.slice(),
+      archive: this.archive.entries(),
+      batch: await batch.readState(),
+      weights: this.options.learned && Float32Array.from(this.options.learned.weights),
+    };
   }
 
   /** Takes in one sync, `seconds` after the replicas started: its minima go into the archive, the
@@ -395,7 +509,7 @@ class SearchRecord {
         this.#lowestLogged[replica] = Math.min(this.#lowestLogged[replica], m.energy);
       }
     });
-    for (const goal of [this.goals.known, this.goals.target]) {
+    for (const goal of [this.goals.known, this.goals.target, this.goals.reference]) {
       if (goal === undefined) continue;
       if (!this.#firstHits.has(goal)) {
         this.#firstHits.set(goal, new Float64Array(this.options.replicas).fill(Infinity));
@@ -450,8 +564,9 @@ class SearchRecord {
 
   /**
    * The lowest points of the replicas whose best energy lies more than the tolerance below every
-   * minimum they logged (at most `keep`, lowest first): relaxations still under way when the run
-   * stopped, which the f64 re-relaxation then finishes. Each counts as found once.
+   * minimum they logged (at most `keep`, lowest first): mostly relaxations still under way when
+   * the run stopped, reported as they are unless the search had brought them below its force
+   * tolerance (refine.ts). Each counts as found once.
    */
   async unloggedBests(batch: OptimizerBatch): Promise<ArchiveEntry[]> {
     if (this.snapshot === undefined) return [];
@@ -514,6 +629,15 @@ function updateGoal(
   goal.medianReplicaEvaluations = hits.length % 2
     ? hits[middle]
     : (hits[middle - 1] + hits[middle]) / 2;
+}
+
+function statusCounts(status: ReplicaStatus[]): Record<ReplicaStatus, number> {
+  const counts = Object.fromEntries(STATUS_NAMES.map((name) => [name, 0])) as Record<
+    ReplicaStatus,
+    number
+  >;
+  for (const s of status) counts[s]++;
+  return counts;
 }
 
 /** The replicas' best energies with the kernel's stand-in for "none yet" made +Infinity. */

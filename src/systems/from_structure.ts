@@ -4,6 +4,7 @@
  * system names (see system.ts). Atom species follow the file, not the formula's order.
  */
 import { UserError } from "../core/errors.ts";
+import { excerpt } from "../io/xyz.ts";
 import { DEFAULT_GUPTA_SET, GUPTA_SETS, guptaElements } from "../potentials/gupta.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
 import { parseSystem, type System } from "./system.ts";
@@ -18,21 +19,28 @@ export function systemForStructure(
   settings = "",
 ): System {
   const elements = [...new Set(symbols)];
+  // Symbols come from a user's file and end up in messages and system names: keep them short.
+  const odd = elements.find((e) => !/^[A-Za-z][A-Za-z0-9]{0,7}$/.test(e));
+  if (odd !== undefined) throw new UserError(`${excerpt(odd)} is not an element symbol`);
   const kind = potential ?? inferPotential(elements);
   const options = expandSettings(settings);
   if (box !== undefined && kind !== "lj") options.unshift(`L=${box}`);
   if (kind === "lj") {
     if (elements.length > 1) {
-      throw new UserError(`LJ needs one kind of particle, the file has ${elements.join(", ")}`);
+      throw new UserError(`LJ needs one kind of particle, the file has ${listed(elements)}`);
     }
-    if (box !== undefined) throw new UserError("LJ has no cutoff, so it cannot be periodic");
+    if (box !== undefined) {
+      throw new UserError('LJ has no cutoff, so it cannot be periodic (pbc="F F F" for a cluster)');
+    }
   }
   if (kind === "sw") {
     if (elements.length > 1 || elements[0] !== "Si") {
-      throw new UserError(`SW is for silicon only, the file has ${elements.join(", ")}`);
+      throw new UserError(`SW is for silicon only, the file has ${listed(elements)}`);
     }
     if (box === undefined) {
-      throw new UserError('SW silicon needs a periodic box: add Lattice="L 0 0 0 L 0 0 0 L"');
+      throw new UserError(
+        'SW silicon needs a periodic box: add Lattice="L 0 0 0 L 0 0 0 L" pbc="T T T"',
+      );
     }
   }
   const formula = kind === "lj"
@@ -42,6 +50,12 @@ export function systemForStructure(
   const index = new Map((kind === "lj" ? elements : system.elements).map((e, i) => [e, i]));
   system.species = Uint32Array.from(symbols, (s) => index.get(s)!);
   return system;
+}
+
+/** The first few elements, for a message. */
+function listed(elements: string[]): string {
+  const shown = elements.slice(0, 4).join(", ");
+  return elements.length > 4 ? `${shown}, ... (${elements.length} elements)` : shown;
 }
 
 function inferPotential(elements: string[]): PotentialKind {

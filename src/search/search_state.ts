@@ -1,0 +1,180 @@
+/**
+ * A search's saved state (DIR/state.safetensors), from which `deno task search --resume DIR`
+ * continues exactly where the run stopped: the GPU batch's state buffers after a sync (positions,
+ * method vectors and state, best points, per-replica scalars with their random streams), the
+ * archive of distinct minima, the goals with each replica's first hit, the trace, and the options
+ * the run was started with. A resumed run equals an uninterrupted one (the trajectories continue
+ * bit for bit); only wall times differ.
+ *
+ * Safetensors (src/learned/safetensors.ts), so numpy reads it too. Tensors: `batch.NAME` (U32,
+ * the raw words of each state buffer), `archive.positions` (F64 [K, 3N]), `archive.species` (U32
+ * [K, N]), `lowest_logged` (F64 [B]), `first_hits.GOAL` (F64 [B], Infinity: not yet) and, for the
+ * learned method, `weights` (F32). Metadata: `format`, `format_version` and `state` (JSON of the
+ * rest).
+ */
+import type { BatchState } from "../methods/optimizer_batch.ts";
+import {
+  CheckpointError,
+  decodeSafetensors,
+  encodeSafetensors,
+  type Tensor,
+} from "../learned/safetensors.ts";
+import type { ArchiveEntry } from "./archive.ts";
+import type { HyperparameterSweeps, Method, MethodSettings } from "./defaults.ts";
+import type { GoalStatus, StopReason, TracePoint } from "./run_search.ts";
+
+export const STATE_FILE = "state.safetensors";
+const FORMAT = "learn2hop-search-state";
+/** Bumped whenever the layout changes; a build reads only its own version. */
+const FORMAT_VERSION = "1";
+
+/** The options a search was started with, as JSON (the system by name). */
+export interface SavedOptions {
+  system: string;
+  method: Method;
+  replicas: number;
+  maxEvaluations: number;
+  seed: number;
+  settings: MethodSettings;
+  sweeps: HyperparameterSweeps;
+  target: number | null;
+  reference: number | null;
+  stopAtKnown: boolean;
+  syncEvery: number;
+  logCapacity: number;
+  keep: number;
+  checkpoint: string | null;
+  startFile: string | null;
+}
+
+export const GOAL_NAMES = ["known", "target", "reference"] as const;
+export type GoalName = typeof GOAL_NAMES[number];
+
+export interface SavedGoal {
+  status: GoalStatus;
+  /** Evaluations at which each replica first got there (Infinity: not yet). */
+  firstHits: Float64Array;
+}
+
+export interface SearchState {
+  options: SavedOptions;
+  /** Why the run had stopped when this was saved; null while it was running (a periodic save:
+   * what is left after a crash). Only an interrupted or running search can be continued. */
+  stopped: StopReason | null;
+  /** Seconds the replicas had run, so the trace's times continue. */
+  seconds: number;
+  trace: TracePoint[];
+  goals: Partial<Record<GoalName, SavedGoal>>;
+  /** Each replica's lowest logged energy (Infinity: none yet). */
+  lowestLogged: Float64Array;
+  archive: ArchiveEntry[];
+  batch: BatchState;
+  /** The learned optimizer's weights, to check that the checkpoint did not change. */
+  weights?: Float32Array;
+}
+
+export function encodeSearchState(state: SearchState): Uint8Array {
+  const tensors: Record<string, Tensor> = {};
+  const vector = (dtype: Tensor["dtype"], data: Tensor["data"]): Tensor => ({
+    dtype,
+    shape: [data.length],
+    data,
+  });
+  for (const [name, words] of Object.entries(state.batch.buffers)) {
+    tensors[`batch.${name}`] = vector("U32", words);
+  }
+  const k = state.archive.length;
+  const size = state.archive[0]?.positions.length ?? 0;
+  const positions = new Float64Array(k * size);
+  const species = new Uint32Array(k * (size / 3));
+  state.archive.forEach((entry, i) => {
+    positions.set(entry.positions, i * size);
+    species.set(entry.species, i * size / 3);
+  });
+  tensors["archive.positions"] = { dtype: "F64", shape: [k, size], data: positions };
+  tensors["archive.species"] = { dtype: "U32", shape: [k, size / 3], data: species };
+  tensors.lowest_logged = vector("F64", state.lowestLogged);
+  const goals: Partial<Record<GoalName, GoalStatus>> = {};
+  for (const name of GOAL_NAMES) {
+    const goal = state.goals[name];
+    if (goal === undefined) continue;
+    goals[name] = goal.status;
+    tensors[`first_hits.${name}`] = vector("F64", goal.firstHits);
+  }
+  if (state.weights !== undefined) tensors.weights = vector("F32", state.weights);
+  const rest = {
+    options: state.options,
+    stopped: state.stopped,
+    seconds: state.seconds,
+    limit: state.batch.limit,
+    trace: state.trace,
+    goals,
+    archive: state.archive.map((e) => ({
+      energy: e.energy,
+      count: e.count,
+      firstEvaluations: e.firstEvaluations,
+      replica: e.replica,
+    })),
+  };
+  return encodeSafetensors(tensors, {
+    format: FORMAT,
+    format_version: FORMAT_VERSION,
+    state: JSON.stringify(rest),
+  });
+}
+
+/** Reads a state written by `encodeSearchState`; a CheckpointError for anything else. */
+export function decodeSearchState(bytes: Uint8Array, source: string): SearchState {
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  const fail = (why: string): never => {
+    throw new CheckpointError(`${source}: not a search state this version reads (${why})`);
+  };
+  if (metadata.format !== FORMAT) fail(`format '${metadata.format ?? "none"}'`);
+  if (metadata.format_version !== FORMAT_VERSION) fail(`version ${metadata.format_version}`);
+  let rest;
+  try {
+    rest = JSON.parse(metadata.state);
+  } catch {
+    return fail("unreadable state metadata");
+  }
+  const tensor = <T extends Tensor["data"]>(name: string, type: new (n: number) => T): T => {
+    const t = tensors[name];
+    if (t === undefined || !(t.data instanceof type)) return fail(`missing tensor ${name}`);
+    return t.data as T;
+  };
+  const buffers = {} as BatchState["buffers"];
+  for (const name of Object.keys(tensors)) {
+    if (name.startsWith("batch.")) {
+      buffers[name.slice(6) as keyof BatchState["buffers"]] = tensor(name, Uint32Array);
+    }
+  }
+  const positions = tensor("archive.positions", Float64Array);
+  const species = tensor("archive.species", Uint32Array);
+  const size = tensors["archive.positions"].shape[1] ?? 0;
+  const archive: ArchiveEntry[] = rest.archive.map(
+    (e: Omit<ArchiveEntry, "positions" | "species">, i: number) => ({
+      ...e,
+      positions: positions.slice(i * size, (i + 1) * size),
+      species: species.slice(i * size / 3, (i + 1) * size / 3),
+    }),
+  );
+  const goals: SearchState["goals"] = {};
+  for (const name of GOAL_NAMES) {
+    if (rest.goals[name] === undefined) continue;
+    goals[name] = {
+      status: rest.goals[name],
+      firstHits: tensor(`first_hits.${name}`, Float64Array),
+    };
+  }
+  return {
+    options: rest.options,
+    stopped: rest.stopped,
+    seconds: rest.seconds,
+    trace: rest.trace,
+    goals,
+    lowestLogged: tensor("lowest_logged", Float64Array),
+    archive,
+    batch: { limit: rest.limit, buffers },
+    weights: tensors.weights === undefined ? undefined : tensor("weights", Float32Array),
+  };
+}
