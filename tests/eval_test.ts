@@ -326,7 +326,20 @@ Deno.test("a tiny suite end to end: files written and readable, runs repeat exac
           await Deno.readTextFile(`${dir}/best-${result.system}-${m.method}.xyz`),
         );
         assert.equal(Number(xyz[0].info.energy), m.refinedBestEnergy);
+        assert.equal(xyz[0].forces!.length, 3 * result.nAtoms);
+        // The reported best is what the search reached: polishing a finished minimum lowers its
+        // energy by far less than the tolerance, and nothing unfinished is polished.
+        const reached = Math.min(...m.replicaBestEnergies);
+        assert.ok(m.refinedBestEnergy >= reached - result.tolerance, `${m.method}`);
+        assert.equal(xyz[0].info.converged, m.refinedBestConverged ? "T" : "F");
+        assert.equal(m.failedReplicas, m.search.replicaStatus.failed);
+        assert.equal(m.refinementEvaluations, m.search.evaluations.refinement);
       }
+      assert.deepEqual(result.units, {
+        energy: "epsilon",
+        length: "sigma",
+        force: "epsilon/sigma",
+      });
     }
     // Basin hopping ran with the chosen point of its grid.
     const chosen = report.tuning.chosen;
@@ -403,4 +416,19 @@ Deno.test("CLI: a bad suite or method is one line and status 2; --help is status
   const help = await runTaskFile("eval", permissions, ["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--suite NAME/);
+  // An output folder that is a file, or holds a report, is refused before any GPU work.
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/file`, "");
+  await Deno.writeTextFile(`${dir}/report.json`, "{}");
+  for (
+    const [out, pattern] of [
+      [`${dir}/file`, /^error: --out .*file is a file, not a folder\n$/],
+      [dir, /^error: --out .* already holds a run \(report\.json\)/],
+    ]
+  ) {
+    const run = await runTaskFile("eval", permissions, ["--out", out as string]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, pattern as RegExp);
+  }
+  await Deno.remove(dir, { recursive: true });
 });

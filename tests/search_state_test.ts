@@ -247,3 +247,35 @@ Deno.test("minima.xyz from a search reads back with the f64 forces of each repor
     frame.forces!.forEach((f, i) => assert.ok(Math.abs(f - forces[i]) <= 1e-9 * (1 + Math.abs(f))));
   });
 });
+
+/** The permission flags deno.json's task entry gives `name`. */
+async function taskPermissions(name: string): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  return (config.tasks[name] as string).split(" ").filter((part) => part.startsWith("--allow"));
+}
+
+Deno.test("CLI: deno task search may read the project and write runs/, and asks for the rest", async () => {
+  const permissions = await taskPermissions("search");
+  assert.deepEqual(permissions, ["--allow-read=.", "--allow-write=runs"]);
+  const outside = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${outside}/start.xyz`, "13\n\n");
+  for (
+    const [args, pattern] of [
+      [["--out", `${outside}/out`], /^error: --out .*: no permission to write there/],
+      [["--start", `${outside}/start.xyz`], /^error: no permission to read .*start\.xyz/],
+    ] as const
+  ) {
+    const run = await runTaskFile("search", permissions, ["--system", "LJ13", ...args]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, pattern);
+  }
+  const out = `runs/test-${crypto.randomUUID()}`;
+  const run = await runTaskFile("search", permissions, [
+    ...["--system", "LJ13", "--replicas", "4", "--max-evals", "50", "--out", out],
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok((await Deno.stat(`${out}/summary.json`)).isFile);
+  await Deno.remove(out, { recursive: true });
+  await Deno.remove("runs").catch(() => {}); // only if the test made it and it is empty
+  await Deno.remove(outside, { recursive: true });
+});

@@ -6,7 +6,8 @@
  *                              evaluations per replica: median line and 10-90% band per method
  *   SYSTEM-success.svg         fraction of replicas at the known minimum against evaluations
  *                              (systems with a known global minimum only)
- *   best-SYSTEM-METHOD.xyz     each method's lowest minimum, re-relaxed in f64 (extended XYZ)
+ *   best-SYSTEM-METHOD.xyz     each method's lowest reported point with f64 energy and forces
+ *                              (extended XYZ; polished only where the search finished it)
  * and the terminal gets the per-system tables and the verdicts (`terminalReport`).
  */
 import { writeFileAtomic } from "../io/output_files.ts";
@@ -89,9 +90,11 @@ export function systemTable(result: SystemEvaluation): string {
 /** How a system's reference was chosen and what counts as reaching it. */
 function referenceLine(result: SystemEvaluation): string {
   const { reference, tolerance } = result;
-  return `reference ${fixed(reference.energy, 6)}: ${reference.description}; success = a ` +
-    `replica's best energy (f32) within ${tolerance.toPrecision(3)} of it; gap/atom = ` +
-    `(best E - reference) / ${result.nAtoms}`;
+  return `reference ${fixed(reference.energy, 6)} ${result.units.energy}: ` +
+    `${reference.description}; success = a replica's best energy (f32) within ` +
+    `${tolerance.toPrecision(3)} of it; gap/atom = (best E - reference) / ${result.nAtoms}; ` +
+    "best E (f64) is the lowest reported point, polished only where the search brought it below " +
+    "its force tolerance (unfinished: it had not); failed = replicas stopped by a non-finite energy";
 }
 
 function comparisonCells(system: string, c: Comparison): string[] {

@@ -10,11 +10,27 @@ import { UserError } from "../core/errors.ts";
  * per frame, ~60 bytes per atom line) even with thousands of frames. */
 export const MAX_INPUT_BYTES = 256 * 2 ** 20;
 
+/**
+ * Asks Deno for permission to read `path` (granted at once where the task may read it already;
+ * `deno task` grants the project folder, so a file elsewhere prompts on a terminal), or a
+ * UserError saying how to grant it.
+ */
+export async function requestRead(path: string): Promise<void> {
+  const { state } = await Deno.permissions.request({ name: "read", path });
+  if (state !== "granted") {
+    throw new UserError(
+      `no permission to read ${path} (deno task grants reading inside the project; copy the ` +
+        "file there, or run the script with deno run --allow-read=PATH)",
+    );
+  }
+}
+
 export async function readInputText(
   path: string,
   what: string,
   maxBytes = MAX_INPUT_BYTES,
 ): Promise<string> {
+  await requestRead(path);
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
