@@ -15,6 +15,7 @@ import { displacementFor } from "../src/potentials/space.ts";
 import {
   POTENTIAL_KINDS,
   type PotentialKind,
+  potentialUnits,
   referencePotential,
 } from "../src/potentials/potential.ts";
 import { systemForStructure } from "../src/systems/from_structure.ts";
@@ -105,6 +106,7 @@ await runTask(async () => {
       frame: index + 1,
       system: system.name,
       nAtoms: system.nAtoms,
+      units: potentialUnits(system.potential),
       reference: references[index],
       webgpu,
     });

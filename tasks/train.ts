@@ -4,21 +4,44 @@
  *   deno task train [--config configs/default.json] [--out DIR] [--steps N]
  *   deno task train --resume DIR [--steps N]
  */
+import { readInputText } from "../src/io/input_files.ts";
 import { parseArgs } from "node:util";
 import { positiveNumber, runTask } from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
+import {
+  freeDirectory,
+  openForAppend,
+  pathExists,
+  prepareOutputDir,
+  writeFileAtomic,
+} from "../src/io/output_files.ts";
 import { ARCHITECTURE } from "../src/learned/architecture.ts";
-import { loadCheckpoint, saveCheckpoint } from "../src/learned/checkpoint.ts";
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../src/learned/checkpoint.ts";
 import { FEATURE_NAMES } from "../src/learned/features.ts";
 import { MetaTrainer, type StepMetrics, type Validation } from "../src/learned/meta_train.ts";
-import { parseTrainConfig, type TrainConfig } from "../src/learned/train_config.ts";
+import {
+  checkDeviceLimits,
+  MAX_STEPS,
+  parseTrainConfig,
+  type TrainConfig,
+} from "../src/learned/train_config.ts";
+import { parseSystem } from "../src/systems/system.ts";
 
+/** A config is a few hundred bytes; a larger file is not one. */
+const MAX_CONFIG_BYTES = 2 ** 20;
 const DEFAULT_CONFIG = "configs/default.json";
 const CHECKPOINT = "checkpoint.safetensors";
 const METRICS = "metrics.jsonl";
+/** Either file means a folder holds a run. */
+const RUN_MARKERS = [CHECKPOINT, METRICS];
 /** Validation tasks are the same at every evaluation of a run. */
 const VALIDATION_SEED = 20211;
+/** Exit statuses after a signal, as a shell reports a process it killed (128 + signal number). */
+const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_STATUS;
+/** The signals that stop training cleanly (Windows delivers only SIGINT to listeners). */
+const SIGNALS: StopSignal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
 
 const HELP = `Usage: deno task train [options]
 
@@ -27,9 +50,10 @@ antithetic evolution strategies on a task family, and writes checkpoints.
 
 Options:
   --config FILE    training configuration (default: ${DEFAULT_CONFIG}); see configs/
-  --out DIR        output folder (default: runs/train-NAME, or runs/train-NAME-2, ... when
-                   that one holds a run): ${CHECKPOINT}, ${METRICS}
-  --resume DIR     continue the run in DIR exactly where its checkpoint left it
+  --out DIR        output folder, new or without a run (default: runs/train-NAME, or
+                   runs/train-NAME-2, ... when that one holds a run): ${CHECKPOINT}, ${METRICS}
+  --resume DIR     continue the run in DIR exactly where its checkpoint left it (${METRICS}
+                   is cut back to the checkpoint's step first)
   --steps N        train until N outer steps in all (default: the config's steps)
   --json           print a JSON summary on stdout at the end
   -h, --help       this text
@@ -38,8 +62,10 @@ Progress: one line per outer step (meta-loss of theta and of the population mean
 gradient norm, evaluations per second, ETA). The validation loss, theta's mean (best energy -
 known minimum) per atom on fixed tasks of every system in the family, is measured at the start,
 at every checkpoint and at the end, and at the end beside FIRE with random restarts given the
-same evaluations on the same tasks. Ctrl-C finishes the step in flight, saves a checkpoint and
-exits with status 130. Exit status 2 for a bad config, option or checkpoint.`;
+same evaluations on the same tasks; the last line says which is better. Ctrl-C or SIGTERM
+abandons the work in flight, saves a checkpoint of the last finished step and exits at once
+with status 130 (SIGINT) or 143 (SIGTERM); a second signal quits without saving. Exit status 2
+for a bad config, option, output folder or checkpoint, before any GPU work.`;
 
 interface ValidationRecord extends Validation {
   type: "validation";
@@ -66,70 +92,108 @@ await runTask(async () => {
     throw new UserError("--resume continues a run with its own config and folder");
   }
   const expected = { architecture: ARCHITECTURE, features: [...FEATURE_NAMES] };
+  const source = values.resume === undefined
+    ? values.config ?? DEFAULT_CONFIG
+    : `${values.resume}/${CHECKPOINT}`;
   const checkpoint = values.resume === undefined
     ? undefined
-    : await loadCheckpoint(`${values.resume}/${CHECKPOINT}`, expected);
+    : await loadCheckpoint(source, expected);
   const config = checkpoint
-    ? parseTrainConfig(checkpoint.config, `${values.resume}/${CHECKPOINT}`)
-    : await readConfig(values.config ?? DEFAULT_CONFIG);
+    ? parseTrainConfig(checkpoint.config, source)
+    : await readConfig(source);
   if (values.steps !== undefined) {
     const steps = positiveNumber("steps", values.steps);
-    if (!Number.isInteger(steps)) throw new UserError("--steps must be an integer");
+    if (!Number.isInteger(steps) || steps > MAX_STEPS) {
+      throw new UserError(`--steps must be an integer from 1 to ${MAX_STEPS}`);
+    }
     config.steps = steps;
   }
-  const out = values.resume ?? values.out ?? await freeDirectory(`runs/train-${config.name}`);
-  if (values.out !== undefined && await exists(`${values.out}/${CHECKPOINT}`)) {
-    throw new UserError(
-      `${values.out} already holds a run; continue it with --resume ${values.out}, or choose ` +
-        "another --out",
-    );
-  }
-  await Deno.mkdir(out, { recursive: true });
+  const out = await outputFolder(values.resume, values.out, config.name);
+  const checkpointPath = `${out}/${CHECKPOINT}`;
+  const metricsPath = `${out}/${METRICS}`;
+  const history = checkpoint ? await trimMetrics(metricsPath, checkpoint.outerStep) : [];
 
   const gpu = await Gpu.open({ log: values.json ? null : undefined });
+  checkDeviceLimits(config, gpu.device.limits, gpu.adapterName, source);
   const trainer = new MetaTrainer(gpu, config, checkpoint);
-  const metrics = await Deno.open(`${out}/${METRICS}`, { append: true, create: true });
+  const metrics = await openForAppend(metricsPath);
   const log = async (record: object) => {
-    await metrics.write(new TextEncoder().encode(JSON.stringify(record) + "\n"));
+    const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
+    for (let written = 0; written < bytes.length;) {
+      written += await metrics.write(bytes.subarray(written));
+    }
   };
-  const save = () => saveCheckpoint(`${out}/${CHECKPOINT}`, trainer.checkpoint());
+  const save = (state: Checkpoint) => saveCheckpoint(checkpointPath, state);
+  const report = (record: ValidationRecord) =>
+    console.error(`validation at step ${record.step}: loss ${record.loss.toFixed(5)} per atom`);
   const validate = async (): Promise<ValidationRecord> => {
     const result = await trainer.validate(VALIDATION_SEED);
     const record = { type: "validation" as const, step: trainer.outerStep, ...result };
     await log(record);
-    console.error(`validation at step ${record.step}: loss ${record.loss.toFixed(5)} per atom`);
+    report(record);
     return record;
   };
 
-  let interrupted = false;
-  const onInterrupt = () => {
-    if (interrupted) Deno.exit(130);
-    interrupted = true;
-    console.error("\ninterrupted: finishing this step and saving (Ctrl-C again to quit now)");
+  let signal: StopSignal | undefined;
+  let onStop = () => {};
+  const stopped = new Promise<undefined>((resolve) => onStop = () => resolve(undefined));
+  const listeners = SIGNALS.map((name) => {
+    const listener = () => {
+      if (signal !== undefined) Deno.exit(SIGNAL_STATUS[name]);
+      signal = name;
+      onStop();
+      const again = name === "SIGINT" ? "Ctrl-C" : "SIGTERM";
+      console.error(`\n${name}: saving a checkpoint and stopping (${again} again to quit now)`);
+    };
+    Deno.addSignalListener(name, listener);
+    return [name, listener] as const;
+  });
+  /** `work`'s result, or undefined as soon as a signal comes (the work is then abandoned). */
+  const unlessStopped = <T>(work: Promise<T>): Promise<T | undefined> => {
+    work.catch(() => {}); // an abandoned step's failure no longer matters
+    return Promise.race([work, stopped]);
   };
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  /** The trainer's state after its last finished step: what a signal saves. */
+  let state = trainer.checkpoint();
+  const stop = async (): Promise<never> => {
+    await save(state);
+    console.error(
+      `checkpoint of outer step ${state.outerStep} saved in ${checkpointPath}; continue with ` +
+        `deno task train --resume ${shellWord(out)}`,
+    );
+    Deno.exit(SIGNAL_STATUS[signal!]);
+  };
   const started = performance.now();
   const firstStep = trainer.outerStep;
   try {
-    const first = await validate();
+    const earlier = checkpoint && validationAt(history, checkpoint.outerStep);
+    if (earlier) report(earlier);
+    const first = earlier ?? await unlessStopped(validate());
+    if (first === undefined) return await stop();
     let last = first;
-    while (trainer.outerStep < config.steps && !interrupted) {
-      const step = await trainer.step();
+    while (trainer.outerStep < config.steps) {
+      const step = await unlessStopped(trainer.step());
+      if (step === undefined) return await stop();
       await log({ type: "step", ...step });
       console.error(progressLine(step, config, firstStep, started));
+      state = trainer.checkpoint();
+      if (signal !== undefined) return await stop();
       if (trainer.outerStep % config.checkpointEvery === 0 || trainer.outerStep === config.steps) {
-        await save();
-        last = await validate();
+        await save(state);
+        const validation = await unlessStopped(validate());
+        if (validation === undefined) return await stop();
+        last = validation;
       }
     }
-    if (interrupted) {
-      await save();
-      last = await validate();
-    }
-    const baseline = await trainer.baseline(VALIDATION_SEED);
-    await log({ type: "baseline", method: "FIRE with random restarts", ...baseline });
+    const baseline = await unlessStopped(trainer.baseline(VALIDATION_SEED));
+    if (baseline === undefined) return await stop();
+    const method = "FIRE with random restarts";
+    await log({ type: "baseline", step: trainer.outerStep, method, ...baseline });
+    const verdict = compare(last.loss, baseline.loss);
+    const commands = nextCommands(config, checkpointPath);
     const summary = {
       out,
+      checkpoint: checkpointPath,
       config: config.name,
       outerStep: trainer.outerStep,
       validationLoss: { start: first.loss, end: last.loss, fireWithRestarts: baseline.loss },
@@ -138,6 +202,8 @@ await runTask(async () => {
         end: last.perSystem,
         fireWithRestarts: baseline.perSystem,
       },
+      verdict: verdict.verdict,
+      commands,
       seconds: (performance.now() - started) / 1000,
       adapter: gpu.adapterName,
     };
@@ -147,41 +213,160 @@ await runTask(async () => {
         `${config.name}: ${trainer.outerStep} outer steps; validation loss ` +
           `${first.loss.toFixed(5)} -> ${last.loss.toFixed(5)} per atom ` +
           `(FIRE with restarts at the same ${config.unroll} evaluations: ` +
-          `${baseline.loss.toFixed(5)}); checkpoint ${out}/${CHECKPOINT}`,
+          `${baseline.loss.toFixed(5)}); checkpoint ${checkpointPath}`,
       );
+      console.log(`search with it: ${commands.search}`);
+      console.log(`evaluate it:    ${commands.eval}`);
+      console.log(verdict.text);
     }
   } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
     metrics.close();
     trainer.destroy();
   }
-  if (interrupted) Deno.exit(130);
 });
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
+/**
+ * The folder the run writes to, checked before any GPU work (a file, a path under a file or an
+ * unwritable place is a UserError): DIR of --resume, --out (which must not hold a run), or the
+ * first free runs/train-NAME[-K].
+ */
+async function outputFolder(
+  resume: string | undefined,
+  out: string | undefined,
+  name: string,
+): Promise<string> {
+  if (resume !== undefined) {
+    await prepareOutputDir(resume, { runMarkers: RUN_MARKERS, flag: "--resume", continuing: true });
+    return resume;
   }
+  if (out !== undefined) {
+    if (await pathExists(`${out}/${CHECKPOINT}`).catch(() => false)) {
+      throw new UserError(
+        `${out} already holds a run; continue it with --resume ${out}, or choose another --out`,
+      );
+    }
+    await prepareOutputDir(out, { runMarkers: RUN_MARKERS, flag: "--out" });
+    return out;
+  }
+  const folder = await freeDirectory(`runs/train-${name}`, RUN_MARKERS);
+  await prepareOutputDir(folder, { runMarkers: RUN_MARKERS, flag: "the default output folder" });
+  return folder;
 }
 
-/** `base`, or `base-2`, `base-3`, ... : the first that holds no run, so no run is overwritten. */
-async function freeDirectory(base: string): Promise<string> {
-  for (let k = 1;; k++) {
-    const candidate = k === 1 ? base : `${base}-${k}`;
-    if (!await exists(`${candidate}/${CHECKPOINT}`)) return candidate;
+/**
+ * Cuts metrics.jsonl back (atomically) to the history that led to the checkpoint at `outerStep`,
+ * and returns its records. Records of later steps were logged by a run that stopped before its
+ * next checkpoint; the resumed run logs those steps again. A record without a step (baselines
+ * of older versions) belongs to the step of the record before it. Of several records of one type
+ * and step (runs resumed by older versions), the last is kept: it belongs to the history that
+ * continued. A symlink there is refused, as appending refuses it.
+ */
+async function trimMetrics(path: string, outerStep: number): Promise<Record<string, unknown>[]> {
+  const info = await Deno.lstat(path).catch((error) => {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  });
+  if (info === undefined) return [];
+  if (info.isSymlink) {
+    throw new UserError(`${path} is a symbolic link; refusing to rewrite or append through it`);
   }
+  const text = await Deno.readTextFile(path);
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
+  let unreadable = 0;
+  let step = 0;
+  const records: { record: Record<string, unknown>; step: number; line: string }[] = [];
+  for (const line of lines) {
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      unreadable++; // a line cut short by a kill
+      continue;
+    }
+    if (typeof record !== "object" || record === null || Array.isArray(record)) {
+      unreadable++;
+      continue;
+    }
+    const value = (record as Record<string, unknown>).step;
+    if (Number.isSafeInteger(value)) step = value as number;
+    records.push({ record: record as Record<string, unknown>, step, line });
+  }
+  const seen = new Set<string>();
+  const survivors: typeof records = [];
+  for (let k = records.length - 1; k >= 0; k--) {
+    const key = `${records[k].record.type} ${records[k].step}`;
+    if (records[k].step > outerStep || seen.has(key)) continue;
+    seen.add(key);
+    survivors.push(records[k]);
+  }
+  survivors.reverse();
+  const rewritten = survivors.map(({ line }) => `${line}\n`).join("");
+  if (rewritten !== text) {
+    await writeFileAtomic(path, rewritten);
+    console.error(
+      `${path}: kept the ${survivors.length} records up to the checkpoint's step ${outerStep}, ` +
+        `dropped ${lines.length - survivors.length}` +
+        (unreadable > 0 ? ` (${unreadable} unreadable)` : ""),
+    );
+  }
+  return survivors.map(({ record }) => record);
+}
+
+/** The validation record of `step` in the history, when it is complete. */
+function validationAt(
+  history: Record<string, unknown>[],
+  step: number,
+): ValidationRecord | undefined {
+  const record = history.findLast((r) => r.type === "validation" && r.step === step);
+  const valid = record !== undefined && typeof record.loss === "number" &&
+    typeof record.perSystem === "object" && record.perSystem !== null;
+  return valid ? record as unknown as ValidationRecord : undefined;
+}
+
+/** Trained against the baseline on the validation loss, in words (lower is better). */
+function compare(learned: number, baseline: number): { verdict: string; text: string } {
+  const verdict = learned < baseline ? "better" : learned === baseline ? "equal" : "worse";
+  const relation = verdict === "better"
+    ? "better than"
+    : verdict === "equal"
+    ? "as good as"
+    : "worse than";
+  // Enough digits to tell the two apart.
+  let digits = 3;
+  while (digits < 9 && learned.toPrecision(digits) === baseline.toPrecision(digits)) digits++;
+  return {
+    verdict,
+    text: `the trained optimizer is ${relation} FIRE with random restarts at equal evaluations ` +
+      `(${learned.toPrecision(digits)} vs ${baseline.toPrecision(digits)} per atom; ` +
+      "lower is better)",
+  };
+}
+
+/**
+ * How to use the checkpoint: a search on the family's largest system with ten unrolls (at least
+ * the quick eval suite's 2000 evaluations), and the evaluation against the other methods.
+ */
+function nextCommands(config: TrainConfig, checkpoint: string): { search: string; eval: string } {
+  const largest = config.systems.reduce((a, b) =>
+    parseSystem(b).nAtoms > parseSystem(a).nAtoms ? b : a
+  );
+  const budget = Math.max(2000, 10 * config.unroll);
+  const file = shellWord(checkpoint);
+  return {
+    search: `deno task search --system ${largest} --method learned --checkpoint ${file} ` +
+      `--replicas 64 --max-evals ${budget}`,
+    eval: `deno task eval --checkpoint ${file}`,
+  };
+}
+
+/** `text` as one word for a POSIX shell. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 async function readConfig(path: string): Promise<TrainConfig> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new UserError(`cannot read ${path}: ${(error as Error).message}`);
-  }
+  const text = await readInputText(path, "a JSON training config", MAX_CONFIG_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);

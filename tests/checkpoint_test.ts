@@ -25,13 +25,14 @@ const PYTHON = "/usr/bin/python3";
 const SMALL: Architecture = { name: "mlp", inputs: 4, hidden: [3], outputs: 2, parameterCount: 23 };
 const FEATURES = ["gradient", "momentum", "log_step_size", "energy_rank"];
 
-/** A checkpoint whose theta holds the awkward floats: -0, a NaN with payload, a subnormal, -inf. */
+/** A checkpoint whose theta holds the awkward finite floats: -0, the largest, a subnormal, the
+ * smallest normal negative. */
 function sampleCheckpoint(seed = 1, architecture = SMALL): Checkpoint {
   const rng = new Rng(seed);
   const vector = () =>
     Float32Array.from({ length: architecture.parameterCount }, () => rng.uniform() - 0.5);
   const theta = vector();
-  new Uint32Array(theta.buffer).set([0x80000000, 0x7fc00123, 0x00000001, 0xff800000]);
+  new Uint32Array(theta.buffer).set([0x80000000, 0x7f7fffff, 0x00000001, 0x80800000]);
   return {
     theta,
     optimizer: { m: vector(), v: vector().map(Math.abs), step: 40 + seed },
@@ -48,7 +49,7 @@ function bits(values: Float32Array): number[] {
   return Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length));
 }
 
-/** Compares floats by bit pattern, so NaN payloads and -0 count. */
+/** Compares floats by bit pattern, so -0 and subnormals count. */
 function assertSameCheckpoint(actual: Checkpoint, expected: Checkpoint): void {
   assert.deepEqual(bits(actual.theta), bits(expected.theta));
   assert.deepEqual(bits(actual.optimizer.m), bits(expected.optimizer.m));
@@ -185,6 +186,62 @@ Deno.test("saving is atomic: directory created, old checkpoint replaced, no temp
     const broken = { ...newer, theta: new Float32Array(5) };
     await assertRejectsCheckpoint(saveCheckpoint(path, broken), /theta has 5 values, expected 23/);
     assertSameCheckpoint(await loadCheckpoint(path), newer);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("non-finite weights or moments are refused on reading and writing", async () => {
+  const good = sampleCheckpoint();
+  const { tensors, metadata } = decodeSafetensors(encodeCheckpoint(good));
+  /** The checkpoint's bytes with `name`[index] set to `value`, past the checkpoint's checks. */
+  const withValue = (name: string, index: number, value: number) => {
+    const data = Float32Array.from(tensors[name].data);
+    data[index] = value;
+    return encodeSafetensors({ ...tensors, [name]: { ...tensors[name], data } }, metadata);
+  };
+  const cases: [Uint8Array, RegExp][] = [
+    [
+      withValue("theta", 7, NaN),
+      /^checkpoint theta\[7\] is NaN; every value must be a finite number$/,
+    ],
+    [withValue("theta", 22, Infinity), /^checkpoint theta\[22\] is Infinity/],
+    [withValue("theta", 0, -Infinity), /^checkpoint theta\[0\] is -Infinity/],
+    [withValue("adam_m", 3, NaN), /^checkpoint adam_m\[3\] is NaN/],
+    [withValue("adam_v", 5, Infinity), /^checkpoint adam_v\[5\] is Infinity/],
+    [withValue("adam_v", 2, -0.5), /^checkpoint adam_v\[2\] is -0.5; Adam's second moments/],
+  ];
+  for (const [bytes, pattern] of cases) {
+    assertCheckpointError(() => decodeCheckpoint(bytes), pattern);
+  }
+
+  // Garbage over the data section (0xff bytes read as NaN) is refused, not loaded as weights.
+  const garbage = encodeCheckpoint(good);
+  const dataStart = 8 + Number(new DataView(garbage.buffer).getBigUint64(0, true));
+  garbage.fill(0xff, dataStart);
+  assertCheckpointError(() => decodeCheckpoint(garbage), /^checkpoint theta\[0\] is NaN/);
+
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/lopt.safetensors`;
+    await Deno.writeFile(path, withValue("theta", 7, NaN));
+    await assertRejectsCheckpoint(
+      loadCheckpoint(path),
+      new RegExp(`^${RegExp.escape(path)}: checkpoint theta\\[7\\] is NaN`),
+    );
+    // Saving refuses too, and leaves the earlier checkpoint and no temporary file.
+    await saveCheckpoint(path, good);
+    const theta = Float32Array.from(good.theta);
+    theta[9] = NaN;
+    await assertRejectsCheckpoint(saveCheckpoint(path, { ...good, theta }), /theta\[9\] is NaN/);
+    assertSameCheckpoint(await loadCheckpoint(path), good);
+    const names = (await Array.fromAsync(Deno.readDir(dir))).map((entry) => entry.name);
+    assert.deepEqual(names, ["lopt.safetensors"]);
+    // A path under a file is a CheckpointError, not a file-system exception.
+    await assertRejectsCheckpoint(
+      loadCheckpoint(`${path}/checkpoint.safetensors`),
+      /^cannot read checkpoint .*lopt\.safetensors\/checkpoint\.safetensors: Not a directory/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

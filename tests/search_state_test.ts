@@ -228,7 +228,10 @@ Deno.test("CLI: limits and output folders are refused in one line before any GPU
   }
   const big = await search("--system", "LJ13", "--replicas", "1000000", "--out", `${dir}/big`);
   assert.equal(big.code, 2);
-  assert.match(big.stderr, /error: 1000000 replicas of LJ13 do not fit this GPU .*: at most \d+/);
+  assert.match(
+    big.stderr,
+    /error: 1000000 replicas of LJ13 need a \d+ MiB \w+ buffer, over .*'s max\w+ of \d+ MiB \(at most \d+ replicas of LJ13 fit\)\n$/,
+  );
   assert.equal(big.stderr.split("\n").filter((l) => l.startsWith("error")).length, 1);
   // Nothing was written for the refused run (the folder was prepared, and is empty).
   assert.deepEqual(await Array.fromAsync(Deno.readDir(`${dir}/big`)), []);

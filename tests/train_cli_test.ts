@@ -1,16 +1,39 @@
 /**
  * `deno task train` end to end: every shipped config parses, a tiny run writes its checkpoint and
- * metrics, --resume continues it, and mistakes are one line with status 2.
+ * metrics and says what to do next, --resume continues it after a crash with each step logged
+ * once, SIGTERM saves and exits, and mistakes are one line with status 2 before any GPU work.
  */
 import assert from "node:assert/strict";
 import { runTaskFile, TINY_TRAIN_CONFIG } from "./helpers.ts";
 import { ARCHITECTURE, FEATURE_NAMES, loadCheckpoint, PARAMETER_COUNT } from "../mod.ts";
+import { encodeCheckpoint } from "../src/learned/checkpoint.ts";
+import { decodeSafetensors, encodeSafetensors } from "../src/learned/safetensors.ts";
 import { parseTrainConfig } from "../src/learned/train_config.ts";
 
 const CONFIGS = new URL("../configs/", import.meta.url);
+const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env"];
+const EXPECTED = { architecture: ARCHITECTURE, features: [...FEATURE_NAMES] };
+/** One system, a short unroll: a step takes well under a second on llvmpipe. */
+const SMALL = {
+  ...TINY_TRAIN_CONFIG,
+  systems: ["LJ7"],
+  unroll: 20,
+  steps: 2,
+  clipToCentre: false,
+  seed: 2,
+  checkpointEvery: 1,
+};
 
 function train(...args: string[]) {
-  return runTaskFile("train", ["--allow-read", "--allow-write", "--allow-env"], args);
+  return runTaskFile("train", PERMISSIONS, args);
+}
+
+async function records(path: string): Promise<Record<string, unknown>[]> {
+  return (await Deno.readTextFile(path)).trim().split("\n").map((line) => JSON.parse(line));
+}
+
+function stepsOf(all: Record<string, unknown>[], type: string): unknown[] {
+  return all.filter((r) => r.type === type).map((r) => r.step);
 }
 
 Deno.test("every config under configs/ is valid", async () => {
@@ -24,67 +47,195 @@ Deno.test("every config under configs/ is valid", async () => {
   assert.ok(count >= 4);
 });
 
-Deno.test("train: a tiny run writes a checkpoint and metrics; --resume continues it", async () => {
+Deno.test("train: a tiny run writes a checkpoint and metrics; --resume after a crash logs each step once", async () => {
   const dir = await Deno.makeTempDir();
   const config = `${dir}/tiny.json`;
-  await Deno.writeTextFile(
-    config,
-    JSON.stringify({
-      ...TINY_TRAIN_CONFIG,
-      systems: ["LJ7"],
-      unroll: 20,
-      steps: 2,
-      clipToCentre: false,
-      seed: 2,
-      checkpointEvery: 1,
-    }),
-  );
+  await Deno.writeTextFile(config, JSON.stringify(SMALL));
   const out = `${dir}/run`;
   const first = await train("--config", config, "--out", out, "--json");
   assert.equal(first.code, 0, first.stderr);
   const summary = JSON.parse(first.stdout);
   assert.equal(summary.outerStep, 2);
-  assert.ok(Number.isFinite(summary.validationLoss.end));
-  assert.ok(Number.isFinite(summary.validationLoss.fireWithRestarts));
-  const checkpoint = await loadCheckpoint(`${out}/checkpoint.safetensors`, {
-    architecture: ARCHITECTURE,
-    features: [...FEATURE_NAMES],
-  });
+  const loss = summary.validationLoss;
+  assert.ok(Number.isFinite(loss.end));
+  assert.ok(Number.isFinite(loss.fireWithRestarts));
+  assert.equal(summary.verdict, loss.end < loss.fireWithRestarts ? "better" : "worse");
+  const file = `${out}/checkpoint.safetensors`;
+  assert.equal(summary.checkpoint, file);
+  assert.equal(
+    summary.commands.search,
+    `deno task search --system LJ7 --method learned --checkpoint ${file} --replicas 64 ` +
+      "--max-evals 2000",
+  );
+  assert.equal(summary.commands.eval, `deno task eval --checkpoint ${file}`);
+  const checkpoint = await loadCheckpoint(file, EXPECTED);
   assert.equal(checkpoint.outerStep, 2);
   assert.equal(checkpoint.theta.length, PARAMETER_COUNT);
-  const records = (await Deno.readTextFile(`${out}/metrics.jsonl`)).trim().split("\n")
-    .map((line) => JSON.parse(line));
-  assert.deepEqual(records.filter((r) => r.type === "step").map((r) => r.step), [1, 2]);
+  const metrics = `${out}/metrics.jsonl`;
+  const logged = await records(metrics);
+  assert.deepEqual(stepsOf(logged, "step"), [1, 2]);
+  assert.deepEqual(stepsOf(logged, "validation"), [0, 1, 2]);
+  assert.deepEqual(stepsOf(logged, "baseline"), [2]);
 
   const again = await train("--config", config, "--out", out);
   assert.equal(again.code, 2, "a finished run is never overwritten");
   assert.match(again.stderr, /already holds a run; continue it with --resume/);
 
-  const resumed = await train("--resume", out, "--steps", "3", "--json");
+  // A symlink planted at metrics.jsonl is refused, and what it points at is left alone.
+  await Deno.rename(metrics, `${dir}/metrics.saved`);
+  await Deno.writeTextFile(`${dir}/precious.txt`, "precious\n");
+  await Deno.symlink(`${dir}/precious.txt`, metrics);
+  const planted = await train("--resume", out, "--steps", "3");
+  assert.equal(planted.code, 2, planted.stderr);
+  assert.match(planted.stderr, /^error: .*metrics\.jsonl is a symbolic link; refusing/);
+  assert.equal(planted.stderr.trim().split("\n").length, 1, planted.stderr);
+  assert.equal(await Deno.readTextFile(`${dir}/precious.txt`), "precious\n");
+  await Deno.remove(metrics);
+  await Deno.rename(`${dir}/metrics.saved`, metrics);
+
+  // A crash after logging steps 3 and 4 (and half a line) but before their checkpoint, and a
+  // temporary file left by the killed run.
+  await Deno.writeTextFile(
+    metrics,
+    '{"type":"step","step":3,"lost":true}\n{"type":"validation","step":3,"lost":true}\n' +
+      '{"type":"step","step":4,"lost":true}\n{"type":"st',
+    { append: true },
+  );
+  await Deno.writeTextFile(`${file}.tmp-0123`, "partial");
+  const resumed = await train("--resume", out, "--steps", "3");
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.equal(JSON.parse(resumed.stdout).outerStep, 3);
-  const after = (await Deno.readTextFile(`${out}/metrics.jsonl`)).trim().split("\n")
-    .map((line) => JSON.parse(line)).filter((r) => r.type === "step").map((r) => r.step);
-  assert.deepEqual(after, [1, 2, 3]);
+  assert.match(resumed.stderr, /kept the 6 records up to the checkpoint's step 2, dropped 4/);
+  assert.equal((await loadCheckpoint(file, EXPECTED)).outerStep, 3);
+  const after = await records(metrics);
+  assert.deepEqual(stepsOf(after, "step"), [1, 2, 3]);
+  assert.deepEqual(stepsOf(after, "validation"), [0, 1, 2, 3]);
+  assert.deepEqual(stepsOf(after, "baseline"), [2, 3]);
+  assert.ok(after.every((r) => r.lost === undefined));
+  assert.equal(await Deno.stat(`${file}.tmp-0123`).catch(() => null), null);
+
+  const lines = resumed.stdout.trim().split("\n");
+  assert.equal(
+    lines.at(-3),
+    `search with it: deno task search --system LJ7 --method learned --checkpoint ${file} ` +
+      "--replicas 64 --max-evals 2000",
+  );
+  assert.equal(lines.at(-2), `evaluate it:    deno task eval --checkpoint ${file}`);
+  const verdict = lines.at(-1)!.match(
+    /^the trained optimizer is (better|worse) than FIRE with random restarts at equal evaluations \((\S+) vs (\S+) per atom; lower is better\)$/,
+  );
+  assert.ok(verdict, lines.at(-1));
+  const [learned, fire] = [Number(verdict[2]), Number(verdict[3])];
+  assert.equal(verdict[1], learned < fire ? "better" : "worse");
+  // The numbers are the last validation's and the baseline's, to at least 3 digits.
+  const last = (type: string) => after.filter((r) => r.type === type).at(-1)!.loss as number;
+  assert.ok(Math.abs(learned - last("validation")) <= 5e-3 * Math.abs(learned), verdict[2]);
+  assert.ok(Math.abs(fire - last("baseline")) <= 5e-3 * Math.abs(fire), verdict[3]);
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("train: mistakes are one line with status 2; --help is status 0", async () => {
+Deno.test("train: SIGTERM mid-run saves a checkpoint of the last step and exits 143 at once", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = `${dir}/long.json`;
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({ ...SMALL, steps: 100000, checkpointEvery: 100000 }),
+  );
+  const task = new URL("../tasks/train.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, task, "--config", config, "--out", `${dir}/run`],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  let killedAt = 0;
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stderr) {
+    stderr += decoder.decode(chunk, { stream: true });
+    if (killedAt === 0 && /^step 1\//m.test(stderr)) {
+      child.kill("SIGTERM");
+      killedAt = performance.now();
+    }
+  }
+  const status = await child.status;
+  const seconds = (performance.now() - killedAt) / 1000;
+  assert.ok(killedAt > 0, stderr);
+  assert.equal(status.code, 143, stderr);
+  assert.ok(seconds < 5, `exited ${seconds.toFixed(1)} s after SIGTERM`);
+  assert.match(
+    stderr,
+    /checkpoint of outer step \d+ saved in .*run\/checkpoint\.safetensors; continue with deno task train --resume .*run\n$/,
+  );
+  const checkpoint = await loadCheckpoint(`${dir}/run/checkpoint.safetensors`, EXPECTED);
+  assert.ok(checkpoint.outerStep >= 1, `outer step ${checkpoint.outerStep}`);
+  // The checkpoint is the state after the last logged step: a resume logs nothing twice.
+  const logged = stepsOf(await records(`${dir}/run/metrics.jsonl`), "step");
+  assert.deepEqual(logged, Array.from({ length: checkpoint.outerStep }, (_, k) => k + 1));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("train: mistakes are one line with status 2 before any GPU work; --help is status 0", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/bad.json`, JSON.stringify({ name: "x", pairs: 0 }));
   await Deno.writeTextFile(`${dir}/checkpoint.safetensors`, "not a checkpoint");
+  for (const [name, pairs] of [["huge", 1e300], ["million", 1e6]] as const) {
+    await Deno.writeTextFile(`${dir}/${name}.json`, JSON.stringify({ ...SMALL, pairs }));
+  }
+  await Deno.writeTextFile(`${dir}/tiny.json`, JSON.stringify(SMALL));
+  await Deno.writeTextFile(`${dir}/afile`, "");
+  // A valid checkpoint of the right network with one NaN weight.
+  await Deno.mkdir(`${dir}/nan`);
+  const { tensors, metadata } = decodeSafetensors(encodeCheckpoint({
+    theta: new Float32Array(PARAMETER_COUNT),
+    optimizer: {
+      m: new Float32Array(PARAMETER_COUNT),
+      v: new Float32Array(PARAMETER_COUNT),
+      step: 1,
+    },
+    outerStep: 1,
+    rngState: Uint32Array.of(1, 2, 3, 4),
+    ...EXPECTED,
+    config: SMALL,
+    projectVersion: "0.1.0",
+  }));
+  (tensors.theta.data as Float32Array)[100] = NaN;
+  await Deno.writeFile(`${dir}/nan/checkpoint.safetensors`, encodeSafetensors(tensors, metadata));
+  const tiny = ["--config", `${dir}/tiny.json`];
   const cases: [string[], RegExp][] = [
     [["--config", `${dir}/missing.json`], /cannot read/],
     [["--config", `${dir}/bad.json`], /bad.json: systems must be/],
+    [["--config", `${dir}/huge.json`], /huge.json: pairs must be an integer from 1 to 877239$/],
+    [["--config", `${dir}/million.json`], /million.json: pairs must be an integer from 1 to/],
     [["--resume", dir], /checkpoint/],
+    [["--resume", `${dir}/nan`], /nan\/checkpoint.safetensors: checkpoint theta\[100\] is NaN/],
+    [["--resume", `${dir}/afile`], /cannot read checkpoint .*afile\/checkpoint.safetensors/],
     [["--steps", "zero"], /--steps must be a positive number/],
+    [[...tiny, "--steps", "1e300"], /--steps must be an integer from 1 to 9007199254740991/],
+    [[...tiny, "--out", `${dir}/afile`], /--out .*afile is a file, not a folder$/],
+    [
+      [...tiny, "--out", `${dir}/afile/run`],
+      /--out .*afile\/run\b.*(under a file|Not a directory)/,
+    ],
   ];
   for (const [args, message] of cases) {
     const { code, stderr } = await train(...args);
     assert.equal(code, 2, `${args}: ${stderr}`);
-    assert.match(stderr, message);
+    assert.match(stderr.trim(), message);
+    // One line: in particular, no "WebGPU adapter" line, so no GPU was opened.
     assert.equal(stderr.trim().split("\n").length, 1, stderr);
   }
+  // A folder the run may not write to.
+  await Deno.mkdir(`${dir}/allowed`);
+  const denied = await runTaskFile(
+    "train",
+    ["--allow-read", `--allow-write=${dir}/allowed`, "--allow-env"],
+    [...tiny, "--out", `${dir}/elsewhere`],
+  );
+  assert.equal(denied.code, 2, denied.stderr);
+  assert.match(denied.stderr, /^error: --out .*elsewhere: no permission to write there/);
+  assert.equal(denied.stderr.trim().split("\n").length, 1, denied.stderr);
+  assert.equal(await Deno.stat(`${dir}/elsewhere`).catch(() => null), null);
+
   const help = await train("--help");
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: deno task train/);

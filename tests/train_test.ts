@@ -7,7 +7,7 @@ import { testGpu } from "./gpu.ts";
 import { TINY_TRAIN_CONFIG } from "./helpers.ts";
 import { loadCheckpoint, saveCheckpoint, UserError } from "../mod.ts";
 import { MetaTrainer } from "../src/learned/meta_train.ts";
-import { parseTrainConfig } from "../src/learned/train_config.ts";
+import { checkDeviceLimits, MAX_PAIRS, parseTrainConfig } from "../src/learned/train_config.ts";
 
 const gpu = await testGpu();
 
@@ -15,7 +15,16 @@ const TINY = TINY_TRAIN_CONFIG;
 
 Deno.test("train config: mistakes name the field", () => {
   const cases: [object, RegExp][] = [
-    [{ ...TINY, pairs: 0 }, /pairs must be an integer >= 1/],
+    [{ ...TINY, pairs: 0 }, /pairs must be an integer from 1 to 877239/],
+    [{ ...TINY, pairs: 1e300 }, /pairs must be an integer from 1 to 877239/],
+    [{ ...TINY, pairs: 1e6 }, /pairs must be an integer from 1 to 877239/],
+    [{ ...TINY, pairs: 2.5 }, /pairs must be an integer/],
+    [{ ...TINY, pairs: 1e5, tasksPerStep: 1e3 }, /\(2 pairs \+ 1\) x tasksPerStep = .* exceeds/],
+    [{ ...TINY, unroll: 2 ** 32 }, /unroll must be an integer from 2 to 4294967295/],
+    [{ ...TINY, seed: -1 }, /seed must be an integer from 0 to 4294967295/],
+    [{ ...TINY, steps: 1e300 }, /steps must be an integer from 1 to/],
+    [{ ...TINY, initScale: 1e-50 }, /initScale must be a positive f32/],
+    [{ ...TINY, clipNorm: Infinity }, /clipNorm must be a positive number/],
     [{ ...TINY, systems: ["Xx13"] }, /unknown element 'Xx'/],
     [{ ...TINY, outer: "lbfgs" }, /outer must be/],
     [{ ...TINY, sigma: { kind: "linear" } }, /sigma: kind must be one of/],
@@ -25,8 +34,60 @@ Deno.test("train config: mistakes name the field", () => {
     assert.throws(
       () => parseTrainConfig(json),
       (e) => e instanceof UserError && message.test(e.message),
+      `${JSON.stringify(json)}`,
     );
   }
+  // The bounds themselves are accepted.
+  const widest = parseTrainConfig({
+    ...TINY,
+    pairs: MAX_PAIRS,
+    tasksPerStep: 1,
+    seed: 2 ** 32 - 1,
+  });
+  assert.equal(widest.pairs, 877239);
+});
+
+Deno.test("train config: the population's buffers are checked against the adapter's limits", () => {
+  // llvmpipe's limits.
+  const limits = {
+    maxStorageBufferBindingSize: 2 ** 27,
+    maxBufferSize: 2 ** 31 - 1,
+    maxComputeWorkgroupsPerDimension: 65535,
+  };
+  const fits = (json: object, given = limits) =>
+    checkDeviceLimits(parseTrainConfig(json), given, "test adapter");
+  fits({ ...TINY, systems: ["LJ38"], pairs: 16, tasksPerStep: 8 });
+  checkDeviceLimits(parseTrainConfig(TINY), gpu.device.limits, gpu.adapterName);
+  const cases: [object, RegExp, typeof limits][] = [
+    [
+      { ...TINY, systems: ["LJ10"], pairs: 1e5, tasksPerStep: 8 },
+      /^config: 100000 pairs x 8 tasks: 1600008 replicas of LJ10 need a 183 MiB positions buffer, over test adapter's maxStorageBufferBindingSize of 128 MiB \(at most 223696 replicas of LJ10 fit\); lower pairs or tasksPerStep$/,
+      limits,
+    ],
+    [
+      { ...TINY, systems: ["LJ7", "LJ38"], pairs: 4000, tasksPerStep: 8 },
+      /replicas of LJ38 need a 139 MiB vectors buffer, over .* maxStorageBufferBindingSize/,
+      limits,
+    ],
+    [
+      { ...TINY, pairs: 3e5, tasksPerStep: 8 },
+      /4800008 replicas need 75001 workgroups, over test adapter's maxComputeWorkgroupsPerDimension of 65535 \(at most 4194240 replicas of LJ7 fit\)/,
+      { ...limits, maxStorageBufferBindingSize: 2 ** 32 - 1, maxBufferSize: 2 ** 40 },
+    ],
+  ];
+  for (const [json, message, given] of cases) {
+    assert.throws(
+      () => fits(json, given),
+      (e) => e instanceof UserError && message.test(e.message),
+    );
+  }
+  // 528 replicas of LJ7: 221760 bytes of optimizer vectors, the largest buffer, and 247104 read
+  // back at once.
+  const readback = { ...TINY, systems: ["LJ7"], pairs: 16, tasksPerStep: 16 };
+  assert.throws(
+    () => fits(readback, { ...limits, maxBufferSize: 230000 }),
+    /need a 0.236 MiB readback buffer, over test adapter's maxBufferSize of 0.219 MiB/,
+  );
 });
 
 Deno.test("training 4 steps equals 2 steps, a checkpoint, and 2 more (bit for bit)", async () => {

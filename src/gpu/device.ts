@@ -105,19 +105,6 @@ export class Gpu {
     }
   }
 
-  /**
-   * The most items (replicas) one dispatch can hold when each item takes the given bytes in each
-   * of its buffers and `perWorkgroup` items share a workgroup: every buffer within this device's
-   * maxStorageBufferBindingSize and maxBufferSize, the workgroups within
-   * maxComputeWorkgroupsPerDimension.
-   */
-  maxBatch(bytesPerItem: number[], perWorkgroup: number): number {
-    const { limits } = this.device;
-    const bytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    const byMemory = Math.min(...bytesPerItem.filter((b) => b > 0).map((b) => bytes / b));
-    return Math.floor(Math.min(byMemory, perWorkgroup * limits.maxComputeWorkgroupsPerDimension));
-  }
-
   /** Copies `size` bytes of `source` into a fresh mappable buffer and returns them. */
   async read(source: GPUBuffer, size: number, offset = 0): Promise<ArrayBuffer> {
     const staging = this.device.createBuffer({

@@ -6,9 +6,11 @@
  *
  * Tensors: `theta`, `adam_m`, `adam_v` (F32 [P]) and `rng_state` (U32 [4]). Metadata strings:
  * `format`, `format_version`, `outer_step`, `adam_step`, `architecture`, `features` and `config`
- * (JSON) and `project_version`.
+ * (JSON) and `project_version`. Non-finite weights or moments are refused on writing and reading.
  */
+import { requestRead } from "../io/input_files.ts";
 import { dirname } from "node:path";
+import { writeFileAtomic } from "../io/output_files.ts";
 import {
   CheckpointError,
   decodeSafetensors,
@@ -125,31 +127,31 @@ export function decodeCheckpoint(bytes: Uint8Array, expected?: ExpectedModel): C
 }
 
 /**
- * Writes the checkpoint atomically: to a uniquely named temporary file beside `path`, flushed to
- * disk, then renamed over `path`, so a crash or a concurrent reader never sees a partial file.
- * Creates the directory if missing.
+ * Writes the checkpoint atomically (writeFileAtomic: a temporary file beside `path`, flushed to
+ * disk, renamed over `path`), so a crash or a concurrent reader never sees a partial file.
+ * Creates the directory if missing. A checkpoint with non-finite weights is refused unwritten.
  */
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
   const bytes = encodeCheckpoint(checkpoint);
   await Deno.mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp-${crypto.randomUUID()}`;
-  try {
-    await writeSynced(temporary, bytes);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomic(path, bytes);
 }
 
 /** Reads and validates the checkpoint at `path` (see {@link decodeCheckpoint}). */
 export async function loadCheckpoint(path: string, expected?: ExpectedModel): Promise<Checkpoint> {
+  await requestRead(path);
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new CheckpointError(`no checkpoint at ${path}`, { cause: error });
+    }
+    // A folder, or a path under a file or without permission, is a mistake too, not a crash.
+    if (Object.values(Deno.errors).some((kind) => error instanceof kind)) {
+      throw new CheckpointError(`cannot read checkpoint ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -161,14 +163,6 @@ export async function loadCheckpoint(path: string, expected?: ExpectedModel): Pr
     }
     throw error;
   }
-}
-
-async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
-  using file = await Deno.open(path, { write: true, createNew: true });
-  for (let written = 0; written < bytes.length;) {
-    written += await file.write(bytes.subarray(written));
-  }
-  await file.syncData();
 }
 
 function configJson(config: unknown): string {
@@ -235,7 +229,10 @@ function json(metadata: Record<string, string>, key: string): unknown {
   }
 }
 
-/** Shared by writing and reading: shapes agree with the architecture, counts are integers. */
+/**
+ * Shared by writing and reading: shapes agree with the architecture, counts are integers, the
+ * weights and Adam moments are finite and the second moments non-negative.
+ */
 function checkConsistent(checkpoint: Checkpoint): void {
   const { architecture: a, theta, optimizer, rngState, features } = checkpoint;
   checkArchitecture(a);
@@ -255,6 +252,28 @@ function checkConsistent(checkpoint: Checkpoint): void {
   }
   checkStep("outer step", checkpoint.outerStep);
   checkStep("adam step", optimizer.step);
+  // A diverged run or a corrupted file; the weights would turn every replica's energy into NaN.
+  const floats: [string, Float32Array][] = [
+    ["theta", theta],
+    ["adam_m", optimizer.m],
+    ["adam_v", optimizer.v],
+  ];
+  for (const [name, values] of floats) checkFinite(name, values);
+  const negative = optimizer.v.findIndex((v) => v < 0);
+  if (negative >= 0) {
+    throw new CheckpointError(
+      `checkpoint adam_v[${negative}] is ${optimizer.v[negative]}; Adam's second moments are >= 0`,
+    );
+  }
+}
+
+function checkFinite(name: string, values: Float32Array): void {
+  const at = values.findIndex((v) => !Number.isFinite(v));
+  if (at >= 0) {
+    throw new CheckpointError(
+      `checkpoint ${name}[${at}] is ${values[at]}; every value must be a finite number`,
+    );
+  }
 }
 
 function checkStep(name: string, step: number): void {

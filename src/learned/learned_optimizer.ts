@@ -64,18 +64,7 @@ export function architectureOf(checkpoint: Checkpoint): LearnedArchitecture {
  */
 export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimizer> {
   if (path === "") throw new UserError("the checkpoint's path is empty");
-  let checkpoint: Checkpoint;
-  try {
-    checkpoint = await loadCheckpoint(path);
-  } catch (error) {
-    // A folder or an unreadable file is the user's mistake too, not a crash.
-    if (Object.values(Deno.errors).some((kind) => error instanceof kind)) {
-      throw new UserError(`cannot read checkpoint ${path}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
+  const checkpoint = await loadCheckpoint(path);
   const architecture = architectureOf(checkpoint);
   checkMatches(checkpoint, {
     architecture: architecture.description,

@@ -1,10 +1,40 @@
 /**
- * Meta-training configuration, as data (configs/*.json). Every field is checked, and a mistake
- * is a UserError naming the field.
+ * Meta-training configuration, as data (configs/*.json). Every field is checked, each number for
+ * its type and range, and a mistake is a UserError naming the field. `checkDeviceLimits` then
+ * checks, before any GPU work, that the population's buffers fit the adapter.
  */
 import { UserError } from "../core/errors.ts";
+import { layoutWords } from "../core/layout.ts";
+import { REPLICA_LAYOUT } from "../methods/kernel_layout.ts";
+import { type BatchLimits, checkBatchFits } from "../methods/optimizer_batch.ts";
 import { parseSystem } from "../systems/system.ts";
+import { PARAMETER_COUNT } from "./architecture.ts";
+import { perAtomMlp } from "./per_atom_mlp.ts";
 import { parseSchedule, type ScheduleConfig } from "./schedule.ts";
+
+const MAX_U32 = 2 ** 32 - 1;
+
+/**
+ * The most bytes any WebGPU adapter binds as one storage buffer: Vulkan's maxStorageBufferRange
+ * and wgpu's maxStorageBufferBindingSize are 32-bit, so under 4 GiB (adapters may offer less;
+ * checkDeviceLimits checks the actual one).
+ */
+const MAX_BINDING_BYTES = MAX_U32;
+
+/**
+ * Most antithetic pairs P: the weights of the whole population, (2P + 1) x PARAMETER_COUNT f32,
+ * are one storage binding (877,239 pairs for the 612-parameter network).
+ */
+export const MAX_PAIRS = Math.floor((MAX_BINDING_BYTES / (4 * PARAMETER_COUNT) - 1) / 2);
+
+/** Most replicas (2P + 1) x tasksPerStep: their records are one storage binding too. */
+export const MAX_REPLICAS = Math.floor(MAX_BINDING_BYTES / (4 * layoutWords(REPLICA_LAYOUT)));
+
+/** Outer steps are counted, and stored in checkpoints, as exact integers. */
+export const MAX_STEPS = Number.MAX_SAFE_INTEGER;
+
+/** The largest finite f32. */
+const MAX_F32 = 3.4028234663852886e38;
 
 export interface TrainConfig {
   /** A label for runs and checkpoints. */
@@ -60,10 +90,10 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) throw new UserError(`${source}: unknown field '${key}'`);
   }
-  const integer = (key: string, min: number) => {
+  const integer = (key: string, min: number, max: number) => {
     const value = raw[key];
-    if (!Number.isInteger(value) || (value as number) < min) {
-      throw new UserError(`${source}: ${key} must be an integer >= ${min}`);
+    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+      throw new UserError(`${source}: ${key} must be an integer from ${min} to ${max}`);
     }
     return value as number;
   };
@@ -71,6 +101,14 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
     const value = raw[key];
     if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
       throw new UserError(`${source}: ${key} must be a positive number`);
+    }
+    return value;
+  };
+  /** A value the GPU receives as f32: one that rounds to neither 0 nor infinity there. */
+  const positiveF32 = (key: string) => {
+    const value = positive(key);
+    if (Math.fround(value) === 0 || value > MAX_F32) {
+      throw new UserError(`${source}: ${key} must be a positive f32, from 1.4e-45 to 3.4e38`);
     }
     return value;
   };
@@ -95,21 +133,62 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
   if (typeof raw.name !== "string" || raw.name === "") {
     throw new UserError(`${source}: name must be a non-empty string`);
   }
+  const pairs = integer("pairs", 1, MAX_PAIRS);
+  const tasksPerStep = integer("tasksPerStep", 1, MAX_REPLICAS);
+  if ((2 * pairs + 1) * tasksPerStep > MAX_REPLICAS) {
+    throw new UserError(
+      `${source}: (2 pairs + 1) x tasksPerStep = ${(2 * pairs + 1) * tasksPerStep} replicas ` +
+        `exceeds ${MAX_REPLICAS}, more than a WebGPU storage binding holds`,
+    );
+  }
   return {
     name: raw.name,
     systems,
-    tasksPerStep: integer("tasksPerStep", 1),
-    pairs: integer("pairs", 1),
-    unroll: integer("unroll", 2),
-    steps: integer("steps", 1),
+    tasksPerStep,
+    pairs,
+    // Evaluation counters are u32 on the GPU.
+    unroll: integer("unroll", 2, MAX_U32),
+    steps: integer("steps", 1, MAX_STEPS),
     sigma: parseSchedule(raw.sigma, `${source}: sigma`),
     learningRate: parseSchedule(raw.learningRate, `${source}: learningRate`),
     clipToCentre: raw.clipToCentre,
     outer: raw.outer,
     clipNorm: positive("clipNorm"),
-    seed: integer("seed", 0),
-    initScale: positive("initScale"),
-    maxStep: positive("maxStep"),
-    checkpointEvery: integer("checkpointEvery", 1),
+    // The generators take u32 seeds (larger ones would alias smaller ones).
+    seed: integer("seed", 0, MAX_U32),
+    initScale: positiveF32("initScale"),
+    maxStep: positiveF32("maxStep"),
+    checkpointEvery: integer("checkpointEvery", 1, MAX_STEPS),
   };
+}
+
+/**
+ * A UserError naming the limit, the buffer and the system unless the training batch of every
+ * system of the family fits the adapter: (2P + 1) x tasksPerStep replicas of the learned optimizer
+ * with one weight vector per member (checkBatchFits). The FIRE baseline's batch has as many
+ * replicas and fewer planes, so it fits when this does.
+ */
+export function checkDeviceLimits(
+  config: TrainConfig,
+  limits: BatchLimits,
+  adapter: string,
+  source = "config",
+): void {
+  const members = 2 * config.pairs + 1;
+  for (const name of config.systems) {
+    const system = parseSystem(name);
+    const local = perAtomMlp({ maxStep: 1, bondLength: system.bondLength, energyScale: 1 });
+    try {
+      checkBatchFits(limits, adapter, system, members * config.tasksPerStep, {
+        spec: { local, driver: { mode: "free", fmax: 1e-3 }, containerRadius: 0 },
+        weightVectors: members,
+      });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      throw new UserError(
+        `${source}: ${config.pairs} pairs x ${config.tasksPerStep} tasks: ${error.message}; ` +
+          "lower pairs or tasksPerStep",
+      );
+    }
+  }
 }

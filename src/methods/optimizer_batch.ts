@@ -100,6 +100,93 @@ export function checkSpec(system: System, spec: MethodSpec): void {
   }
 }
 
+/** Bytes of each buffer a batch allocates, and of the staging buffer a sync reads back. */
+export function batchBufferBytes(
+  system: System,
+  replicas: number,
+  options: OptimizerBatchOptions,
+): Record<typeof BINDINGS[number] | "readback", number> {
+  const { spec } = options;
+  const n = system.nAtoms;
+  const logCapacity = options.logCapacity ?? DEFAULT_LOG_CAPACITY;
+  const logStride = 1 + 2 * logCapacity + 3 * n * logCapacity;
+  const replicaBytes = layoutWords(REPLICA_LAYOUT) * 4;
+  const surface = compiledMoves(spec, system.elements.length).surface;
+  return {
+    settings: Math.ceil(layoutWords(SETTINGS_LAYOUT) / 4) * 16,
+    positions: replicas * n * 12,
+    vectors: replicas * planeNames(spec.local).length * n * 12,
+    best: replicas * n * 12,
+    replicas: replicas * replicaBytes,
+    species: n * 4,
+    params: potentialLayout(system.potential, system.elements.length).params.byteLength,
+    log: replicas * logStride * 4,
+    weights: (options.weightVectors ?? 0) * spec.local.parameterCount * 4,
+    localStates: replicas * layoutWords(spec.local.state) * 4,
+    atomEnergies: surface ? 2 * replicas * n * 4 : 0,
+    readback: replicas * (replicaBytes + logStride * 4),
+  };
+}
+
+/** The adapter limits a batch must fit (a GPUSupportedLimits will do). */
+export interface BatchLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupsPerDimension: number;
+}
+
+/**
+ * A UserError naming the buffer, the limit and how many replicas would fit, unless a batch of
+ * `replicas` fits `limits`: each storage buffer within maxStorageBufferBindingSize and
+ * maxBufferSize, the readback within maxBufferSize, the workgroups within
+ * maxComputeWorkgroupsPerDimension.
+ */
+export function checkBatchFits(
+  limits: BatchLimits,
+  adapter: string,
+  system: System,
+  replicas: number,
+  options: OptimizerBatchOptions,
+): void {
+  const bytes = batchBufferBytes(system, replicas, options);
+  const one = batchBufferBytes(system, 1, options);
+  const checks: [string, number, keyof BatchLimits][] = [];
+  for (const name of BINDINGS) {
+    if (name === "settings") continue;
+    checks.push([name, limits.maxStorageBufferBindingSize, "maxStorageBufferBindingSize"]);
+    checks.push([name, limits.maxBufferSize, "maxBufferSize"]);
+  }
+  checks.push(["readback", limits.maxBufferSize, "maxBufferSize"]);
+  // Buffers that grow with the replicas bound how many fit; the others do not depend on them.
+  const scales = (name: keyof typeof bytes) => bytes[name] === replicas * one[name];
+  let most = WORKGROUP_SIZE * limits.maxComputeWorkgroupsPerDimension;
+  for (const [name, limit] of checks) {
+    const key = name as keyof typeof bytes;
+    if (scales(key) && one[key] > 0) most = Math.min(most, Math.floor(limit / one[key]));
+  }
+  const fits = `at most ${most} replicas of ${system.name} fit`;
+  for (const [name, limit, limitName] of checks) {
+    const key = name as keyof typeof bytes;
+    if (bytes[key] > limit) {
+      throw new UserError(
+        `${replicas} replicas of ${system.name} need a ${mebibytes(bytes[key])} ${name} buffer, ` +
+          `over ${adapter}'s ${limitName} of ${mebibytes(limit)} (${fits})`,
+      );
+    }
+  }
+  const groups = Math.ceil(replicas / WORKGROUP_SIZE);
+  if (groups > limits.maxComputeWorkgroupsPerDimension) {
+    throw new UserError(
+      `${replicas} replicas need ${groups} workgroups, over ${adapter}'s ` +
+        `maxComputeWorkgroupsPerDimension of ${limits.maxComputeWorkgroupsPerDimension} (${fits})`,
+    );
+  }
+}
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / 2 ** 20).toPrecision(3)} MiB`;
+}
+
 export class OptimizerBatch {
   readonly gpu: Gpu;
   readonly system: System;
@@ -156,52 +243,22 @@ export class OptimizerBatch {
     const n = system.nAtoms;
     const kind = system.potential.kind;
     const plan = planDispatch(kind, n, spec, logCapacity);
-    const layout = potentialLayout(system.potential, system.elements.length);
     const code = kernelSource(system, spec, plan, logCapacity);
+    checkBatchFits(gpu.device.limits, gpu.adapterName, system, replicas, options);
     const { device } = gpu;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const make = (label: string, bytes: number, bufferUsage = usage) =>
+    const bytes = batchBufferBytes(system, replicas, options);
+    const buffers = Object.fromEntries(BINDINGS.map((name) => [
+      name,
       device.createBuffer({
-        label,
-        size: Math.max(16, Math.ceil(bytes / 4) * 4),
-        usage: bufferUsage,
-      });
-    const logStride = 1 + 2 * logCapacity + 3 * n * logCapacity;
-    const planes = planeNames(spec.local).length;
-    // Bytes per replica of each per-replica buffer, and of sync's staging (replicas + log).
-    const perReplica = [
-      planes * n * 12,
-      (layoutWords(REPLICA_LAYOUT) + logStride) * 4,
-      layoutWords(spec.local.state) * 4,
-      2 * n * 4,
-    ];
-    const most = gpu.maxBatch(perReplica, WORKGROUP_SIZE);
-    if (replicas > most) {
-      throw new UserError(
-        `${replicas} replicas of ${system.name} do not fit this GPU (${gpu.adapterName}): at most ` +
-          `${most}, from its maxStorageBufferBindingSize, maxBufferSize and ` +
-          "maxComputeWorkgroupsPerDimension limits",
-      );
-    }
-    const settingsBytes = Math.ceil(layoutWords(SETTINGS_LAYOUT) / 4) * 16;
-    const buffers = {
-      settings: make("settings", settingsBytes, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-      positions: make("positions", replicas * n * 12),
-      vectors: make("optimizer vectors", replicas * planes * n * 12),
-      best: make("best positions", replicas * n * 12),
-      replicas: make("replicas", replicas * layoutWords(REPLICA_LAYOUT) * 4),
-      species: make("species", n * 4),
-      params: make("params", layout.params.byteLength),
-      log: make("minima log", replicas * logStride * 4),
-      weights: make("weights", (options.weightVectors ?? 0) * spec.local.parameterCount * 4),
-      localStates: make("local states", replicas * layoutWords(spec.local.state) * 4),
-      atomEnergies: make(
-        "atom energies",
-        compiledMoves(spec, system.elements.length).surface ? 2 * replicas * n * 4 : 0,
-      ),
-    };
+        label: name,
+        size: Math.max(16, Math.ceil(bytes[name] / 4) * 4),
+        usage: name === "settings" ? GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST : usage,
+      }),
+    ])) as Buffers;
     device.queue.writeBuffer(buffers.species, 0, system.species);
-    device.queue.writeBuffer(buffers.params, 0, layout.params);
+    const { params } = potentialLayout(system.potential, system.elements.length);
+    device.queue.writeBuffer(buffers.params, 0, params);
     const bindGroupLayout = device.createBindGroupLayout({
       entries: BINDINGS.map((name, binding) => ({
         binding,
