@@ -236,7 +236,7 @@ const hasAse = await new Deno.Command(PYTHON, { args: ["-c", "import ase.io"] })
   .then((out) => out.success, () => false);
 
 Deno.test({
-  name: "ASE reads minima.xyz: X atoms, energies lowest first, count in atoms.info",
+  name: "ASE reads minima.xyz: X atoms, energies lowest first, forces, count in atoms.info",
   ignore: !hasAse,
   fn: async () => {
     const result = await runSearch(small(), { gpu });
@@ -244,14 +244,19 @@ Deno.test({
     const paths = await writeSearchOutputs(dir, result);
     const script = "import ase.io, json, sys; frames = ase.io.read(sys.argv[1], index=':'); " +
       "print(json.dumps([[a.get_chemical_symbols()[0], len(a), a.get_potential_energy(), " +
-      "int(a.info['count'])] for a in frames]))";
+      "int(a.info['count']), a.get_forces().ravel().tolist()] for a in frames]))";
     const out = await new Deno.Command(PYTHON, { args: ["-c", script, paths.minima] }).output();
     assert.ok(out.success, new TextDecoder().decode(out.stderr));
     const frames = JSON.parse(new TextDecoder().decode(out.stdout));
     assert.deepEqual(
-      frames,
+      frames.map((f: unknown[]) => f.slice(0, 4)),
       result.minima.map((m) => ["X", 13, m.energy, m.count]),
     );
+    // ASE's get_forces() gives the f64 forces of each reported point, without recomputing.
+    frames.forEach((frame: [string, number, number, number, number[]], k: number) => {
+      const forces = result.minima[k].forces;
+      frame[4].forEach((f, i) => assert.ok(Math.abs(f - forces[i]) <= 1e-9 * (1 + Math.abs(f))));
+    });
     await Deno.remove(dir, { recursive: true });
   },
 });
