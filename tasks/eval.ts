@@ -65,7 +65,7 @@ ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`
 
 Writes DIR/report.json (everything), DIR/report.md (tables, verdicts, the tuning grid), per
 system SYSTEM-energy.svg and SYSTEM-success.svg (known minima only), and per system and method
-best-SYSTEM-METHOD.xyz (the lowest minimum, re-relaxed in f64). Exit status 2 for a bad option,
+best-SYSTEM-METHOD.xyz (the lowest reported point, f64 energy and forces). Exit status 2 for a bad option,
 suite, method or checkpoint.`;
 
 const OPTIONS = {

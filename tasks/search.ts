@@ -97,7 +97,7 @@ start, advanced together on the GPU. Budgets count energy+force evaluations PER 
   --seed S              integer 0..${MAX_U32} (default: 1): starts and random streams
   --out DIR             output folder, which must not hold a run (default:
                         runs/SYSTEM-METHOD-seedS, or runs/...-seedS-2, ... when that one does)
-  --keep K              lowest distinct minima re-relaxed in f64 and written (default: ${DEFAULT_KEEP})
+  --keep K              lowest distinct minima reported (default: ${DEFAULT_KEEP})
   --sync-every N        evaluations per replica between progress reads (default: ${DEFAULT_SYNC_EVERY})
   --log-capacity C      minima each replica may log between reads (default: ${DEFAULT_LOG_CAPACITY})
   --json                print summary.json on stdout at the end
@@ -112,7 +112,7 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
                         clusters, uniform for periodic systems; bimetallics 0.45, 0.45 and
                         swap=0.1)
   --hop-fmax F          bh, random: a relaxation ends, and the replica hops, when the largest
-                        force is below F (default ${DEFAULT_HOP_FMAX}; minima are re-relaxed in f64)
+                        force is below F (default ${DEFAULT_HOP_FMAX}; such minima are polished in f64)
   --relax-steps N       bh, random: ... or after N steps (default ${DEFAULT_RELAX_STEP_CAP})
   --step S|LO:HI        gd: step, length^2/energy (default ${DEFAULT_STEP.gd}); adam: learning rate,
                         length (default ${DEFAULT_STEP.adam}); fire: dt_start (default ${DEFAULT_STEP.fire});

@@ -77,7 +77,7 @@ export const DEFAULT_RELAX_STEP_CAP = 1000;
  * L-BFGS re-relaxes a hopped LJ cluster in a fraction of FIRE's evaluations, and hopping at
  * 0.03 (epsilon/sigma for LJ, eV/Angstrom otherwise, a little below ASE's customary 0.05 eV/A)
  * instead of 1e-3 saves the long tail of each relaxation without changing which basin it is in;
- * the minima reported are re-relaxed in f64 at the end.
+ * the minima reported are polished in f64 at the end (refine.ts).
  */
 export const DEFAULT_HOP_LOCAL: LocalMethodName = "lbfgs";
 export const DEFAULT_HOP_FMAX = 0.03;

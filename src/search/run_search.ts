@@ -54,8 +54,8 @@ export const DEFAULT_MAX_EVALUATIONS = 100_000;
 /** Evaluations per replica between two readbacks: on llvmpipe about a second for 1024 replicas of
  * LJ38, often enough for progress and a prompt Ctrl-C, rare enough that readbacks cost little. */
 export const DEFAULT_SYNC_EVERY = 256;
-/** Distinct minima re-relaxed in f64 and reported. Re-relaxing costs a few hundred f64
- * evaluations each: nothing for LJ38, seconds each for a thousand Gupta atoms. */
+/** Distinct minima reported. Polishing one in f64 costs a few hundred f64 evaluations: nothing
+ * for LJ38, seconds each for a thousand Gupta atoms. */
 export const DEFAULT_KEEP = 20;
 /** Distinct minima the archive holds at most (the lowest); "distinct minima" counts up to it. */
 export const ARCHIVE_CAPACITY = 1000;
