@@ -10,7 +10,8 @@
 // Assembled by src/methods/kernel_source.ts after the generated constants and structs (Settings,
 // Replica, LocalState: src/methods/kernel_layout.ts), common.wgsl, the potential's terms and
 // replica view (which reads x[] and fills f[], and atom_energy[] when ATOM_ENERGIES), rng.wgsl,
-// moves.wgsl, hopping.wgsl and the local method.
+// the hop controller (shaders/hop_control_default.wgsl or a learned one), moves.wgsl,
+// hopping.wgsl and the local method.
 //
 // Loop budget (llvmpipe silently stops an invocation after 65,535 loop iterations): the host picks
 // STEPS_PER_DISPATCH and HOPS_PER_DISPATCH from per-step bounds (src/methods/dispatch_plan.ts) so
@@ -256,6 +257,7 @@ fn initialize(@builtin(global_invocation_id) id: vec3u) {
   state.window_accepted = 0u;
   state.since_best = 0u;
   state.relax_steps = 0u;
+  state.hop_fmax_scale = 1.0;
   minima_log[log_base()] = 0u;
   constrain();
   local_reset();
@@ -291,7 +293,8 @@ fn run(@builtin(global_invocation_id) id: vec3u) {
         log_minimum();
       }
     } else if (MODE == MODE_HOPPING) {
-      if (state.fmax < settings.fmax || state.relax_steps >= RELAX_STEP_CAP) {
+      if (state.fmax < settings.fmax * state.hop_fmax_scale ||
+          state.relax_steps >= RELAX_STEP_CAP) {
         if (hops == HOPS_PER_DISPATCH) {
           break;
         }

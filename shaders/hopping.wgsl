@@ -1,38 +1,60 @@
 // The hopping wrapper over any local method (Wales & Doye 1997), mirrored in f64 by
-// src/methods/reference_replica.ts: once a relaxation ends (largest force below settings.fmax, or
-// RELAX_STEP_CAP steps), log the minimum, accept it by Metropolis at the replica's temperature,
-// adapt dr every ADAPT_INTERVAL hops toward half accepted (GMIN's rule), then propose a new start
-// from the Markov chain's minimum with one of the moves of shaders/moves.wgsl, chosen by the
-// replica's move probabilities, and reset the local method. Costs one evaluation (the new start).
-// Loop budget: the evaluation, 6 N_ATOMS + LOG_CAPACITY, the move and the method's reset.
+// src/methods/reference_replica.ts: once a relaxation ends (largest force below settings.fmax times
+// state.hop_fmax_scale, or RELAX_STEP_CAP steps), log the minimum, take the hop's decisions
+// (hop_decide: the defaults, or a hop controller's, src/methods/hop_control.ts), accept the minimum
+// by Metropolis at the replica's temperature times the decision's scale, adapt dr every
+// ADAPT_INTERVAL hops toward half accepted (GMIN's rule), then propose a new start from the Markov
+// chain's minimum with one of the moves of shaders/moves.wgsl, chosen by the replica's move
+// probabilities (with a controller, reweighted by its logits), and reset the local method. Costs
+// one evaluation (the new start).
+// Loop budget: the evaluation, 6 N_ATOMS + LOG_CAPACITY, the move, rank_atoms (surface moves), the
+// controller's hop_decide and the method's reset.
 
-fn propose() {
+// The probability of each move after the decision's logits: p exp(logit), renormalised (uniform's
+// logit is 0). Without a controller, the replica's probabilities as they are.
+fn move_probabilities(d: HopDecision) -> vec3f {
+  let p = vec3f(state.restart_probability, state.surface_probability, state.swap_probability);
+  if (!HOP_CONTROL) {
+    return p;
+  }
+  let w = p * exp(vec3f(d.restart_logit, d.surface_logit, d.swap_logit));
+  let uniform = max(0.0, 1.0 - p.x - p.y - p.z);
+  return w / (uniform + w.x + w.y + w.z);
+}
+
+fn propose(d: HopDecision) {
+  let dr = state.dr * d.dr_scale;
   if (!(MOVE_SURFACE || MOVE_SWAP || MOVE_RESTART)) {
-    uniform_move();
+    uniform_move(dr);
     return;
   }
+  let p = move_probabilities(d);
   let u = rng_uniform();
-  if (MOVE_RESTART && u < state.restart_probability) {
+  if (MOVE_RESTART && u < p.x) {
     restart_move();
     return;
   }
-  let surface_until = state.restart_probability + state.surface_probability;
+  let surface_until = p.x + p.y;
   if (MOVE_SURFACE && u < surface_until) {
+    rank_atoms();
     surface_move();
     return;
   }
-  if (MOVE_SWAP && u < surface_until + state.swap_probability && swap_move()) {
+  if (MOVE_SWAP && u < surface_until + p.z && swap_move()) {
     return;
   }
-  uniform_move();
+  uniform_move(dr);
 }
 
 fn hop() {
   log_minimum();
   state.hops += 1u;
+  let d = hop_decide();
+  state.hop_fmax_scale = d.hop_fmax_scale;
+  let temperature = state.temperature * d.temperature_scale;
   let rise = state.energy - state.markov_energy;
   let accept = rise < 0.0 ||
-    (state.temperature > 0.0 && rng_uniform() < exp(-rise / state.temperature));
+    (temperature > 0.0 && rng_uniform() < exp(-rise / temperature));
   if (accept) {
     state.markov_energy = state.energy;
     state.accepted += 1u;
@@ -52,7 +74,7 @@ fn hop() {
   for (var i = 0u; i < N_ATOMS; i++) {
     x[i] = read_plane(PLANE_MARKOV, i);
   }
-  propose();
+  propose(d);
   constrain();
   local_reset();
   state.relax_steps = 0u;

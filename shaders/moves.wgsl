@@ -9,24 +9,25 @@ fn random_in_cube(half_side: f32) -> vec3f {
 }
 
 // Every coordinate displaced uniformly in [-dr, dr].
-fn uniform_move() {
+fn uniform_move(dr: f32) {
   for (var i = 0u; i < N_ATOMS; i++) {
-    x[i] += random_in_cube(state.dr);
+    x[i] += random_in_cube(dr);
   }
 }
 
-// The atom of highest energy share in the Markov minimum (ties within SURFACE_TIE of it, relative,
-// go to the lowest index, so f32 and f64 pick the same) is put at a uniformly random direction
-// SURFACE_OFFSET beyond the farthest other atom from the centre; nothing else moves.
+// The atom of highest rank (atom_rank[], filled by rank_atoms: by default its energy share in the
+// Markov minimum; ties within SURFACE_TIE of it, relative, go to the lowest index, so f32 and f64
+// pick the same) is put at a uniformly random direction SURFACE_OFFSET beyond the farthest other
+// atom from the centre; nothing else moves.
 fn surface_move() {
-  var top = atom_energies[atom_energy_index(1u, 0u)];
+  var top = atom_rank[0];
   for (var i = 1u; i < N_ATOMS; i++) {
-    top = max(top, atom_energies[atom_energy_index(1u, i)]);
+    top = max(top, atom_rank[i]);
   }
   let threshold = top - SURFACE_TIE * abs(top);
   var chosen = 0u;
   for (var i = 0u; i < N_ATOMS; i++) {
-    if (atom_energies[atom_energy_index(1u, i)] >= threshold) {
+    if (atom_rank[i] >= threshold) {
       chosen = i;
       break;
     }

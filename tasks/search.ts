@@ -393,7 +393,7 @@ function settingsFromFlags(system: System, method: Method, values: Values): Meth
   const containerRadius = values.container === undefined
     ? 0
     : clusterContainer(system, values.container);
-  if (method === "learned") return { driver: "free", maxStep, fmax, containerRadius };
+  if (method === "learned") return { driver: "learned", maxStep, fmax, containerRadius };
   const localName = values.local ?? (isLocalMethodName(method) ? method : DEFAULT_HOP_LOCAL);
   if (!isLocalMethodName(localName)) {
     throw new UserError(

@@ -16,9 +16,13 @@ import {
   prepareOutputDir,
   writeFileAtomic,
 } from "../src/io/output_files.ts";
-import { ARCHITECTURE } from "../src/learned/architecture.ts";
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../src/learned/checkpoint.ts";
-import { FEATURE_NAMES } from "../src/learned/features.ts";
+import {
+  checkMatches,
+  type Checkpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../src/learned/checkpoint.ts";
+import { architectureOf } from "../src/learned/learned_optimizer.ts";
 import { MetaTrainer, type StepMetrics, type Validation } from "../src/learned/meta_train.ts";
 import {
   checkDeviceLimits,
@@ -59,10 +63,14 @@ Options:
   -h, --help       this text
 
 Progress: one line per outer step (meta-loss of theta and of the population mean, best energy,
-gradient norm, evaluations per second, ETA). The validation loss, theta's mean (best energy -
-known minimum) per atom on fixed tasks of every system in the family, is measured at the start,
-at every checkpoint and at the end, and at the end beside FIRE with random restarts given the
-same evaluations on the same tasks; the last line says which is better. Ctrl-C or SIGTERM
+gradient norm, the ES estimate's signal-to-noise ratio (about 1: noise), evaluations per
+second, ETA). The validation loss, theta's meta-loss on fixed tasks of every system in the
+family (config "loss": gap, the mean (best energy - known minimum) per atom; success, the
+fraction of tasks not yet at the known minimum over several budgets plus a small gap), is
+measured at the start, at every checkpoint and at the end, and at the end beside the
+hand-designed method the architecture starts from (per-atom-mlp: FIRE with random restarts;
+hop-residual: basin hopping, theta = 0) given the same evaluations on the same tasks; the last
+line says which is better. Ctrl-C or SIGTERM
 abandons the work in flight, saves a checkpoint of the last finished step and exits at once
 with status 130 (SIGINT) or 143 (SIGTERM); a second signal quits without saving. Exit status 2
 for a bad config, option, output folder or checkpoint, before any GPU work.`;
@@ -91,13 +99,12 @@ await runTask(async () => {
   if (values.resume !== undefined && (values.config !== undefined || values.out !== undefined)) {
     throw new UserError("--resume continues a run with its own config and folder");
   }
-  const expected = { architecture: ARCHITECTURE, features: [...FEATURE_NAMES] };
   const source = values.resume === undefined
     ? values.config ?? DEFAULT_CONFIG
     : `${values.resume}/${CHECKPOINT}`;
   const checkpoint = values.resume === undefined
     ? undefined
-    : await loadCheckpoint(source, expected);
+    : await loadCheckpointOfKnownArchitecture(source);
   const config = checkpoint
     ? parseTrainConfig(checkpoint.config, source)
     : await readConfig(source);
@@ -187,9 +194,10 @@ await runTask(async () => {
     }
     const baseline = await unlessStopped(trainer.baseline(VALIDATION_SEED));
     if (baseline === undefined) return await stop();
-    const method = "FIRE with random restarts";
+    const method = trainer.baselineName;
     await log({ type: "baseline", step: trainer.outerStep, method, ...baseline });
-    const verdict = compare(last.loss, baseline.loss);
+    const unit = config.loss === "gap" ? "per atom" : "meta-loss";
+    const verdict = compare(last.loss, baseline.loss, trainer.baselineName, unit);
     const commands = nextCommands(config, checkpointPath);
     const summary = {
       out,
@@ -212,7 +220,7 @@ await runTask(async () => {
       console.log(
         `${config.name}: ${trainer.outerStep} outer steps; validation loss ` +
           `${first.loss.toFixed(5)} -> ${last.loss.toFixed(5)} per atom ` +
-          `(FIRE with restarts at the same ${config.unroll} evaluations: ` +
+          `(${trainer.baselineName} at the same ${config.unroll} evaluations: ` +
           `${baseline.loss.toFixed(5)}); checkpoint ${checkpointPath}`,
       );
       console.log(`search with it: ${commands.search}`);
@@ -325,7 +333,12 @@ function validationAt(
 }
 
 /** Trained against the baseline on the validation loss, in words (lower is better). */
-function compare(learned: number, baseline: number): { verdict: string; text: string } {
+function compare(
+  learned: number,
+  baseline: number,
+  baselineName: string,
+  unit: string,
+): { verdict: string; text: string } {
   const verdict = learned < baseline ? "better" : learned === baseline ? "equal" : "worse";
   const relation = verdict === "better"
     ? "better than"
@@ -337,8 +350,8 @@ function compare(learned: number, baseline: number): { verdict: string; text: st
   while (digits < 9 && learned.toPrecision(digits) === baseline.toPrecision(digits)) digits++;
   return {
     verdict,
-    text: `the trained optimizer is ${relation} FIRE with random restarts at equal evaluations ` +
-      `(${learned.toPrecision(digits)} vs ${baseline.toPrecision(digits)} per atom; ` +
+    text: `the trained optimizer is ${relation} ${baselineName} at equal evaluations ` +
+      `(${learned.toPrecision(digits)} vs ${baseline.toPrecision(digits)} ${unit}; ` +
       "lower is better)",
   };
 }
@@ -363,6 +376,17 @@ function nextCommands(config: TrainConfig, checkpoint: string): { search: string
 /** `text` as one word for a POSIX shell. */
 function shellWord(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A checkpoint of an architecture this build knows, its tensors checked against it. */
+async function loadCheckpointOfKnownArchitecture(path: string): Promise<Checkpoint> {
+  const checkpoint = await loadCheckpoint(path);
+  const architecture = architectureOf(checkpoint);
+  checkMatches(checkpoint, {
+    architecture: architecture.description,
+    features: architecture.features,
+  });
+  return checkpoint;
 }
 
 async function readConfig(path: string): Promise<TrainConfig> {
@@ -391,6 +415,7 @@ function progressLine(
     `loss ${step.centreLoss.toFixed(4)} (population ${step.populationLoss.toFixed(4)})`,
     `best ${step.centreBestEnergy.toFixed(4)}`,
     `|g| ${step.gradientNorm.toFixed(3)}`,
+    `snr ${step.signalToNoise.toFixed(2)}`,
     `pairs ${step.validPairs}/${config.pairs}`,
     `${step.evaluationsPerSecond.toExponential(2)} evals/s`,
     `ETA ${Math.floor(eta / 60)}:${String(eta % 60).padStart(2, "0")}`,

@@ -102,7 +102,7 @@ Deno.test("defaults follow the system: LJ, bimetallic Gupta, periodic silicon", 
   assert.ok(Math.abs(restarts.minDistance - 0.8 * 2.35168) < 1e-4);
   assert.equal(defaultSweeps(si, defaultSettings(si, "bh")).temperature, 0.15);
   assert.deepEqual(defaultSettings(LJ13, "learned"), {
-    driver: "free",
+    driver: "learned",
     fmax: 1e-3,
     containerRadius: 0,
   });
@@ -575,7 +575,7 @@ Deno.test("learned optimizer from a checkpoint on LJ13: minima logged, outputs w
   const summary = JSON.parse(await Deno.readTextFile(paths.summary));
   assert.equal(summary.method, "learned");
   assert.equal(summary.checkpoint, path);
-  assert.deepEqual(summary.options.settings, { driver: "free", fmax: 1e-3, containerRadius: 0 });
+  assert.deepEqual(summary.options.settings, { driver: "learned", fmax: 1e-3, containerRadius: 0 });
   assert.equal(summary.distinctMinima, result.distinctMinima);
   const frames = parseXyz(await Deno.readTextFile(paths.minima), paths.minima);
   assert.equal(frames.length, result.minima.length);

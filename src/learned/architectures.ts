@@ -1,20 +1,38 @@
 /**
  * Learned-optimizer architectures side by side, by name (after learned_optimization's several
- * learned-optimizer classes): each says what its checkpoints record (network shape, features)
- * and makes its local method for a system. A checkpoint names its architecture and loads into the
- * matching entry.
+ * learned-optimizer classes): each says what its checkpoints record (network shape, features),
+ * what the fused kernel runs for it on a system, and how its weights start. A checkpoint names its
+ * architecture and loads into the matching entry.
+ * - per-atom-mlp: the paper's per-step form, a local method run free (per_atom_mlp.ts);
+ * - hop-residual: a hop controller on basin hopping, zero-initialised so it starts as basin
+ *   hopping (hopper.ts).
  */
-import type { LocalMethod } from "../methods/local_method.ts";
+import { basinHoppingHyperparameters } from "../methods/basin_hopping.ts";
+import type { MethodSpec, ReplicaHyperparameters } from "../methods/method_spec.ts";
+import type { System } from "../systems/system.ts";
 import { ARCHITECTURE, initialTheta } from "./architecture.ts";
 import type { Architecture } from "./checkpoint.ts";
 import { FEATURE_NAMES } from "./features.ts";
-import { type LearnedStepSettings, perAtomMlp } from "./per_atom_mlp.ts";
+import { HOPPER_ARCHITECTURE, HOPPER_FEATURES, hopperSpec, initialHopperTheta } from "./hopper.ts";
+import { perAtomMlp } from "./per_atom_mlp.ts";
+
+/** How a learned optimizer runs on a system: the largest move per step (length), the force
+ * below which a free-running optimizer logs a minimum, the container (clusters). */
+export interface LearnedRunSettings {
+  maxStep: number;
+  fmax: number;
+  containerRadius: number;
+  /** Energies per atom in this unit (LEARNED_ENERGY_SCALE). */
+  energyScale: number;
+}
 
 export interface LearnedArchitecture {
   description: Architecture;
   features: readonly string[];
-  /** The local method with these step settings (weights are bound per batch). */
-  method(settings: LearnedStepSettings): LocalMethod;
+  /** What the kernel runs (weights are bound per batch). */
+  spec(system: System, settings: LearnedRunSettings): MethodSpec;
+  /** Each replica's step, dr and temperature on `system` (seed and stream given). */
+  hyperparameters(system: System, seed: number): Omit<ReplicaHyperparameters, "stream" | "weights">;
   initialTheta(seed: number, scale?: number): Float32Array;
 }
 
@@ -22,8 +40,27 @@ export const ARCHITECTURES: Record<string, LearnedArchitecture> = {
   [ARCHITECTURE.name]: {
     description: ARCHITECTURE,
     features: FEATURE_NAMES,
-    method: perAtomMlp,
+    spec: (system, settings) => ({
+      local: perAtomMlp({
+        maxStep: settings.maxStep,
+        bondLength: system.bondLength,
+        energyScale: settings.energyScale,
+      }),
+      driver: { mode: "free", fmax: settings.fmax },
+      containerRadius: settings.containerRadius,
+    }),
+    hyperparameters: (_system, seed) => ({ step: 0.1, dr: 0, temperature: 0, seed }),
     initialTheta,
+  },
+  [HOPPER_ARCHITECTURE.name]: {
+    description: HOPPER_ARCHITECTURE,
+    features: HOPPER_FEATURES,
+    spec: (system, settings) => {
+      const spec = hopperSpec(system, settings.energyScale);
+      return { ...spec, containerRadius: settings.containerRadius };
+    },
+    hyperparameters: basinHoppingHyperparameters,
+    initialTheta: initialHopperTheta,
   },
 };
 

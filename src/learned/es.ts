@@ -145,3 +145,43 @@ function checkLength(name: string, vector: ArrayLike<number>, length: number): v
     throw new RangeError(`ES ${name}: expected length ${length}, got ${vector.length}`);
   }
 }
+
+/**
+ * How far the ES estimate stands above its own noise: ||g||^2 / (tr Cov(g)), where g is the
+ * estimate (the mean of the P' per-pair estimates g_i = d_i / (2 sigma) e_i over the finite pairs)
+ * and tr Cov(g) = sum_i ||g_i - g||^2 / (P' (P' - 1)) its estimated variance. When the true
+ * gradient is zero, E||g||^2 equals that variance and the ratio is about 1; a ratio well above 1
+ * means the step follows a gradient rather than noise. NaN with fewer than two finite pairs.
+ * `differences` are the d_i (plain or ESMC-clipped, as the gradient used them).
+ */
+export function signalToNoise(
+  differences: number[],
+  noise: Float32Array[],
+  sigma: number,
+): number {
+  const pairs = differences.map((d, i) => ({ d, e: noise[i] })).filter((p) => Number.isFinite(p.d));
+  const count = pairs.length;
+  if (count < 2) return NaN;
+  const dimension = noise[0].length;
+  const mean = new Float64Array(dimension);
+  for (const { d, e } of pairs) {
+    for (let j = 0; j < dimension; j++) mean[j] += d * e[j] / (2 * sigma * count);
+  }
+  let spread = 0;
+  for (const { d, e } of pairs) {
+    for (let j = 0; j < dimension; j++) spread += (d * e[j] / (2 * sigma) - mean[j]) ** 2;
+  }
+  const variance = spread / (count * (count - 1));
+  let signal = 0;
+  for (let j = 0; j < dimension; j++) signal += mean[j] ** 2;
+  return variance > 0 ? signal / variance : NaN;
+}
+
+/** The pair differences d_i the gradient uses (NaN where a loss is not finite). */
+export function pairDifferences(losses: PopulationLosses, clipToCentre: boolean): number[] {
+  const difference = pairDifference(losses.centre, clipToCentre);
+  return losses.plus.map((plus, i) => {
+    const minus = losses.minus[i];
+    return Number.isFinite(plus) && Number.isFinite(minus) ? difference(plus, minus) : NaN;
+  });
+}

@@ -4,7 +4,7 @@
  * length, energies per atom in LEARNED_ENERGY_SCALE).
  */
 import { UserError } from "../core/errors.ts";
-import type { LocalMethod } from "../methods/local_method.ts";
+import type { MethodSpec } from "../methods/method_spec.ts";
 import type { System } from "../systems/system.ts";
 import { ARCHITECTURES, type LearnedArchitecture } from "./architectures.ts";
 import { checkMatches, type Checkpoint, loadCheckpoint } from "./checkpoint.ts";
@@ -35,11 +35,16 @@ export class LearnedOptimizer {
     }
   }
 
-  /** Its local method on `system`, `maxStep` overriding the trained largest move (length). */
-  method(system: System, maxStep?: number): LocalMethod {
-    return this.architecture.method({
-      maxStep: maxStep ?? this.maxStepBondLengths * system.bondLength,
-      bondLength: system.bondLength,
+  /** What the kernel runs for it on `system`; `maxStep` overrides the trained largest move
+   * (length), `fmax` is where a free-running optimizer logs minima. */
+  spec(
+    system: System,
+    settings: { maxStep?: number; fmax: number; containerRadius: number },
+  ): MethodSpec {
+    return this.architecture.spec(system, {
+      maxStep: settings.maxStep ?? this.maxStepBondLengths * system.bondLength,
+      fmax: settings.fmax,
+      containerRadius: settings.containerRadius,
       energyScale: LEARNED_ENERGY_SCALE,
     });
   }

@@ -9,7 +9,8 @@ import { REPLICA_LAYOUT } from "../methods/kernel_layout.ts";
 import { type BatchLimits, checkBatchFits } from "../methods/optimizer_batch.ts";
 import { parseSystem } from "../systems/system.ts";
 import { PARAMETER_COUNT } from "./architecture.ts";
-import { perAtomMlp } from "./per_atom_mlp.ts";
+import { ARCHITECTURES, DEFAULT_ARCHITECTURE } from "./architectures.ts";
+import { LEARNED_ENERGY_SCALE } from "./learned_optimizer.ts";
 import { parseSchedule, type ScheduleConfig } from "./schedule.ts";
 
 const MAX_U32 = 2 ** 32 - 1;
@@ -23,7 +24,8 @@ const MAX_BINDING_BYTES = MAX_U32;
 
 /**
  * Most antithetic pairs P: the weights of the whole population, (2P + 1) x PARAMETER_COUNT f32,
- * are one storage binding (877,239 pairs for the 612-parameter network).
+ * are one storage binding (877,239 pairs for the 612-parameter network, the largest
+ * architecture).
  */
 export const MAX_PAIRS = Math.floor((MAX_BINDING_BYTES / (4 * PARAMETER_COUNT) - 1) / 2);
 
@@ -36,12 +38,27 @@ export const MAX_STEPS = Number.MAX_SAFE_INTEGER;
 /** The largest finite f32. */
 const MAX_F32 = 3.4028234663852886e38;
 
+/** Meta-losses (meta_train.ts): the mean best energy above the known minimum per atom after the
+ * unroll, or the fraction of tasks not yet within the tolerance of it, averaged over budgets
+ * spread evenly up to the unroll, plus `gapWeight` times that gap (what eval measures). */
+export const LOSSES = ["gap", "success"] as const;
+export type LossKind = typeof LOSSES[number];
+
 export interface TrainConfig {
   /** A label for runs and checkpoints. */
   name: string;
-  /** The task family: system names; each outer step draws one and `tasksPerStep` starts of it. */
+  /** The learned optimizer's architecture (architectures.ts). */
+  architecture: string;
+  /** The task family: system names; each outer step draws `systemsPerStep` of them (without
+   * replacement) and `tasksPerStep` starts of each. */
   systems: string[];
+  systemsPerStep: number;
   tasksPerStep: number;
+  loss: LossKind;
+  /** success: how many budgets (the unroll split evenly) the success is averaged over. */
+  budgets: number;
+  /** success: the weight of the gap per atom added to the failure fraction. */
+  gapWeight: number;
   /** Antithetic pairs P: the population is the centre and P pairs theta +- sigma e. */
   pairs: number;
   /** Evaluations per replica in one unroll (the inner optimization's length). */
@@ -72,7 +89,12 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
   const raw = json as Record<string, unknown>;
   const known = [
     "name",
+    "architecture",
     "systems",
+    "systemsPerStep",
+    "loss",
+    "budgets",
+    "gapWeight",
     "tasksPerStep",
     "pairs",
     "unroll",
@@ -133,6 +155,37 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
   if (typeof raw.name !== "string" || raw.name === "") {
     throw new UserError(`${source}: name must be a non-empty string`);
   }
+  const architecture = raw.architecture ?? DEFAULT_ARCHITECTURE;
+  if (typeof architecture !== "string" || !(architecture in ARCHITECTURES)) {
+    throw new UserError(
+      `${source}: architecture must be one of ${Object.keys(ARCHITECTURES).join(", ")}`,
+    );
+  }
+  const loss = raw.loss ?? "gap";
+  if (!(LOSSES as readonly unknown[]).includes(loss)) {
+    throw new UserError(`${source}: loss must be one of ${LOSSES.join(", ")}`);
+  }
+  if (loss === "success") {
+    const unknown = systems.find((name) =>
+      !parseSystem(name).known.some((k) => k.kind === "putative-global")
+    );
+    if (unknown !== undefined) {
+      throw new UserError(
+        `${source}: loss "success" needs each system's known global minimum; ${unknown} has none`,
+      );
+    }
+  }
+  const optional = <T>(key: string, fallback: T, read: (key: string) => T): T =>
+    raw[key] === undefined ? fallback : read(key);
+  const systemsPerStep = optional("systemsPerStep", 1, (key) => integer(key, 1, systems.length));
+  const budgets = optional("budgets", 4, (key) => integer(key, 1, 64));
+  const gapWeight = optional("gapWeight", 0.1, (key) => {
+    const value = raw[key];
+    if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) {
+      throw new UserError(`${source}: ${key} must be a number >= 0`);
+    }
+    return value;
+  });
   const pairs = integer("pairs", 1, MAX_PAIRS);
   const tasksPerStep = integer("tasksPerStep", 1, MAX_REPLICAS);
   if ((2 * pairs + 1) * tasksPerStep > MAX_REPLICAS) {
@@ -143,8 +196,13 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
   }
   return {
     name: raw.name,
+    architecture,
     systems,
+    systemsPerStep,
     tasksPerStep,
+    loss: loss as LossKind,
+    budgets,
+    gapWeight,
     pairs,
     // Evaluation counters are u32 on the GPU.
     unroll: integer("unroll", 2, MAX_U32),
@@ -175,12 +233,18 @@ export function checkDeviceLimits(
   source = "config",
 ): void {
   const members = 2 * config.pairs + 1;
+  const architecture = ARCHITECTURES[config.architecture];
   for (const name of config.systems) {
     const system = parseSystem(name);
-    const local = perAtomMlp({ maxStep: 1, bondLength: system.bondLength, energyScale: 1 });
+    const spec = architecture.spec(system, {
+      maxStep: config.maxStep * system.bondLength,
+      fmax: 1e-3,
+      containerRadius: 0,
+      energyScale: LEARNED_ENERGY_SCALE,
+    });
     try {
       checkBatchFits(limits, adapter, system, members * config.tasksPerStep, {
-        spec: { local, driver: { mode: "free", fmax: 1e-3 }, containerRadius: 0 },
+        spec,
         weightVectors: members,
       });
     } catch (error) {

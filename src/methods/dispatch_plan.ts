@@ -7,7 +7,7 @@ import { UserError } from "../core/errors.ts";
 import { PLACEMENT_TRIALS } from "../core/codes.ts";
 import { LOOP_BUDGET, replicaEnergyIterations } from "../gpu/loop_budget.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
-import type { MethodSpec } from "./method_spec.ts";
+import { hopControl, type MethodSpec } from "./method_spec.ts";
 
 export interface DispatchPlan {
   stepsPerDispatch: number;
@@ -27,7 +27,10 @@ export function planDispatch(
   // A step: the method's loops, the constraint, the evaluation's force and best-position loops.
   const step = energy + cost.step + 3 * n + 2;
   const hopping = spec.driver.mode === "hopping";
-  let hop = energy + cost.reset + 9 * n + logCapacity + 4 * n + PLACEMENT_TRIALS;
+  // The wrapper, the log, a surface move with its ranking (the largest move but restarts), the
+  // hop controller's decision.
+  let hop = energy + cost.reset + 9 * n + logCapacity + 5 * n + PLACEMENT_TRIALS +
+    (hopControl(spec)?.cost(n) ?? 0);
   if (spec.driver.mode === "hopping" && (spec.driver.hopping.moves.restart ?? 0) > 0) {
     hop += PLACEMENT_TRIALS * (n * (n - 1) / 2 + n);
   }

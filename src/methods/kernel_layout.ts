@@ -47,7 +47,12 @@ export const REPLICA_LAYOUT: Layout = {
     { name: "restart_probability", type: "f32" },
     { name: "surface_probability", type: "f32" },
     { name: "swap_probability", type: "f32" },
-    { name: "padding", type: "u32" },
+    {
+      name: "hop_fmax_scale",
+      type: "f32",
+      doc: "hopping: the current relaxation ends below settings.fmax times this (1 without a " +
+        "hop controller)",
+    },
     { name: "rng", type: "vec4u" },
   ],
 };

@@ -1,8 +1,9 @@
 /**
  * The fused kernel's WGSL for one method on one system: generated constants and structs (from
- * kernel_layout.ts, the local method's state and settings, the driver's mode and the hopping
- * settings), then the potential, the random numbers, the moves, the hopping wrapper, the local
- * method and the driver (shaders/driver.wgsl).
+ * kernel_layout.ts, the local method's state and settings, the driver's mode, the hopping
+ * settings and the hop controller's), then the potential, the random numbers, the hop controller
+ * (the defaults, shaders/hop_control_default.wgsl, or a learned one), the moves, the hopping
+ * wrapper, the local method and the driver (shaders/driver.wgsl).
  */
 import { NO_ENERGY, PLACEMENT_TRIALS, STATUS_CODES } from "../core/codes.ts";
 import { wgslStruct } from "../core/layout.ts";
@@ -11,11 +12,12 @@ import { potentialLayout } from "../gpu/potential_layout.ts";
 import { assembleShader, KERNEL_SHADERS, type ShaderConstant } from "../gpu/shader_source.ts";
 import type { System } from "../systems/system.ts";
 import DRIVER from "../../shaders/driver.wgsl" with { type: "text" };
+import HOP_CONTROL_DEFAULT from "../../shaders/hop_control_default.wgsl" with { type: "text" };
 import HOPPING from "../../shaders/hopping.wgsl" with { type: "text" };
 import MOVES from "../../shaders/moves.wgsl" with { type: "text" };
 import type { DispatchPlan } from "./dispatch_plan.ts";
 import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
-import { compiledMoves, type MethodSpec } from "./method_spec.ts";
+import { compiledMoves, hopControl, type MethodSpec } from "./method_spec.ts";
 import { SURFACE_TIE } from "./moves.ts";
 
 export const MODE_CODES = { local: 0, hopping: 1, free: 2 } as const;
@@ -39,6 +41,7 @@ export function kernelSource(
   const planes = planeNames(spec.local);
   const hopping = spec.driver.mode === "hopping" ? spec.driver.hopping : undefined;
   const moves = compiledMoves(spec, system.elements.length);
+  const control = hopControl(spec);
   const constants: Record<string, ShaderConstant> = {
     N_ATOMS: system.nAtoms,
     WORKGROUP_SIZE,
@@ -72,14 +75,23 @@ export function kernelSource(
     MOVE_SWAP: moves.swap,
     MOVE_RESTART: moves.restart,
     ATOM_ENERGIES: moves.surface,
+    HOP_CONTROL: control !== undefined,
     PLANES: planes.length,
     ...Object.fromEntries(planes.map((name, k) => [`PLANE_${name}`, k])),
     ...layout.constants,
     ...(kind === "sw" ? { SW_MAX_NEIGHBOURS: FUSED_SW_MAX_NEIGHBOURS } : {}),
     ...spec.local.constants,
+    ...control?.constants,
   };
   return assembleShader(
-    [KERNEL_SHADERS.rng, MOVES, HOPPING, spec.local.shader, DRIVER],
+    [
+      KERNEL_SHADERS.rng,
+      control?.shader ?? HOP_CONTROL_DEFAULT,
+      MOVES,
+      HOPPING,
+      spec.local.shader,
+      DRIVER,
+    ],
     kind,
     "replica",
     constants,

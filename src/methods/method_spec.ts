@@ -9,6 +9,7 @@
 import { UserError } from "../core/errors.ts";
 import { clusterRadius, MIN_DISTANCE_FACTOR } from "../systems/random_structures.ts";
 import type { System } from "../systems/system.ts";
+import type { HopControl } from "./hop_control.ts";
 import type { LocalMethod } from "./local_method.ts";
 
 export const MOVE_NAMES = ["uniform", "surface", "swap", "restart"] as const;
@@ -37,7 +38,8 @@ export interface HoppingSettings {
 
 export type Driver =
   | { mode: "local"; fmax: number }
-  | { mode: "hopping"; hopping: HoppingSettings }
+  /** `control`: who takes the hop decisions (hop_control.ts); without one, the defaults. */
+  | { mode: "hopping"; hopping: HoppingSettings; control?: HopControl }
   | { mode: "free"; fmax: number };
 
 export interface MethodSpec {
@@ -99,6 +101,21 @@ export function compiledMoves(
     swap: (moves.swap ?? 0) > 0 && nSpecies > 1,
     restart: (moves.restart ?? 0) > 0,
   };
+}
+
+/** The hop controller of a hopping driver, if any. */
+export function hopControl(spec: MethodSpec): HopControl | undefined {
+  return spec.driver.mode === "hopping" ? spec.driver.control : undefined;
+}
+
+/** Learned weights per weight vector: the learned local method's or the hop controller's (a spec
+ * has at most one of them). */
+export function learnedParameterCount(spec: MethodSpec): number {
+  const control = hopControl(spec)?.parameterCount ?? 0;
+  if (control > 0 && spec.local.parameterCount > 0) {
+    throw new Error("a learned local method and a learned hop controller cannot share a batch");
+  }
+  return control + spec.local.parameterCount;
 }
 
 /** The fmax at which the driver stops, hops or logs. */

@@ -18,6 +18,7 @@ import { kernelSource, WORKGROUP_SIZE } from "./kernel_source.ts";
 import {
   compiledMoves,
   driverFmax,
+  learnedParameterCount,
   type MethodSpec,
   type MoveName,
   moveProbabilities,
@@ -121,7 +122,7 @@ export function batchBufferBytes(
     species: n * 4,
     params: potentialLayout(system.potential, system.elements.length).params.byteLength,
     log: replicas * logStride * 4,
-    weights: (options.weightVectors ?? 0) * spec.local.parameterCount * 4,
+    weights: (options.weightVectors ?? 0) * learnedParameterCount(spec) * 4,
     localStates: replicas * layoutWords(spec.local.state) * 4,
     atomEnergies: surface ? 2 * replicas * n * 4 : 0,
     readback: replicas * (replicaBytes + logStride * 4),
@@ -387,7 +388,7 @@ export class OptimizerBatch {
 
   /** Learned optimizers: the weight vectors, concatenated (replicas name theirs by index). */
   setWeights(thetas: Float32Array<ArrayBuffer>): void {
-    const count = this.spec.local.parameterCount;
+    const count = learnedParameterCount(this.spec);
     if (thetas.length !== this.#buffers.weights.size / 4 || count === 0 || thetas.length % count) {
       throw new RangeError(
         `expected ${this.#buffers.weights.size / 4} weights (weightVectors x ${count})`,

@@ -13,10 +13,17 @@ import { Rng } from "../core/rng.ts";
 import type { EnergyForcesFn } from "../potentials/types.ts";
 import { referencePotential } from "../potentials/potential.ts";
 import type { System } from "../systems/system.ts";
+import {
+  DEFAULT_DECISION,
+  type HopControlMirror,
+  type HopDecision,
+  type HopView,
+} from "./hop_control.ts";
 import type { LocalMirror, MirrorReplica } from "./local_method.ts";
 import {
   compiledMoves,
   driverFmax,
+  hopControl,
   type MethodSpec,
   moveProbabilities,
   type ReplicaHyperparameters,
@@ -79,6 +86,8 @@ export class ReferenceReplica implements MirrorReplica {
   status: ReplicaStatus = "running";
   evaluations = 0;
   relaxSteps = 0;
+  /** Hopping: the current relaxation ends below the hop tolerance times this. */
+  hopFmaxScale = 1;
   step: number;
   dr: number;
   temperature: number;
@@ -91,6 +100,7 @@ export class ReferenceReplica implements MirrorReplica {
   log: LoggedMinimum[] = [];
   readonly moves: { restart: number; surface: number; swap: number };
   readonly local: LocalMirror;
+  readonly control: HopControlMirror | undefined;
   #context: ReplicaContext;
 
   constructor(
@@ -122,6 +132,11 @@ export class ReferenceReplica implements MirrorReplica {
     };
     this.rng = new Rng(hyper.seed, stream);
     this.local = spec.local.mirror({ weights: context.weights, weightsIndex: hyper.weights ?? 0 });
+    const control = hopControl(spec);
+    if (control !== undefined && context.weights === undefined) {
+      throw new Error("a hop controller needs weights");
+    }
+    this.control = control?.mirror({ weights: context.weights!, weightsIndex: hyper.weights ?? 0 });
     this.constrain();
     this.local.reset(this);
     this.markov.set(this.x);
@@ -144,7 +159,9 @@ export class ReferenceReplica implements MirrorReplica {
       return true;
     }
     if (driver.mode === "hopping") {
-      if (this.fmax < fmax || this.relaxSteps >= driver.hopping.relaxStepCap) {
+      if (
+        this.fmax < fmax * this.hopFmaxScale || this.relaxSteps >= driver.hopping.relaxStepCap
+      ) {
         this.#hop();
       } else {
         this.local.step(this);
@@ -247,9 +264,12 @@ export class ReferenceReplica implements MirrorReplica {
     const hopping = spec.driver.hopping;
     this.#logMinimum();
     this.hops++;
+    const decision = this.control?.decide(this.#view()) ?? DEFAULT_DECISION;
+    this.hopFmaxScale = decision.hopFmaxScale;
+    const temperature = this.temperature * decision.temperatureScale;
     const rise = this.energy - this.markovEnergy;
     const accept = rise < 0 ||
-      (this.temperature > 0 && this.rng.uniform24() < Math.exp(-rise / this.temperature));
+      (temperature > 0 && this.rng.uniform24() < Math.exp(-rise / temperature));
     if (accept) {
       this.markovEnergy = this.energy;
       this.accepted++;
@@ -264,35 +284,71 @@ export class ReferenceReplica implements MirrorReplica {
       this.windowAccepted = 0;
     }
     this.x.set(this.markov);
-    this.#propose();
+    this.#propose(decision);
     this.constrain();
     this.local.reset(this);
     this.relaxSteps = 0;
     this.evaluate();
   }
 
+  /** What the hop controller sees (its mirror reads x at the time of the call). */
+  #view(): HopView {
+    const { spec, species, nSpecies } = this.#context;
+    const hopping = spec.driver.mode === "hopping" ? spec.driver.hopping : undefined;
+    return {
+      n: this.n,
+      x: this.x,
+      f: this.f,
+      species,
+      nSpecies,
+      energy: this.energy,
+      bestEnergy: this.bestEnergy,
+      markovEnergy: this.markovEnergy,
+      fmax: this.fmax,
+      hopFmax: (hopping?.hopFmax ?? 0) * this.hopFmaxScale,
+      relaxSteps: this.relaxSteps,
+      relaxStepCap: hopping?.relaxStepCap ?? 0,
+      sinceBest: this.sinceBest,
+      hops: this.hops,
+      windowAccepted: this.windowAccepted,
+      adaptInterval: hopping?.adaptInterval ?? 0,
+      dr: this.dr,
+      markovAtomEnergies: this.markovAtomEnergies,
+    };
+  }
+
+  /** The move probabilities after the decision's logits, like the kernel's move_probabilities:
+   * [restart, surface, swap]. */
+  #moveProbabilities(d: HopDecision): number[] {
+    const p = [this.moves.restart, this.moves.surface, this.moves.swap];
+    if (this.control === undefined) return p;
+    const w = [d.restartLogit, d.surfaceLogit, d.swapLogit].map((logit, k) =>
+      p[k] * Math.exp(logit)
+    );
+    const uniform = Math.max(0, 1 - p[0] - p[1] - p[2]);
+    const total = uniform + w[0] + w[1] + w[2];
+    return w.map((value) => value / total);
+  }
+
   /** One move, chosen like the kernel's `propose` (compiled-in moves: kernel_source.ts). */
-  #propose() {
+  #propose(decision: HopDecision) {
     const { spec, species, box, nSpecies } = this.#context;
     if (spec.driver.mode !== "hopping") return;
     const { surface, swap, restart } = compiledMoves(spec, nSpecies);
     const c: MoveContext = { n: this.n, x: this.x, rng: this.rng, species, box };
-    if (!(surface || swap || restart)) return uniformMove(c, this.dr);
+    const dr = this.dr * decision.drScale;
+    if (!(surface || swap || restart)) return uniformMove(c, dr);
     const u = this.rng.uniform24();
-    const p = this.moves;
-    if (restart && u < p.restart) {
+    const [pRestart, pSurface, pSwap] = this.#moveProbabilities(decision);
+    if (restart && u < pRestart) {
       return restartMove(c, spec.driver.hopping.startRadius, spec.driver.hopping.minDistance);
     }
-    const surfaceUntil = Math.fround(p.restart + p.surface);
+    const surfaceUntil = Math.fround(pRestart + pSurface);
     if (surface && u < surfaceUntil) {
-      return surfaceMove(
-        c,
-        this.markovAtomEnergies,
-        spec.driver.hopping.surfaceOffset,
-        SURFACE_TIE,
-      );
+      const rank = this.control?.rankAtoms(this.#view()) ?? this.markovAtomEnergies;
+      return surfaceMove(c, rank, spec.driver.hopping.surfaceOffset, SURFACE_TIE);
     }
-    if (swap && u < Math.fround(surfaceUntil + p.swap) && swapMove(c)) return;
-    uniformMove(c, this.dr);
+    if (swap && u < Math.fround(surfaceUntil + pSwap) && swapMove(c)) return;
+    uniformMove(c, dr);
   }
 }

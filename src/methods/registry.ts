@@ -17,6 +17,21 @@ export type LocalMethodName = typeof LOCAL_METHOD_NAMES[number];
  * lengths apart can throw an atom out of the cluster. */
 export const DEFAULT_MAX_STEP = 0.2;
 
+/**
+ * Default `step` per local method, measured on LJ13 from random starts (64 replicas, fmax 1e-3):
+ * - gd 1e-3: x += step F is stable only below 2 / (stiffest Hessian eigenvalue); at 5e-3, 50 of
+ *   64 replicas oscillate for 20,000 evaluations, at 1e-3 all converge within 4,900.
+ * - adam 1e-2: all converge within 920 evaluations (3e-3: 1,720).
+ * - fire: JAX MD's dt_start 0.1.
+ * - lbfgs: H0 = 0.1 without history, GMIN's DGUESS for LJ.
+ */
+export const DEFAULT_STEP: Record<LocalMethodName, number> = {
+  gd: 1e-3,
+  adam: 1e-2,
+  fire: 0.1,
+  lbfgs: 0.1,
+};
+
 export type LocalSettings =
   | { method: "gd"; maxStep: number }
   | { method: "adam"; maxStep: number; adam: AdamConstants }

@@ -10,6 +10,7 @@
  * fingerprint is computed once, when it arrives. One archive holds one system (one composition,
  * one box).
  */
+import { MIN_ENERGY_TOLERANCE } from "../systems/energy_tolerance.ts";
 import {
   DEFAULT_FINGERPRINT_TOLERANCE,
   fingerprintDistance,
@@ -27,7 +28,7 @@ import {
  * LJ1024), so pass about 2e-6 |E| for larger ones. GMIN's 0.02 with no structure check is far
  * looser than needed once a fingerprint is compared.
  */
-export const DEFAULT_ENERGY_TOLERANCE = 1e-3;
+export const DEFAULT_ENERGY_TOLERANCE = MIN_ENERGY_TOLERANCE;
 
 export interface ArchiveOptions {
   /** K: how many of the lowest distinct minima are kept. */

@@ -30,11 +30,11 @@ import {
 } from "../methods/optimizer_batch.ts";
 import type { LoggedMinimum } from "../methods/reference_replica.ts";
 import { driverFmax } from "../methods/method_spec.ts";
-import type { PotentialKind } from "../potentials/potential.ts";
 import type { KnownMinimum } from "../systems/known_minima.ts";
 import { randomStructures } from "../systems/random_structures.ts";
 import type { System } from "../systems/system.ts";
-import { type ArchiveEntry, DEFAULT_ENERGY_TOLERANCE, MinimaArchive } from "./archive.ts";
+import { type ArchiveEntry, MinimaArchive } from "./archive.ts";
+import { energyTolerance } from "../systems/energy_tolerance.ts";
 import {
   defaultSettings,
   defaultSweeps,
@@ -148,22 +148,7 @@ export function searchOptions(
   };
 }
 
-/** Energy per atom scale s of each potential, as in the GPU energy bound below. */
-const ENERGY_SCALE: Record<PotentialKind, number> = { lj: 1, gupta: 4, sw: 4 };
-
-/**
- * The energy window within which two energies count as the same minimum, in the system's energy
- * unit. The GPU's f32 energies are within 4e-6 (|E| + N s) of f64 (the bound argued and tested in
- * tests/gpu_energy_test.ts, s = 1 for LJ and 4 eV for Gupta and silicon; measured errors are 3 to
- * 10 times smaller), and |E| stays below 9 N for every supported potential (fcc LJ binds 8.6
- * epsilon per atom, Gupta metals and SW silicon about 6 eV or less). That gives 1.5e-3 for LJ38 and
- * 3.3e-3 for Si64, far below the gaps between low minima (LJ38's two lowest differ by 0.68), and
- * never less than the archive's default 1e-3.
- */
-export function energyTolerance(system: System): number {
-  const bound = 4e-6 * system.nAtoms * (9 + ENERGY_SCALE[system.potential.kind]);
-  return Math.max(DEFAULT_ENERGY_TOLERANCE, bound);
-}
+export { energyTolerance } from "../systems/energy_tolerance.ts";
 
 /** The known minimum a search is measured against: the putative global minimum, else an upper
  * bound on it (reaching means getting at or below either). */

@@ -1,0 +1,174 @@
+// The learned hopper's hop controller (src/learned/hopper.ts, which documents the decisions; the
+// features are those of src/learned/hop_features.ts, its f64 mirror). Every decision is basin
+// hopping's default times exp(a network output clamped to HOP_OUTPUT_LIMIT); with zero output
+// layers it is basin hopping exactly.
+//
+// Weights: the driver's `weights`, HOPPER_VEC4S vec4s per weight vector, the replica network
+// (8 -> 16 ReLU -> 8) then the atom network (8 -> 8 ReLU -> 4), in 4x4 blocks (src/learned/mlp.ts).
+// Loop budget: hop_decide 4 + 8 + 2 + 8; rank_atoms 3 N_ATOMS + N_ATOMS x (N_ATOMS + 8).
+// Generated constants (hopper.ts): HOPPER_VEC4S, the REPLICA_* and ATOM_* offsets in vec4s,
+// HOP_OUTPUT_LIMIT, HOP_TINY, HOP_BOND_LENGTH, HOP_ENERGY_SCALE, HOP_DEFAULT_DR,
+// COORDINATION_RADIUS, RADIAL_CENTRE_0..2, RADIAL_WIDTH (lengths), NEIGHBOUR_NORM,
+// HOP_SPECIES_SCALE (1 / (species - 1), 0 for one element).
+
+struct HopDecision {
+  temperature_scale: f32,
+  dr_scale: f32,
+  hop_fmax_scale: f32,
+  surface_logit: f32,
+  swap_logit: f32,
+  restart_logit: f32,
+}
+
+var<private> atom_rank: array<f32, N_ATOMS>;
+
+fn hop_block(index: u32) -> mat4x4f {
+  return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
+}
+
+fn hop_weights_base() -> u32 {
+  return state.weights * HOPPER_VEC4S;
+}
+
+// 8 -> 16 (ReLU) -> 8.
+fn replica_network(input: array<vec4f, 2>) -> array<vec4f, 2> {
+  let base = hop_weights_base();
+  var hidden: array<vec4f, 4>;
+  for (var o = 0u; o < 4u; o++) {
+    var sum = weights[base + REPLICA_L0_BIAS + o];
+    for (var i = 0u; i < 2u; i++) {
+      sum += hop_block(base + (o * 2u + i) * 4u) * input[i];
+    }
+    hidden[o] = max(sum, vec4f(0.0));
+  }
+  var output: array<vec4f, 2>;
+  for (var o = 0u; o < 2u; o++) {
+    var sum = weights[base + REPLICA_L1_BIAS + o];
+    for (var i = 0u; i < 4u; i++) {
+      sum += hop_block(base + REPLICA_L1 + (o * 4u + i) * 4u) * hidden[i];
+    }
+    output[o] = clamp(sum, vec4f(-HOP_OUTPUT_LIMIT), vec4f(HOP_OUTPUT_LIMIT));
+  }
+  return output;
+}
+
+// 8 -> 8 (ReLU) -> 4; the first output is the atom's score.
+fn atom_network(input: array<vec4f, 2>) -> f32 {
+  let base = hop_weights_base();
+  var hidden: array<vec4f, 2>;
+  for (var o = 0u; o < 2u; o++) {
+    var sum = weights[base + ATOM_L0_BIAS + o];
+    for (var i = 0u; i < 2u; i++) {
+      sum += hop_block(base + ATOM_L0 + (o * 2u + i) * 4u) * input[i];
+    }
+    hidden[o] = max(sum, vec4f(0.0));
+  }
+  var output = weights[base + ATOM_L1_BIAS];
+  for (var i = 0u; i < 2u; i++) {
+    output += hop_block(base + ATOM_L1 + i * 4u) * hidden[i];
+  }
+  return clamp(output.x, -HOP_OUTPUT_LIMIT, HOP_OUTPUT_LIMIT);
+}
+
+fn hop_log10(value: f32) -> f32 {
+  return log2(value) * 0.30102999566398120;
+}
+
+fn hop_decide() -> HopDecision {
+  let n = f32(N_ATOMS);
+  let scale = n * HOP_ENERGY_SCALE;
+  var window = state.hops - 1u;
+  if (ADAPT_INTERVAL > 0u) {
+    window = (state.hops - 1u) % ADAPT_INTERVAL;
+  }
+  var acceptance = 0.5;
+  if (window > 0u) {
+    acceptance = f32(state.window_accepted) / f32(window);
+  }
+  var above_markov = 0.0;
+  if (state.markov_energy < NO_ENERGY) {
+    above_markov = tanh((state.energy - state.markov_energy) / scale);
+  }
+  var relax = 0.0;
+  if (RELAX_STEP_CAP > 0u) {
+    relax = f32(state.relax_steps) / f32(RELAX_STEP_CAP);
+  }
+  let tolerance = settings.fmax * state.hop_fmax_scale;
+  let features = array<vec4f, 2>(
+    vec4f(
+      tanh(hop_log10(max(state.fmax, HOP_TINY) / tolerance)),
+      relax,
+      above_markov,
+      tanh((state.energy - state.best_energy) / scale),
+    ),
+    vec4f(
+      hop_log10(1.0 + f32(state.since_best)) / 4.0,
+      acceptance,
+      log2(n) / 10.0,
+      tanh(log2(state.dr / HOP_DEFAULT_DR)),
+    ),
+  );
+  let o = replica_network(features);
+  let scales = exp(o[0]);
+  return HopDecision(scales.x, scales.y, scales.z, o[0].w, o[1].x, o[1].y);
+}
+
+fn radial(r: f32, centre: f32) -> f32 {
+  let t = (r - centre) / RADIAL_WIDTH;
+  return exp(-t * t);
+}
+
+// Atom ranks for a surface move, x at the Markov chain's minimum (clusters only).
+fn rank_atoms() {
+  let n = f32(N_ATOMS);
+  var mean = 0.0;
+  var centre = vec3f(0.0);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    mean += atom_energies[atom_energy_index(1u, i)] / n;
+    centre += x[i] / n;
+  }
+  var variance = 0.0;
+  var gyration = 0.0;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    let e = atom_energies[atom_energy_index(1u, i)] - mean;
+    variance += e * e / n;
+    let d = x[i] - centre;
+    gyration += dot(d, d) / n;
+  }
+  let spread = sqrt(variance) + HOP_TINY;
+  let rg = sqrt(gyration) + HOP_TINY;
+  let gap = tanh((state.markov_energy - state.best_energy) / (n * HOP_ENERGY_SCALE));
+  for (var i = 0u; i < N_ATOMS; i++) {
+    var coordination = 0.0;
+    var densities = vec3f(0.0);
+    for (var j = 0u; j < N_ATOMS; j++) {
+      if (j == i) {
+        continue;
+      }
+      let r = length(x[j] - x[i]);
+      let q = (r / COORDINATION_RADIUS) * (r / COORDINATION_RADIUS);
+      coordination += 1.0 / (1.0 + q * q * q);
+      densities += vec3f(
+        radial(r, RADIAL_CENTRE_0),
+        radial(r, RADIAL_CENTRE_1),
+        radial(r, RADIAL_CENTRE_2),
+      );
+    }
+    let energy = atom_energies[atom_energy_index(1u, i)];
+    let features = array<vec4f, 2>(
+      vec4f(
+        (energy - mean) / spread,
+        coordination / NEIGHBOUR_NORM,
+        length(x[i] - centre) / rg,
+        densities.x / NEIGHBOUR_NORM,
+      ),
+      vec4f(
+        densities.y / NEIGHBOUR_NORM,
+        densities.z / NEIGHBOUR_NORM,
+        f32(species[i]) * HOP_SPECIES_SCALE,
+        gap,
+      ),
+    );
+    atom_rank[i] = energy + HOP_ENERGY_SCALE * atom_network(features);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * The learned hopper (src/learned/hopper.ts), a residual on basin hopping: with its output layers
+ * at zero it IS basin hopping (the same search, replica for replica), its GPU kernel follows its
+ * f64 mirror with weights that change every decision, and meta-training trains it on the
+ * success loss and resumes bit for bit.
+ */
+import assert from "node:assert/strict";
+import { testGpu } from "./gpu.ts";
+import { TINY_TRAIN_CONFIG } from "./helpers.ts";
+import { parseSystem, randomStructures, referenceContext, ReferenceReplica } from "../mod.ts";
+import { defaultHopping } from "../src/methods/basin_hopping.ts";
+import { DEFAULT_DECISION, type HopView } from "../src/methods/hop_control.ts";
+import { fire, JAX_MD_FIRE } from "../src/methods/fire.ts";
+import type { MethodSpec } from "../src/methods/method_spec.ts";
+import { OptimizerBatch } from "../src/methods/optimizer_batch.ts";
+import { ARCHITECTURES } from "../src/learned/architectures.ts";
+import {
+  ATOM_NETWORK,
+  ATOM_NETWORK_OFFSET,
+  HOPPER_ARCHITECTURE,
+  HOPPER_PARAMETERS,
+  hopperControl,
+  initialHopperTheta,
+  REPLICA_NETWORK,
+} from "../src/learned/hopper.ts";
+import { LearnedOptimizer } from "../src/learned/learned_optimizer.ts";
+import { MetaTrainer } from "../src/learned/meta_train.ts";
+import { parseTrainConfig } from "../src/learned/train_config.ts";
+import { Rng } from "../src/core/rng.ts";
+import { runSearch, searchOptions } from "../src/search/run_search.ts";
+
+const gpu = await testGpu();
+const HOPPER = ARCHITECTURES[HOPPER_ARCHITECTURE.name];
+
+Deno.test("hopper layout: both networks fit theta, output layers start at zero", () => {
+  assert.equal(HOPPER_PARAMETERS, REPLICA_NETWORK.parameterCount + ATOM_NETWORK.parameterCount);
+  assert.equal(HOPPER_PARAMETERS % 4, 0);
+  const theta = initialHopperTheta(3);
+  const hidden = REPLICA_NETWORK.layerOffset(1);
+  assert.ok(theta.subarray(0, hidden).some((w) => w !== 0), "hidden weights are random");
+  assert.ok(theta.subarray(hidden, ATOM_NETWORK_OFFSET).every((w) => w === 0));
+  const atomOutput = ATOM_NETWORK_OFFSET + ATOM_NETWORK.layerOffset(1);
+  assert.ok(theta.subarray(atomOutput).every((w) => w === 0));
+  // Whatever the features, zero output layers decide exactly as basin hopping does.
+  const control = hopperControl({ bondLength: 1.12, energyScale: 1, nSpecies: 1 }).mirror({
+    weights: theta,
+    weightsIndex: 0,
+  });
+  const lj = parseSystem("LJ13");
+  const x = Float64Array.from(randomStructures(lj, 1, 1));
+  const energies = Float64Array.from({ length: 13 }, (_, i) => -3 - 0.1 * i);
+  const view: HopView = {
+    n: 13,
+    x,
+    f: new Float64Array(39),
+    species: lj.species,
+    nSpecies: 1,
+    energy: -40,
+    bestEnergy: -41,
+    markovEnergy: -40.5,
+    fmax: 0.02,
+    hopFmax: 0.03,
+    relaxSteps: 30,
+    relaxStepCap: 1000,
+    sinceBest: 120,
+    hops: 7,
+    windowAccepted: 3,
+    adaptInterval: 10,
+    dr: 0.4,
+    markovAtomEnergies: energies,
+  };
+  assert.deepEqual(control.decide(view), DEFAULT_DECISION);
+  assert.deepEqual(control.rankAtoms(view), energies);
+});
+
+for (const system of ["LJ13", "Ag7Au6"]) {
+  Deno.test(`${system}: the hopper at theta = 0 is basin hopping, replica for replica`, async () => {
+    const s = parseSystem(system);
+    const common = { replicas: 16, maxEvaluations: 1500, seed: 4 };
+    const bh = await runSearch(searchOptions(s, "bh", common), { gpu });
+    const learned = new LearnedOptimizer(HOPPER, new Float32Array(HOPPER_PARAMETERS));
+    const hopper = await runSearch(searchOptions(s, "learned", { ...common, learned }), { gpu });
+    assert.deepEqual(hopper.replicaBestEnergies, bh.replicaBestEnergies);
+    assert.deepEqual(hopper.replicaFirstHits, bh.replicaFirstHits);
+    assert.deepEqual(hopper.minima.map((m) => m.energy), bh.minima.map((m) => m.energy));
+    assert.equal(hopper.distinctMinima, bh.distinctMinima);
+  });
+}
+
+/** Weights whose outputs move every decision: the output layers random too. */
+function activeTheta(seed: number): Float32Array {
+  const theta = new Float32Array(HOPPER_PARAMETERS);
+  const rng = new Rng(seed);
+  REPLICA_NETWORK.initialize(theta, 0, rng, 1, false);
+  ATOM_NETWORK.initialize(theta, ATOM_NETWORK_OFFSET, rng, 3, false);
+  return theta;
+}
+
+/** Random starts relaxed 150 f64 FIRE steps, so hops begin within a few dozen evaluations. */
+function relaxedStarts(system: ReturnType<typeof parseSystem>, count: number): Float32Array {
+  const random = randomStructures(system, 2, count);
+  const n = 3 * system.nAtoms;
+  const out = new Float32Array(count * n);
+  const spec: MethodSpec = {
+    local: fire({ maxStep: 0.2, fire: JAX_MD_FIRE }),
+    driver: { mode: "local", fmax: 0 },
+    containerRadius: 0,
+  };
+  for (let r = 0; r < count; r++) {
+    const replica = new ReferenceReplica(
+      referenceContext(system, spec),
+      random.subarray(n * r, n * (r + 1)),
+      { step: 0.1, dr: 0, temperature: 0, seed: 1 },
+      r,
+    );
+    replica.advanceTo(150);
+    out.set(replica.x, n * r);
+  }
+  return out;
+}
+
+for (
+  const [name, moves] of [
+    ["LJ13", { uniform: 1, surface: 1 }],
+    ["Ag7Au6", { uniform: 1, surface: 1, swap: 1 }],
+  ] as const
+) {
+  Deno.test(`${name}: the hopper's kernel follows its f64 mirror, decisions included`, async () => {
+    const system = parseSystem(name);
+    const spec: MethodSpec = {
+      local: fire({ maxStep: 0.2, fire: JAX_MD_FIRE }),
+      driver: {
+        mode: "hopping",
+        hopping: { ...defaultHopping(system, moves), hopFmax: 1e-2, relaxStepCap: 25 },
+        control: hopperControl({
+          bondLength: system.bondLength,
+          energyScale: 1,
+          nSpecies: system.elements.length,
+        }),
+      },
+      containerRadius: 0,
+    };
+    const replicas = 4;
+    const weights = new Float32Array([...activeTheta(5), ...activeTheta(6)]);
+    const batch = await OptimizerBatch.create(gpu, system, replicas, { spec, weightVectors: 2 });
+    batch.setWeights(weights);
+    const start = relaxedStarts(system, replicas);
+    const hyper = (r: number) => ({
+      step: 0.1,
+      dr: 0.3 * system.bondLength,
+      temperature: 0.5,
+      seed: 21 + r,
+      weights: r % 2,
+    });
+    batch.initialize(start, hyper);
+    const n = 3 * system.nAtoms;
+    const references = Array.from({ length: replicas }, (_, r) =>
+      new ReferenceReplica(
+        referenceContext(system, spec, { weights, logCapacity: batch.logCapacity }),
+        start.subarray(n * r, n * (r + 1)),
+        hyper(r),
+        r,
+      ));
+    let hopsSeen = 0;
+    for (const checkpoint of [60, 110]) {
+      const { replicas: state } = await batch.advanceTo(checkpoint);
+      const positions = await batch.readPositions();
+      for (let r = 0; r < replicas; r++) {
+        const reference = references[r];
+        reference.advanceTo(state.evaluations[r]);
+        const label = `${name} replica ${r} at ${checkpoint}`;
+        assert.equal(state.hops[r], reference.hops, `${label}: hops`);
+        assert.equal(state.accepted[r], reference.accepted, `${label}: accepted`);
+        assert.ok(Math.abs(state.dr[r] - reference.dr) < 1e-5 * reference.dr, `${label}: dr`);
+        let error = 0;
+        for (let k = 0; k < n; k++) {
+          error = Math.max(error, Math.abs(positions[n * r + k] - reference.x[k]));
+        }
+        assert.ok(error < 1e-3, `${label}: position error ${error}`);
+        hopsSeen += reference.hops;
+      }
+    }
+    assert.ok(hopsSeen >= 8, `only ${hopsSeen} hops compared`);
+    // The weights do decide: basin hopping's own decisions (theta = 0) go elsewhere.
+    const zero = new Float32Array(weights.length);
+    const moved = references.some((reference, r) => {
+      const plain = new ReferenceReplica(
+        referenceContext(system, spec, { weights: zero, logCapacity: batch.logCapacity }),
+        start.subarray(n * r, n * (r + 1)),
+        hyper(r),
+        r,
+      );
+      plain.advanceTo(reference.evaluations);
+      return plain.x.some((v, k) => Math.abs(v - reference.x[k]) > 0.1);
+    });
+    assert.ok(moved, "the learned decisions changed no trajectory");
+    batch.destroy();
+  });
+}
+
+Deno.test("meta-training the hopper on the success loss: two systems a step, resumed exactly", async () => {
+  const config = parseTrainConfig({
+    ...TINY_TRAIN_CONFIG,
+    architecture: "hop-residual",
+    loss: "success",
+    systemsPerStep: 2,
+    unroll: 200,
+    clipToCentre: true,
+  });
+  const straight = new MetaTrainer(gpu, config);
+  const metrics = [];
+  for (let s = 0; s < 3; s++) metrics.push(await straight.step());
+  for (const m of metrics) {
+    assert.match(m.system, /^LJ[78]\+LJ[78]$/);
+    assert.ok(m.centreLoss >= 0 && m.centreLoss <= 1 + config.gapWeight * 10, `${m.centreLoss}`);
+    assert.ok(Number.isFinite(m.signalToNoise) && m.signalToNoise > 0, `${m.signalToNoise}`);
+  }
+  // The baseline is the hopper at theta = 0: basin hopping.
+  assert.equal(straight.baselineName, "basin hopping");
+  const baseline = await straight.baseline(7);
+  assert.ok(baseline.loss >= 0 && Number.isFinite(baseline.loss));
+  const checkpoint = straight.checkpoint();
+  assert.equal(checkpoint.architecture.name, "hop-residual");
+  straight.destroy();
+
+  const first = new MetaTrainer(gpu, config);
+  for (let s = 0; s < 2; s++) await first.step();
+  const resumed = new MetaTrainer(gpu, config, first.checkpoint());
+  first.destroy();
+  const last = await resumed.step();
+  assert.equal(last.centreLoss, metrics[2].centreLoss);
+  assert.deepEqual(resumed.theta, checkpoint.theta, "theta bit for bit");
+  resumed.destroy();
+});
