@@ -131,8 +131,9 @@ await runTask(async () => {
     }
   };
   const save = (state: Checkpoint) => saveCheckpoint(checkpointPath, state);
+  const lossUnit = config.loss === "gap" ? " per atom" : "";
   const report = (record: ValidationRecord) =>
-    console.error(`validation at step ${record.step}: loss ${record.loss.toFixed(5)} per atom`);
+    console.error(`validation at step ${record.step}: loss ${record.loss.toFixed(5)}${lossUnit}`);
   const validate = async (): Promise<ValidationRecord> => {
     const result = await trainer.validate(VALIDATION_SEED);
     const record = { type: "validation" as const, step: trainer.outerStep, ...result };
@@ -177,12 +178,14 @@ await runTask(async () => {
     if (earlier) report(earlier);
     const first = earlier ?? await unlessStopped(validate());
     if (first === undefined) return await stop();
+    // The ETA counts from here: the first validation compiles every kernel once.
+    const stepsStarted = performance.now();
     let last = first;
     while (trainer.outerStep < config.steps) {
       const step = await unlessStopped(trainer.step());
       if (step === undefined) return await stop();
       await log({ type: "step", ...step });
-      console.error(progressLine(step, config, firstStep, started));
+      console.error(progressLine(step, config, firstStep, stepsStarted));
       state = trainer.checkpoint();
       if (signal !== undefined) return await stop();
       if (trainer.outerStep % config.checkpointEvery === 0 || trainer.outerStep === config.steps) {

@@ -29,6 +29,11 @@ Deno.test("train config: mistakes name the field", () => {
     [{ ...TINY, outer: "lbfgs" }, /outer must be/],
     [{ ...TINY, sigma: { kind: "linear" } }, /sigma: kind must be one of/],
     [{ ...TINY, colour: "blue" }, /unknown field 'colour'/],
+    [{ ...TINY, architecture: "lstm" }, /architecture must be one of per-atom-mlp, hop-residual/],
+    [{ ...TINY, loss: "speed" }, /loss must be one of gap, success/],
+    [{ ...TINY, systems: ["LJ7", "Au13"], loss: "success" }, /Au13 has none/],
+    [{ ...TINY, systemsPerStep: 3 }, /systemsPerStep must be an integer from 1 to 2/],
+    [{ ...TINY, gapWeight: -1 }, /gapWeight must be a number >= 0/],
   ];
   for (const [json, message] of cases) {
     assert.throws(

@@ -17,7 +17,10 @@
  *    - success: the fraction of its tasks not yet within the tolerance (energyTolerance) of the
  *      known minimum, averaged over the budgets, plus gapWeight times the gap at the end: what
  *      eval measures (success at equal evaluations), with the gap to break ties among failures.
- *    A failed replica (non-finite energy) makes its member's loss NaN, and ES drops that pair.
+ *    With the gap loss a failed replica (non-finite energy) makes its member's loss NaN, and ES
+ *    drops that pair; with the success loss it counts with the best energy it had reached (it
+ *    succeeded only if that was at the minimum), so a move that blows a replica apart costs that
+ *    replica's chances, not the whole pair.
  * 5. The antithetic gradient (ESMC-clipped at the centre when configured), its signal-to-noise
  *    ratio (es.ts), clipped to a global norm, and one Adam (or SGD) step on theta.
  * Everything random comes from one generator whose state the checkpoint keeps, so a resumed run
@@ -284,7 +287,8 @@ export class MetaTrainer {
     const { final, bests } = unroll;
     let sum = 0;
     for (let r = first; r < first + count; r++) {
-      const best = failedIsNaN && final.status[r] === "failed" ? NaN : final.bestEnergy[r];
+      const failed = failedIsNaN && this.config.loss === "gap" && final.status[r] === "failed";
+      const best = failed ? NaN : final.bestEnergy[r];
       sum += (best - reference) / system.nAtoms;
     }
     const gap = sum / count;
