@@ -118,7 +118,8 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
                         length (default ${DEFAULT_STEP.adam}); fire: dt_start (default ${DEFAULT_STEP.fire});
                         lbfgs: H0 without history (default ${DEFAULT_STEP.lbfgs}); not learned
   --max-step D          largest atom move per step (default ${DEFAULT_MAX_STEP}, ASE's maxstep;
-                        learned: the checkpoint's training maxStep times the bond length)
+                        learned: the checkpoint's training maxStep times the bond length;
+                        a hop-residual checkpoint relaxes with basin hopping's own L-BFGS)
   --fmax F              gd, adam, fire, lbfgs: the relaxation ends when the largest force is
                         below F; learned: a minimum is logged each time the largest force falls
                         below F (default ${DEFAULT_FMAX})
