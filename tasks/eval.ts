@@ -32,7 +32,7 @@ import { parseSystem } from "../src/systems/system.ts";
 
 /** Evaluation counters are u32 on the GPU. */
 const MAX_U32 = 4294967295;
-const DEFAULT_CHECKPOINT = "checkpoints/lj-small.safetensors";
+const DEFAULT_CHECKPOINT = "checkpoints/lj-hopper.safetensors";
 /** The hopping analysis: f64 trajectories per method, each this many evaluations. */
 const HOPPING_STARTS = 4;
 const HOPPING_EVALUATIONS = 2000;
