@@ -42,6 +42,7 @@ import {
   type Method,
   METHODS,
   type MethodSettings,
+  methodSpec,
   type Sweep,
 } from "../src/search/defaults.ts";
 import {
@@ -119,7 +120,8 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
                         lbfgs: H0 without history (default ${DEFAULT_STEP.lbfgs}); not learned
   --max-step D          largest atom move per step (default ${DEFAULT_MAX_STEP}, ASE's maxstep;
                         learned: the checkpoint's training maxStep times the bond length;
-                        a hop-residual checkpoint relaxes with basin hopping's own L-BFGS)
+                        refused for a hop-residual checkpoint, which relaxes with basin
+                        hopping's own L-BFGS)
   --fmax F              gd, adam, fire, lbfgs: the relaxation ends when the largest force is
                         below F; learned: a minimum is logged each time the largest force falls
                         below F (default ${DEFAULT_FMAX})
@@ -381,6 +383,14 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
   if (values.checkpoint !== undefined) {
     options.learned = await loadLearnedOptimizer(values.checkpoint);
     options.checkpoint = values.checkpoint;
+    const spec = methodSpec(system, options.settings, options.learned);
+    if (values["max-step"] !== undefined && spec.local.parameterCount === 0) {
+      throw new UserError(
+        `--max-step applies to a per-step learned optimizer; ${values.checkpoint} is a ` +
+          `${options.learned.architecture.description.name} one, which relaxes with basin ` +
+          "hopping's own L-BFGS",
+      );
+    }
   }
   return options;
 }

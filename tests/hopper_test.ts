@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
-import { TINY_TRAIN_CONFIG } from "./helpers.ts";
+import { runTaskFile, TINY_TRAIN_CONFIG } from "./helpers.ts";
 import { parseSystem, randomStructures, referenceContext, ReferenceReplica } from "../mod.ts";
 import { defaultHopping } from "../src/methods/basin_hopping.ts";
 import { DEFAULT_DECISION, type HopView } from "../src/methods/hop_control.ts";
@@ -231,4 +231,17 @@ Deno.test("meta-training the hopper on the success loss: two systems a step, res
   assert.equal(last.centreLoss, metrics[2].centreLoss);
   assert.deepEqual(resumed.theta, checkpoint.theta, "theta bit for bit");
   resumed.destroy();
+});
+
+Deno.test("CLI: --max-step is refused for a hopper checkpoint, in one line", async () => {
+  const run = await runTaskFile("search", ["--allow-read", "--allow-write", "--allow-env"], [
+    ...["--system", "LJ13", "--method", "learned", "--max-step", "0.1"],
+    ...["--checkpoint", new URL("../checkpoints/lj-hopper.safetensors", import.meta.url).pathname],
+  ]);
+  assert.equal(run.code, 2);
+  assert.match(
+    run.stderr,
+    /^error: --max-step applies to a per-step learned optimizer; .* is a hop-residual one/,
+  );
+  assert.equal(run.stderr.trim().split("\n").length, 1);
 });
