@@ -2,17 +2,6 @@
 // 1, every logit 0, and the surface move takes the atom of highest energy share in the Markov
 // chain's minimum. No loops beyond rank_atoms' N_ATOMS.
 
-struct HopDecision {
-  temperature_scale: f32,
-  dr_scale: f32,
-  hop_fmax_scale: f32,
-  surface_logit: f32,
-  swap_logit: f32,
-  restart_logit: f32,
-}
-
-var<private> atom_rank: array<f32, N_ATOMS>;
-
 fn hop_decide() -> HopDecision {
   return HopDecision(1.0, 1.0, 1.0, 0.0, 0.0, 0.0);
 }

@@ -10,6 +10,19 @@
 // Loop budget: the evaluation, 6 N_ATOMS + LOG_CAPACITY, the move, rank_atoms (surface moves), the
 // controller's hop_decide and the method's reset.
 
+// A hop's decisions (src/methods/hop_control.ts), returned by the controller's hop_decide().
+struct HopDecision {
+  temperature_scale: f32,
+  dr_scale: f32,
+  hop_fmax_scale: f32,
+  surface_logit: f32,
+  swap_logit: f32,
+  restart_logit: f32,
+}
+
+// Each atom's rank for a surface move, filled by the controller's rank_atoms().
+var<private> atom_rank: array<f32, N_ATOMS>;
+
 // The probability of each move after the decision's logits: p exp(logit), renormalised (uniform's
 // logit is 0). Without a controller, the replica's probabilities as they are.
 fn move_probabilities(d: HopDecision) -> vec3f {

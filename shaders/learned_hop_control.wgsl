@@ -11,17 +11,6 @@
 // COORDINATION_RADIUS, RADIAL_CENTRE_0..2, RADIAL_WIDTH (lengths), NEIGHBOUR_NORM,
 // HOP_SPECIES_SCALE (1 / (species - 1), 0 for one element).
 
-struct HopDecision {
-  temperature_scale: f32,
-  dr_scale: f32,
-  hop_fmax_scale: f32,
-  surface_logit: f32,
-  swap_logit: f32,
-  restart_logit: f32,
-}
-
-var<private> atom_rank: array<f32, N_ATOMS>;
-
 fn hop_block(index: u32) -> mat4x4f {
   return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
 }

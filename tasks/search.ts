@@ -61,6 +61,7 @@ import {
   DEFAULT_SYNC_EVERY,
   type GoalStatus,
   knownGoal,
+  restoredOptions,
   runSearch,
   type SearchOptions,
   searchOptions,
@@ -252,21 +253,7 @@ async function resumedSearch(dir: string, values: Values) {
     throw new UserError(`--resume ${dir}: that search has finished (stopped: ${state.stopped})`);
   }
   const saved = state.options;
-  const system = parseSystem(saved.system);
-  const options = searchOptions(system, saved.method, {
-    replicas: saved.replicas,
-    maxEvaluations: saved.maxEvaluations,
-    seed: saved.seed,
-    settings: saved.settings,
-    sweeps: saved.sweeps,
-    target: saved.target ?? undefined,
-    reference: saved.reference ?? undefined,
-    stopAtKnown: saved.stopAtKnown,
-    syncEvery: saved.syncEvery,
-    logCapacity: saved.logCapacity,
-    keep: saved.keep,
-    startFile: saved.startFile ?? undefined,
-  });
+  const options = restoredOptions(saved, parseSystem(saved.system));
   if (saved.checkpoint !== null) {
     options.learned = await loadLearnedOptimizer(saved.checkpoint);
     options.checkpoint = saved.checkpoint;

@@ -63,6 +63,11 @@ export async function readInputText(
 function reason(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "no such file";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  return osErrorText(error);
+}
+
+/** An OS error's message without the "<op> '<path>'" Deno appends (messages name the path). */
+export function osErrorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/:\s*\w+ '.*'$/, "");
 }

@@ -8,6 +8,7 @@
  * caller continues a run in it, must not hold an earlier run.
  */
 import { UserError } from "../core/errors.ts";
+import { osErrorText } from "./input_files.ts";
 
 /** Marks a temporary output file; `removeStaleTemporaries` deletes what matches. */
 const TEMPORARY_INFIX = ".tmp-";
@@ -105,7 +106,7 @@ export async function prepareOutputDir(dir: string, options: PrepareOptions): Pr
       throw new UserError(`${options.flag} ${dir} lies under a file, not a folder`);
     }
     if (!(info instanceof Deno.errors.NotFound)) {
-      throw new UserError(`${options.flag} ${dir}: ${errorText(info)}`);
+      throw new UserError(`${options.flag} ${dir}: ${osErrorText(info)}`);
     }
   } else if (!info.isDirectory) {
     throw new UserError(`${options.flag} ${dir} is a file, not a folder`);
@@ -113,7 +114,7 @@ export async function prepareOutputDir(dir: string, options: PrepareOptions): Pr
   try {
     await Deno.mkdir(dir, { recursive: true });
   } catch (error) {
-    throw new UserError(`${options.flag} ${dir}: cannot create the folder (${errorText(error)})`);
+    throw new UserError(`${options.flag} ${dir}: cannot create the folder (${osErrorText(error)})`);
   }
   if (!options.continuing) {
     for (const marker of options.runMarkers) {
@@ -130,7 +131,7 @@ export async function prepareOutputDir(dir: string, options: PrepareOptions): Pr
     await Deno.writeTextFile(probe, "", { createNew: true });
     await Deno.remove(probe);
   } catch (error) {
-    throw new UserError(`${options.flag} ${dir}: cannot write there (${errorText(error)})`);
+    throw new UserError(`${options.flag} ${dir}: cannot write there (${osErrorText(error)})`);
   }
   await removeStaleTemporaries(dir);
 }
@@ -145,10 +146,4 @@ export async function freeDirectory(base: string, runMarkers: string[]): Promise
     const taken = await Promise.all(runMarkers.map((m) => pathExists(`${candidate}/${m}`)));
     if (!taken.some(Boolean)) return candidate;
   }
-}
-
-function errorText(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  // Deno appends ": <op> '<path>'" to OS errors; the path is already in our message.
-  return message.replace(/:\s*\w+ '.*'$/, "");
 }

@@ -10,7 +10,8 @@
  * relaxed minimum is logged and before the Metropolis test; it may read `state`, x[], f[],
  * `settings` and `weights` at `state.weights`), and `rank_atoms()`, called before a surface move
  * with x[] at the Markov chain's minimum, which fills `atom_rank[]` (the default: each atom's
- * energy share there; the surface move takes the highest).
+ * energy share there; the surface move takes the highest). HopDecision and atom_rank[] are
+ * declared by shaders/hopping.wgsl.
  */
 import type { ShaderConstant } from "../gpu/shader_source.ts";
 

@@ -289,6 +289,25 @@ export function savedOptions(options: SearchOptions): SavedOptions {
   };
 }
 
+/** The options `savedOptions` wrote, for `system` (parsed from `saved.system`); the learned
+ * optimizer is the caller's to load from `saved.checkpoint`. */
+export function restoredOptions(saved: SavedOptions, system: System): SearchOptions {
+  return searchOptions(system, saved.method, {
+    replicas: saved.replicas,
+    maxEvaluations: saved.maxEvaluations,
+    seed: saved.seed,
+    settings: saved.settings,
+    sweeps: saved.sweeps,
+    target: saved.target ?? undefined,
+    reference: saved.reference ?? undefined,
+    stopAtKnown: saved.stopAtKnown,
+    syncEvery: saved.syncEvery,
+    logCapacity: saved.logCapacity,
+    keep: saved.keep,
+    startFile: saved.startFile ?? undefined,
+  });
+}
+
 /**
  * Seed of the replicas' random streams (replica r uses stream r). Derived from `seed` rather than
  * equal to it: the random starts already use stream r of `seed`, and the kernel's first hop would
