@@ -245,6 +245,15 @@ export {
 } from "./src/learned/checkpoint.ts";
 export { type LearnedStepSettings, perAtomMlp } from "./src/learned/per_atom_mlp.ts";
 export {
+  FIRE_RESIDUAL_ARCHITECTURE,
+  FIRE_RESIDUAL_FEATURES,
+  fireResidual,
+  type FireResidualSettings,
+  fireResidualSpec,
+  initialFireResidualTheta,
+  KICK_SCALE,
+} from "./src/learned/fire_residual.ts";
+export {
   ARCHITECTURES,
   DEFAULT_ARCHITECTURE,
   type LearnedArchitecture,

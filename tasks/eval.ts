@@ -9,12 +9,8 @@ import { parseArgs } from "node:util";
 import { runTask } from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
-import {
-  DEFAULT_HOP_FMAX,
-  DEFAULT_HOP_LOCAL,
-  type Method,
-  METHODS,
-} from "../src/search/defaults.ts";
+import { DEFAULT_HOP_FMAX, DEFAULT_HOP_LOCAL } from "../src/search/defaults.ts";
+import { CHECKPOINT_METHODS, EVAL_METHODS, type EvalMethod } from "../src/eval/eval_methods.ts";
 import { fileStem, REPORT_FILES, terminalReport, writeEvalOutputs } from "../src/eval/report.ts";
 import { freeDirectory, prepareOutputDir, writeFileAtomic } from "../src/io/output_files.ts";
 import {
@@ -43,14 +39,17 @@ Compares the learned optimizer with hand-designed methods at equal cost: every m
 every system of the suite with the same replicas, seed (same starting structures and random
 streams) and budget of evaluations PER REPLICA. Basin hopping's hop size and temperature are first
 tuned on a small grid on the checkpoint's training systems. Reports success rates against known
-global minima (else the best energy any method found), evaluations to the first hit, the replicas'
-best energies, distinct minima per million evaluations and wall time, and a verdict per system:
-learned against the best baseline, with a bootstrap 95% interval of the difference.
+global minima (else a pooled longer search's best, data/pooled_minima.json, or the best energy any
+method found), evaluations to the first hit, the replicas' best energies, distinct minima per
+million evaluations and wall time, and two verdicts per system with a bootstrap 95% interval of
+the difference: learned against the best hand-designed baseline, and against its untrained start.
 
   --suite NAME          ${SUITE_NAMES.join(", ")} (default: quick)
 ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`).join("\n")}
-  --methods LIST        comma-separated, from ${METHODS.join(", ")}
-                        (default: ${DEFAULT_EVAL_METHODS.join(",")})
+  --methods LIST        comma-separated, from ${EVAL_METHODS.join(", ")}
+                        (default: ${DEFAULT_EVAL_METHODS.join(",")}); untrained is the
+                        checkpoint's architecture at the weights its training started from,
+                        fire-bh basin hopping with FIRE relaxations (untuned)
   --checkpoint FILE     the learned optimizer, whose training systems also tune bh
                         (default: ${DEFAULT_CHECKPOINT})
   --replicas B          replicas per method and system (default: the suite's)
@@ -60,7 +59,8 @@ ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`
                         or runs/eval-SUITE-2, ... when that one does)
   --json                print report.json on stdout instead of the tables
   --no-hopping          skip the hopping analysis (f64 trajectories of the learned optimizer,
-                        FIRE with restarts and basin hopping on the suite's first system)
+                        FIRE with restarts and basin hopping on the suite's first system,
+                        and a learned hopper's decisions against its untrained start's)
   -h, --help            this text
 
 Writes DIR/report.json (everything), DIR/report.md (tables, verdicts, the tuning grid), per
@@ -119,8 +119,8 @@ await runTask(async () => {
 
 /**
  * The hopping analysis of the learned optimizer against FIRE with restarts and basin hopping (with
- * the tuned hop size and temperature) on the suite's first system, appended to report.md with its
- * two plots.
+ * the tuned hop size and temperature) on the suite's first system, and its hop decisions against
+ * its untrained start's, appended to report.md with its two plots.
  */
 async function writeHopping(
   out: string,
@@ -142,6 +142,7 @@ async function writeHopping(
   const hopping = hoppingReport({
     system,
     learned: options.learned!.optimizer,
+    untrained: options.learned!.untrained,
     starts: HOPPING_STARTS,
     evaluations: HOPPING_EVALUATIONS,
     seed: options.seed,
@@ -172,7 +173,7 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   const seed = integer("seed", values.seed, 0);
   // Last, so that mistakes in the other flags are reported without reading a file.
   const checkpoint: EvalCheckpoint | undefined =
-    methods.includes("learned") || methods.includes("bh")
+    methods.some((m) => CHECKPOINT_METHODS.includes(m)) || methods.includes("bh")
       ? await loadEvalCheckpoint(values.checkpoint)
       : undefined;
   const { tuning } = suite;
@@ -183,7 +184,7 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
     replicas,
     maxEvaluations,
     seed,
-    learned: methods.includes("learned") ? checkpoint : undefined,
+    learned: methods.some((m) => CHECKPOINT_METHODS.includes(m)) ? checkpoint : undefined,
     tuning: methods.includes("bh")
       ? {
         systems: spread(checkpoint!.trainingSystems, tuning.maxSystems),
@@ -211,14 +212,14 @@ function spread<T>(items: T[], count = items.length): T[] {
   );
 }
 
-function parseMethods(text: string): Method[] {
+function parseMethods(text: string): EvalMethod[] {
   const methods = text.split(",").map((m) => m.trim());
   for (const method of methods) {
-    if (!METHODS.includes(method as Method)) {
-      throw new UserError(`--methods takes ${METHODS.join(", ")}; got '${method}'`);
+    if (!EVAL_METHODS.includes(method as EvalMethod)) {
+      throw new UserError(`--methods takes ${EVAL_METHODS.join(", ")}; got '${method}'`);
     }
   }
-  return methods as Method[];
+  return methods as EvalMethod[];
 }
 
 /** An integer from `min` to 2^32 - 1 (exponent notation welcome: 2e4). */

@@ -68,12 +68,12 @@ second, ETA). The validation loss, theta's meta-loss on fixed tasks of every sys
 family (config "loss": gap, the mean (best energy - known minimum) per atom; success, the
 fraction of tasks not yet at the known minimum over several budgets plus a small gap), is
 measured at the start, at every checkpoint and at the end, and at the end beside the
-hand-designed method the architecture starts from (per-atom-mlp: FIRE with random restarts;
-hop-residual: basin hopping, theta = 0) given the same evaluations on the same tasks; the last
-line says which is better. Ctrl-C or SIGTERM
-abandons the work in flight, saves a checkpoint of the last finished step and exits at once
-with status 130 (SIGINT) or 143 (SIGTERM); a second signal quits without saving. Exit status 2
-for a bad config, option, output folder or checkpoint, before any GPU work.`;
+hand-designed method the architecture starts from (per-atom-mlp and fire-residual: FIRE with
+random restarts; hop-residual: basin hopping, theta = 0) given the same evaluations on the same
+tasks; the last line says which is better. Ctrl-C or SIGTERM abandons the work in flight,
+saves a checkpoint of the last finished step and exits at once with status 130 (SIGINT) or 143
+(SIGTERM); a second signal quits without saving. Exit status 2 for a bad config, option, output
+folder or checkpoint, before any GPU work.`;
 
 interface ValidationRecord extends Validation {
   type: "validation";

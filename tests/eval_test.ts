@@ -46,10 +46,12 @@ import {
   verdictFromInterval,
 } from "../src/eval/verdict.ts";
 import { refineStructure } from "../src/search/refine.ts";
+import type { MethodSettings } from "../src/search/defaults.ts";
 import { runSearch, searchOptions, type SearchResult } from "../src/search/run_search.ts";
 
 const gpu = await testGpu();
 const CHECKPOINT = new URL("../checkpoints/lj-small.safetensors", import.meta.url).pathname;
+const HOPPER = new URL("../checkpoints/lj-hopper.safetensors", import.meta.url).pathname;
 const LJ13 = parseSystem("LJ13");
 const LJ13_GLOBAL = -44.326801;
 
@@ -152,7 +154,7 @@ Deno.test("metrics: successes within the tolerance, first hits, gaps per atom, m
   );
   const reference = systemReference(LJ13, [result]);
   assert.deepEqual([reference.source, reference.energy], ["known", LJ13_GLOBAL]);
-  const metrics = methodMetrics(result, reference, { seed: 1 });
+  const metrics = methodMetrics("random", result, reference, { seed: 1 });
   assert.equal(metrics.successes, 2);
   assert.equal(metrics.successRate, 0.5);
   assert.equal(metrics.firstHits!.median, 200);
@@ -161,11 +163,19 @@ Deno.test("metrics: successes within the tolerance, first hits, gaps per atom, m
   assert.equal(metrics.distinctMinimaPerMillion, 6 / 4000 * 1e6);
 
   // No known minimum: the lowest best of any method is the reference, without first hits.
-  const au = [fakeResult("Au13", [-42.5, -42.0], null), fakeResult("Au13", [-41, -42.55], null)];
-  const auReference = systemReference(parseSystem("Au13"), au);
-  assert.deepEqual([auReference.source, auReference.energy], ["best-found", Math.fround(-42.55)]);
-  assert.equal(methodMetrics(au[1], auReference, { seed: 1 }).firstHits, null);
-  assert.equal(methodMetrics(au[1], auReference, { seed: 1 }).successes, 1);
+  const ag = [fakeResult("Ag7", [-17.5, -17.0], null), fakeResult("Ag7", [-16, -17.55], null)];
+  const agReference = systemReference(parseSystem("Ag7"), ag);
+  assert.deepEqual([agReference.source, agReference.energy], ["best-found", Math.fround(-17.55)]);
+  assert.equal(methodMetrics("bh", ag[1], agReference, { seed: 1 }).firstHits, null);
+  assert.equal(methodMetrics("bh", ag[1], agReference, { seed: 1 }).successes, 1);
+  // With a pooled search's best (data/pooled_minima.json), that one, unless a method went lower.
+  const au13 = parseSystem("Au13");
+  const pooled = au13.known.find((k) => k.kind === "pooled-best")!.energy;
+  const above = systemReference(au13, [fakeResult("Au13", [pooled + 0.1, pooled + 0.2], null)]);
+  assert.deepEqual([above.source, above.energy], ["pooled", pooled]);
+  assert.match(above.description, /pooled bh run/);
+  const below = systemReference(au13, [fakeResult("Au13", [pooled - 0.5, pooled + 0.2], null)]);
+  assert.deepEqual([below.source, below.energy], ["best-found", Math.fround(pooled - 0.5)]);
 });
 
 Deno.test("verdicts: intervals that exclude 0 decide; the best baseline is picked", () => {
@@ -255,6 +265,26 @@ Deno.test("tuning grid, suites and the checkpoint's training systems", async () 
   assert.equal(SUITES.gupta.systems.length, 20);
   for (const suite of Object.values(SUITES)) suite.systems.forEach((s) => parseSystem(s));
   assert.throws(() => suiteByName("toString"), UserError);
+  // Each held-out suite leaves out every system its hopper's config trains on: no system, and
+  // for Gupta no element, in common.
+  const elements = (names: string[]) => new Set(names.flatMap((n) => parseSystem(n).elements));
+  for (const [suite, config] of [["lj-heldout", "lj-hopper"], ["gupta-heldout", "gupta-hopper"]]) {
+    const training: string[] = JSON.parse(
+      await Deno.readTextFile(new URL(`../configs/${config}.json`, import.meta.url)),
+    ).systems;
+    const held = SUITES[suite].systems;
+    assert.deepEqual(held.filter((s) => training.includes(s)), [], suite);
+    if (suite === "gupta-heldout") {
+      const seen = elements(training);
+      assert.deepEqual([...elements(held)].filter((e) => seen.has(e)), [], suite);
+    }
+  }
+  const alloys = JSON.parse(
+    await Deno.readTextFile(new URL("../configs/bimetallic-hopper.json", import.meta.url)),
+  ).systems as string[];
+  const pairs = (names: string[]) => names.map((n) => parseSystem(n).elements.toSorted().join("-"));
+  assert.deepEqual(new Set(pairs(alloys)), new Set(["Ag-Au"]));
+  assert.ok(pairs(SUITES["bimetallic-heldout"].systems).every((p) => p !== "Ag-Au"));
 
   assert.deepEqual(trainingSystems({ systems: ["LJ10"] }, "x"), ["LJ10"]);
   assert.throws(() => trainingSystems({ name: "x" }, "x"), UserError);
@@ -275,7 +305,7 @@ async function tinyOptions(): Promise<EvalOptions> {
   return {
     suite: "tiny",
     systems: ["LJ7", "LJ8"],
-    methods: ["learned", "random", "bh"],
+    methods: ["learned", "untrained", "random", "bh"],
     replicas: 16,
     maxEvaluations: 200,
     seed: 5,
@@ -348,6 +378,15 @@ Deno.test("a tiny suite end to end: files written and readable, runs repeat exac
     const markdown = await Deno.readTextFile(`${dir}/${REPORT_FILES.markdown}`);
     assert.match(markdown, /## Basin-hopping tuning/);
     assert.match(markdown, /verdict \(tiny\): learned (wins|ties|loses|mixed)/);
+    assert.match(
+      markdown,
+      /learning \(tiny\): learned (wins|ties|loses|mixed) against its untrained/,
+    );
+    // The hand-designed baseline is never the untrained optimizer.
+    for (const result of report.results) {
+      assert.ok(["random", "bh"].includes(result.comparison.baseline));
+      assert.equal(result.learning.baseline, "untrained");
+    }
     assert.match(await Deno.readTextFile(`${dir}/LJ7-energy.svg`), /^<svg/);
 
     const second = await runEvaluation(options, { gpu });
@@ -397,11 +436,38 @@ Deno.test("search traces spread the replicas' bests; evaluateSystem needs learne
   const hits = random.replicaFirstHits!.filter(Number.isFinite).length;
   assert.equal(hits, random.known!.replicasReached);
   assert.equal(last.knownReachedFraction, hits / 8);
-  const evaluation = evaluateSystem(LJ7, [random], { seed: 1 });
+  const evaluation = evaluateSystem(LJ7, ["random"], [random], { seed: 1 });
   assert.equal(evaluation.comparison, null);
   assert.equal(evaluation.methods[0].successes, hits);
   // Given starts must hold one structure per replica.
   await assert.rejects(runSearch({ ...options, starts: new Float64Array(3) }, { gpu }), UserError);
+});
+
+Deno.test("untrained is the hopper's start, basin hopping itself; fire-bh relaxes with FIRE", async () => {
+  const LJ8 = parseSystem("LJ8");
+  const checkpoint = await loadEvalCheckpoint(HOPPER);
+  // A trained checkpoint: its weights are not its start.
+  assert.ok(checkpoint.optimizer.weights.some((w, k) => w !== checkpoint.untrained.weights[k]));
+  const { report } = await runEvaluation({
+    ...(await tinyOptions()),
+    systems: ["LJ8"],
+    methods: ["untrained", "fire-bh"],
+    replicas: 8,
+    maxEvaluations: 300,
+    learned: checkpoint,
+  }, { gpu });
+  const bh = await runSearch(
+    searchOptions(LJ8, "bh", { replicas: 8, maxEvaluations: 300, seed: 5, keep: 1 }),
+    { gpu },
+  );
+  const [untrained, fireBh] = report.results[0].methods;
+  assert.deepEqual(untrained.replicaBestEnergies, Array.from(bh.replicaBestEnergies));
+  const localOf = (settings: MethodSettings) =>
+    settings.driver === "learned" ? null : settings.local.method;
+  assert.equal(localOf(fireBh.search.options.settings), "fire");
+  assert.equal(localOf(bh.options.settings), "lbfgs");
+  assert.equal(report.results[0].comparison, null);
+  assert.equal(report.results[0].learning, null);
 });
 
 Deno.test("CLI: a bad suite or method is one line and status 2; --help is status 0", async () => {

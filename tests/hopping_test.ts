@@ -20,6 +20,7 @@ import {
 } from "../src/eval/hopping.ts";
 import { icosahedron13, minimize1d } from "./helpers.ts";
 import { hoppingReport } from "../src/eval/hopping_report.ts";
+import { HOPPER_ARCHITECTURE, HOPPER_PARAMETERS } from "../src/learned/hopper.ts";
 
 const LJ13 = parseSystem("LJ13");
 
@@ -71,12 +72,14 @@ Deno.test("FIRE settles in one basin; basin hopping moves between basins", () =>
 });
 
 Deno.test("hopping report: a table row per method and two well-formed plots", () => {
+  const perStep = new LearnedOptimizer(
+    ARCHITECTURES[DEFAULT_ARCHITECTURE],
+    ARCHITECTURES[DEFAULT_ARCHITECTURE].initialTheta(1),
+  );
   const report = hoppingReport({
     system: LJ13,
-    learned: new LearnedOptimizer(
-      ARCHITECTURES[DEFAULT_ARCHITECTURE],
-      ARCHITECTURES[DEFAULT_ARCHITECTURE].initialTheta(1),
-    ),
+    learned: perStep,
+    untrained: perStep,
     starts: 2,
     evaluations: 300,
     seed: 5,
@@ -92,4 +95,37 @@ Deno.test("hopping report: a table row per method and two well-formed plots", ()
     assert.doesNotMatch(svg, /NaN|Infinity/);
     assert.equal((svg.match(/<polyline/g) ?? []).length, 3);
   }
+  assert.equal(report.hopDecisions, null);
+  assert.match(report.markdown, /\(per-atom-mlp\) makes no hop decisions/);
+});
+
+Deno.test("hopping report of a hopper: its hop decisions beside its untrained start's", () => {
+  const hopper = ARCHITECTURES[HOPPER_ARCHITECTURE.name];
+  const report = hoppingReport({
+    system: LJ13,
+    learned: new LearnedOptimizer(hopper, new Float32Array(HOPPER_PARAMETERS)),
+    untrained: new LearnedOptimizer(hopper, hopper.initialTheta(1)),
+    starts: 1,
+    evaluations: 300,
+    seed: 5,
+    dr: 0.4,
+    temperature: 0.8,
+  });
+  // Both zero-output hoppers are basin hopping: the same hops, the same summary.
+  const [zero, untrained] = report.hopDecisions!;
+  assert.deepEqual({ ...zero, label: "untrained" }, untrained);
+  assert.ok(zero.hops > 0);
+  const lines = report.markdown.split("\n");
+  assert.ok(lines.includes("| | learned | untrained |"));
+  const row = (name: string) => lines.find((line) => line.startsWith(`| ${name} |`));
+  assert.equal(
+    row("temperature multiplier (mean)"),
+    "| temperature multiplier (mean) | 1.000 | 1.000 |",
+  );
+  assert.equal(
+    row("surface moves on basin hopping's atom"),
+    "| surface moves on basin hopping's atom | 100% | 100% |",
+  );
+  assert.equal(row("hops"), `| hops | ${zero.hops} | ${zero.hops} |`);
+  assert.doesNotMatch(report.markdown, /NaN|Infinity/);
 });

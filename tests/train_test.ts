@@ -31,7 +31,10 @@ Deno.test("train config: mistakes name the field", () => {
     [{ ...TINY, colour: "blue" }, /unknown field 'colour'/],
     [{ ...TINY, architecture: "lstm" }, /architecture must be one of per-atom-mlp, hop-residual/],
     [{ ...TINY, loss: "speed" }, /loss must be one of gap, success/],
-    [{ ...TINY, systems: ["LJ7", "Au13"], loss: "success" }, /Au13 has none/],
+    [
+      { ...TINY, systems: ["LJ7", "Au55"], loss: "success" },
+      /Au55 has neither \(make one: deno task reference Au55\)/,
+    ],
     [{ ...TINY, systemsPerStep: 3 }, /systemsPerStep must be an integer from 1 to 2/],
     [{ ...TINY, gapWeight: -1 }, /gapWeight must be a number >= 0/],
   ];
@@ -50,6 +53,11 @@ Deno.test("train config: mistakes name the field", () => {
     seed: 2 ** 32 - 1,
   });
   assert.equal(widest.pairs, 877239);
+  // A pooled reference (data/pooled_minima.json) serves the success loss like a known minimum.
+  assert.equal(
+    parseTrainConfig({ ...TINY, systems: ["LJ7", "Cu13"], loss: "success" }).loss,
+    "success",
+  );
 });
 
 Deno.test("train config: the population's buffers are checked against the adapter's limits", () => {

@@ -2,12 +2,14 @@
  * The hopping analysis of an evaluation report: the learned optimizer against FIRE with random
  * restarts and basin hopping on one system, from f64 trajectories (hopping.ts) of a few seeded
  * starts, as a markdown table and two SVG plots (the distribution of step lengths, and the energy
- * of the basin each trajectory is in against evaluations).
+ * of the basin each trajectory is in against evaluations); then, for a learned hop controller,
+ * its hop decisions beside its untrained start's (hop_decisions.ts).
  */
 import type { LearnedOptimizer } from "../learned/learned_optimizer.ts";
 import { defaultSettings, type Method, methodSpec } from "../search/defaults.ts";
 import { randomStructure } from "../systems/random_structures.ts";
 import type { System } from "../systems/system.ts";
+import { HOP_MOVES, hopDecisions, type HopDecisionSummary } from "./hop_decisions.ts";
 import { basinChangeRate, histogram, hoppingTrajectory, logEdges } from "./hopping.ts";
 import { lineChart } from "./svg_plot.ts";
 
@@ -15,11 +17,15 @@ export interface HoppingReport {
   markdown: string;
   stepLengthsSvg: string;
   basinsSvg: string;
+  /** Learned, then untrained; null when the learned optimizer takes no hop decisions. */
+  hopDecisions: HopDecisionSummary[] | null;
 }
 
 export interface HoppingReportOptions {
   system: System;
   learned: LearnedOptimizer;
+  /** The learned optimizer's untrained start (its architecture at the initial theta). */
+  untrained: LearnedOptimizer;
   starts: number;
   evaluations: number;
   seed: number;
@@ -89,8 +95,9 @@ export function hoppingReport(options: HoppingReportOptions): HoppingReport {
     "| --- | ---: | --- | ---: | ---: |",
     ...rows,
   ].join("\n");
+  const decisions = hopDecisions(options);
   return {
-    markdown,
+    markdown: `${markdown}\n\n${hopDecisionsMarkdown(options, decisions)}`,
     stepLengthsSvg: lineChart(histograms, {
       title: `${system.name}: distribution of step lengths`,
       xLabel: "root-mean-square atom displacement per step",
@@ -102,5 +109,52 @@ export function hoppingReport(options: HoppingReportOptions): HoppingReport {
       xLabel: "energy+force evaluations",
       yLabel: "quenched energy",
     }),
+    hopDecisions: decisions,
   };
+}
+
+/** The hop decisions as a table with a column per summary. */
+function hopDecisionsMarkdown(
+  options: HoppingReportOptions,
+  summaries: HopDecisionSummary[] | null,
+): string {
+  if (summaries === null) {
+    return `The checkpoint's architecture (${options.learned.architecture.description.name}) ` +
+      "makes no hop decisions: it is not a hop controller.";
+  }
+  const number = (value: number, digits: number) =>
+    Number.isFinite(value) ? value.toFixed(digits) : "–";
+  const percent = (value: number) => Number.isFinite(value) ? `${(100 * value).toFixed(0)}%` : "–";
+  const pair = ({ median, q90 }: { median: number; q90: number }) =>
+    `${number(median, 3)} / ${number(q90, 3)}`;
+  const row = (name: string, cell: (s: HopDecisionSummary) => string) =>
+    `| ${name} | ${summaries.map(cell).join(" | ")} |`;
+  return [
+    `Hop decisions on ${options.system.name}: the learned optimizer and its untrained start ` +
+    "(basin hopping) from the same seeded starts and budget, f64 (src/eval/hop_decisions.ts). " +
+    "Multipliers are of basin hopping's defaults (1 for it); a surface move's rank is its atom's " +
+    "place by energy share at the Markov minimum (0: the highest, basin hopping's choice); " +
+    "displacements are from the Markov minimum to the new start, in bond lengths.",
+    "",
+    `| | ${summaries.map((s) => s.label).join(" | ")} |`,
+    `| --- |${" ---: |".repeat(summaries.length)}`,
+    row("hops", (s) => `${s.hops}`),
+    row("hops per 1000 evaluations", (s) => number(s.hopsPerThousandEvaluations, 1)),
+    row("relaxation steps before a hop (median)", (s) => number(s.medianRelaxSteps, 0)),
+    row("rms displacement, median / 90%", (s) => pair(s.rmsDisplacement)),
+    row("largest atom displacement, median / 90%", (s) => pair(s.maxDisplacement)),
+    row("temperature multiplier (mean)", (s) => number(s.meanScales.temperature, 3)),
+    row("dr multiplier (mean)", (s) => number(s.meanScales.dr, 3)),
+    row("hop-tolerance multiplier (mean)", (s) => number(s.meanScales.hopFmax, 3)),
+    row(
+      `moves ${HOP_MOVES.join(" / ")}`,
+      (s) => HOP_MOVES.map((move) => percent(s.moves[move])).join(" / "),
+    ),
+    row("accepted", (s) => percent(s.acceptance)),
+    row(
+      "surface moves on basin hopping's atom",
+      (s) => percent(s.surface?.basinHoppingAtom ?? NaN),
+    ),
+    row("surface-moved atom's rank (mean)", (s) => number(s.surface?.meanRank ?? NaN, 2)),
+  ].join("\n");
 }

@@ -110,16 +110,24 @@ function comparisonCells(system: string, c: Comparison): string[] {
   ];
 }
 
-/** Per system: the learned optimizer against the best baseline; empty without comparisons. */
+/** Per system: the learned optimizer against the best hand-designed baseline; empty without
+ * comparisons. */
 export function verdictTable(report: EvalReport): string {
-  const rows = report.results.flatMap((r) =>
-    r.comparison === null ? [] : [comparisonCells(r.system, r.comparison)]
-  );
+  return comparisonTable(report.results.map((r) => [r.system, r.comparison]), "best baseline");
+}
+
+/** Per system: the learned optimizer against its untrained start; empty without it. */
+export function learningTable(report: EvalReport): string {
+  return comparisonTable(report.results.map((r) => [r.system, r.learning]), "against");
+}
+
+function comparisonTable(pairs: [string, Comparison | null][], baselineHeader: string): string {
+  const rows = pairs.flatMap(([system, c]) => c === null ? [] : [comparisonCells(system, c)]);
   if (rows.length === 0) return "";
   const headers = [
     "system",
     "criterion",
-    "best baseline",
+    baselineHeader,
     "learned",
     "baseline",
     "learned - baseline [95% CI]",
@@ -131,11 +139,21 @@ export function verdictTable(report: EvalReport): string {
 /** The suite's verdict in one line. */
 export function verdictLine(report: EvalReport): string {
   if (report.verdict === null) return "no verdict: the learned method or every baseline is missing";
-  const counts = ["wins", "ties", "loses"].map((v) =>
-    `${report.results.filter((r) => r.comparison?.verdict === v).length} ${v}`
-  );
-  return `verdict (${report.suite}): learned ${report.verdict} against the best baseline ` +
-    `per system (${counts.join(", ")})`;
+  return `verdict (${report.suite}): learned ${report.verdict} against the best hand-designed ` +
+    `baseline per system (${verdictCounts(report.results.map((r) => r.comparison))})`;
+}
+
+/** Whether training helped, in one line; null without the untrained method. */
+export function learningLine(report: EvalReport): string | null {
+  if (report.learningVerdict === null) return null;
+  return `learning (${report.suite}): learned ${report.learningVerdict} against its untrained ` +
+    `start (${verdictCounts(report.results.map((r) => r.learning))})`;
+}
+
+function verdictCounts(comparisons: (Comparison | null)[]): string {
+  return ["wins", "ties", "loses"].map((v) =>
+    `${comparisons.filter((c) => c?.verdict === v).length} ${v}`
+  ).join(", ");
 }
 
 /** The tuning grid, one row per point with its score and per-system values. */
@@ -212,6 +230,13 @@ function systemSection(result: SystemEvaluation): string[] {
   ];
 }
 
+/** Learned against untrained, under the verdict: what training changed. */
+function learningSection(report: EvalReport): string[] {
+  const line = learningLine(report);
+  if (line === null) return [];
+  return [line, "", learningTable(report), ""];
+}
+
 /** report.md. */
 export function markdownReport(report: EvalReport): string {
   const verdicts = verdictTable(report);
@@ -225,6 +250,7 @@ export function markdownReport(report: EvalReport): string {
     verdictLine(report),
     "",
     ...(verdicts === "" ? [] : [verdicts, ""]),
+    ...learningSection(report),
     "Criterion: success rate where the system has a known global minimum, else the median over " +
     "replicas of the best energy per atom above the reference. Wins or loses only when the " +
     "interval excludes 0.",
@@ -251,6 +277,7 @@ export function terminalReport(report: EvalReport, out: string): string {
     ...tuned,
     ...(verdicts === "" ? [] : [verdicts]),
     verdictLine(report),
+    ...(report.learningVerdict === null ? [] : [learningTable(report), learningLine(report)!]),
     `report in ${out}/${REPORT_FILES.markdown} (${report.wallSeconds.toFixed(1)} s)`,
   ].join("\n");
 }
@@ -320,9 +347,9 @@ export async function writeEvalOutputs(dir: string, outcome: EvalOutcome): Promi
     files.set(`${stem}-energy.svg`, energyChart(result));
     const success = successChart(result);
     if (success !== null) files.set(`${stem}-success.svg`, success);
-    searches[s].forEach((search) => {
+    searches[s].forEach((search, k) => {
       const xyz = bestStructureXyz(search);
-      if (xyz !== null) files.set(`best-${stem}-${search.options.method}.xyz`, xyz);
+      if (xyz !== null) files.set(`best-${stem}-${result.methods[k].method}.xyz`, xyz);
     });
   });
   const paths: string[] = [];

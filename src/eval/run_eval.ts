@@ -11,8 +11,10 @@ import { potentialUnits, type Units } from "../potentials/potential.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { UserError } from "../core/errors.ts";
 import { loadCheckpoint } from "../learned/checkpoint.ts";
-import { type LearnedOptimizer, loadLearnedOptimizer } from "../learned/learned_optimizer.ts";
-import type { Method } from "../search/defaults.ts";
+import { LearnedOptimizer, loadLearnedOptimizer } from "../learned/learned_optimizer.ts";
+import { defaultLocalSettings } from "../methods/registry.ts";
+import { parseTrainConfig } from "../learned/train_config.ts";
+import { CHECKPOINT_METHODS, type EvalMethod, isHandDesigned } from "./eval_methods.ts";
 import { type SearchSummary, searchSummary } from "../search/outputs.ts";
 import {
   energyTolerance,
@@ -42,20 +44,27 @@ import {
   suiteVerdict,
 } from "./verdict.ts";
 
-/** The methods compared by default: the learned optimizer and the hand-designed baselines. */
-export const DEFAULT_EVAL_METHODS: readonly Method[] = ["learned", "random", "bh", "adam", "gd"];
+/** The methods compared by default: the learned optimizer, its untrained start, tuned basin
+ * hopping, FIRE-based basin hopping and random restarts. */
+export const DEFAULT_EVAL_METHODS: readonly EvalMethod[] = [
+  "learned",
+  "untrained",
+  "bh",
+  "fire-bh",
+  "random",
+];
 
 export interface EvalOptions {
   /** A label for the report (the suite's name). */
   suite: string;
   systems: string[];
   /** Distinct methods, in the order of the report's tables. */
-  methods: Method[];
+  methods: EvalMethod[];
   replicas: number;
   /** Evaluations per replica, the same for every method. */
   maxEvaluations: number;
   seed: number;
-  /** Required with the learned method: its weights and where they came from. */
+  /** Required with learned and untrained: the weights and where they came from. */
   learned?: Omit<EvalCheckpoint, "trainingSystems">;
   /** Required with bh: the grid and budget it is tuned with, and on which systems. */
   tuning?: TuningOptions;
@@ -92,8 +101,11 @@ export interface SystemEvaluation {
   /** Energies within this of the reference count as reaching it (`energyTolerance`). */
   tolerance: number;
   methods: MethodEvaluation[];
-  /** The learned optimizer against the best baseline; null unless both were run. */
+  /** The learned optimizer against the best hand-designed baseline; null unless both were
+   * run. */
   comparison: Comparison | null;
+  /** The learned optimizer against its untrained start; null unless both were run. */
+  learning: Comparison | null;
 }
 
 /** The report repeats the settings it ran with (EvalOptions' plain fields). */
@@ -109,6 +121,8 @@ export interface EvalReport extends
   results: SystemEvaluation[];
   /** The suite's verdict from the systems' comparisons; null without any. */
   verdict: SuiteVerdict | null;
+  /** The same for learned against untrained: whether training helped. */
+  learningVerdict: SuiteVerdict | null;
   wallSeconds: number;
 }
 
@@ -122,9 +136,12 @@ export interface EvalOutcome {
  * against evaluations; each sync costs one readback (about 11 ms on llvmpipe). */
 export const EVAL_TRACE_POINTS = 50;
 
-/** What an evaluation takes from a checkpoint: the learned optimizer and its training systems. */
+/** What an evaluation takes from a checkpoint: the learned optimizer, the one its training
+ * started from, and its training systems. */
 export interface EvalCheckpoint {
   optimizer: LearnedOptimizer;
+  /** The architecture at the initial weights of the checkpoint's config (seed, initScale). */
+  untrained: LearnedOptimizer;
   checkpoint: string;
   /** The training config's systems, on which basin hopping is tuned. */
   trainingSystems: string[];
@@ -143,12 +160,19 @@ export function trainingSystems(config: unknown, path: string): string[] {
   return systems;
 }
 
-/** Loads a checkpoint's learned optimizer (UserErrors as `loadLearnedOptimizer`) and its
- * training systems. */
+/** Loads a checkpoint's learned optimizer (UserErrors as `loadLearnedOptimizer`), its untrained
+ * start and its training systems. */
 export async function loadEvalCheckpoint(path: string): Promise<EvalCheckpoint> {
   const optimizer = await loadLearnedOptimizer(path);
   const { config } = await loadCheckpoint(path);
-  return { optimizer, checkpoint: path, trainingSystems: trainingSystems(config, path) };
+  const systems = trainingSystems(config, path);
+  const { seed, initScale } = parseTrainConfig(config, `${path}: the checkpoint's config`);
+  const untrained = new LearnedOptimizer(
+    optimizer.architecture,
+    optimizer.architecture.initialTheta(seed, initScale),
+    optimizer.maxStepBondLengths,
+  );
+  return { optimizer, untrained, checkpoint: path, trainingSystems: systems };
 }
 
 /** Refuses an empty or repeated method list, and methods whose inputs are missing. */
@@ -157,8 +181,9 @@ function checkOptions(options: EvalOptions): void {
   if (methods.length === 0) throw new UserError("no methods to compare");
   const repeated = methods.find((m, k) => methods.indexOf(m) !== k);
   if (repeated !== undefined) throw new UserError(`method '${repeated}' is listed twice`);
-  if (methods.includes("learned") && options.learned === undefined) {
-    throw new UserError("the learned method needs a checkpoint");
+  const needsCheckpoint = methods.find((m) => CHECKPOINT_METHODS.includes(m));
+  if (needsCheckpoint !== undefined && options.learned === undefined) {
+    throw new UserError(`the ${needsCheckpoint} method needs a checkpoint`);
   }
   if (methods.includes("bh") && options.tuning === undefined) {
     throw new UserError("bh needs its tuning options (training systems, grid, budget)");
@@ -169,11 +194,12 @@ function checkOptions(options: EvalOptions): void {
 /** The search `method` runs on `system` in this evaluation. */
 export function methodSearchOptions(
   system: System,
-  method: Method,
+  method: EvalMethod,
   options: EvalOptions,
   tuning: BhTuning | null,
 ): SearchOptions {
-  const search = searchOptions(system, method, {
+  const searched = method === "untrained" ? "learned" : method === "fire-bh" ? "bh" : method;
+  const search = searchOptions(system, searched, {
     replicas: options.replicas,
     maxEvaluations: options.maxEvaluations,
     seed: options.seed,
@@ -186,10 +212,16 @@ export function methodSearchOptions(
     search.settings = bhSettings(system, tuning.chosen);
     search.sweeps = bhSweeps(system, tuning.chosen);
   }
+  if (method === "fire-bh" && search.settings.driver === "hopping") {
+    search.settings = {
+      ...search.settings,
+      local: defaultLocalSettings("fire", search.settings.local.maxStep),
+    };
+  }
   const { learned } = options;
-  if (method === "learned" && learned !== undefined) {
+  if (searched === "learned" && learned !== undefined) {
     // With the step cap it was trained with, as `deno task search` runs it.
-    search.learned = learned.optimizer;
+    search.learned = method === "untrained" ? learned.untrained : learned.optimizer;
     search.checkpoint = learned.checkpoint;
   }
   return search;
@@ -219,13 +251,16 @@ export async function runEvaluation(
         gpu: context.gpu,
       });
       if (result.stopReason === "failed") throw result.error;
-      context.log?.(searchLine(result));
+      context.log?.(searchLine(method, result));
       runs.push(result);
     }
     searches.push(runs);
-    results.push(evaluateSystem(system, runs, bootstrap));
+    results.push(evaluateSystem(system, options.methods, runs, bootstrap));
   }
-  const comparisons = results.flatMap((r) => r.comparison === null ? [] : [r.comparison]);
+  const verdictOf = (comparisons: (Comparison | null)[]) => {
+    const verdicts = comparisons.flatMap((c) => c === null ? [] : [c.verdict]);
+    return verdicts.length === 0 ? null : suiteVerdict(verdicts);
+  };
   return {
     report: {
       suite: options.suite,
@@ -239,34 +274,39 @@ export async function runEvaluation(
       adapter: context.gpu.adapterName,
       tuning,
       results,
-      verdict: comparisons.length === 0 ? null : suiteVerdict(comparisons.map((c) => c.verdict)),
+      verdict: verdictOf(results.map((r) => r.comparison)),
+      learningVerdict: verdictOf(results.map((r) => r.learning)),
       wallSeconds: (performance.now() - started) / 1000,
     },
     searches,
   };
 }
 
-/** Metrics of every method's search on one system, and the learned-versus-baseline comparison. */
+/** Metrics of every method's search on one system (`runs[k]` ran `methods[k]`), the learned
+ * optimizer against the best hand-designed baseline, and against its untrained start. */
 export function evaluateSystem(
   system: System,
+  methods: EvalMethod[],
   runs: SearchResult[],
   bootstrap: BootstrapOptions,
 ): SystemEvaluation {
   const reference = systemReference(system, runs);
   const tolerance = energyTolerance(system);
-  const samples = runs.map((r) =>
-    methodSample(r.options.method, r.replicaBestEnergies, reference, tolerance, system.nAtoms)
+  const samples = runs.map((r, k) =>
+    methodSample(methods[k], r.replicaBestEnergies, reference, tolerance, system.nAtoms)
   );
+  const criterion = criterionFor(reference);
   const learned = samples.find((s) => s.method === "learned");
-  const baselines = samples.filter((s) => s.method !== "learned");
+  const untrained = samples.find((s) => s.method === "untrained");
+  const baselines = samples.filter((s) => isHandDesigned(s.method));
   return {
     system: system.name,
     nAtoms: system.nAtoms,
     units: potentialUnits(system.potential),
     reference,
     tolerance,
-    methods: runs.map((result) => ({
-      ...methodMetrics(result, reference, bootstrap),
+    methods: runs.map((result, k) => ({
+      ...methodMetrics(methods[k], result, reference, bootstrap),
       search: searchSummary(result),
       trace: result.trace,
       replicaBestEnergies: Array.from(result.replicaBestEnergies),
@@ -274,13 +314,16 @@ export function evaluateSystem(
     })),
     comparison: learned === undefined || baselines.length === 0
       ? null
-      : compareLearned(criterionFor(reference), learned, baselines, bootstrap),
+      : compareLearned(criterion, learned, baselines, bootstrap),
+    learning: learned === undefined || untrained === undefined
+      ? null
+      : compareLearned(criterion, learned, [untrained], bootstrap),
   };
 }
 
 /** A progress line for a finished search. */
-function searchLine(result: SearchResult): string {
-  const { system, method, replicas } = result.options;
+function searchLine(method: EvalMethod, result: SearchResult): string {
+  const { system, replicas } = result.options;
   const known = result.known === undefined
     ? ""
     : `, ${result.known.replicasReached}/${replicas} replicas at the known minimum`;

@@ -32,6 +32,16 @@ const FULL_GRID: TuningGrid = {
 };
 const FULL_TUNING = { ...FULL_GRID, replicas: 64, maxEvaluations: 2000 };
 
+/** The full grid's dimensions but the temperature, at a budget a CPU runs in minutes: what the
+ * held-out suites tune basin hopping with (24 points on two training systems). */
+const HELD_OUT_TUNING = {
+  ...FULL_GRID,
+  temperatureFactors: [1],
+  replicas: 32,
+  maxEvaluations: 1000,
+  maxSystems: 2,
+};
+
 const SUITE_LIST: Suite[] = [
   {
     name: "quick",
@@ -51,6 +61,33 @@ const SUITE_LIST: Suite[] = [
       maxEvaluations: 500,
       maxSystems: 2,
     },
+  },
+  {
+    name: "lj-heldout",
+    description: "what checkpoints/lj-hopper.safetensors (trained on LJ10-12, 14-18, 20) never " +
+      "saw: LJ13, LJ19 and LJ26 at 5,000 evaluations; tens of minutes on a CPU",
+    systems: ["LJ13", "LJ19", "LJ26"],
+    replicas: 256,
+    maxEvaluations: 5000,
+    tuning: HELD_OUT_TUNING,
+  },
+  {
+    name: "gupta-heldout",
+    description: "elements checkpoints/gupta-hopper.safetensors (trained on Cu and Ag) never " +
+      "saw: Au13, Pt13 and Pd13; tens of minutes on a CPU",
+    systems: ["Au13", "Pt13", "Pd13"],
+    replicas: 256,
+    maxEvaluations: 2000,
+    tuning: HELD_OUT_TUNING,
+  },
+  {
+    name: "bimetallic-heldout",
+    description: "alloys checkpoints/bimetallic-hopper.safetensors (trained on Ag-Au) never " +
+      "saw: Pd6Pt7 and Cu6Ag7; tens of minutes on a CPU",
+    systems: ["Pd6Pt7", "Cu6Ag7"],
+    replicas: 256,
+    maxEvaluations: 2000,
+    tuning: HELD_OUT_TUNING,
   },
   {
     name: "lj",

@@ -11,7 +11,7 @@
  * system and loses on none, "loses" in the mirror case, "ties" when every system is a tie, and
  * "mixed" when it wins on some and loses on others.
  */
-import type { Method } from "../search/defaults.ts";
+import type { EvalMethod } from "./eval_methods.ts";
 import { gapsPerAtom, hitIndicators, type Reference } from "./metrics.ts";
 import {
   bootstrapDifference,
@@ -29,7 +29,7 @@ export type Criterion = "success-rate" | "median-gap-per-atom";
 
 /** One method's replicas on one system, as samples to compare. */
 export interface MethodSample {
-  method: Method;
+  method: EvalMethod;
   /** 1 per replica whose best energy reached the reference within the tolerance, else 0. */
   hits: Float64Array;
   /** (best energy - reference) / N per replica. */
@@ -38,7 +38,7 @@ export interface MethodSample {
 
 export interface Comparison {
   criterion: Criterion;
-  baseline: Method;
+  baseline: EvalMethod;
   /** The criterion's value for the learned optimizer and the baseline, and learned - baseline. */
   learned: number;
   baselineValue: number;
@@ -50,7 +50,7 @@ export interface Comparison {
 
 /** A method's sample from its replicas' best energies, against `reference` plus `tolerance`. */
 export function methodSample(
-  method: Method,
+  method: EvalMethod,
   bests: ArrayLike<number>,
   reference: Reference,
   tolerance: number,

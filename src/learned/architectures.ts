@@ -5,7 +5,10 @@
  * architecture and loads into the matching entry.
  * - per-atom-mlp: the paper's per-step form, a local method run free (per_atom_mlp.ts);
  * - hop-residual: a hop controller on basin hopping, zero-initialised so it starts as basin
- *   hopping (hopper.ts).
+ *   hopping (hopper.ts);
+ * - fire-residual: the per-step form repaired, a per-atom residual on FIRE's step (a learned step
+ *   factor and a learned random kick), zero-initialised so it starts as FIRE, run free
+ *   (fire_residual.ts).
  */
 import { basinHoppingHyperparameters } from "../methods/basin_hopping.ts";
 import type { MethodSpec, ReplicaHyperparameters } from "../methods/method_spec.ts";
@@ -13,6 +16,13 @@ import type { System } from "../systems/system.ts";
 import { ARCHITECTURE, initialTheta } from "./architecture.ts";
 import type { Architecture } from "./checkpoint.ts";
 import { FEATURE_NAMES } from "./features.ts";
+import {
+  FIRE_RESIDUAL_ARCHITECTURE,
+  FIRE_RESIDUAL_FEATURES,
+  fireResidualHyperparameters,
+  fireResidualSpec,
+  initialFireResidualTheta,
+} from "./fire_residual.ts";
 import { HOPPER_ARCHITECTURE, HOPPER_FEATURES, hopperSpec, initialHopperTheta } from "./hopper.ts";
 import { perAtomMlp } from "./per_atom_mlp.ts";
 
@@ -61,6 +71,13 @@ export const ARCHITECTURES: Record<string, LearnedArchitecture> = {
     },
     hyperparameters: basinHoppingHyperparameters,
     initialTheta: initialHopperTheta,
+  },
+  [FIRE_RESIDUAL_ARCHITECTURE.name]: {
+    description: FIRE_RESIDUAL_ARCHITECTURE,
+    features: FIRE_RESIDUAL_FEATURES,
+    spec: fireResidualSpec,
+    hyperparameters: fireResidualHyperparameters,
+    initialTheta: initialFireResidualTheta,
   },
 };
 

@@ -13,7 +13,8 @@
  *    for the success loss).
  * 4. Meta-loss of a member, averaged over its systems (each normalised on its own):
  *    - gap: the mean over its tasks of (best energy - reference) / N, the reference being the
- *      system's known global minimum (0 where none is known);
+ *      system's known global minimum, else the best of a pooled search ten times longer
+ *      (data/pooled_minima.json), else 0;
  *    - success: the fraction of its tasks not yet within the tolerance (energyTolerance) of the
  *      known minimum, averaged over the budgets, plus gapWeight times the gap at the end: what
  *      eval measures (success at equal evaluations), with the gap to break ties among failures.
@@ -34,6 +35,7 @@ import { OptimizerBatch } from "../methods/optimizer_batch.ts";
 import { randomStructures } from "../systems/random_structures.ts";
 import { Rng } from "../core/rng.ts";
 import { energyTolerance } from "../systems/energy_tolerance.ts";
+import { trainingReference } from "../systems/known_minima.ts";
 import { parseSystem, type System } from "../systems/system.ts";
 import { ARCHITECTURES, type LearnedArchitecture } from "./architectures.ts";
 import { LEARNED_ENERGY_SCALE } from "./learned_optimizer.ts";
@@ -365,7 +367,8 @@ function concatenated(thetas: Float32Array[], count: number): Float32Array<Array
   return weights;
 }
 
-/** The energy a task's loss is measured from: the known global minimum, else 0. */
+/** The energy a task's loss is measured from: the known global minimum, else the pooled
+ * search's best (`trainingReference`), else 0 (gap loss only). */
 function referenceEnergy(system: System): number {
-  return system.known.find((k) => k.kind === "putative-global")?.energy ?? 0;
+  return trainingReference(system.known)?.energy ?? 0;
 }

@@ -7,6 +7,7 @@ import { UserError } from "../core/errors.ts";
 import { layoutWords } from "../core/layout.ts";
 import { REPLICA_LAYOUT } from "../methods/kernel_layout.ts";
 import { type BatchLimits, checkBatchFits } from "../methods/optimizer_batch.ts";
+import { trainingReference } from "../systems/known_minima.ts";
 import { parseSystem } from "../systems/system.ts";
 import { PARAMETER_COUNT } from "./architecture.ts";
 import { ARCHITECTURES, DEFAULT_ARCHITECTURE } from "./architectures.ts";
@@ -167,11 +168,12 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
   }
   if (loss === "success") {
     const unknown = systems.find((name) =>
-      !parseSystem(name).known.some((k) => k.kind === "putative-global")
+      trainingReference(parseSystem(name).known) === undefined
     );
     if (unknown !== undefined) {
       throw new UserError(
-        `${source}: loss "success" needs each system's known global minimum; ${unknown} has none`,
+        `${source}: loss "success" needs each system's known global minimum or pooled reference; ` +
+          `${unknown} has neither (make one: deno task reference ${unknown})`,
       );
     }
   }

@@ -36,23 +36,47 @@ export function uniformMove(c: MoveContext, dr: number): void {
   }
 }
 
+/** The atom a surface move takes: the first of those within `tie` (relative) of the highest
+ * of the n values. */
+export function surfaceAtom(atomEnergies: ArrayLike<number>, n: number, tie: number): number {
+  let top = atomEnergies[0];
+  for (let i = 1; i < n; i++) top = Math.max(top, atomEnergies[i]);
+  const threshold = top - tie * Math.abs(top);
+  for (let i = 0; i < n; i++) if (atomEnergies[i] >= threshold) return i;
+  return 0;
+}
+
+/**
+ * Where `atom` stands in the order a surface move on these energy shares would take atoms: 0 for
+ * its own choice (`surfaceAtom`), then the others by energy share, highest first (equal shares by
+ * index). How far a learned ranking strays from basin hopping's.
+ */
+export function surfaceRank(
+  atomEnergies: ArrayLike<number>,
+  n: number,
+  tie: number,
+  atom: number,
+): number {
+  const first = surfaceAtom(atomEnergies, n, tie);
+  if (atom === first) return 0;
+  const e = atomEnergies[atom];
+  let rank = 1;
+  for (let i = 0; i < n; i++) {
+    if (i === first || i === atom) continue;
+    if (atomEnergies[i] > e || (atomEnergies[i] === e && i < atom)) rank++;
+  }
+  return rank;
+}
+
+/** Moves the atom `surfaceAtom` chooses by `atomEnergies` to the outer shell; returns it. */
 export function surfaceMove(
   c: MoveContext,
   atomEnergies: ArrayLike<number>,
   offset: number,
   tie: number,
-): void {
+): number {
   const { n, x } = c;
-  let top = atomEnergies[0];
-  for (let i = 1; i < n; i++) top = Math.max(top, atomEnergies[i]);
-  const threshold = top - tie * Math.abs(top);
-  let chosen = 0;
-  for (let i = 0; i < n; i++) {
-    if (atomEnergies[i] >= threshold) {
-      chosen = i;
-      break;
-    }
-  }
+  const chosen = surfaceAtom(atomEnergies, n, tie);
   const centre = [0, 0, 0];
   for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) centre[k] += x[3 * i + k] / n;
   let radius = 0;
@@ -68,6 +92,7 @@ export function surfaceMove(
   const ring = Math.sqrt(Math.max(0, 1 - z * z));
   const direction = [ring * Math.cos(phi), ring * Math.sin(phi), z];
   for (let k = 0; k < 3; k++) x[3 * chosen + k] = centre[k] + (radius + offset) * direction[k];
+  return chosen;
 }
 
 export function swapMove(c: MoveContext): boolean {

@@ -33,6 +33,7 @@ import {
   restartMove,
   SURFACE_TIE,
   surfaceMove,
+  surfaceRank,
   swapMove,
   uniformMove,
 } from "./moves.ts";
@@ -41,6 +42,35 @@ export interface LoggedMinimum {
   energy: number;
   evaluations: number;
   positions: Float64Array;
+}
+
+/** The move a hop made (a swap that finds no unlike partner makes the uniform move). */
+export type HopMove = "uniform" | "surface" | "swap" | "restart";
+
+/** What one hop decided and did, for analysis (`ReferenceReplica.onHop`). Lengths in the
+ * system's unit. */
+export interface HopEvent {
+  /** Evaluations spent before the hop's new start is evaluated. */
+  evaluations: number;
+  /** Steps of the relaxation the hop ended (the step cap when it was cut off). */
+  relaxSteps: number;
+  /** The relaxed minimum's energy, and the Markov chain's before the Metropolis test. */
+  energy: number;
+  markovEnergy: number;
+  /** Whether the Metropolis test moved the chain to the relaxed minimum. */
+  accepted: boolean;
+  decision: HopDecision;
+  /** The uniform move's amplitude this hop: the adapted dr times the decision's scale. */
+  dr: number;
+  move: HopMove;
+  /** Surface moves: the atom moved, and its rank by energy share at the Markov minimum
+   * (`surfaceRank`: 0 is the highest share, basin hopping's own choice). */
+  surface?: { atom: number; rank: number };
+  /** From the Markov minimum to the proposed start, as the move made it (before the cluster is
+   * recentred, a rigid translation, or wrapped into the box; minimum image): root mean square
+   * over atoms and the largest single atom's. */
+  rmsDisplacement: number;
+  maxDisplacement: number;
 }
 
 export interface ReplicaContext {
@@ -98,6 +128,8 @@ export class ReferenceReplica implements MirrorReplica {
   sinceBest = 0;
   rng: Rng;
   log: LoggedMinimum[] = [];
+  /** Called at the end of every hop (the new start evaluated); observing changes nothing. */
+  onHop?: (event: HopEvent) => void;
   readonly moves: { restart: number; surface: number; swap: number };
   readonly local: LocalMirror;
   readonly control: HopControlMirror | undefined;
@@ -264,6 +296,7 @@ export class ReferenceReplica implements MirrorReplica {
     const hopping = spec.driver.hopping;
     this.#logMinimum();
     this.hops++;
+    const { evaluations, relaxSteps, energy, markovEnergy } = this;
     const decision = this.control?.decide(this.#view()) ?? DEFAULT_DECISION;
     this.hopFmaxScale = decision.hopFmaxScale;
     const temperature = this.temperature * decision.temperatureScale;
@@ -284,11 +317,38 @@ export class ReferenceReplica implements MirrorReplica {
       this.windowAccepted = 0;
     }
     this.x.set(this.markov);
-    this.#propose(decision);
+    const proposal = this.#propose(decision);
+    const displacement = this.#displacement();
     this.constrain();
     this.local.reset(this);
     this.relaxSteps = 0;
     this.evaluate();
+    this.onHop?.({
+      evaluations,
+      relaxSteps,
+      energy,
+      markovEnergy,
+      accepted: accept,
+      decision: { ...decision },
+      dr: this.dr * decision.drScale,
+      ...proposal,
+      ...displacement,
+    });
+  }
+
+  /** How far x is from the Markov minimum (HopEvent). */
+  #displacement(): { rmsDisplacement: number; maxDisplacement: number } {
+    let sum = 0;
+    let max2 = 0;
+    for (let i = 0; i < this.n; i++) {
+      let r2 = 0;
+      for (let k = 3 * i; k < 3 * i + 3; k++) {
+        r2 += this.minimumImage(this.x[k] - this.markov[k]) ** 2;
+      }
+      sum += r2;
+      max2 = Math.max(max2, r2);
+    }
+    return { rmsDisplacement: Math.sqrt(sum / this.n), maxDisplacement: Math.sqrt(max2) };
   }
 
   /** What the hop controller sees (its mirror reads x at the time of the call). */
@@ -330,25 +390,35 @@ export class ReferenceReplica implements MirrorReplica {
     return w.map((value) => value / total);
   }
 
-  /** One move, chosen like the kernel's `propose` (compiled-in moves: kernel_source.ts). */
-  #propose(decision: HopDecision) {
+  /** One move, chosen like the kernel's `propose` (compiled-in moves: kernel_source.ts); what
+   * it made. */
+  #propose(decision: HopDecision): Pick<HopEvent, "move" | "surface"> {
     const { spec, species, box, nSpecies } = this.#context;
-    if (spec.driver.mode !== "hopping") return;
+    if (spec.driver.mode !== "hopping") throw new Error("hop outside the hopping mode");
     const { surface, swap, restart } = compiledMoves(spec, nSpecies);
     const c: MoveContext = { n: this.n, x: this.x, rng: this.rng, species, box };
     const dr = this.dr * decision.drScale;
-    if (!(surface || swap || restart)) return uniformMove(c, dr);
+    const uniform = () => {
+      uniformMove(c, dr);
+      return { move: "uniform" as const };
+    };
+    if (!(surface || swap || restart)) return uniform();
     const u = this.rng.uniform24();
     const [pRestart, pSurface, pSwap] = this.#moveProbabilities(decision);
     if (restart && u < pRestart) {
-      return restartMove(c, spec.driver.hopping.startRadius, spec.driver.hopping.minDistance);
+      restartMove(c, spec.driver.hopping.startRadius, spec.driver.hopping.minDistance);
+      return { move: "restart" };
     }
     const surfaceUntil = Math.fround(pRestart + pSurface);
     if (surface && u < surfaceUntil) {
       const rank = this.control?.rankAtoms(this.#view()) ?? this.markovAtomEnergies;
-      return surfaceMove(c, rank, spec.driver.hopping.surfaceOffset, SURFACE_TIE);
+      const atom = surfaceMove(c, rank, spec.driver.hopping.surfaceOffset, SURFACE_TIE);
+      return {
+        move: "surface",
+        surface: { atom, rank: surfaceRank(this.markovAtomEnergies, this.n, SURFACE_TIE, atom) },
+      };
     }
-    if (swap && u < Math.fround(surfaceUntil + pSwap) && swapMove(c)) return;
-    uniformMove(c, dr);
+    if (swap && u < Math.fround(surfaceUntil + pSwap) && swapMove(c)) return { move: "swap" };
+    return uniform();
   }
 }

@@ -11,7 +11,10 @@ export type KnownMinimumKind =
   /** The global minimum is known to lie at or below this energy. */
   | "upper-bound"
   /** A typical value for a disordered state, for orientation only. */
-  | "typical";
+  | "typical"
+  /** No global minimum is known: the lowest minimum a pooled search ten times longer than a
+   * training unroll found (data/pooled_minima.json, `deno task reference`). */
+  | "pooled-best";
 
 export interface KnownMinimum {
   energy: number;
@@ -19,6 +22,8 @@ export interface KnownMinimum {
   description: string;
   source: string;
 }
+
+import POOLED_MINIMA from "../../data/pooled_minima.json" with { type: "json" };
 
 const CCD = "Cambridge Cluster Database (Wales & Doye, J. Phys. Chem. A 101, 5111 (1997))";
 
@@ -154,4 +159,38 @@ export function siliconKnownMinima(
     source: "SW amorphous-silicon studies; 0.28 eV/atom above diamond",
   });
   return known;
+}
+
+/** One entry of data/pooled_minima.json: what `deno task reference` ran and found. */
+export interface PooledMinimum {
+  /** f64 energy of the lowest minimum found (converged to REFINE_FMAX), system units. */
+  energy: number;
+  method: string;
+  replicas: number;
+  evaluationsPerReplica: number;
+  seed: number;
+  date: string;
+}
+
+/** The pooled minima by canonical system name. */
+export const POOLED: Readonly<Record<string, PooledMinimum>> = POOLED_MINIMA.minima;
+
+/** The pooled search's best for a system, where one was run. */
+export function pooledKnownMinima(name: string): KnownMinimum[] {
+  const pooled = Object.hasOwn(POOLED, name) ? POOLED[name] : undefined;
+  if (pooled === undefined) return [];
+  return [{
+    energy: pooled.energy,
+    kind: "pooled-best",
+    description: `lowest minimum of a pooled ${pooled.method} run`,
+    source: `${pooled.replicas} replicas x ${pooled.evaluationsPerReplica} evaluations, seed ` +
+      `${pooled.seed}, ${pooled.date} (data/pooled_minima.json)`,
+  }];
+}
+
+/** What training measures a system against: its putative global minimum, else the pooled
+ * search's best; undefined where neither exists. */
+export function trainingReference(known: KnownMinimum[]): KnownMinimum | undefined {
+  return known.find((k) => k.kind === "putative-global") ??
+    known.find((k) => k.kind === "pooled-best");
 }

@@ -24,6 +24,7 @@ import {
   guptaKnownMinima,
   type KnownMinimum,
   lennardJonesKnownMinima,
+  pooledKnownMinima,
   siliconKnownMinima,
   SW_DIAMOND_LATTICE_CONSTANT,
 } from "./known_minima.ts";
@@ -134,15 +135,16 @@ export function parseSystem(text: string): System {
   if (box !== undefined) checkBox(text, box, params.cutoff);
   const bondLength = elements.reduce((sum, e, a) => sum + counts[e] * params.pairs[a][a].r0, 0) /
     nAtoms;
+  const name = canonicalName(formula, options);
   return {
-    name: canonicalName(formula, options),
+    name,
     nAtoms,
     elements,
     species,
     potential: { kind: "gupta", params },
     box,
     bondLength,
-    known: box === undefined ? guptaKnownMinima(counts, set) : [],
+    known: box === undefined ? [...guptaKnownMinima(counts, set), ...pooledKnownMinima(name)] : [],
   };
 }
 

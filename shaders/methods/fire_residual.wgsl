@@ -1,0 +1,174 @@
+// fire-residual, a local method of the fused kernel (src/learned/fire_residual.ts, which documents
+// the features, the outputs and the step, and holds the f64 mirror): FIRE as in fire.wgsl (JAX
+// MD's fire_descent with ASE's maxstep), each atom's displacement times exp(clamp(o_step)) plus a
+// Gaussian kick of rms length KICK_SCALE bond clamp(o_kick, 0, limit), the outputs of a per-atom
+// network 12 -> 16 (ReLU) -> 16 (ReLU) -> 4 on the atom's features. At o = 0 it is FIRE exactly.
+//
+// Weights: the driver's `weights` holds one theta per ES population member, FR_PARAMETER_VEC4S
+// vec4s each, in src/learned/mlp.ts's layout (4x4 blocks, biases after each layer's blocks).
+// State: dt, alpha and the count of steps with positive power; plane: the velocity (private v[]).
+// Random numbers: 3 standard normals per atom per step, whatever the outputs, so the stream does
+// not depend on the weights.
+// Loop budget per step: N_ATOMS (sums and half kick) + N_ATOMS x (1 + 4 x (3 + 1) + 4 x (4 + 1)
+// + 4) (the network) + 3 N_ATOMS (FIRE after the evaluation), plus the constraint and the
+// evaluation.
+// Generated constants (fire_residual.ts): FIRE_* (JAX_MD_FIRE), FR_PARAMETER_VEC4S,
+// FR_INPUT_VEC4S, FR_HIDDEN_VEC4S, the FR_L* offsets in vec4s, FR_OUTPUT_LIMIT, FR_TINY,
+// FR_LOG2_TO_FEATURE (log10(2) / 4), FR_KICK_UNIT (KICK_SCALE bond / sqrt(3)), FR_BOND_LENGTH,
+// FR_ENERGY_SCALE.
+
+var<private> v: array<vec3f, N_ATOMS>;
+
+fn fr_block(index: u32) -> mat4x4f {
+  return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
+}
+
+fn fr_mlp(base: u32, input: array<vec4f, FR_INPUT_VEC4S>) -> vec4f {
+  var hidden1: array<vec4f, FR_HIDDEN_VEC4S>;
+  for (var o = 0u; o < FR_HIDDEN_VEC4S; o++) {
+    var sum = weights[base + FR_L0_BIAS + o];
+    for (var i = 0u; i < FR_INPUT_VEC4S; i++) {
+      sum += fr_block(base + (o * FR_INPUT_VEC4S + i) * 4u) * input[i];
+    }
+    hidden1[o] = max(sum, vec4f(0.0));
+  }
+  var hidden2: array<vec4f, FR_HIDDEN_VEC4S>;
+  for (var o = 0u; o < FR_HIDDEN_VEC4S; o++) {
+    var sum = weights[base + FR_L1_BIAS + o];
+    for (var i = 0u; i < FR_HIDDEN_VEC4S; i++) {
+      sum += fr_block(base + FR_L1 + (o * FR_HIDDEN_VEC4S + i) * 4u) * hidden1[i];
+    }
+    hidden2[o] = max(sum, vec4f(0.0));
+  }
+  var output = weights[base + FR_L2_BIAS];
+  for (var i = 0u; i < FR_HIDDEN_VEC4S; i++) {
+    output += fr_block(base + FR_L2 + i * 4u) * hidden2[i];
+  }
+  return output;
+}
+
+fn fr_standard_normal() -> f32 {
+  let u = 1.0 - rng_uniform();
+  return sqrt(-2.0 * log(u)) * cos(TWO_PI * rng_uniform());
+}
+
+fn local_load() {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    v[i] = read_plane(PLANE_VELOCITY, i);
+  }
+}
+
+fn local_store() {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    write_plane(PLANE_VELOCITY, i, v[i]);
+  }
+}
+
+fn local_reset() {
+  for (var i = 0u; i < N_ATOMS; i++) {
+    v[i] = vec3f(0.0);
+  }
+  local.dt = state.step;
+  local.alpha = FIRE_ALPHA_START;
+  local.n_positive = 0u;
+}
+
+fn local_step() {
+  let n = f32(N_ATOMS);
+  let dt = local.dt;
+  var f2 = 0.0;
+  var fmax2 = 0.0;
+  var power = 0.0;
+  var largest2 = 0.0;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    power += dot(f[i], v[i]);
+    v[i] += 0.5 * dt * f[i];
+    let fi2 = dot(f[i], f[i]);
+    f2 += fi2;
+    fmax2 = max(fmax2, fi2);
+    largest2 = max(largest2, dot(v[i], v[i]));
+  }
+  let largest = dt * sqrt(largest2);
+  let scale = select(1.0, MAX_STEP / largest, largest > MAX_STEP);
+  let rms_force = sqrt(f2 / n) + FR_TINY;
+  let largest_force = sqrt(fmax2) + FR_TINY;
+  let force_level = tanh(log2(rms_force) * FR_LOG2_TO_FEATURE);
+  let power_sign = sign(power);
+  let dt_feature = dt / FIRE_DT_MAX;
+  let alpha_feature = local.alpha / FIRE_ALPHA_START;
+  let positive_feature = tanh(f32(local.n_positive) / f32(FIRE_N_MIN) - 1.0);
+  let gap = tanh((state.energy - state.best_energy) / (n * FR_ENERGY_SCALE));
+  let since = f32(state.since_best);
+  let since10 = tanh(since / 10.0 - 1.0);
+  let since100 = tanh(since / 100.0 - 1.0);
+  let base = state.weights * FR_PARAMETER_VEC4S;
+  var sum = vec3f(0.0);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    let fi = f[i];
+    let force = length(fi);
+    let ratio = force / rms_force;
+    let from_best = minimum_image(x[i] - vec3f(
+      best_positions[atom_base(i)],
+      best_positions[atom_base(i) + 1u],
+      best_positions[atom_base(i) + 2u],
+    ));
+    let features = array<vec4f, FR_INPUT_VEC4S>(
+      vec4f(
+        (ratio - 1.0) / (ratio + 1.0),
+        force / largest_force,
+        force_level,
+        dot(fi, v[i]) / (force * length(v[i]) + FR_TINY),
+      ),
+      vec4f(power_sign, dt_feature, alpha_feature, positive_feature),
+      vec4f(gap, since10, since100, tanh(length(from_best) / FR_BOND_LENGTH)),
+    );
+    let out = fr_mlp(base, features);
+    let factor = exp(clamp(out.x, -FR_OUTPUT_LIMIT, FR_OUTPUT_LIMIT));
+    let kick = FR_KICK_UNIT * clamp(out.y, 0.0, FR_OUTPUT_LIMIT);
+    let xi_x = fr_standard_normal();
+    let xi_y = fr_standard_normal();
+    let xi_z = fr_standard_normal();
+    let d = factor * ((scale * dt) * v[i]);
+    x[i] += select(d, capped(d), factor > 1.0) + kick * vec3f(xi_x, xi_y, xi_z);
+    sum += x[i];
+  }
+  constrain_with_sum(sum);
+  evaluate_energy();
+  f2 = 0.0;
+  fmax2 = 0.0;
+  var v2 = 0.0;
+  power = 0.0;
+  for (var i = 0u; i < N_ATOMS; i++) {
+    v[i] += 0.5 * dt * f[i];
+    let fi2 = dot(f[i], f[i]);
+    f2 += fi2;
+    fmax2 = max(fmax2, fi2);
+    v2 += dot(v[i], v[i]);
+    power += dot(f[i], v[i]);
+  }
+  set_fmax(fmax2);
+  if (state.status == STATUS_FAILED) {
+    return;
+  }
+  let mix = local.alpha;
+  let ratio = sqrt(v2) / max(sqrt(f2), 1e-30);
+  for (var i = 0u; i < N_ATOMS; i++) {
+    v[i] += mix * (f[i] * ratio - v[i]);
+  }
+  if (power >= 0.0) {
+    local.n_positive += 1u;
+  } else {
+    local.n_positive = 0u;
+  }
+  if (power > 0.0 && local.n_positive > FIRE_N_MIN) {
+    local.dt = min(local.dt * FIRE_F_INC, FIRE_DT_MAX);
+    local.alpha *= FIRE_F_ALPHA;
+  }
+  if (power < 0.0) {
+    local.dt *= FIRE_F_DEC;
+    local.alpha = FIRE_ALPHA_START;
+    for (var i = 0u; i < N_ATOMS; i++) {
+      v[i] = vec3f(0.0);
+    }
+  }
+}
