@@ -91,7 +91,9 @@ start, advanced together on the GPU. Budgets count energy+force evaluations PER 
   --reference E         count the replicas that reach E (within the tolerance) without
                         stopping, reported like the known minima (for systems the project's
                         table lacks)
-  --stop-at-known       stop once the system's known global minimum is reached
+  --stop-at-known       stop once the system's known minimum is reached (its global
+                        minimum, else an upper bound, else its pooled reference in
+                        data/pooled_minima.json)
   --start FILE.xyz      start from these structures instead of random ones: one frame for
                         every replica, or one frame per replica (atoms in any order)
   --resume DIR          continue the search saved in DIR (state.safetensors) with the options
@@ -343,7 +345,7 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
     throw new UserError("give --target or --stop-at-known, not both");
   }
   if (stopAtKnown && knownGoal(system) === undefined) {
-    throw new UserError(`--stop-at-known: no known global minimum for ${system.name}`);
+    throw new UserError(`--stop-at-known: no known minimum for ${system.name}`);
   }
   const count = (flag: keyof Values, fallback: number, min = 1) =>
     values[flag] === undefined ? fallback : integer(flag, values[flag] as string, min);

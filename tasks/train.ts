@@ -222,7 +222,7 @@ await runTask(async () => {
     else {
       console.log(
         `${config.name}: ${trainer.outerStep} outer steps; validation loss ` +
-          `${first.loss.toFixed(5)} -> ${last.loss.toFixed(5)} per atom ` +
+          `${first.loss.toFixed(5)} -> ${last.loss.toFixed(5)}${lossUnit} ` +
           `(${trainer.baselineName} at the same ${config.unroll} evaluations: ` +
           `${baseline.loss.toFixed(5)}); checkpoint ${checkpointPath}`,
       );

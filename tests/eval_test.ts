@@ -173,6 +173,9 @@ Deno.test("metrics: successes within the tolerance, first hits, gaps per atom, m
   const pooled = au13.known.find((k) => k.kind === "pooled-best")!.energy;
   const above = systemReference(au13, [fakeResult("Au13", [pooled + 0.1, pooled + 0.2], null)]);
   assert.deepEqual([above.source, above.energy], ["pooled", pooled]);
+  // f32 rounding below it is still the pooled minimum.
+  const rounded = systemReference(au13, [fakeResult("Au13", [pooled - 5e-6, pooled + 0.2], null)]);
+  assert.equal(rounded.source, "pooled");
   assert.match(above.description, /pooled bh run/);
   const below = systemReference(au13, [fakeResult("Au13", [pooled - 0.5, pooled + 0.2], null)]);
   assert.deepEqual([below.source, below.energy], ["best-found", Math.fround(pooled - 0.5)]);
@@ -184,6 +187,10 @@ Deno.test("verdicts: intervals that exclude 0 decide; the best baseline is picke
   assert.equal(verdictFromInterval("success-rate", { lower: -0.1, upper: 0 }), "ties");
   assert.equal(verdictFromInterval("median-gap-per-atom", { lower: -0.3, upper: -0.1 }), "wins");
   assert.equal(verdictFromInterval("median-gap-per-atom", { lower: 0.1, upper: 0.3 }), "loses");
+  // Replicas at the same minimum differ by f32 rounding: within the margin is a tie.
+  const rounding = { lower: -2e-4, upper: -1e-9 };
+  assert.equal(verdictFromInterval("median-gap-per-atom", rounding, 1e-3 / 13), "ties");
+  assert.equal(verdictFromInterval("median-gap-per-atom", rounding), "wins");
 
   const ones = Array(32).fill(1);
   const zeros = Array(32).fill(0);

@@ -296,6 +296,7 @@ export function evaluateSystem(
     methodSample(methods[k], r.replicaBestEnergies, reference, tolerance, system.nAtoms)
   );
   const criterion = criterionFor(reference);
+  const margin = criterion === "median-gap-per-atom" ? tolerance / system.nAtoms : 0;
   const learned = samples.find((s) => s.method === "learned");
   const untrained = samples.find((s) => s.method === "untrained");
   const baselines = samples.filter((s) => isHandDesigned(s.method));
@@ -314,10 +315,10 @@ export function evaluateSystem(
     })),
     comparison: learned === undefined || baselines.length === 0
       ? null
-      : compareLearned(criterion, learned, baselines, bootstrap),
+      : compareLearned(criterion, learned, baselines, bootstrap, margin),
     learning: learned === undefined || untrained === undefined
       ? null
-      : compareLearned(criterion, learned, [untrained], bootstrap),
+      : compareLearned(criterion, learned, [untrained], bootstrap, margin),
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * The verdict of an evaluation: the learned optimizer against the best baseline on each system,
- * with its uncertainty. Where the system has a known global minimum the criterion is the success
- * rate (higher is better), else the median over replicas of the best energy per atom above the
- * reference (lower is better). The best baseline is the one with the best value of the criterion
+ * with its uncertainty. Where the system has a known global minimum or a pooled reference the
+ * criterion is the success rate (higher is better), else the median over replicas of the best
+ * energy per atom above the reference (lower is better), where differences within the energy
+ * tolerance per atom tie. The best baseline is the one with the best value of the criterion
  * (on equal success rates, the lower median). The difference learned - baseline gets a seeded
  * bootstrap 95% interval, each method's replicas resampled on their own; the learned optimizer
  * wins or loses only when that interval excludes 0, and ties otherwise.
@@ -63,8 +64,10 @@ export function methodSample(
   };
 }
 
+/** Success rate against a fixed reference (a known minimum or a pooled longer search's best),
+ * else (the reference is the best any compared method found) the median gap. */
 export function criterionFor(reference: Reference): Criterion {
-  return reference.source === "known" ? "success-rate" : "median-gap-per-atom";
+  return reference.source === "best-found" ? "median-gap-per-atom" : "success-rate";
 }
 
 /** The sample a criterion looks at, and the statistic it takes of it. */
@@ -89,20 +92,28 @@ export function bestBaseline(criterion: Criterion, baselines: MethodSample[]): M
   return baselines.reduce((best, s) => before(key(s), key(best)) ? s : best);
 }
 
-/** "wins" or "loses" when the interval of learned - baseline excludes 0, else "ties". */
-export function verdictFromInterval(criterion: Criterion, interval: Interval): Verdict {
+/** "wins" or "loses" when the interval of learned - baseline excludes [-margin, margin], else
+ * "ties". The margin keeps f32 rounding from deciding: two replicas at the same minimum differ
+ * in best energy by up to the energy tolerance, so median gaps per atom by up to tolerance / N. */
+export function verdictFromInterval(
+  criterion: Criterion,
+  interval: Interval,
+  margin = 0,
+): Verdict {
   const { higherIsBetter } = measure(criterion);
-  if (interval.lower > 0) return higherIsBetter ? "wins" : "loses";
-  if (interval.upper < 0) return higherIsBetter ? "loses" : "wins";
+  if (interval.lower > margin) return higherIsBetter ? "wins" : "loses";
+  if (interval.upper < -margin) return higherIsBetter ? "loses" : "wins";
   return "ties";
 }
 
-/** The learned optimizer against the best of `baselines` (at least one) under `criterion`. */
+/** The learned optimizer against the best of `baselines` (at least one) under `criterion`;
+ * differences within `margin` tie (verdictFromInterval). */
 export function compareLearned(
   criterion: Criterion,
   learned: MethodSample,
   baselines: MethodSample[],
   bootstrap: BootstrapOptions,
+  margin = 0,
 ): Comparison {
   const baseline = bestBaseline(criterion, baselines);
   const { values, statistic } = measure(criterion);
@@ -116,7 +127,7 @@ export function compareLearned(
     baselineValue,
     difference: learnedValue - baselineValue,
     interval,
-    verdict: verdictFromInterval(criterion, interval),
+    verdict: verdictFromInterval(criterion, interval, margin),
   };
 }
 

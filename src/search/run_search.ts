@@ -151,10 +151,12 @@ export function searchOptions(
 export { energyTolerance } from "../systems/energy_tolerance.ts";
 
 /** The known minimum a search is measured against: the putative global minimum, else an upper
- * bound on it (reaching means getting at or below either). */
+ * bound on it, else the best of a pooled longer search (data/pooled_minima.json); reaching means
+ * getting at or below it. */
 export function knownGoal(system: System): KnownMinimum | undefined {
   return system.known.find((k) => k.kind === "putative-global") ??
-    system.known.find((k) => k.kind === "upper-bound");
+    system.known.find((k) => k.kind === "upper-bound") ??
+    system.known.find((k) => k.kind === "pooled-best");
 }
 
 /** Whether and when a search got to an energy. */
