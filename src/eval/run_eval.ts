@@ -327,7 +327,8 @@ function searchLine(method: EvalMethod, result: SearchResult): string {
   const { system, replicas } = result.options;
   const known = result.known === undefined
     ? ""
-    : `, ${result.known.replicasReached}/${replicas} replicas at the known minimum`;
+    : `, ${result.known.replicasReached}/${replicas} replicas at the ` +
+      (result.known.kind === "pooled-best" ? "pooled reference" : "known minimum");
   const best = result.minima[0]?.energy.toFixed(6) ?? "-";
   return `${system.name} ${method}: best ${best}${known}, ${result.evaluationsPerReplica} ` +
     `evaluations per replica in ${result.wallSeconds.toFixed(1)} s`;
