@@ -55,6 +55,9 @@ export {
   type KnownMinimum,
   type KnownMinimumKind,
   LENNARD_JONES_GLOBAL_MINIMA,
+  POOLED,
+  type PooledMinimum,
+  trainingReference,
 } from "./src/systems/known_minima.ts";
 export {
   clusterRadius,
@@ -89,6 +92,8 @@ export {
   type SyncResult,
 } from "./src/methods/optimizer_batch.ts";
 export {
+  type HopEvent,
+  type HopMove,
   type LoggedMinimum,
   referenceContext,
   ReferenceReplica,
@@ -292,3 +297,5 @@ export {
 } from "./src/eval/run_eval.ts";
 export { writeEvalOutputs } from "./src/eval/report.ts";
 export { type HoppingReport, hoppingReport } from "./src/eval/hopping_report.ts";
+export { EVAL_METHODS, type EvalMethod } from "./src/eval/eval_methods.ts";
+export { hopDecisions, type HopDecisionSummary } from "./src/eval/hop_decisions.ts";
