@@ -6,7 +6,7 @@
  * progress on stderr, the per-system tables and the verdict on stdout, every file in --out.
  */
 import { parseArgs } from "node:util";
-import { runTask } from "../src/cli/args.ts";
+import { integerFlag, MAX_U32, runTask } from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { DEFAULT_HOP_FMAX, DEFAULT_HOP_LOCAL } from "../src/search/defaults.ts";
@@ -26,8 +26,6 @@ import { type BhChoice, bhSweeps, tuningSeed } from "../src/eval/tuning.ts";
 import { hoppingReport } from "../src/eval/hopping_report.ts";
 import { parseSystem } from "../src/systems/system.ts";
 
-/** Evaluation counters are u32 on the GPU. */
-const MAX_U32 = 4294967295;
 const DEFAULT_CHECKPOINT = "checkpoints/lj-hopper.safetensors";
 /** The hopping analysis: f64 trajectories per method, each this many evaluations. */
 const HOPPING_STARTS = 4;
@@ -166,11 +164,11 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   const methods = parseMethods(values.methods);
   const replicas = values.replicas === undefined
     ? suite.replicas
-    : integer("replicas", values.replicas, 1);
+    : integerFlag("replicas", values.replicas, 1);
   const maxEvaluations = values["max-evals"] === undefined
     ? suite.maxEvaluations
-    : integer("max-evals", values["max-evals"], 2);
-  const seed = integer("seed", values.seed, 0);
+    : integerFlag("max-evals", values["max-evals"], 2);
+  const seed = integerFlag("seed", values.seed, 0);
   // Last, so that mistakes in the other flags are reported without reading a file.
   const checkpoint: EvalCheckpoint | undefined =
     methods.some((m) => CHECKPOINT_METHODS.includes(m)) || methods.includes("bh")
@@ -220,13 +218,4 @@ function parseMethods(text: string): EvalMethod[] {
     }
   }
   return methods as EvalMethod[];
-}
-
-/** An integer from `min` to 2^32 - 1 (exponent notation welcome: 2e4). */
-function integer(flag: string, text: string, min: number): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isInteger(value) || value < min || value > MAX_U32) {
-    throw new UserError(`--${flag} must be an integer from ${min} to ${MAX_U32}, got '${text}'`);
-  }
-  return value;
 }

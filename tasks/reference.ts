@@ -9,7 +9,7 @@
  */
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { runTask } from "../src/cli/args.ts";
+import { integerFlag, MAX_U32, runTask } from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { readInputText, requestRead } from "../src/io/input_files.ts";
@@ -19,7 +19,6 @@ import type { PooledMinimum } from "../src/systems/known_minima.ts";
 import { parseSystem, type System } from "../src/systems/system.ts";
 
 const DEFAULT_FILE = "data/pooled_minima.json";
-const MAX_U32 = 4294967295;
 
 const HELP = `Usage: deno task reference SYSTEM... [options]
 
@@ -64,9 +63,9 @@ await runTask(async () => {
   if (positionals.length === 0) throw new UserError("name at least one system (see --help)");
   const systems = positionals.map(parseSystem);
   for (const system of systems) checkNeedsReference(system);
-  const replicas = integer("replicas", values.replicas, 1);
-  const maxEvaluations = integer("max-evals", values["max-evals"], 2);
-  const seed = integer("seed", values.seed, 0);
+  const replicas = integerFlag("replicas", values.replicas, 1);
+  const maxEvaluations = integerFlag("max-evals", values["max-evals"], 2);
+  const seed = integerFlag("seed", values.seed, 0);
   const file = await readPooledFile(values.file);
   await prepareOutputDir(dirname(values.file), { runMarkers: [], flag: "--file" });
 
@@ -138,12 +137,4 @@ async function readPooledFile(path: string): Promise<PooledFile> {
     throw new UserError(`${path}: no "minima" object`);
   }
   return parsed as PooledFile;
-}
-
-function integer(flag: string, text: string, min: number): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isInteger(value) || value < min || value > MAX_U32) {
-    throw new UserError(`--${flag} must be an integer from ${min} to ${MAX_U32}, got '${text}'`);
-  }
-  return value;
 }

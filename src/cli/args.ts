@@ -33,3 +33,16 @@ export function positiveNumber(flag: string, text: string): number {
   }
   return value;
 }
+
+/** The largest value of the GPU's u32 counters and seeds. */
+export const MAX_U32 = 4294967295;
+
+/** An integer from `min` to 2^32 - 1 from a flag's text (exponent notation welcome: 2e4), or a
+ * UserError naming the flag. */
+export function integerFlag(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isInteger(value) || value < min || value > MAX_U32) {
+    throw new UserError(`--${flag} must be an integer from ${min} to ${MAX_U32}, got '${text}'`);
+  }
+  return value;
+}
