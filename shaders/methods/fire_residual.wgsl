@@ -134,41 +134,5 @@ fn local_step() {
   }
   constrain_with_sum(sum);
   evaluate_energy();
-  f2 = 0.0;
-  fmax2 = 0.0;
-  var v2 = 0.0;
-  power = 0.0;
-  for (var i = 0u; i < N_ATOMS; i++) {
-    v[i] += 0.5 * dt * f[i];
-    let fi2 = dot(f[i], f[i]);
-    f2 += fi2;
-    fmax2 = max(fmax2, fi2);
-    v2 += dot(v[i], v[i]);
-    power += dot(f[i], v[i]);
-  }
-  set_fmax(fmax2);
-  if (state.status == STATUS_FAILED) {
-    return;
-  }
-  let mix = local.alpha;
-  let ratio = sqrt(v2) / max(sqrt(f2), 1e-30);
-  for (var i = 0u; i < N_ATOMS; i++) {
-    v[i] += mix * (f[i] * ratio - v[i]);
-  }
-  if (power >= 0.0) {
-    local.n_positive += 1u;
-  } else {
-    local.n_positive = 0u;
-  }
-  if (power > 0.0 && local.n_positive > FIRE_N_MIN) {
-    local.dt = min(local.dt * FIRE_F_INC, FIRE_DT_MAX);
-    local.alpha *= FIRE_F_ALPHA;
-  }
-  if (power < 0.0) {
-    local.dt *= FIRE_F_DEC;
-    local.alpha = FIRE_ALPHA_START;
-    for (var i = 0u; i < N_ATOMS; i++) {
-      v[i] = vec3f(0.0);
-    }
-  }
+  fire_finish_step(dt);
 }

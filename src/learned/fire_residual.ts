@@ -32,7 +32,13 @@
  */
 import SHADER from "../../shaders/methods/fire_residual.wgsl" with { type: "text" };
 import { Rng } from "../core/rng.ts";
-import { type FireConstants, JAX_MD_FIRE } from "../methods/fire.ts";
+import {
+  FIRE_FINISH_SHADER,
+  FIRE_STATE,
+  type FireConstants,
+  fireShaderConstants,
+  JAX_MD_FIRE,
+} from "../methods/fire.ts";
 import type { LocalMethod, LocalMirror, MirrorReplica } from "../methods/local_method.ts";
 import type { MethodSpec } from "../methods/method_spec.ts";
 import { DEFAULT_STEP } from "../methods/registry.ts";
@@ -115,23 +121,11 @@ export function fireResidual(settings: FireResidualSettings): LocalMethod {
   }
   return {
     name: FIRE_RESIDUAL_ARCHITECTURE.name,
-    shader: SHADER,
+    shader: `${SHADER}\n${FIRE_FINISH_SHADER}`,
     planes: ["VELOCITY"],
-    state: {
-      name: "LocalState",
-      fields: [
-        { name: "dt", type: "f32" },
-        { name: "alpha", type: "f32" },
-        { name: "n_positive", type: "u32" },
-      ],
-    },
+    state: FIRE_STATE,
     constants: {
-      FIRE_DT_MAX: { f32: c.dtMax },
-      FIRE_N_MIN: c.nMin,
-      FIRE_F_INC: { f32: c.fInc },
-      FIRE_F_DEC: { f32: c.fDec },
-      FIRE_ALPHA_START: { f32: c.alphaStart },
-      FIRE_F_ALPHA: { f32: c.fAlpha },
+      ...fireShaderConstants(c),
       ...vec4Offsets(),
       FR_OUTPUT_LIMIT: { f32: OUTPUT_LIMIT },
       FR_TINY: { f32: TINY },

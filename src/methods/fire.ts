@@ -5,6 +5,9 @@
  * dt, alpha, the count of steps with positive power, the velocity.
  */
 import SHADER from "../../shaders/methods/fire.wgsl" with { type: "text" };
+import FINISH from "../../shaders/methods/fire_finish.wgsl" with { type: "text" };
+import type { Layout } from "../core/layout.ts";
+import type { ShaderConstant } from "../gpu/shader_source.ts";
 import type { LocalMethod, MirrorReplica } from "./local_method.ts";
 
 export interface FireConstants {
@@ -31,29 +34,41 @@ export interface FireSettings {
   fire: FireConstants;
 }
 
+/** FIRE's second half step (shaders/methods/fire_finish.wgsl), with which every FIRE-like local
+ * method's shader ends its step (FIRE's own, and fire_residual.ts's). */
+export const FIRE_FINISH_SHADER: string = FINISH;
+
+/** FIRE's per-replica state: dt, alpha and the count of steps with positive power. */
+export const FIRE_STATE: Layout = {
+  name: "LocalState",
+  fields: [
+    { name: "dt", type: "f32" },
+    { name: "alpha", type: "f32" },
+    { name: "n_positive", type: "u32" },
+  ],
+};
+
+/** FIRE's constants as its shaders read them. */
+export function fireShaderConstants(c: FireConstants): Record<string, ShaderConstant> {
+  return {
+    FIRE_DT_MAX: { f32: c.dtMax },
+    FIRE_N_MIN: c.nMin,
+    FIRE_F_INC: { f32: c.fInc },
+    FIRE_F_DEC: { f32: c.fDec },
+    FIRE_ALPHA_START: { f32: c.alphaStart },
+    FIRE_F_ALPHA: { f32: c.fAlpha },
+  };
+}
+
 export function fire(settings: FireSettings): LocalMethod {
   const c = settings.fire;
   const maxStep = settings.maxStep;
   return {
     name: "fire",
-    shader: SHADER,
+    shader: `${SHADER}\n${FIRE_FINISH_SHADER}`,
     planes: ["VELOCITY"],
-    state: {
-      name: "LocalState",
-      fields: [
-        { name: "dt", type: "f32" },
-        { name: "alpha", type: "f32" },
-        { name: "n_positive", type: "u32" },
-      ],
-    },
-    constants: {
-      FIRE_DT_MAX: { f32: c.dtMax },
-      FIRE_N_MIN: c.nMin,
-      FIRE_F_INC: { f32: c.fInc },
-      FIRE_F_DEC: { f32: c.fDec },
-      FIRE_ALPHA_START: { f32: c.alphaStart },
-      FIRE_F_ALPHA: { f32: c.fAlpha },
-    },
+    state: FIRE_STATE,
+    constants: fireShaderConstants(c),
     maxStep,
     parameterCount: 0,
     cost: (n) => ({ step: 4 * n, reset: n, loadStore: 2 * n }),
