@@ -23,3 +23,9 @@ fn rotate_left(value: u32, k: u32) -> u32 {
 fn rng_uniform() -> f32 {
   return f32(rng_next() >> 8u) * (1.0 / 16777216.0);
 }
+
+// A standard normal by Box-Muller from two uniforms (the host mirror is Rng.normal24).
+fn rng_standard_normal() -> f32 {
+  let u = 1.0 - rng_uniform();
+  return sqrt(-2.0 * log(u)) * cos(TWO_PI * rng_uniform());
+}

@@ -4,29 +4,6 @@
 // State: dt, alpha and the count of steps with positive power; plane: the velocity (private v[]).
 // Loop budget per step: 4 N_ATOMS, plus the constraint and the evaluation.
 
-var<private> v: array<vec3f, N_ATOMS>;
-
-fn local_load() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    v[i] = read_plane(PLANE_VELOCITY, i);
-  }
-}
-
-fn local_store() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    write_plane(PLANE_VELOCITY, i, v[i]);
-  }
-}
-
-fn local_reset() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    v[i] = vec3f(0.0);
-  }
-  local.dt = state.step;
-  local.alpha = FIRE_ALPHA_START;
-  local.n_positive = 0u;
-}
-
 fn local_step() {
   let dt = local.dt;
   var largest2 = 0.0;

@@ -17,8 +17,6 @@
 // FR_LOG2_TO_FEATURE (log10(2) / 4), FR_KICK_UNIT (KICK_SCALE bond / sqrt(3)), FR_BOND_LENGTH,
 // FR_ENERGY_SCALE.
 
-var<private> v: array<vec3f, N_ATOMS>;
-
 fn fr_block(index: u32) -> mat4x4f {
   return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
 }
@@ -45,32 +43,6 @@ fn fr_mlp(base: u32, input: array<vec4f, FR_INPUT_VEC4S>) -> vec4f {
     output += fr_block(base + FR_L2 + i * 4u) * hidden2[i];
   }
   return output;
-}
-
-fn fr_standard_normal() -> f32 {
-  let u = 1.0 - rng_uniform();
-  return sqrt(-2.0 * log(u)) * cos(TWO_PI * rng_uniform());
-}
-
-fn local_load() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    v[i] = read_plane(PLANE_VELOCITY, i);
-  }
-}
-
-fn local_store() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    write_plane(PLANE_VELOCITY, i, v[i]);
-  }
-}
-
-fn local_reset() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    v[i] = vec3f(0.0);
-  }
-  local.dt = state.step;
-  local.alpha = FIRE_ALPHA_START;
-  local.n_positive = 0u;
 }
 
 fn local_step() {
@@ -125,9 +97,9 @@ fn local_step() {
     let out = fr_mlp(base, features);
     let factor = exp(clamp(out.x, -FR_OUTPUT_LIMIT, FR_OUTPUT_LIMIT));
     let kick = FR_KICK_UNIT * clamp(out.y, 0.0, FR_OUTPUT_LIMIT);
-    let xi_x = fr_standard_normal();
-    let xi_y = fr_standard_normal();
-    let xi_z = fr_standard_normal();
+    let xi_x = rng_standard_normal();
+    let xi_y = rng_standard_normal();
+    let xi_z = rng_standard_normal();
     let d = factor * ((scale * dt) * v[i]);
     x[i] += select(d, capped(d), factor > 1.0) + kick * vec3f(xi_x, xi_y, xi_z);
     sum += x[i];

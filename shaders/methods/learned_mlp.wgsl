@@ -44,11 +44,6 @@ fn cosine(a: vec3f, b: vec3f) -> f32 {
   return dot(a, b) / (length(a) * length(b) + TINY);
 }
 
-fn standard_normal() -> f32 {
-  let u = 1.0 - rng_uniform();
-  return sqrt(-2.0 * log(u)) * cos(TWO_PI * rng_uniform());
-}
-
 fn time_feature(t: f32, tau: f32) -> f32 {
   return tanh(t / tau - 1.0);
 }
@@ -116,7 +111,7 @@ fn local_step() {
       ),
     );
     let out = mlp(base, features);
-    let xi = vec3f(standard_normal(), standard_normal(), standard_normal());
+    let xi = vec3f(rng_standard_normal(), rng_standard_normal(), rng_standard_normal());
     let scale = STEP_SCALE * bond * exp(out.z);
     let step = (scale * out.x / rms_force) * fi + (scale * out.y / rms_momenta.y) * m09 +
       (bond * exp(out.w + NOISE_BIAS)) * xi;

@@ -38,6 +38,13 @@ export class Rng {
     return (this.nextUint32() >>> 8) / 16777216;
   }
 
+  /** A standard normal by Box-Muller from two `uniform24` draws, exactly as the GPU kernels draw
+   * it (rng_standard_normal in shaders/rng.wgsl). */
+  normal24(): number {
+    const u = 1 - this.uniform24();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform24());
+  }
+
   /** A generator continuing from `state()` of another: the same stream from there on. */
   static fromState(state: ArrayLike<number>): Rng {
     if (state.length !== 4 || Array.from(state).every((word) => word === 0)) {

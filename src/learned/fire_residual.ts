@@ -33,9 +33,10 @@
 import SHADER from "../../shaders/methods/fire_residual.wgsl" with { type: "text" };
 import { Rng } from "../core/rng.ts";
 import {
-  FIRE_FINISH_SHADER,
+  FIRE_COMMON_SHADER,
   FIRE_STATE,
   type FireConstants,
+  FireMirrorState,
   fireShaderConstants,
   JAX_MD_FIRE,
 } from "../methods/fire.ts";
@@ -121,7 +122,7 @@ export function fireResidual(settings: FireResidualSettings): LocalMethod {
   }
   return {
     name: FIRE_RESIDUAL_ARCHITECTURE.name,
-    shader: `${SHADER}\n${FIRE_FINISH_SHADER}`,
+    shader: `${FIRE_COMMON_SHADER}\n${SHADER}`,
     planes: ["VELOCITY"],
     state: FIRE_STATE,
     constants: {
@@ -238,10 +239,7 @@ export function fireResidualFactors(
 
 /** The f64 mirror: fire.ts's FIRE step, with the network's factor and kick. */
 class FireResidualMirror implements LocalMirror {
-  #v = new Float64Array(0);
-  #dt = 0;
-  #alpha = 0;
-  #positive = 0;
+  readonly #fire: FireMirrorState;
 
   constructor(
     readonly settings: FireResidualSettings,
@@ -249,20 +247,17 @@ class FireResidualMirror implements LocalMirror {
     readonly weightsIndex: number,
   ) {
     if (weights === undefined) throw new Error("the learned method needs weights");
+    this.#fire = new FireMirrorState(settings.fire);
   }
 
   reset(r: MirrorReplica) {
-    this.#v = new Float64Array(3 * r.n);
-    this.#dt = r.step;
-    this.#alpha = this.settings.fire.alphaStart;
-    this.#positive = 0;
+    this.#fire.reset(r);
   }
 
   step(r: MirrorReplica) {
     const { x, f, n } = r;
-    const v = this.#v;
-    const dt = this.#dt;
-    const { maxStep, bondLength, energyScale, fire } = this.settings;
+    const { v, dt, alpha, positive } = this.#fire;
+    const { maxStep, bondLength, energyScale } = this.settings;
     let f2 = 0;
     let fmax2 = 0;
     let power = 0;
@@ -287,8 +282,8 @@ class FireResidualMirror implements LocalMirror {
       largestForce: Math.sqrt(fmax2) + TINY,
       powerSign: Math.sign(power),
       dt,
-      alpha: this.#alpha,
-      nPositive: this.#positive,
+      alpha,
+      nPositive: positive,
       energyGap: Math.tanh((r.energy - r.bestEnergy) / (n * energyScale)),
       sinceBest: r.sinceBest,
     };
@@ -302,7 +297,7 @@ class FireResidualMirror implements LocalMirror {
       const features = fireResidualFeatures(at(f), at(v), fromBest, summary, this.settings);
       const outputs = FIRE_RESIDUAL_NETWORK.forward(this.weights!, offset, features);
       const { stepFactor, kick } = fireResidualFactors(outputs, bondLength);
-      const xi = [standardNormal(r), standardNormal(r), standardNormal(r)];
+      const xi = [r.rng.normal24(), r.rng.normal24(), r.rng.normal24()];
       const d = [0, 1, 2].map((k) => stepFactor * (scale * dt * v[3 * i + k]));
       const length = Math.hypot(d[0], d[1], d[2]);
       const cap = stepFactor > 1 && length > maxStep ? maxStep / length : 1;
@@ -310,33 +305,6 @@ class FireResidualMirror implements LocalMirror {
     }
     r.constrain();
     r.evaluate();
-    if (r.failed) return;
-    let g2 = 0;
-    let v2 = 0;
-    let after = 0;
-    for (let k = 0; k < x.length; k++) {
-      v[k] += 0.5 * dt * f[k];
-      g2 += f[k] * f[k];
-      v2 += v[k] * v[k];
-      after += f[k] * v[k];
-    }
-    const ratio = Math.sqrt(v2) / Math.max(Math.sqrt(g2), 1e-30);
-    for (let k = 0; k < x.length; k++) v[k] += this.#alpha * (f[k] * ratio - v[k]);
-    this.#positive = after >= 0 ? this.#positive + 1 : 0;
-    if (after > 0 && this.#positive > fire.nMin) {
-      this.#dt = Math.min(this.#dt * fire.fInc, fire.dtMax);
-      this.#alpha *= fire.fAlpha;
-    }
-    if (after < 0) {
-      this.#dt *= fire.fDec;
-      this.#alpha = fire.alphaStart;
-      v.fill(0);
-    }
+    if (!r.failed) this.#fire.finish(r);
   }
-}
-
-/** Box-Muller from two 24-bit uniforms of the replica's stream, as the kernel draws them. */
-function standardNormal(r: MirrorReplica): number {
-  const u = 1 - r.rng.uniform24();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.rng.uniform24());
 }

@@ -113,16 +113,11 @@ class PerAtomMlpMirror implements LocalMirror {
       const fromBest = [0, 1, 2].map((c) => x[3 * i + c] - r.bestPositions[3 * i + c]);
       const features = atomFeatures(force, momenta, fromBest, summary, bondLength);
       const outputs = mlpForward(this.weights!, offset, features);
-      const xi = [0, 1, 2].map(() => standardNormal(r));
+      const xi = [0, 1, 2].map(() => r.rng.normal24());
       const [dx, dy, dz] = atomStep(outputs, force, momenta[1], summary, bondLength, xi);
       r.moveCapped(i, dx, dy, dz, maxStep);
     }
     r.constrain();
     r.evaluate();
   }
-}
-
-function standardNormal(r: MirrorReplica): number {
-  const u = 1 - r.rng.uniform24();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.rng.uniform24());
 }

@@ -5,7 +5,7 @@
  * dt, alpha, the count of steps with positive power, the velocity.
  */
 import SHADER from "../../shaders/methods/fire.wgsl" with { type: "text" };
-import FINISH from "../../shaders/methods/fire_finish.wgsl" with { type: "text" };
+import COMMON from "../../shaders/methods/fire_common.wgsl" with { type: "text" };
 import type { Layout } from "../core/layout.ts";
 import type { ShaderConstant } from "../gpu/shader_source.ts";
 import type { LocalMethod, MirrorReplica } from "./local_method.ts";
@@ -34,9 +34,57 @@ export interface FireSettings {
   fire: FireConstants;
 }
 
-/** FIRE's second half step (shaders/methods/fire_finish.wgsl), with which every FIRE-like local
- * method's shader ends its step (FIRE's own, and fire_residual.ts's). */
-export const FIRE_FINISH_SHADER: string = FINISH;
+/** What every FIRE-like local method's shader shares (shaders/methods/fire_common.wgsl): the
+ * velocity plane's load, store and reset, and FIRE's second half step that ends each step (FIRE's
+ * own shader and fire_residual.ts's). */
+export const FIRE_COMMON_SHADER: string = COMMON;
+
+/** FIRE's f64 mirror state, with its reset and the second half step, as fire_common.wgsl; every
+ * FIRE-like mirror (FIRE's own and fire_residual.ts's) moves the atoms itself, then calls
+ * `finish`. */
+export class FireMirrorState {
+  v = new Float64Array(0);
+  dt = 0;
+  alpha = 0;
+  positive = 0;
+
+  constructor(readonly constants: FireConstants) {}
+
+  reset(r: MirrorReplica) {
+    this.v = new Float64Array(3 * r.n);
+    this.dt = r.step;
+    this.alpha = this.constants.alphaStart;
+    this.positive = 0;
+  }
+
+  /** The second half step, after `r.evaluate()` at the new positions (fire_finish_step). */
+  finish(r: MirrorReplica) {
+    const { x, f } = r;
+    const { v, dt } = this;
+    const c = this.constants;
+    let f2 = 0;
+    let v2 = 0;
+    let power = 0;
+    for (let k = 0; k < x.length; k++) {
+      v[k] += 0.5 * dt * f[k];
+      f2 += f[k] * f[k];
+      v2 += v[k] * v[k];
+      power += f[k] * v[k];
+    }
+    const ratio = Math.sqrt(v2) / Math.max(Math.sqrt(f2), 1e-30);
+    for (let k = 0; k < x.length; k++) v[k] += this.alpha * (f[k] * ratio - v[k]);
+    this.positive = power >= 0 ? this.positive + 1 : 0;
+    if (power > 0 && this.positive > c.nMin) {
+      this.dt = Math.min(dt * c.fInc, c.dtMax);
+      this.alpha *= c.fAlpha;
+    }
+    if (power < 0) {
+      this.dt *= c.fDec;
+      this.alpha = c.alphaStart;
+      v.fill(0);
+    }
+  }
+}
 
 /** FIRE's per-replica state: dt, alpha and the count of steps with positive power. */
 export const FIRE_STATE: Layout = {
@@ -65,7 +113,7 @@ export function fire(settings: FireSettings): LocalMethod {
   const maxStep = settings.maxStep;
   return {
     name: "fire",
-    shader: `${SHADER}\n${FIRE_FINISH_SHADER}`,
+    shader: `${FIRE_COMMON_SHADER}\n${SHADER}`,
     planes: ["VELOCITY"],
     state: FIRE_STATE,
     constants: fireShaderConstants(c),
@@ -73,19 +121,12 @@ export function fire(settings: FireSettings): LocalMethod {
     parameterCount: 0,
     cost: (n) => ({ step: 4 * n, reset: n, loadStore: 2 * n }),
     mirror: () => {
-      let dt = 0;
-      let alpha = 0;
-      let positive = 0;
-      let v = new Float64Array(0);
+      const state = new FireMirrorState(c);
       return {
-        reset(r: MirrorReplica) {
-          v = new Float64Array(3 * r.n);
-          dt = r.step;
-          alpha = c.alphaStart;
-          positive = 0;
-        },
+        reset: (r: MirrorReplica) => state.reset(r),
         step(r: MirrorReplica) {
           const { x, f } = r;
+          const { v, dt } = state;
           let largest2 = 0;
           for (let i = 0; i < r.n; i++) {
             for (let k = 3 * i; k < 3 * i + 3; k++) v[k] += 0.5 * dt * f[k];
@@ -96,28 +137,7 @@ export function fire(settings: FireSettings): LocalMethod {
           for (let k = 0; k < x.length; k++) x[k] += scale * dt * v[k];
           r.constrain();
           r.evaluate();
-          if (r.failed) return;
-          let f2 = 0;
-          let v2 = 0;
-          let power = 0;
-          for (let k = 0; k < x.length; k++) {
-            v[k] += 0.5 * dt * f[k];
-            f2 += f[k] * f[k];
-            v2 += v[k] * v[k];
-            power += f[k] * v[k];
-          }
-          const ratio = Math.sqrt(v2) / Math.max(Math.sqrt(f2), 1e-30);
-          for (let k = 0; k < x.length; k++) v[k] += alpha * (f[k] * ratio - v[k]);
-          positive = power >= 0 ? positive + 1 : 0;
-          if (power > 0 && positive > c.nMin) {
-            dt = Math.min(dt * c.fInc, c.dtMax);
-            alpha *= c.fAlpha;
-          }
-          if (power < 0) {
-            dt *= c.fDec;
-            alpha = c.alphaStart;
-            v.fill(0);
-          }
+          if (!r.failed) state.finish(r);
         },
       };
     },
