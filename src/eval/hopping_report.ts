@@ -5,11 +5,14 @@
  * of the basin each trajectory is in against evaluations); then, for a learned hop controller,
  * its hop decisions beside its untrained start's (hop_decisions.ts).
  */
-import type { LearnedOptimizer } from "../learned/learned_optimizer.ts";
 import { defaultSettings, type Method, methodSpec } from "../search/defaults.ts";
 import { randomStructure } from "../systems/random_structures.ts";
-import type { System } from "../systems/system.ts";
-import { HOP_MOVES, hopDecisions, type HopDecisionSummary } from "./hop_decisions.ts";
+import {
+  HOP_MOVES,
+  type HopDecisionOptions,
+  hopDecisions,
+  type HopDecisionSummary,
+} from "./hop_decisions.ts";
 import { basinChangeRate, histogram, hoppingTrajectory, logEdges } from "./hopping.ts";
 import { lineChart } from "./svg_plot.ts";
 
@@ -21,14 +24,9 @@ export interface HoppingReport {
   hopDecisions: HopDecisionSummary[] | null;
 }
 
-export interface HoppingReportOptions {
-  system: System;
-  learned: LearnedOptimizer;
-  /** The learned optimizer's untrained start (its architecture at the initial theta). */
-  untrained: LearnedOptimizer;
-  starts: number;
-  evaluations: number;
-  seed: number;
+/** The hop-decision table's options (the same optimizers, starts and budget), and basin
+ * hopping's settings for the trajectories. */
+export interface HoppingReportOptions extends HopDecisionOptions {
   /** Basin hopping's displacement and temperature (e.g. the values tuned for the report). */
   dr: number;
   temperature: number;
