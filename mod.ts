@@ -15,7 +15,11 @@
  */
 export { UserError } from "./src/core/errors.ts";
 export { Gpu, GpuError, type GpuOptions } from "./src/gpu/device.ts";
-export { EnergyBatch } from "./src/gpu/energy_batch.ts";
+export {
+  EnergyBatch,
+  type EnergyBatchOptions,
+  energyWorkgroupBytes,
+} from "./src/gpu/energy_batch.ts";
 export { SW_MAX_NEIGHBOURS } from "./src/gpu/potential_layout.ts";
 export {
   DEFAULT_GUPTA_SET,
@@ -86,6 +90,7 @@ export { NO_ENERGY, type ReplicaStatus, STATUS_CODES } from "./src/core/codes.ts
 export {
   checkSpec,
   DEFAULT_LOG_CAPACITY,
+  kernelShape,
   OptimizerBatch,
   type OptimizerBatchOptions,
   type ReplicaSnapshot,
@@ -122,6 +127,18 @@ export {
   type ReplicaHyperparameters,
 } from "./src/methods/method_spec.ts";
 export { type DispatchPlan, planDispatch } from "./src/methods/dispatch_plan.ts";
+export type { KernelShape } from "./src/methods/kernel_source.ts";
+export {
+  defaultLayout,
+  dispatchGrid,
+  LANE_WORKGROUP_SIZE,
+  parseLayout,
+  THREAD_LAYOUTS,
+  type ThreadLayout,
+  type WorkgroupShape,
+  workgroupShape,
+} from "./src/gpu/thread_layout.ts";
+export { LOOP_BUDGET, loopBudget } from "./src/gpu/loop_budget.ts";
 export {
   DEFAULT_ADAPT_INTERVAL,
   DEFAULT_FMAX,

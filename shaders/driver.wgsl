@@ -1,22 +1,29 @@
-// The fused optimizer kernel's driver: one invocation per replica advances it by up to
-// STEPS_PER_DISPATCH energy+force evaluations of one local method (shaders/methods/*.wgsl),
-// keeping positions, forces and the method's vectors in private arrays and writing them back at
-// the end, so a run can be paused, read and resumed between dispatches. MODE says what happens
-// around the local method: MODE_LOCAL stops at the first minimum (largest force below settings.fmax),
+// The fused optimizer kernel's driver: each replica advances by up to settings.steps_per_dispatch
+// energy+force evaluations of one local method (shaders/methods/*.wgsl), keeping positions,
+// forces and the method's vectors in workgroup or private memory and writing them back at the
+// end, so a run can be paused, read and resumed between dispatches. MODE says what happens around
+// the local method: MODE_LOCAL stops at the first minimum (largest force below settings.fmax),
 // MODE_HOPPING hops once a relaxation ends (shaders/hopping.wgsl), MODE_FREE never stops and logs
 // each minimum it settles into (the learned optimizers). The f64 mirror is
 // src/methods/reference_replica.ts, step for step.
 //
+// Written once for both thread layouts (src/gpu/thread_layout.ts): the layout file
+// (shaders/layouts/lane.wgsl: one invocation per replica; shaders/layouts/workgroup.wgsl: one
+// workgroup per replica) declares x[] and provides enter, atom_of, owns, is_leader, reduce4,
+// layout_barrier, rng_skip and replica_energy_forces. Every per-atom loop runs over the atoms this
+// invocation owns, k = 0..OWNED_ATOMS with atom i = atom_of(k) and its private vectors at [k];
+// every replica total is reduced with reduce4, so each invocation holds the same scalars.
+//
 // Assembled by src/methods/kernel_source.ts after the generated constants and structs (Settings,
 // Replica, LocalState: src/methods/kernel_layout.ts), common.wgsl, the potential's terms and
-// replica view (which reads x[] and fills f[], and atom_energy[] when ATOM_ENERGIES), rng.wgsl,
+// view (replica view in the lane layout, atom view in the workgroup layout), the layout, rng.wgsl,
 // the hop controller (shaders/hop_control_default.wgsl or a learned one), moves.wgsl,
 // hopping.wgsl and the local method.
 //
 // Loop budget (llvmpipe silently stops an invocation after 65,535 loop iterations): the host picks
-// STEPS_PER_DISPATCH and HOPS_PER_DISPATCH from per-step bounds (src/methods/dispatch_plan.ts) so
-// a dispatch never exceeds it; every loop here runs at most N_ATOMS (or LOG_CAPACITY) times per
-// call.
+// the steps and hops per dispatch from per-step bounds (src/methods/dispatch_plan.ts) so a
+// dispatch never exceeds it; every loop here runs at most OWNED_ATOMS (or LOG_CAPACITY) times per
+// call, plus one reduce4 per evaluation.
 
 @group(0) @binding(0) var<uniform> settings: Settings;
 // [replica][atom][xyz]
@@ -41,10 +48,10 @@
 
 const LOG_STRIDE: u32 = 1u + 2u * LOG_CAPACITY + 3u * N_ATOMS * LOG_CAPACITY;
 
-var<private> x: array<vec3f, N_ATOMS>;
-var<private> f: array<vec3f, N_ATOMS>;
-// Each atom's share of the energy at the last evaluation (filled only when ATOM_ENERGIES).
-var<private> atom_energy: array<f32, N_ATOMS>;
+// Forces and energy shares of the atoms this invocation owns, at [k] for atom atom_of(k).
+var<private> f: array<vec3f, OWNED_ATOMS>;
+// Each owned atom's share of the energy at the last evaluation (filled only when ATOM_ENERGIES).
+var<private> atom_energy: array<f32, OWNED_ATOMS>;
 var<private> replica: u32;
 var<private> state: Replica;
 var<private> local: LocalState;
@@ -84,6 +91,11 @@ fn write_plane(plane: u32, i: u32, value: vec3f) {
   vectors[b + 2u] = value.z;
 }
 
+fn read_best(i: u32) -> vec3f {
+  let b = atom_base(i);
+  return vec3f(best_positions[b], best_positions[b + 1u], best_positions[b + 2u]);
+}
+
 // Index of atom i's energy at x (which = 0u) or at the Markov minimum (which = 1u).
 fn atom_energy_index(which: u32, i: u32) -> u32 {
   return (2u * replica + which) * N_ATOMS + i;
@@ -93,46 +105,66 @@ fn load_replica() {
   state = replicas[replica];
   local = local_states[replica];
   rng = state.rng;
-  for (var i = 0u; i < N_ATOMS; i++) {
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     let b = atom_base(i);
     x[i] = vec3f(positions[b], positions[b + 1u], positions[b + 2u]);
-    f[i] = read_plane(PLANE_FORCES, i);
+    f[k] = read_plane(PLANE_FORCES, i);
     if (ATOM_ENERGIES) {
-      atom_energy[i] = atom_energies[atom_energy_index(0u, i)];
+      atom_energy[k] = atom_energies[atom_energy_index(0u, i)];
     }
   }
   local_load();
+  // Everyone has read the replica before the leader may store it again.
+  layout_barrier();
 }
 
 fn store_replica() {
   state.rng = rng;
-  replicas[replica] = state;
-  local_states[replica] = local;
-  for (var i = 0u; i < N_ATOMS; i++) {
+  if (is_leader()) {
+    replicas[replica] = state;
+    local_states[replica] = local;
+  }
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     let b = atom_base(i);
     positions[b] = x[i].x;
     positions[b + 1u] = x[i].y;
     positions[b + 2u] = x[i].z;
-    write_plane(PLANE_FORCES, i, f[i]);
+    write_plane(PLANE_FORCES, i, f[k]);
     if (ATOM_ENERGIES) {
-      atom_energies[atom_energy_index(0u, i)] = atom_energy[i];
+      atom_energies[atom_energy_index(0u, i)] = atom_energy[k];
     }
   }
   local_store();
 }
 
 // Clusters: centre of mass at the origin, then the optional container. Periodic: wrap into box.
-// `position_sum` is the sum of x[i], which the step functions accumulate while they move atoms
-// (one loop fewer per step).
+// `position_sum` is this invocation's sum of its atoms' x[i], which the step functions accumulate
+// while they move atoms (one loop fewer per step).
 fn constrain_with_sum(position_sum: vec3f) {
   if (PERIODIC) {
-    for (var i = 0u; i < N_ATOMS; i++) {
+    for (var k = 0u; k < OWNED_ATOMS; k++) {
+      let i = atom_of(k);
+      if (i >= N_ATOMS) {
+        break;
+      }
       x[i] -= BOX_SIDE * floor(x[i] * INVERSE_BOX_SIDE);
     }
     return;
   }
-  let centre = position_sum / f32(N_ATOMS);
-  for (var i = 0u; i < N_ATOMS; i++) {
+  let centre = reduce4(vec4f(position_sum, 0.0)).xyz / f32(N_ATOMS);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     x[i] -= centre;
     let r = length(x[i]);
     if (CONTAINER_RADIUS > 0.0 && r > CONTAINER_RADIUS) {
@@ -143,7 +175,11 @@ fn constrain_with_sum(position_sum: vec3f) {
 
 fn constrain() {
   var sum = vec3f(0.0);
-  for (var i = 0u; i < N_ATOMS; i++) {
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     sum += x[i];
   }
   constrain_with_sum(sum);
@@ -157,8 +193,8 @@ fn is_finite(value: f32) -> bool {
 // then sets state.fmax, with set_fmax or, in FIRE, inside a loop it runs anyway.
 fn evaluate_energy() {
   if (ATOM_ENERGIES) {
-    for (var i = 0u; i < N_ATOMS; i++) {
-      atom_energy[i] = 0.0;
+    for (var k = 0u; k < OWNED_ATOMS; k++) {
+      atom_energy[k] = 0.0;
     }
   }
   let energy = replica_energy_forces();
@@ -173,7 +209,11 @@ fn evaluate_energy() {
     state.since_best = 0u;
     state.best_energy = energy;
     state.best_evaluations = state.evaluations;
-    for (var i = 0u; i < N_ATOMS; i++) {
+    for (var k = 0u; k < OWNED_ATOMS; k++) {
+      let i = atom_of(k);
+      if (i >= N_ATOMS) {
+        break;
+      }
       let b = atom_base(i);
       best_positions[b] = x[i].x;
       best_positions[b + 1u] = x[i].y;
@@ -182,10 +222,12 @@ fn evaluate_energy() {
   }
 }
 
-// The largest per-atom force from its square; non-finite forces fail the replica.
+// The largest per-atom force from the square of this invocation's largest; non-finite forces
+// fail the replica.
 fn set_fmax(fmax2: f32) {
-  state.fmax = sqrt(fmax2);
-  if (!is_finite(fmax2)) {
+  let largest2 = reduce4(vec4f(0.0, 0.0, 0.0, fmax2)).w;
+  state.fmax = sqrt(largest2);
+  if (!is_finite(largest2)) {
     state.status = STATUS_FAILED;
   }
 }
@@ -193,8 +235,11 @@ fn set_fmax(fmax2: f32) {
 fn evaluate() {
   evaluate_energy();
   var fmax2 = 0.0;
-  for (var i = 0u; i < N_ATOMS; i++) {
-    fmax2 = max(fmax2, dot(f[i], f[i]));
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    if (atom_of(k) >= N_ATOMS) {
+      break;
+    }
+    fmax2 = max(fmax2, dot(f[k], f[k]));
   }
   set_fmax(fmax2);
 }
@@ -215,6 +260,7 @@ fn log_minimum() {
   let base = log_base();
   let count = minima_log[base];
   var slot = count;
+  var keep = true;
   if (count >= LOG_CAPACITY) {
     slot = 0u;
     for (var k = 1u; k < LOG_CAPACITY; k++) {
@@ -223,16 +269,24 @@ fn log_minimum() {
         slot = k;
       }
     }
-    if (!(state.energy < bitcast<f32>(minima_log[base + 1u + 2u * slot]))) {
-      return;
-    }
-  } else {
-    minima_log[base] = count + 1u;
+    keep = state.energy < bitcast<f32>(minima_log[base + 1u + 2u * slot]);
   }
-  minima_log[base + 1u + 2u * slot] = bitcast<u32>(state.energy);
-  minima_log[base + 2u + 2u * slot] = state.evaluations;
+  // Every invocation has read the log before the leader changes it.
+  layout_barrier();
+  if (!keep) {
+    return;
+  }
+  if (is_leader()) {
+    minima_log[base] = min(count + 1u, LOG_CAPACITY);
+    minima_log[base + 1u + 2u * slot] = bitcast<u32>(state.energy);
+    minima_log[base + 2u + 2u * slot] = state.evaluations;
+  }
   let atoms = base + 1u + 2u * LOG_CAPACITY + 3u * N_ATOMS * slot;
-  for (var i = 0u; i < N_ATOMS; i++) {
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     minima_log[atoms + 3u * i] = bitcast<u32>(x[i].x);
     minima_log[atoms + 3u * i + 1u] = bitcast<u32>(x[i].y);
     minima_log[atoms + 3u * i + 2u] = bitcast<u32>(x[i].z);
@@ -242,8 +296,13 @@ fn log_minimum() {
 // Once per replica after the host wrote positions and the per-replica fields of `replicas`
 // (step, dr, temperature, move probabilities, rng): first evaluation and the method's state.
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn initialize(@builtin(global_invocation_id) id: vec3u) {
-  replica = id.x;
+fn initialize(
+  @builtin(global_invocation_id) id: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) index: u32,
+) {
+  replica = enter(id, group, groups, index);
   if (replica >= settings.n_replicas) {
     return;
   }
@@ -258,11 +317,17 @@ fn initialize(@builtin(global_invocation_id) id: vec3u) {
   state.since_best = 0u;
   state.relax_steps = 0u;
   state.hop_fmax_scale = 1.0;
-  minima_log[log_base()] = 0u;
+  if (is_leader()) {
+    minima_log[log_base()] = 0u;
+  }
   constrain();
   local_reset();
   if (MODE == MODE_HOPPING) {
-    for (var i = 0u; i < N_ATOMS; i++) {
+    for (var k = 0u; k < OWNED_ATOMS; k++) {
+      let i = atom_of(k);
+      if (i >= N_ATOMS) {
+        break;
+      }
       write_plane(PLANE_MARKOV, i, x[i]);
     }
   }
@@ -271,8 +336,13 @@ fn initialize(@builtin(global_invocation_id) id: vec3u) {
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn run(@builtin(global_invocation_id) id: vec3u) {
-  replica = id.x;
+fn run(
+  @builtin(global_invocation_id) id: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) index: u32,
+) {
+  replica = enter(id, group, groups, index);
   if (replica >= settings.n_replicas) {
     return;
   }
@@ -282,7 +352,7 @@ fn run(@builtin(global_invocation_id) id: vec3u) {
   }
   load_replica();
   var hops = 0u;
-  for (var s = 0u; s < STEPS_PER_DISPATCH; s++) {
+  for (var s = 0u; s < settings.steps_per_dispatch; s++) {
     if (state.status != STATUS_RUNNING || state.evaluations >= settings.evaluation_limit) {
       break;
     }
@@ -295,7 +365,7 @@ fn run(@builtin(global_invocation_id) id: vec3u) {
     } else if (MODE == MODE_HOPPING) {
       if (state.fmax < settings.fmax * state.hop_fmax_scale ||
           state.relax_steps >= RELAX_STEP_CAP) {
-        if (hops == HOPS_PER_DISPATCH) {
+        if (hops == settings.hops_per_dispatch) {
           break;
         }
         hop();
@@ -318,8 +388,14 @@ fn run(@builtin(global_invocation_id) id: vec3u) {
 
 // Empties every replica's minima log after the host copied it.
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn clear_log(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x < settings.n_replicas) {
-    minima_log[id.x * LOG_STRIDE] = 0u;
+fn clear_log(
+  @builtin(global_invocation_id) id: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) index: u32,
+) {
+  replica = enter(id, group, groups, index);
+  if (replica < settings.n_replicas && is_leader()) {
+    minima_log[log_base()] = 0u;
   }
 }

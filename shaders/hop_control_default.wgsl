@@ -1,13 +1,17 @@
 // The hopping wrapper's hand-designed decisions (src/methods/hop_control.ts): every multiplier
 // 1, every logit 0, and the surface move takes the atom of highest energy share in the Markov
-// chain's minimum. No loops beyond rank_atoms' N_ATOMS.
+// chain's minimum. No loops beyond rank_atoms' OWNED_ATOMS.
 
 fn hop_decide() -> HopDecision {
   return HopDecision(1.0, 1.0, 1.0, 0.0, 0.0, 0.0);
 }
 
 fn rank_atoms() {
-  for (var i = 0u; i < N_ATOMS; i++) {
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     atom_rank[i] = atom_energies[atom_energy_index(1u, i)];
   }
 }

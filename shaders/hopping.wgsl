@@ -7,7 +7,7 @@
 // chain's minimum with one of the moves of shaders/moves.wgsl, chosen by the replica's move
 // probabilities (with a controller, reweighted by its logits), and reset the local method. Costs
 // one evaluation (the new start).
-// Loop budget: the evaluation, 6 N_ATOMS + LOG_CAPACITY, the move, rank_atoms (surface moves), the
+// Loop budget: the evaluation, 6 OWNED_ATOMS + LOG_CAPACITY, the move, rank_atoms (surface moves), the
 // controller's hop_decide and the method's reset.
 
 // A hop's decisions (src/methods/hop_control.ts), returned by the controller's hop_decide().
@@ -19,9 +19,6 @@ struct HopDecision {
   swap_logit: f32,
   restart_logit: f32,
 }
-
-// Each atom's rank for a surface move, filled by the controller's rank_atoms().
-var<private> atom_rank: array<f32, N_ATOMS>;
 
 // The probability of each move after the decision's logits: p exp(logit), renormalised (uniform's
 // logit is 0). Without a controller, the replica's probabilities as they are.
@@ -72,10 +69,14 @@ fn hop() {
     state.markov_energy = state.energy;
     state.accepted += 1u;
     state.window_accepted += 1u;
-    for (var i = 0u; i < N_ATOMS; i++) {
+    for (var k = 0u; k < OWNED_ATOMS; k++) {
+      let i = atom_of(k);
+      if (i >= N_ATOMS) {
+        break;
+      }
       write_plane(PLANE_MARKOV, i, x[i]);
       if (ATOM_ENERGIES) {
-        atom_energies[atom_energy_index(1u, i)] = atom_energy[i];
+        atom_energies[atom_energy_index(1u, i)] = atom_energy[k];
       }
     }
   }
@@ -84,7 +85,11 @@ fn hop() {
     state.dr = select(state.dr / ADAPT_FACTOR, state.dr * ADAPT_FACTOR, grow);
     state.window_accepted = 0u;
   }
-  for (var i = 0u; i < N_ATOMS; i++) {
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     x[i] = read_plane(PLANE_MARKOV, i);
   }
   propose(d);

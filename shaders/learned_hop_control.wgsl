@@ -5,7 +5,8 @@
 //
 // Weights: the driver's `weights`, HOPPER_VEC4S vec4s per weight vector, the replica network
 // (8 -> 16 ReLU -> 8) then the atom network (8 -> 8 ReLU -> 4), in 4x4 blocks (src/learned/mlp.ts).
-// Loop budget: hop_decide 4 + 8 + 2 + 8; rank_atoms 3 N_ATOMS + N_ATOMS x (N_ATOMS + 8).
+// Loop budget: hop_decide 4 + 8 + 2 + 8; rank_atoms 2 OWNED_ATOMS + OWNED_ATOMS x (N_ATOMS + 8)
+// and 3 reductions.
 // Generated constants (hopper.ts): HOPPER_VEC4S, the REPLICA_* and ATOM_* offsets in vec4s,
 // HOP_OUTPUT_LIMIT, HOP_TINY, HOP_BOND_LENGTH, HOP_ENERGY_SCALE, HOP_DEFAULT_DR,
 // COORDINATION_RADIUS, RADIAL_CENTRE_0..2, RADIAL_WIDTH (lengths), NEIGHBOUR_NORM,
@@ -109,25 +110,39 @@ fn radial(r: f32, centre: f32) -> f32 {
 
 // Atom ranks for a surface move, x at the Markov chain's minimum (clusters only).
 fn rank_atoms() {
+  // Every atom is at the Markov minimum, and its energy share stored, before anyone reads them.
+  layout_barrier();
   let n = f32(N_ATOMS);
-  var mean = 0.0;
-  var centre = vec3f(0.0);
-  for (var i = 0u; i < N_ATOMS; i++) {
-    mean += atom_energies[atom_energy_index(1u, i)] / n;
-    centre += x[i] / n;
+  var sums = vec4f(0.0);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    sums += vec4f(x[i] / n, atom_energies[atom_energy_index(1u, i)] / n);
   }
-  var variance = 0.0;
-  var gyration = 0.0;
-  for (var i = 0u; i < N_ATOMS; i++) {
+  // reduce4 maximises w: the mean energy goes through xyz of a second reduction.
+  let centre = reduce4(vec4f(sums.xyz, 0.0)).xyz;
+  let mean = reduce4(vec4f(sums.w, 0.0, 0.0, 0.0)).x;
+  var spreads = vec2f(0.0);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     let e = atom_energies[atom_energy_index(1u, i)] - mean;
-    variance += e * e / n;
     let d = x[i] - centre;
-    gyration += dot(d, d) / n;
+    spreads += vec2f(e * e / n, dot(d, d) / n);
   }
-  let spread = sqrt(variance) + HOP_TINY;
-  let rg = sqrt(gyration) + HOP_TINY;
+  let reduced = reduce4(vec4f(spreads, 0.0, 0.0));
+  let spread = sqrt(reduced.x) + HOP_TINY;
+  let rg = sqrt(reduced.y) + HOP_TINY;
   let gap = tanh((state.markov_energy - state.best_energy) / (n * HOP_ENERGY_SCALE));
-  for (var i = 0u; i < N_ATOMS; i++) {
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     var coordination = 0.0;
     var densities = vec3f(0.0);
     for (var j = 0u; j < N_ATOMS; j++) {

@@ -1,7 +1,9 @@
 // Hop proposals of the hopping wrapper (shaders/hopping.wgsl), each mirrored in f64 by
 // src/methods/moves.ts, which documents them. Each starts from x = the Markov chain's minimum and
-// changes x in place; the wrapper then constrains and evaluates.
-// Loop budget: uniform N_ATOMS; surface 4 N_ATOMS; swap PLACEMENT_TRIALS; restart
+// changes x in place; the wrapper then constrains and evaluates. Every invocation of a replica
+// draws the same random numbers in the same order; an atom's new position is written by its owner
+// (shaders/layouts/).
+// Loop budget: uniform N_ATOMS; surface 3 N_ATOMS + OWNED_ATOMS; swap PLACEMENT_TRIALS; restart
 // PLACEMENT_TRIALS (N_ATOMS (N_ATOMS - 1) / 2 + N_ATOMS).
 
 fn random_in_cube(half_side: f32) -> vec3f {
@@ -11,7 +13,10 @@ fn random_in_cube(half_side: f32) -> vec3f {
 // Every coordinate displaced uniformly in [-dr, dr].
 fn uniform_move(dr: f32) {
   for (var i = 0u; i < N_ATOMS; i++) {
-    x[i] += random_in_cube(dr);
+    let d = random_in_cube(dr);
+    if (owns(i)) {
+      x[i] += d;
+    }
   }
 }
 
@@ -20,6 +25,7 @@ fn uniform_move(dr: f32) {
 // pick the same) is put at a uniformly random direction SURFACE_OFFSET beyond the farthest other
 // atom from the centre; nothing else moves.
 fn surface_move() {
+  layout_barrier();
   var top = atom_rank[0];
   for (var i = 1u; i < N_ATOMS; i++) {
     top = max(top, atom_rank[i]);
@@ -32,21 +38,32 @@ fn surface_move() {
       break;
     }
   }
-  var centre = vec3f(0.0);
-  for (var i = 0u; i < N_ATOMS; i++) {
-    centre += x[i];
+  var sum = vec3f(0.0);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    sum += x[i];
   }
-  centre /= f32(N_ATOMS);
+  let centre = reduce4(vec4f(sum, 0.0)).xyz / f32(N_ATOMS);
   var radius = 0.0;
-  for (var i = 0u; i < N_ATOMS; i++) {
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     if (i != chosen) {
       radius = max(radius, length(x[i] - centre));
     }
   }
+  radius = reduce4(vec4f(0.0, 0.0, 0.0, radius)).w;
   let z = 2.0 * rng_uniform() - 1.0;
   let phi = TWO_PI * rng_uniform();
   let ring = sqrt(max(0.0, 1.0 - z * z));
-  x[chosen] = centre + (radius + SURFACE_OFFSET) * vec3f(ring * cos(phi), ring * sin(phi), z);
+  if (owns(chosen)) {
+    x[chosen] = centre + (radius + SURFACE_OFFSET) * vec3f(ring * cos(phi), ring * sin(phi), z);
+  }
 }
 
 // Exchanges the positions of a random pair of unlike atoms; false if none was found.
@@ -55,9 +72,16 @@ fn swap_move() -> bool {
   for (var trial = 0u; trial < PLACEMENT_TRIALS; trial++) {
     let j = min(u32(rng_uniform() * f32(N_ATOMS)), N_ATOMS - 1u);
     if (species[j] != species[i]) {
-      let t = x[i];
-      x[i] = x[j];
-      x[j] = t;
+      layout_barrier();
+      let xi = x[i];
+      let xj = x[j];
+      layout_barrier();
+      if (owns(i)) {
+        x[i] = xj;
+      }
+      if (owns(j)) {
+        x[j] = xi;
+      }
       return true;
     }
   }
@@ -69,8 +93,8 @@ fn swap_move() -> bool {
 // MIN_DISTANCE from the atoms already placed.
 fn restart_move() {
   for (var i = 0u; i < N_ATOMS; i++) {
+    var p = vec3f(0.0);
     for (var trial = 0u; trial < PLACEMENT_TRIALS; trial++) {
-      var p = vec3f(0.0);
       if (PERIODIC) {
         p = BOX_SIDE * vec3f(rng_uniform(), rng_uniform(), rng_uniform());
       } else {
@@ -80,7 +104,6 @@ fn restart_move() {
           p *= START_RADIUS * rng_uniform() / length(p);
         }
       }
-      x[i] = p;
       var clear = true;
       for (var j = 0u; j < i; j++) {
         let d = minimum_image(x[j] - p);
@@ -90,5 +113,10 @@ fn restart_move() {
         break;
       }
     }
+    if (owns(i)) {
+      x[i] = p;
+    }
+    // Atom i is placed before anyone tests the next one against it.
+    layout_barrier();
   }
 }

@@ -21,8 +21,10 @@ import {
   defaultHopping,
   defaultLocalSettings,
   type HoppingSettings,
+  kernelShape,
   localMethod,
   type LocalMethodName,
+  LOOP_BUDGET,
   type MethodSpec,
   type MoveWeights,
   OptimizerBatch,
@@ -34,6 +36,8 @@ import {
   ReferenceReplica,
   type ReplicaHyperparameters,
   type System,
+  THREAD_LAYOUTS,
+  type ThreadLayout,
   UserError,
 } from "../mod.ts";
 
@@ -99,7 +103,7 @@ function hopping(method: LocalMethodName, settings: Partial<HoppingSettings>, ma
   });
 }
 
-async function compareTrajectories(c: Case) {
+async function compareTrajectories(c: Case, layout: ThreadLayout) {
   const system = parseSystem(c.system);
   const replicas = c.replicas ?? 5;
   const spec = c.spec(system);
@@ -111,7 +115,7 @@ async function compareTrajectories(c: Case) {
     seed: 11 + r,
     moves: c.moves?.(r),
   });
-  const batch = await OptimizerBatch.create(gpu, system, replicas, { spec });
+  const batch = await OptimizerBatch.create(gpu, system, replicas, { spec, layout });
   const start = starts(system, replicas, c.prerelax ?? 0);
   batch.initialize(start, hyper);
   const n = 3 * system.nAtoms;
@@ -141,7 +145,7 @@ async function compareTrajectories(c: Case) {
     for (let r = 0; r < replicas; r++) {
       const reference = references[r];
       reference.advanceTo(state.evaluations[r]);
-      const label = `${c.system} ${c.label} replica ${r} at ${checkpoint}`;
+      const label = `${c.system} ${c.label} (${layout}) replica ${r} at ${checkpoint}`;
       assert.equal(state.status[r], reference.status, label);
       assert.equal(state.evaluations[r], checkpoint, `${label}: exact evaluation count`);
       assert.equal(reference.evaluations, checkpoint);
@@ -241,7 +245,7 @@ const CASES: Case[] = [
     label: "lbfgs near a minimum",
     spec: local("lbfgs"),
     step: 0.1,
-    checkpoints: [10, 60],
+    checkpoints: [10, 40],
     replicas: 3,
     prerelax: 150,
   },
@@ -294,23 +298,30 @@ const CASES: Case[] = [
   },
 ];
 
-for (const c of CASES) {
-  Deno.test(`fused ${c.label} on ${c.system} follows the f64 reference`, async () => {
-    const worst = await compareTrajectories(c);
-    console.log(
-      `  worst relative energy error ${worst.energy.toExponential(1)}, ` +
-        `position error ${worst.position.toExponential(1)}`,
+for (const layout of THREAD_LAYOUTS) {
+  for (const c of CASES) {
+    Deno.test(`fused ${c.label} on ${c.system} follows the f64 reference (${layout})`, async () => {
+      const worst = await compareTrajectories(c, layout);
+      console.log(
+        `  worst relative energy error ${worst.energy.toExponential(1)}, ` +
+          `position error ${worst.position.toExponential(1)}`,
+      );
+    });
+  }
+}
+
+for (const layout of THREAD_LAYOUTS) {
+  for (const method of ["fire", "lbfgs"] as const) {
+    Deno.test(
+      `${method} stops at convergence, logs its minimum, and stops spending (${layout})`,
+      async () => {
+        await convergence(method, layout);
+      },
     );
-  });
+  }
 }
 
-for (const method of ["fire", "lbfgs"] as const) {
-  Deno.test(`${method} stops at convergence, logs its minimum, and stops spending`, async () => {
-    await convergence(method);
-  });
-}
-
-async function convergence(method: LocalMethodName) {
+async function convergence(method: LocalMethodName, layout: ThreadLayout) {
   const system = parseSystem("LJ13");
   const replicas = 8;
   const spec: MethodSpec = {
@@ -318,7 +329,7 @@ async function convergence(method: LocalMethodName) {
     driver: { mode: "local", fmax: 1e-3 },
     containerRadius: 0,
   };
-  const batch = await OptimizerBatch.create(gpu, system, replicas, { spec });
+  const batch = await OptimizerBatch.create(gpu, system, replicas, { spec, layout });
   const start = Float32Array.from(randomStructures(system, 3, replicas));
   const hyper = () => ({ step: 0.1, dr: 0, temperature: 0, seed: 1 });
   batch.initialize(start, hyper);
@@ -362,35 +373,80 @@ async function convergence(method: LocalMethodName) {
   return state;
 }
 
-Deno.test("full dispatches stay inside llvmpipe's loop limit, hops included", async () => {
-  // Every plan fills a dispatch to within one step of the budget, so a run over whole dispatches
-  // checks the bound: had it undercounted, llvmpipe would cut loops short and the trajectory would
-  // leave the reference. Relaxations are cut so that each dispatch spends all its hops too.
-  const system = parseSystem("LJ38");
-  for (const method of ["fire", "lbfgs"] as const) {
-    for (
-      const make of [local(method, 0.1), hopping(method, { moves: { uniform: 1, surface: 1 } })]
-    ) {
-      const plan = planDispatch("lj", 38, make(system), 4);
-      assert.ok(plan.stepsPerDispatch > 10);
-      const cap = Math.floor(plan.stepsPerDispatch / plan.hopsPerDispatch);
-      const spec = (s: System) => {
-        const built = make(s);
-        if (built.driver.mode === "hopping") built.driver.hopping.relaxStepCap = cap;
-        return built;
-      };
-      await compareTrajectories({
-        system: "LJ38",
-        label: `${method} (${make(system).driver.mode})`,
-        spec,
-        step: 0.05,
-        checkpoints: [1 + 2 * (plan.stepsPerDispatch + plan.hopsPerDispatch)],
-        replicas: 2,
-        prerelax: 150,
-      });
-    }
+// Full dispatches against the same run in dispatches of 5 steps on the same device: the same
+// arithmetic, so the trajectories must agree bit for bit, however chaotic. Every plan fills a
+// dispatch to within one step of the budget; had it undercounted, llvmpipe would cut loops short
+// in the full dispatches and they would part. Relaxations are cut so that each dispatch spends all
+// its hops too. The lane layout's invocation loops over every pair of LJ38; the workgroup
+// layout's over its atoms' pairs, and LJ300 has two atoms per invocation (256 of them), which the
+// bound must count too.
+const BUDGET_SYSTEMS: Record<ThreadLayout, string[]> = {
+  lane: ["LJ38"],
+  workgroup: ["LJ38", "LJ300"],
+};
+
+for (const layout of THREAD_LAYOUTS) {
+  for (const name of BUDGET_SYSTEMS[layout]) {
+    Deno.test(
+      `full dispatches stay inside llvmpipe's loop limit, hops included (${layout}, ${name})`,
+      async () => {
+        const system = parseSystem(name);
+        const kernel = kernelShape(gpu, system, layout);
+        for (const method of ["fire", "lbfgs"] as const) {
+          for (
+            const make of [
+              local(method, 0.1),
+              hopping(method, { moves: { uniform: 1, surface: 1 } }),
+            ]
+          ) {
+            const plan = planDispatch("lj", system.nAtoms, make(system), 4, kernel, LOOP_BUDGET);
+            assert.ok(plan.stepsPerDispatch > 10);
+            const spec = make(system);
+            if (spec.driver.mode === "hopping") {
+              spec.driver.hopping.relaxStepCap = Math.floor(
+                plan.stepsPerDispatch / plan.hopsPerDispatch,
+              );
+            }
+            const evaluations = 1 + 2 * (plan.stepsPerDispatch + plan.hopsPerDispatch);
+            const label = `${name} ${method} (${spec.driver.mode}, ${layout})`;
+            const [full, short] = await Promise.all(
+              [plan.stepsPerDispatch, 5].map((steps) =>
+                runInDispatches(system, spec, layout, steps, evaluations)
+              ),
+            );
+            assert.deepEqual(full.evaluations, short.evaluations, label);
+            assert.deepEqual(full.hops, short.hops, `${label}: hops`);
+            assert.deepEqual(full.energy, short.energy, `${label}: energies`);
+            assert.deepEqual(full.positions, short.positions, `${label}: positions`);
+          }
+        }
+      },
+    );
   }
-});
+}
+
+/** Two replicas of `system` from relaxed random starts, advanced `steps` per dispatch. */
+async function runInDispatches(
+  system: System,
+  spec: MethodSpec,
+  layout: ThreadLayout,
+  steps: number,
+  evaluations: number,
+) {
+  const batch = await OptimizerBatch.create(gpu, system, 2, { spec, layout });
+  assert.ok(steps <= batch.maxStepsPerDispatch);
+  batch.stepsPerDispatch = steps;
+  batch.initialize(starts(system, 2, 150), (r) => ({
+    step: 0.05,
+    dr: 0.3 + 0.05 * r,
+    temperature: 0.5,
+    seed: 11 + r,
+  }));
+  const { replicas } = await batch.advanceTo(evaluations);
+  const positions = await batch.readPositions();
+  batch.destroy();
+  return { ...replicas, positions };
+}
 
 Deno.test("the dispatch planner refuses systems whose step would not fit", () => {
   const plan = (kind: "lj" | "gupta" | "sw", n: number, spec: MethodSpec) =>

@@ -1,29 +1,38 @@
 // Adam (Kingma & Ba 2015), a local method of the fused kernel (src/methods/adam.ts), on the
 // gradient -F with learning rate state.step; each atom's move capped at MAX_STEP.
-// State: the step count t; planes: first moment m (private m1[]), second moment v (m2[]).
-// Loop budget per step: N_ATOMS, plus the constraint and the evaluation.
+// State: the step count t; planes: first moment m (private m1[]), second moment v (m2[]), one
+// entry per owned atom.
+// Loop budget per step: OWNED_ATOMS, plus the constraint and the evaluation.
 
-var<private> m1: array<vec3f, N_ATOMS>;
-var<private> m2: array<vec3f, N_ATOMS>;
+var<private> m1: array<vec3f, OWNED_ATOMS>;
+var<private> m2: array<vec3f, OWNED_ATOMS>;
 
 fn local_load() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    m1[i] = read_plane(PLANE_MOMENT1, i);
-    m2[i] = read_plane(PLANE_MOMENT2, i);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    m1[k] = read_plane(PLANE_MOMENT1, i);
+    m2[k] = read_plane(PLANE_MOMENT2, i);
   }
 }
 
 fn local_store() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    write_plane(PLANE_MOMENT1, i, m1[i]);
-    write_plane(PLANE_MOMENT2, i, m2[i]);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    write_plane(PLANE_MOMENT1, i, m1[k]);
+    write_plane(PLANE_MOMENT2, i, m2[k]);
   }
 }
 
 fn local_reset() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    m1[i] = vec3f(0.0);
-    m2[i] = vec3f(0.0);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    m1[k] = vec3f(0.0);
+    m2[k] = vec3f(0.0);
   }
   local.t = 0u;
 }
@@ -34,12 +43,16 @@ fn local_step() {
   let correction1 = 1.0 - pow(ADAM_BETA1, t);
   let correction2 = 1.0 - pow(ADAM_BETA2, t);
   var sum = vec3f(0.0);
-  for (var i = 0u; i < N_ATOMS; i++) {
-    let gradient = -f[i];
-    m1[i] = ADAM_BETA1 * m1[i] + (1.0 - ADAM_BETA1) * gradient;
-    m2[i] = ADAM_BETA2 * m2[i] + (1.0 - ADAM_BETA2) * gradient * gradient;
-    let m_hat = m1[i] / correction1;
-    let v_hat = m2[i] / correction2;
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    let gradient = -f[k];
+    m1[k] = ADAM_BETA1 * m1[k] + (1.0 - ADAM_BETA1) * gradient;
+    m2[k] = ADAM_BETA2 * m2[k] + (1.0 - ADAM_BETA2) * gradient * gradient;
+    let m_hat = m1[k] / correction1;
+    let v_hat = m2[k] / correction2;
     x[i] += capped(-state.step * m_hat / (sqrt(v_hat) + ADAM_EPSILON));
     sum += x[i];
   }

@@ -1,28 +1,36 @@
 // What every FIRE-like local method shares (fire.wgsl, fire_residual.wgsl; src/methods/fire.ts
-// FIRE_COMMON_SHADER): the velocity plane (private v[]) loaded, stored and reset with FIRE's state
-// (dt = the replica's step, alpha, the count of steps with positive power), and FIRE's second half
-// step after the forces at the new positions (Bitzek et al., PRL 97, 170201 (2006), as JAX MD's
-// fire_descent): the velocity's second half kick, the largest force, the mixing of the velocity
-// towards the force, and dt and alpha adapted by the power F . v. Loop budget of the half step:
-// 2 N_ATOMS.
+// FIRE_COMMON_SHADER): the velocity plane (private v[], one entry per owned atom) loaded, stored
+// and reset with FIRE's state (dt = the replica's step, alpha, the count of steps with positive
+// power), and FIRE's second half step after the forces at the new positions (Bitzek et al., PRL
+// 97, 170201 (2006), as JAX MD's fire_descent): the velocity's second half kick, the largest
+// force, the mixing of the velocity towards the force, and dt and alpha adapted by the power
+// F . v. Loop budget of the half step: 2 OWNED_ATOMS and 2 reductions.
 
-var<private> v: array<vec3f, N_ATOMS>;
+var<private> v: array<vec3f, OWNED_ATOMS>;
 
 fn local_load() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    v[i] = read_plane(PLANE_VELOCITY, i);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    v[k] = read_plane(PLANE_VELOCITY, i);
   }
 }
 
 fn local_store() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    write_plane(PLANE_VELOCITY, i, v[i]);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    write_plane(PLANE_VELOCITY, i, v[k]);
   }
 }
 
 fn local_reset() {
-  for (var i = 0u; i < N_ATOMS; i++) {
-    v[i] = vec3f(0.0);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    v[k] = vec3f(0.0);
   }
   local.dt = state.step;
   local.alpha = FIRE_ALPHA_START;
@@ -30,26 +38,30 @@ fn local_reset() {
 }
 
 fn fire_finish_step(dt: f32) {
-  var f2 = 0.0;
+  var sums = vec3f(0.0);
   var fmax2 = 0.0;
-  var v2 = 0.0;
-  var power = 0.0;
-  for (var i = 0u; i < N_ATOMS; i++) {
-    v[i] += 0.5 * dt * f[i];
-    let fi2 = dot(f[i], f[i]);
-    f2 += fi2;
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    if (atom_of(k) >= N_ATOMS) {
+      break;
+    }
+    v[k] += 0.5 * dt * f[k];
+    let fi2 = dot(f[k], f[k]);
+    // |F|^2, |v|^2 and the power F . v.
+    sums += vec3f(fi2, dot(v[k], v[k]), dot(f[k], v[k]));
     fmax2 = max(fmax2, fi2);
-    v2 += dot(v[i], v[i]);
-    power += dot(f[i], v[i]);
   }
+  let totals = reduce4(vec4f(sums, 0.0)).xyz;
   set_fmax(fmax2);
   if (state.status == STATUS_FAILED) {
     return;
   }
+  let f2 = totals.x;
+  let v2 = totals.y;
+  let power = totals.z;
   let mix = local.alpha;
   let ratio = sqrt(v2) / max(sqrt(f2), 1e-30);
-  for (var i = 0u; i < N_ATOMS; i++) {
-    v[i] += mix * (f[i] * ratio - v[i]);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    v[k] += mix * (f[k] * ratio - v[k]);
   }
   if (power >= 0.0) {
     local.n_positive += 1u;
@@ -63,8 +75,8 @@ fn fire_finish_step(dt: f32) {
   if (power < 0.0) {
     local.dt *= FIRE_F_DEC;
     local.alpha = FIRE_ALPHA_START;
-    for (var i = 0u; i < N_ATOMS; i++) {
-      v[i] = vec3f(0.0);
+    for (var k = 0u; k < OWNED_ATOMS; k++) {
+      v[k] = vec3f(0.0);
     }
   }
 }

@@ -9,9 +9,9 @@
 // State: dt, alpha and the count of steps with positive power; plane: the velocity (private v[]).
 // Random numbers: 3 standard normals per atom per step, whatever the outputs, so the stream does
 // not depend on the weights.
-// Loop budget per step: N_ATOMS (sums and half kick) + N_ATOMS x (1 + 4 x (3 + 1) + 4 x (4 + 1)
-// + 4) (the network) + 3 N_ATOMS (FIRE after the evaluation), plus the constraint and the
-// evaluation.
+// Loop budget per step: OWNED_ATOMS (sums and half kick) + OWNED_ATOMS x (1 + 4 x (3 + 1) +
+// 4 x (4 + 1) + 4) (the network) + 3 OWNED_ATOMS (FIRE after the evaluation), 6 N_ATOMS skipped
+// random draws (workgroup layout) and 4 reductions, plus the constraint and the evaluation.
 // Generated constants (fire_residual.ts): FIRE_* (JAX_MD_FIRE), FR_PARAMETER_VEC4S,
 // FR_INPUT_VEC4S, FR_HIDDEN_VEC4S, the FR_L* offsets in vec4s, FR_OUTPUT_LIMIT, FR_TINY,
 // FR_LOG2_TO_FEATURE (log10(2) / 4), FR_KICK_UNIT (KICK_SCALE bond / sqrt(3)), FR_BOND_LENGTH,
@@ -52,14 +52,22 @@ fn local_step() {
   var fmax2 = 0.0;
   var power = 0.0;
   var largest2 = 0.0;
-  for (var i = 0u; i < N_ATOMS; i++) {
-    power += dot(f[i], v[i]);
-    v[i] += 0.5 * dt * f[i];
-    let fi2 = dot(f[i], f[i]);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    if (atom_of(k) >= N_ATOMS) {
+      break;
+    }
+    power += dot(f[k], v[k]);
+    v[k] += 0.5 * dt * f[k];
+    let fi2 = dot(f[k], f[k]);
     f2 += fi2;
     fmax2 = max(fmax2, fi2);
-    largest2 = max(largest2, dot(v[i], v[i]));
+    largest2 = max(largest2, dot(v[k], v[k]));
   }
+  let sums = reduce4(vec4f(power, f2, 0.0, fmax2));
+  power = sums.x;
+  f2 = sums.y;
+  fmax2 = sums.w;
+  largest2 = reduce4(vec4f(0.0, 0.0, 0.0, largest2)).w;
   let largest = dt * sqrt(largest2);
   let scale = select(1.0, MAX_STEP / largest, largest > MAX_STEP);
   let rms_force = sqrt(f2 / n) + FR_TINY;
@@ -75,21 +83,23 @@ fn local_step() {
   let since100 = tanh(since / 100.0 - 1.0);
   let base = state.weights * FR_PARAMETER_VEC4S;
   var sum = vec3f(0.0);
-  for (var i = 0u; i < N_ATOMS; i++) {
-    let fi = f[i];
+  // The next atom whose random numbers are at the head of the stream.
+  var drawn = 0u;
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    let fi = f[k];
     let force = length(fi);
     let ratio = force / rms_force;
-    let from_best = minimum_image(x[i] - vec3f(
-      best_positions[atom_base(i)],
-      best_positions[atom_base(i) + 1u],
-      best_positions[atom_base(i) + 2u],
-    ));
+    let from_best = minimum_image(x[i] - read_best(i));
     let features = array<vec4f, FR_INPUT_VEC4S>(
       vec4f(
         (ratio - 1.0) / (ratio + 1.0),
         force / largest_force,
         force_level,
-        dot(fi, v[i]) / (force * length(v[i]) + FR_TINY),
+        dot(fi, v[k]) / (force * length(v[k]) + FR_TINY),
       ),
       vec4f(power_sign, dt_feature, alpha_feature, positive_feature),
       vec4f(gap, since10, since100, tanh(length(from_best) / FR_BOND_LENGTH)),
@@ -97,13 +107,17 @@ fn local_step() {
     let out = fr_mlp(base, features);
     let factor = exp(clamp(out.x, -FR_OUTPUT_LIMIT, FR_OUTPUT_LIMIT));
     let kick = FR_KICK_UNIT * clamp(out.y, 0.0, FR_OUTPUT_LIMIT);
+    // 3 standard normals of 2 draws each per atom, in atom order.
+    rng_skip(6u * (i - drawn));
+    drawn = i + 1u;
     let xi_x = rng_standard_normal();
     let xi_y = rng_standard_normal();
     let xi_z = rng_standard_normal();
-    let d = factor * ((scale * dt) * v[i]);
+    let d = factor * ((scale * dt) * v[k]);
     x[i] += select(d, capped(d), factor > 1.0) + kick * vec3f(xi_x, xi_y, xi_z);
     sum += x[i];
   }
+  rng_skip(6u * (N_ATOMS - drawn));
   constrain_with_sum(sum);
   evaluate_energy();
   fire_finish_step(dt);

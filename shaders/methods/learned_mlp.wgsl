@@ -6,8 +6,9 @@
 // Weights: the driver's `weights` holds one theta per ES population member, PARAMETER_VEC4S vec4s
 // each, laid out in 4x4 blocks (columns of 4 outputs), biases after each layer's blocks.
 // Momenta of the force live in the planes PLANE_M05, PLANE_M09 and PLANE_M099 of `vectors`.
-// Loop budget per step: 2 N_ATOMS atom loops with 4 x (4 + 1) + 4 x (4 + 1) + 4 + 2 MLP iterations
-// per atom, plus the constraint and the evaluation.
+// Loop budget per step: 2 OWNED_ATOMS atom loops with 4 x (4 + 1) + 4 x (4 + 1) + 4 + 2 MLP
+// iterations per atom, 6 N_ATOMS skipped random draws (workgroup layout) and 2 reductions, plus
+// the constraint and the evaluation.
 // Generated constants (per_atom_mlp.ts): PARAMETER_VEC4S, the LAYER* offsets in vec4s,
 // STEP_SCALE, NOISE_BIAS, TINY, MOMENTUM_DECAY_0..2, LEARNED_BOND_LENGTH, LEARNED_ENERGY_SCALE.
 
@@ -53,7 +54,11 @@ fn local_load() {}
 fn local_store() {}
 
 fn local_reset() {
-  for (var i = 0u; i < N_ATOMS; i++) {
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
     write_plane(PLANE_M05, i, vec3f(0.0));
     write_plane(PLANE_M09, i, vec3f(0.0));
     write_plane(PLANE_M099, i, vec3f(0.0));
@@ -65,8 +70,12 @@ fn local_step() {
   let decays = vec3f(MOMENTUM_DECAY_0, MOMENTUM_DECAY_1, MOMENTUM_DECAY_2);
   var force2 = 0.0;
   var momentum2 = vec3f(0.0);
-  for (var i = 0u; i < N_ATOMS; i++) {
-    let fi = f[i];
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    let fi = f[k];
     let m05 = decays.x * read_plane(PLANE_M05, i) + (1.0 - decays.x) * fi;
     let m09 = decays.y * read_plane(PLANE_M09, i) + (1.0 - decays.y) * fi;
     let m099 = decays.z * read_plane(PLANE_M099, i) + (1.0 - decays.z) * fi;
@@ -76,6 +85,8 @@ fn local_step() {
     force2 += dot(fi, fi);
     momentum2 += vec3f(dot(m05, m05), dot(m09, m09), dot(m099, m099));
   }
+  force2 = reduce4(vec4f(force2, 0.0, 0.0, 0.0)).x;
+  momentum2 = reduce4(vec4f(momentum2, 0.0)).xyz;
   let rms_force = sqrt(force2 / n) + TINY;
   let rms_momenta = sqrt(momentum2 / n) + TINY;
   let gap = tanh((state.energy - state.best_energy) / (n * LEARNED_ENERGY_SCALE));
@@ -84,16 +95,18 @@ fn local_step() {
   let bond = LEARNED_BOND_LENGTH;
   let base = state.weights * PARAMETER_VEC4S;
   var sum = vec3f(0.0);
-  for (var i = 0u; i < N_ATOMS; i++) {
-    let fi = f[i];
+  // The next atom whose random numbers are at the head of the stream.
+  var drawn = 0u;
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    let fi = f[k];
     let m05 = read_plane(PLANE_M05, i);
     let m09 = read_plane(PLANE_M09, i);
     let m099 = read_plane(PLANE_M099, i);
-    let from_best = x[i] - vec3f(
-      best_positions[atom_base(i)],
-      best_positions[atom_base(i) + 1u],
-      best_positions[atom_base(i) + 2u],
-    );
+    let from_best = x[i] - read_best(i);
     let features = array<vec4f, 4>(
       vec4f(
         length(fi) / rms_force,
@@ -111,6 +124,9 @@ fn local_step() {
       ),
     );
     let out = mlp(base, features);
+    // 3 standard normals of 2 draws each per atom, in atom order.
+    rng_skip(6u * (i - drawn));
+    drawn = i + 1u;
     let xi = vec3f(rng_standard_normal(), rng_standard_normal(), rng_standard_normal());
     let scale = STEP_SCALE * bond * exp(out.z);
     let step = (scale * out.x / rms_force) * fi + (scale * out.y / rms_momenta.y) * m09 +
@@ -118,6 +134,7 @@ fn local_step() {
     x[i] += capped(step);
     sum += x[i];
   }
+  rng_skip(6u * (N_ATOMS - drawn));
   constrain_with_sum(sum);
   evaluate();
 }

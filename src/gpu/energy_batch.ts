@@ -1,7 +1,11 @@
 /**
  * B replicas of one system on the GPU: positions stay in a storage buffer across dispatches, and
- * one `evaluate()` computes every replica's energy and forces (two or three dispatches in one
- * submission). Readbacks are explicit and return only what is asked for.
+ * one `evaluate()` computes every replica's energy and forces, in either thread layout
+ * (src/gpu/thread_layout.ts): `lane`, one invocation per (replica, atom) reading positions from
+ * storage, in two or three dispatches (shaders/energy_forces.wgsl); `workgroup`, one workgroup per
+ * replica with its positions in workgroup memory, in one dispatch
+ * (shaders/energy_forces_workgroup.wgsl). Readbacks are explicit and return only what is asked
+ * for.
  */
 import { type Layout, StructArray, wgslStruct } from "../core/layout.ts";
 import { potentialCutoff } from "../potentials/potential.ts";
@@ -9,8 +13,26 @@ import { checkBox, type System } from "../systems/system.ts";
 import type { Gpu } from "./device.ts";
 import { potentialLayout } from "./potential_layout.ts";
 import { assembleShader, KERNEL_SHADERS } from "./shader_source.ts";
+import {
+  checkWorkgroupMemory,
+  defaultLayout,
+  dispatchGrid,
+  type ThreadLayout,
+  workgroupConstants,
+  workgroupShape,
+} from "./thread_layout.ts";
+import ENERGY_FORCES_WORKGROUP from "../../shaders/energy_forces_workgroup.wgsl" with {
+  type: "text",
+};
+import WORKGROUP_ATOMS from "../../shaders/layouts/workgroup_atoms.wgsl" with { type: "text" };
 
+/** Invocations per workgroup of the lane layout's kernels. */
 const WORKGROUP_SIZE = 64;
+
+export interface EnergyBatchOptions {
+  /** Defaults to the adapter's (src/gpu/thread_layout.ts). */
+  layout?: ThreadLayout;
+}
 
 /** The energy kernel's uniform (shaders/energy_forces.wgsl). */
 const BATCH_INFO_LAYOUT: Layout = {
@@ -28,6 +50,13 @@ const BATCH_INFO_LAYOUT: Layout = {
 };
 const MAX_GROUPS_PER_AXIS = 65_535;
 
+/** Workgroup memory of the workgroup layout's energy kernel: x (16 bytes an atom), the atom
+ * view's scratch and the reduction tree. */
+export function energyWorkgroupBytes(system: System, threads: number): number {
+  const auxWords = Math.max(1, potentialLayout(system.potential, system.elements.length).auxWords);
+  return system.nAtoms * (16 + 4 * auxWords) + threads * 16;
+}
+
 export class EnergyBatch {
   readonly gpu: Gpu;
   readonly system: System;
@@ -35,34 +64,37 @@ export class EnergyBatch {
   readonly positions: GPUBuffer;
   readonly forces: GPUBuffer;
   readonly energies: GPUBuffer;
+  readonly layout: ThreadLayout;
   #buffers: GPUBuffer[];
   #bindGroup: GPUBindGroup;
-  #prepare: GPUComputePipeline | undefined;
-  #evaluate: GPUComputePipeline;
-  #sumEnergies: GPUComputePipeline;
-  #atomGrid: [number, number];
-  #replicaGrid: [number, number];
+  /** The dispatches of one evaluation, in order. */
+  #passes: [GPUComputePipeline, [number, number]][];
 
   private constructor(
     gpu: Gpu,
     system: System,
     replicas: number,
+    layout: ThreadLayout,
     buffers: GPUBuffer[],
     bindGroup: GPUBindGroup,
-    pipelines: [GPUComputePipeline | undefined, GPUComputePipeline, GPUComputePipeline],
-    grids: [[number, number], [number, number]],
+    passes: [GPUComputePipeline, [number, number]][],
   ) {
     this.gpu = gpu;
     this.system = system;
     this.replicas = replicas;
+    this.layout = layout;
     this.#buffers = buffers;
     [, this.positions, , , , , this.forces, this.energies] = buffers;
     this.#bindGroup = bindGroup;
-    [this.#prepare, this.#evaluate, this.#sumEnergies] = pipelines;
-    [this.#atomGrid, this.#replicaGrid] = grids;
+    this.#passes = passes;
   }
 
-  static async create(gpu: Gpu, system: System, replicas: number): Promise<EnergyBatch> {
+  static async create(
+    gpu: Gpu,
+    system: System,
+    replicas: number,
+    options: EnergyBatchOptions = {},
+  ): Promise<EnergyBatch> {
     if (!Number.isInteger(replicas) || replicas < 1) {
       throw new RangeError(`replicas must be a positive integer, got ${replicas}`);
     }
@@ -72,25 +104,42 @@ export class EnergyBatch {
     const { device } = gpu;
     const n = system.nAtoms;
     const layout = potentialLayout(system.potential, system.elements.length);
-    const code = assembleShader(
-      KERNEL_SHADERS.energyForces,
-      system.potential.kind,
-      "atom",
-      {
-        N_ATOMS: n,
-        AUX_WORDS: Math.max(layout.auxWords, 1),
-        WORKGROUP_SIZE,
-        PERIODIC: system.box !== undefined,
-        ...layout.constants,
-      },
-      [wgslStruct(BATCH_INFO_LAYOUT)],
-    );
+    const layoutName = options.layout ?? defaultLayout(gpu);
+    const auxWords = Math.max(layout.auxWords, 1);
+    const common = {
+      N_ATOMS: n,
+      AUX_WORDS: auxWords,
+      PERIODIC: system.box !== undefined,
+      ...layout.constants,
+    };
+    const declarations = [wgslStruct(BATCH_INFO_LAYOUT)];
+    let code: string;
+    if (layoutName === "lane") {
+      code = assembleShader(
+        KERNEL_SHADERS.energyForces,
+        system.potential.kind,
+        "atom",
+        { ...common, WORKGROUP_SIZE },
+        declarations,
+      );
+    } else {
+      const shape = workgroupShape(n, gpu);
+      checkWorkgroupMemory(gpu, system.name, energyWorkgroupBytes(system, shape.threads));
+      code = assembleShader(
+        [WORKGROUP_ATOMS, ENERGY_FORCES_WORKGROUP],
+        system.potential.kind,
+        "atom",
+        { ...common, ...workgroupConstants(shape), ATOM_PREPARE: layout.auxWords > 0 },
+        declarations,
+      );
+    }
 
-    // Both kernels index threads as x + y * width with one width from the uniform: the atom grid
-    // may need rows, the replica grid (at most 65,535 groups) never does.
+    // The lane kernels index threads as x + y * width with one width from the uniform: the atom
+    // grid may need rows, the replica grid (at most 65,535 groups) never does. The workgroup
+    // kernel takes its replica from the grid of workgroups.
     const atomGrid = grid(replicas * n);
     const replicaGrid: [number, number] = [Math.ceil(replicas / WORKGROUP_SIZE), 1];
-    if (replicaGrid[0] > MAX_GROUPS_PER_AXIS) {
+    if (layoutName === "lane" && replicaGrid[0] > MAX_GROUPS_PER_AXIS) {
       throw new RangeError(`too many replicas: ${replicas}`);
     }
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -127,27 +176,23 @@ export class EnergyBatch {
       })),
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });
-    const label = `energy_forces/${system.potential.kind}/N=${n}`;
-    const [prepare, evaluate, sumEnergies] = await Promise.all([
-      layout.auxWords > 0
-        ? gpu.computePipeline(label, code, pipelineLayout, "prepare")
-        : Promise.resolve(undefined),
-      gpu.computePipeline(label, code, pipelineLayout, "evaluate"),
-      gpu.computePipeline(label, code, pipelineLayout, "sum_energies"),
-    ]);
+    const label = `energy_forces/${system.potential.kind}/N=${n}/${layoutName}`;
+    const pipeline = (entry: string) => gpu.computePipeline(label, code, pipelineLayout, entry);
+    const passes: [GPUComputePipeline, [number, number]][] = layoutName === "lane"
+      ? [
+        ...(layout.auxWords > 0 ? [[await pipeline("prepare"), atomGrid] as const] : []),
+        [await pipeline("evaluate"), atomGrid],
+        [await pipeline("sum_energies"), replicaGrid],
+      ] as [GPUComputePipeline, [number, number]][]
+      : [[
+        await pipeline("evaluate_replicas"),
+        dispatchGrid(replicas, device.limits.maxComputeWorkgroupsPerDimension),
+      ]];
     const bindGroup = device.createBindGroup({
       layout: bindGroupLayout,
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
-    return new EnergyBatch(
-      gpu,
-      system,
-      replicas,
-      buffers,
-      bindGroup,
-      [prepare, evaluate, sumEnergies],
-      [atomGrid, replicaGrid],
-    );
+    return new EnergyBatch(gpu, system, replicas, layoutName, buffers, bindGroup, passes);
   }
 
   /** Uploads positions [replica][atom][xyz] (rounded to f32). */
@@ -165,14 +210,10 @@ export class EnergyBatch {
   /** Records the dispatches that compute every replica's energy and forces. */
   encode(pass: GPUComputePassEncoder): void {
     pass.setBindGroup(0, this.#bindGroup);
-    if (this.#prepare !== undefined) {
-      pass.setPipeline(this.#prepare);
-      pass.dispatchWorkgroups(...this.#atomGrid);
+    for (const [pipeline, grid] of this.#passes) {
+      pass.setPipeline(pipeline);
+      pass.dispatchWorkgroups(...grid);
     }
-    pass.setPipeline(this.#evaluate);
-    pass.dispatchWorkgroups(...this.#atomGrid);
-    pass.setPipeline(this.#sumEnergies);
-    pass.dispatchWorkgroups(...this.#replicaGrid);
   }
 
   /** Computes energies and forces of all replicas (queued; read them back when needed). */

@@ -1,17 +1,23 @@
 /**
- * How many optimizer steps one dispatch of the fused kernel may take. llvmpipe silently stops an
- * invocation after 65,535 loop iterations in total (all loops, nested ones included), so the
- * kernel's work per dispatch is bounded from the loop counts written at the top of each shader
- * file; real GPUs have no such limit but get the same, already long, dispatches.
+ * How much work one dispatch of a fused kernel may hold, a property of the device. llvmpipe
+ * silently stops an invocation after 65,535 loop iterations in total (all loops, nested ones
+ * included), so on a software rasterizer a dispatch is bounded from the loop counts written at the
+ * top of each shader file (src/methods/dispatch_plan.ts). Hardware GPUs have no such limit: their
+ * dispatches are sized by time instead (OptimizerBatch), and they take systems up to MAX_ATOMS.
  */
 import type { PotentialKind } from "../potentials/potential.ts";
 
-/** Iterations allowed per invocation, with a margin below llvmpipe's 65,535. */
+/** Iterations allowed per invocation on llvmpipe, with a margin below its 65,535. */
 export const LOOP_BUDGET = 60_000;
 /** Neighbours per atom held by the fused SW kernel (the energy kernel holds more, see
  * potential_layout.ts): twice the ~10 of random silicon at diamond density, and small enough that
  * a Si64 step plus a random restart fits one dispatch. More makes the replica fail, reported. */
 export const FUSED_SW_MAX_NEIGHBOURS = 20;
+
+/** Loop iterations one invocation may run per dispatch on this device (Infinity: no limit). */
+export function loopBudget(gpu: { readonly isSoftware: boolean }): number {
+  return gpu.isSoftware ? LOOP_BUDGET : Infinity;
+}
 
 /** Loop iterations of one replica-view energy evaluation (shaders/potentials/*_replica.wgsl). */
 export function replicaEnergyIterations(kind: PotentialKind, n: number): number {
@@ -24,6 +30,21 @@ export function replicaEnergyIterations(kind: PotentialKind, n: number): number 
     case "sw": {
       const m = FUSED_SW_MAX_NEIGHBOURS;
       return pairs + 3 * n + (n * m * (m + 1)) / 2;
+    }
+  }
+}
+
+/** Loop iterations of the atom view for one atom (shaders/potentials/*_atom.wgsl), both passes,
+ * with the fused kernel's SW neighbour limit. */
+export function atomEnergyIterations(kind: PotentialKind, n: number): number {
+  switch (kind) {
+    case "lj":
+      return n;
+    case "gupta":
+      return 2 * n;
+    case "sw": {
+      const m = FUSED_SW_MAX_NEIGHBOURS;
+      return n + (m * (m - 1)) / 2 + m * m;
     }
   }
 }

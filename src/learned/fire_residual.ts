@@ -139,7 +139,7 @@ export function fireResidual(settings: FireResidualSettings): LocalMethod {
     parameterCount: FIRE_RESIDUAL_PARAMETERS,
     // The sums and half kick, the atom loop with 4 x (3 + 1) + 4 x (4 + 1) + 4 MLP iterations per
     // atom, FIRE's loops after the evaluation (second half kick, mixing, reset).
-    cost: (n) => ({ step: 46 * n, reset: n, loadStore: 2 * n }),
+    cost: (n) => ({ step: 46 * n, reset: n, loadStore: 2 * n, reductions: 4, drawsPerAtom: 6 }),
     mirror: ({ weights, weightsIndex }) => new FireResidualMirror(settings, weights, weightsIndex),
   };
 }

@@ -65,7 +65,7 @@ export function perAtomMlp(settings: LearnedStepSettings): LocalMethod {
     maxStep: settings.maxStep,
     parameterCount: PARAMETER_COUNT,
     // Two atom loops with 4 x (4 + 1) + 4 x (4 + 1) + 4 + 2 MLP iterations per atom.
-    cost: (n) => ({ step: 50 * n, reset: n, loadStore: 0 }),
+    cost: (n) => ({ step: 50 * n, reset: n, loadStore: 0, reductions: 2, drawsPerAtom: 6 }),
     mirror: ({ weights, weightsIndex }) => new PerAtomMlpMirror(settings, weights, weightsIndex),
   };
 }

@@ -33,7 +33,7 @@ export function adam(settings: AdamSettings): LocalMethod {
     },
     maxStep: settings.maxStep,
     parameterCount: 0,
-    cost: (n) => ({ step: n, reset: n, loadStore: 2 * n }),
+    cost: (n) => ({ step: n, reset: n, loadStore: 2 * n, reductions: 0, drawsPerAtom: 0 }),
     mirror: () => {
       let t = 0;
       let m = new Float64Array(0);

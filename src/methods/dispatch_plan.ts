@@ -1,15 +1,26 @@
 /**
- * How many steps and hops one dispatch of the fused kernel may take within llvmpipe's loop
- * budget (src/gpu/loop_budget.ts), from the loop counts of the driver, the hopping wrapper, the
- * moves and the local method (each WGSL file states its own).
+ * How many steps and hops one dispatch of the fused kernel may take within the device's loop
+ * budget (src/gpu/loop_budget.ts: llvmpipe's cap, none on hardware), from the loop counts of the
+ * driver, the hopping wrapper, the moves and the local method (each WGSL file states its own), in
+ * the kernel's thread layout: the lane layout's invocation loops over every atom and pair, the
+ * workgroup layout's over its own atoms, their pairs with every atom, and the reduction trees.
  */
 import { UserError } from "../core/errors.ts";
 import { PLACEMENT_TRIALS } from "../core/codes.ts";
-import { LOOP_BUDGET, replicaEnergyIterations } from "../gpu/loop_budget.ts";
+import { atomEnergyIterations, LOOP_BUDGET, replicaEnergyIterations } from "../gpu/loop_budget.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
+import type { KernelShape } from "./kernel_source.ts";
 import { hopControl, type MethodSpec } from "./method_spec.ts";
 
+/** Steps per dispatch where the device sets no loop budget: the batch sizes its dispatches by
+ * time (OptimizerBatch) up to this. */
+export const MAX_STEPS_PER_DISPATCH = 65_536;
+/** Hops a replica may take per dispatch: they come once per relaxation (tens to hundreds of
+ * steps), so a few suffice. */
+const MAX_HOPS_PER_DISPATCH = 4;
+
 export interface DispatchPlan {
+  /** The most steps per dispatch the budget allows. */
   stepsPerDispatch: number;
   hopsPerDispatch: number;
 }
@@ -19,31 +30,90 @@ export function planDispatch(
   n: number,
   spec: MethodSpec,
   logCapacity: number,
+  kernel: KernelShape = { layout: "lane" },
+  budget = LOOP_BUDGET,
 ): DispatchPlan {
+  const hopping = spec.driver.mode === "hopping";
+  if (budget === Infinity) {
+    return {
+      stepsPerDispatch: MAX_STEPS_PER_DISPATCH,
+      hopsPerDispatch: hopping ? MAX_HOPS_PER_DISPATCH : 1,
+    };
+  }
+  const { step, hop, fixed } = kernel.layout === "lane"
+    ? laneCosts(kind, n, spec, logCapacity)
+    : workgroupCosts(kind, n, spec, logCapacity, kernel.shape);
+  const available = budget - fixed;
+  // Each hop reserved costs steps.
+  const hopsPerDispatch = hopping
+    ? Math.max(1, Math.min(MAX_HOPS_PER_DISPATCH, Math.floor(available / 8 / hop)))
+    : 0;
+  const stepsPerDispatch = Math.floor((available - hopsPerDispatch * hop) / step);
+  if (stepsPerDispatch < 1) {
+    throw new UserError(
+      `${n} atoms are too many for the fused ${spec.local.name} kernel in the ${kernel.layout} ` +
+        `layout with this potential on this device (one step needs ~${
+          Math.ceil(step + hopsPerDispatch * hop)
+        } loop iterations of llvmpipe's ${budget}; try --layout workgroup)`,
+    );
+  }
+  return { stepsPerDispatch, hopsPerDispatch: Math.max(1, hopsPerDispatch) };
+}
+
+interface Costs {
+  step: number;
+  hop: number;
+  /** Once per dispatch: loading and storing the replica. */
+  fixed: number;
+}
+
+function laneCosts(kind: PotentialKind, n: number, spec: MethodSpec, logCapacity: number): Costs {
   // The evaluation, and the loop that clears the per-atom energies (LJ and Gupta kernels with
   // surface moves; counted for every cluster kernel, a bound rather than an exact count).
   const energy = replicaEnergyIterations(kind, n) + (kind === "sw" ? 0 : n);
   const cost = spec.local.cost(n);
   // A step: the method's loops, the constraint, the evaluation's force and best-position loops.
   const step = energy + cost.step + 3 * n + 2;
-  const hopping = spec.driver.mode === "hopping";
-  // The wrapper, the log, a surface move with its ranking (the largest move but restarts), the
-  // hop controller's decision.
-  let hop = energy + cost.reset + 9 * n + logCapacity + 5 * n + PLACEMENT_TRIALS +
-    (hopControl(spec)?.cost(n) ?? 0);
+  return {
+    step,
+    hop: energy + cost.reset + hopIterations(n, spec, logCapacity),
+    fixed: 4 * n + cost.loadStore,
+  };
+}
+
+function workgroupCosts(
+  kind: PotentialKind,
+  n: number,
+  spec: MethodSpec,
+  logCapacity: number,
+  shape: { ownedAtoms: number; reductionWidth: number },
+): Costs {
+  const owned = shape.ownedAtoms;
+  // A reduction: its tree's levels and the first and last barrier.
+  const reduction = Math.log2(shape.reductionWidth) + 2;
+  // Both passes of the atom view for each owned atom, the clearing of their energy shares, and
+  // the sum and largest force of the evaluation.
+  const energy = owned * (atomEnergyIterations(kind, n) + 2) + 2 * reduction;
+  const cost = spec.local.cost(owned);
+  // The method's cost counts its loops over atoms, not the loops around them (L-BFGS's over its
+  // history), which weigh once an invocation has few atoms: each reduction stands for one.
+  const step = energy + cost.step + 3 * owned + 2 + (cost.reductions + 1) * (reduction + 2) +
+    cost.drawsPerAtom * n;
+  // The moves and the controller are bounded as in the lane layout (every invocation draws the
+  // whole replica's random numbers); their few reductions are within that bound.
+  return {
+    step,
+    hop: energy + cost.reset + hopIterations(n, spec, logCapacity) + 4 * reduction,
+    fixed: 4 * owned + cost.loadStore,
+  };
+}
+
+/** The hopping wrapper, the log, a surface move with its ranking (the largest move but
+ * restarts), the hop controller's decision, and restarts when the batch has them. */
+function hopIterations(n: number, spec: MethodSpec, logCapacity: number): number {
+  let hop = 9 * n + logCapacity + 5 * n + PLACEMENT_TRIALS + (hopControl(spec)?.cost(n) ?? 0);
   if (spec.driver.mode === "hopping" && (spec.driver.hopping.moves.restart ?? 0) > 0) {
     hop += PLACEMENT_TRIALS * (n * (n - 1) / 2 + n);
   }
-  const available = LOOP_BUDGET - 4 * n - cost.loadStore;
-  // Hops come once per relaxation (tens to hundreds of steps), so a few per dispatch suffice;
-  // each one reserved costs steps.
-  const hopsPerDispatch = hopping ? Math.max(1, Math.min(4, Math.floor(available / 8 / hop))) : 0;
-  const stepsPerDispatch = Math.floor((available - hopsPerDispatch * hop) / step);
-  if (stepsPerDispatch < 1) {
-    throw new UserError(
-      `${n} atoms are too many for the fused ${spec.local.name} kernel with this potential ` +
-        `(one step needs ~${step + hopsPerDispatch * hop} loop iterations of ${LOOP_BUDGET})`,
-    );
-  }
-  return { stepsPerDispatch, hopsPerDispatch: Math.max(1, hopsPerDispatch) };
+  return hop;
 }

@@ -119,7 +119,7 @@ export function fire(settings: FireSettings): LocalMethod {
     constants: fireShaderConstants(c),
     maxStep,
     parameterCount: 0,
-    cost: (n) => ({ step: 4 * n, reset: n, loadStore: 2 * n }),
+    cost: (n) => ({ step: 4 * n, reset: n, loadStore: 2 * n, reductions: 3, drawsPerAtom: 0 }),
     mirror: () => {
       const state = new FireMirrorState(c);
       return {

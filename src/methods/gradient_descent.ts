@@ -18,7 +18,7 @@ export function gradientDescent(settings: GradientDescentSettings): LocalMethod 
     constants: {},
     maxStep: settings.maxStep,
     parameterCount: 0,
-    cost: (n) => ({ step: n, reset: 0, loadStore: 0 }),
+    cost: (n) => ({ step: n, reset: 0, loadStore: 0, reductions: 0, drawsPerAtom: 0 }),
     mirror: () => ({
       reset() {},
       step(r: MirrorReplica) {

@@ -22,6 +22,13 @@ export const SETTINGS_LAYOUT: Layout = {
       doc: "the driver stops, hops or logs below this largest force (a uniform, not a constant, " +
         "so that tolerances share one compiled kernel)",
     },
+    {
+      name: "steps_per_dispatch",
+      type: "u32",
+      doc: "most evaluations a replica takes per dispatch (src/methods/dispatch_plan.ts: within " +
+        "llvmpipe's loop budget; on hardware sized by time)",
+    },
+    { name: "hops_per_dispatch", type: "u32", doc: "most hops a replica takes per dispatch" },
   ],
 };
 

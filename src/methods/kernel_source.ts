@@ -1,9 +1,11 @@
 /**
- * The fused kernel's WGSL for one method on one system: generated constants and structs (from
- * kernel_layout.ts, the local method's state and settings, the driver's mode, the hopping
- * settings and the hop controller's), then the potential, the random numbers, the hop controller
- * (the defaults, shaders/hop_control_default.wgsl, or a learned one), the moves, the hopping
- * wrapper, the local method and the driver (shaders/driver.wgsl).
+ * The fused kernel's WGSL for one method on one system in one thread layout
+ * (src/gpu/thread_layout.ts): generated constants and structs (from kernel_layout.ts, the local
+ * method's state and settings, the driver's mode, the hopping settings, the hop controller's and
+ * the layout's), then the potential (its replica view for the lane layout, its atom view for the
+ * workgroup layout), the layout (shaders/layouts/), the random numbers, the hop controller (the
+ * defaults, shaders/hop_control_default.wgsl, or a learned one), the moves, the hopping wrapper,
+ * the local method and the driver (shaders/driver.wgsl).
  */
 import { NO_ENERGY, PLACEMENT_TRIALS, STATUS_CODES } from "../core/codes.ts";
 import { wgslStruct } from "../core/layout.ts";
@@ -15,14 +17,37 @@ import DRIVER from "../../shaders/driver.wgsl" with { type: "text" };
 import HOP_CONTROL_DEFAULT from "../../shaders/hop_control_default.wgsl" with { type: "text" };
 import HOPPING from "../../shaders/hopping.wgsl" with { type: "text" };
 import MOVES from "../../shaders/moves.wgsl" with { type: "text" };
-import type { DispatchPlan } from "./dispatch_plan.ts";
+import LANE from "../../shaders/layouts/lane.wgsl" with { type: "text" };
+import WORKGROUP from "../../shaders/layouts/workgroup.wgsl" with { type: "text" };
+import WORKGROUP_ATOMS from "../../shaders/layouts/workgroup_atoms.wgsl" with { type: "text" };
+import {
+  LANE_WORKGROUP_SIZE,
+  workgroupConstants,
+  type WorkgroupShape,
+} from "../gpu/thread_layout.ts";
 import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
 import { compiledMoves, hopControl, type MethodSpec } from "./method_spec.ts";
 import { SURFACE_TIE } from "./moves.ts";
 
 export const MODE_CODES = { local: 0, hopping: 1, free: 2 } as const;
 
-export const WORKGROUP_SIZE = 64;
+/** A layout and, for the workgroup layout, its shape. */
+export type KernelShape = { layout: "lane" } | { layout: "workgroup"; shape: WorkgroupShape };
+
+/** Bytes of workgroup memory the fused kernel declares (shaders/layouts/workgroup*.wgsl). */
+export function fusedWorkgroupBytes(system: System, shape: WorkgroupShape): number {
+  const n = system.nAtoms;
+  // x (vec3f, 16 bytes), atom_rank, aux, and the reduction tree (vec4f per invocation).
+  return n * 16 + n * 4 + n * fusedAuxWords(system) * 4 + shape.threads * 16;
+}
+
+/** Per-atom scratch words of the atom view in the fused kernel (at least 1: WGSL has no empty
+ * arrays); SW keeps FUSED_SW_MAX_NEIGHBOURS neighbours, as the lane layout does. */
+function fusedAuxWords(system: System): number {
+  const kind = system.potential.kind;
+  if (kind === "sw") return 1 + FUSED_SW_MAX_NEIGHBOURS;
+  return Math.max(1, potentialLayout(system.potential, system.elements.length).auxWords);
+}
 
 /** f32 constants must be finite: Infinity (no limit) becomes the largest energy sentinel. */
 function finite(value: number): { f32: number } {
@@ -32,8 +57,8 @@ function finite(value: number): { f32: number } {
 export function kernelSource(
   system: System,
   spec: MethodSpec,
-  plan: DispatchPlan,
   logCapacity: number,
+  kernel: KernelShape,
 ): string {
   const kind = system.potential.kind;
   const layout = potentialLayout(system.potential, system.elements.length);
@@ -44,7 +69,14 @@ export function kernelSource(
   const control = hopControl(spec);
   const constants: Record<string, ShaderConstant> = {
     N_ATOMS: system.nAtoms,
-    WORKGROUP_SIZE,
+    ...(kernel.layout === "lane"
+      ? { WORKGROUP_SIZE: LANE_WORKGROUP_SIZE, OWNED_ATOMS: system.nAtoms }
+      : {
+        WORKGROUP_SIZE: kernel.shape.threads,
+        ...workgroupConstants(kernel.shape),
+        AUX_WORDS: fusedAuxWords(system),
+        ATOM_PREPARE: layout.auxWords > 0,
+      }),
     PERIODIC: system.box !== undefined,
     BOX_SIDE: { f32: box },
     INVERSE_BOX_SIDE: { f32: box > 0 ? 1 / box : 0 },
@@ -55,8 +87,6 @@ export function kernelSource(
     MODE_FREE: MODE_CODES.free,
     MODE: MODE_CODES[spec.driver.mode],
     MAX_STEP: finite(spec.local.maxStep),
-    STEPS_PER_DISPATCH: plan.stepsPerDispatch,
-    HOPS_PER_DISPATCH: plan.hopsPerDispatch,
     LOG_CAPACITY: logCapacity,
     STATUS_RUNNING: STATUS_CODES.running,
     STATUS_CONVERGED: STATUS_CODES.converged,
@@ -83,8 +113,10 @@ export function kernelSource(
     ...spec.local.constants,
     ...control?.constants,
   };
+  const layoutShaders = kernel.layout === "lane" ? [LANE] : [WORKGROUP_ATOMS, WORKGROUP];
   return assembleShader(
     [
+      ...layoutShaders,
       KERNEL_SHADERS.rng,
       control?.shader ?? HOP_CONTROL_DEFAULT,
       MOVES,
@@ -93,7 +125,7 @@ export function kernelSource(
       DRIVER,
     ],
     kind,
-    "replica",
+    kernel.layout === "lane" ? "replica" : "atom",
     constants,
     [SETTINGS_LAYOUT, REPLICA_LAYOUT, spec.local.state].map(wgslStruct),
   );

@@ -95,7 +95,13 @@ export function lbfgs(settings: LbfgsSettings): LocalMethod {
     },
     maxStep,
     parameterCount: 0,
-    cost: (n) => ({ step: (4 * m + 7) * n, reset: 0, loadStore: 0 }),
+    cost: (n) => ({
+      step: (4 * m + 7) * n,
+      reset: 0,
+      loadStore: 0,
+      reductions: 2 * m + 3,
+      drawsPerAtom: 0,
+    }),
     mirror: () => new LbfgsMirror(c, maxStep),
   };
 }

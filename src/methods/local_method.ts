@@ -49,12 +49,17 @@ export interface LocalMirror {
 }
 
 /** Loop iterations (shaders: every loop counts, see src/methods/dispatch_plan.ts) beyond the
- * energy evaluation, for N atoms. */
+ * energy evaluation, for loops over N atoms (in the workgroup layout each invocation's share of
+ * them: cost(OWNED_ATOMS)). */
 export interface LoopCost {
   step: number;
   reset: number;
   /** local_load + local_store, once per dispatch. */
   loadStore: number;
+  /** Workgroup reductions per step (reduce4) beyond the constraint's and the evaluation's. */
+  reductions: number;
+  /** Random draws per atom per step that the workgroup layout skips for atoms it does not own. */
+  drawsPerAtom: number;
 }
 
 export interface LocalMethod {

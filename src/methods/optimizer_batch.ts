@@ -12,9 +12,19 @@ import type { Gpu } from "../gpu/device.ts";
 import { potentialLayout } from "../gpu/potential_layout.ts";
 import { potentialCutoff } from "../potentials/potential.ts";
 import { checkBox, type System } from "../systems/system.ts";
+import { loopBudget } from "../gpu/loop_budget.ts";
+import {
+  checkWorkgroupMemory,
+  defaultLayout,
+  dispatchGrid,
+  LANE_WORKGROUP_SIZE,
+  type LayoutDevice,
+  type ThreadLayout,
+  workgroupShape,
+} from "../gpu/thread_layout.ts";
 import { planDispatch } from "./dispatch_plan.ts";
 import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
-import { kernelSource, WORKGROUP_SIZE } from "./kernel_source.ts";
+import { fusedWorkgroupBytes, type KernelShape, kernelSource } from "./kernel_source.ts";
 import {
   compiledMoves,
   driverFmax,
@@ -54,6 +64,26 @@ export interface OptimizerBatchOptions {
   logCapacity?: number;
   /** Learned optimizers: how many weight vectors (ES population members) `setWeights` takes. */
   weightVectors?: number;
+  /** Thread layout (src/gpu/thread_layout.ts); defaults to the adapter's. */
+  layout?: ThreadLayout;
+}
+
+/** On devices without a loop budget, a dispatch is sized to take about this long: long enough
+ * that launches cost nothing, short enough to stay responsive and far from watchdogs. */
+const TARGET_DISPATCH_MS = 20;
+/** Steps of the first dispatch where the device sets no loop budget, before any is timed. */
+const FIRST_STEPS_PER_DISPATCH = 64;
+
+/** The kernel's layout and shape for `system` on `gpu`; a UserError if it does not fit. */
+export function kernelShape(
+  gpu: LayoutDevice,
+  system: System,
+  layout: ThreadLayout = defaultLayout(gpu),
+): KernelShape {
+  if (layout === "lane") return { layout };
+  const shape = workgroupShape(system.nAtoms, gpu);
+  checkWorkgroupMemory(gpu, system.name, fusedWorkgroupBytes(system, shape));
+  return { layout, shape };
 }
 
 const BINDINGS = [
@@ -133,14 +163,13 @@ export function batchBufferBytes(
 export interface BatchLimits {
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
-  maxComputeWorkgroupsPerDimension: number;
 }
 
 /**
  * A UserError naming the buffer, the limit and how many replicas would fit, unless a batch of
  * `replicas` fits `limits`: each storage buffer within maxStorageBufferBindingSize and
- * maxBufferSize, the readback within maxBufferSize, the workgroups within
- * maxComputeWorkgroupsPerDimension.
+ * maxBufferSize, the readback within maxBufferSize. (Workgroups go on a 2D grid, which holds
+ * more replicas than any buffer.)
  */
 export function checkBatchFits(
   limits: BatchLimits,
@@ -160,7 +189,7 @@ export function checkBatchFits(
   checks.push(["readback", limits.maxBufferSize, "maxBufferSize"]);
   // Buffers that grow with the replicas bound how many fit; the others do not depend on them.
   const scales = (name: keyof typeof bytes) => bytes[name] === replicas * one[name];
-  let most = WORKGROUP_SIZE * limits.maxComputeWorkgroupsPerDimension;
+  let most = Infinity;
   for (const [name, limit] of checks) {
     const key = name as keyof typeof bytes;
     if (scales(key) && one[key] > 0) most = Math.min(most, Math.floor(limit / one[key]));
@@ -175,13 +204,6 @@ export function checkBatchFits(
       );
     }
   }
-  const groups = Math.ceil(replicas / WORKGROUP_SIZE);
-  if (groups > limits.maxComputeWorkgroupsPerDimension) {
-    throw new UserError(
-      `${replicas} replicas need ${groups} workgroups, over ${adapter}'s ` +
-        `maxComputeWorkgroupsPerDimension of ${limits.maxComputeWorkgroupsPerDimension} (${fits})`,
-    );
-  }
 }
 
 function mebibytes(bytes: number): string {
@@ -194,8 +216,17 @@ export class OptimizerBatch {
   readonly replicas: number;
   readonly spec: MethodSpec;
   readonly logCapacity: number;
-  readonly stepsPerDispatch: number;
+  readonly kernel: KernelShape;
+  /** The most steps per dispatch the device's loop budget allows. */
+  readonly maxStepsPerDispatch: number;
   readonly hopsPerDispatch: number;
+  /** Steps per dispatch now: the budget's on llvmpipe, sized by time on hardware. */
+  stepsPerDispatch: number;
+  #timed: boolean;
+  /** When the first dispatch since the last sync was queued, and how many since (timed only). */
+  #queuedAt: number | undefined;
+  #queuedDispatches = 0;
+  #grid: [number, number];
   #buffers: Buffers;
   #bindGroup: GPUBindGroup;
   #pipelines: Pipelines;
@@ -208,7 +239,9 @@ export class OptimizerBatch {
     replicas: number,
     spec: MethodSpec,
     logCapacity: number,
+    kernel: KernelShape,
     plan: { stepsPerDispatch: number; hopsPerDispatch: number },
+    timed: boolean,
     buffers: Buffers,
     bindGroup: GPUBindGroup,
     pipelines: Pipelines,
@@ -218,8 +251,15 @@ export class OptimizerBatch {
     this.replicas = replicas;
     this.spec = spec;
     this.logCapacity = logCapacity;
-    this.stepsPerDispatch = plan.stepsPerDispatch;
+    this.kernel = kernel;
+    this.maxStepsPerDispatch = plan.stepsPerDispatch;
     this.hopsPerDispatch = plan.hopsPerDispatch;
+    this.#timed = timed;
+    this.stepsPerDispatch = timed
+      ? Math.min(FIRST_STEPS_PER_DISPATCH, plan.stepsPerDispatch)
+      : plan.stepsPerDispatch;
+    const groups = kernel.layout === "lane" ? Math.ceil(replicas / LANE_WORKGROUP_SIZE) : replicas;
+    this.#grid = dispatchGrid(groups, gpu.device.limits.maxComputeWorkgroupsPerDimension);
     this.#buffers = buffers;
     this.#bindGroup = bindGroup;
     this.#pipelines = pipelines;
@@ -243,8 +283,10 @@ export class OptimizerBatch {
     const logCapacity = options.logCapacity ?? DEFAULT_LOG_CAPACITY;
     const n = system.nAtoms;
     const kind = system.potential.kind;
-    const plan = planDispatch(kind, n, spec, logCapacity);
-    const code = kernelSource(system, spec, plan, logCapacity);
+    const kernel = kernelShape(gpu, system, options.layout);
+    const budget = loopBudget(gpu);
+    const plan = planDispatch(kind, n, spec, logCapacity, kernel, budget);
+    const code = kernelSource(system, spec, logCapacity, kernel);
     checkBatchFits(gpu.device.limits, gpu.adapterName, system, replicas, options);
     const { device } = gpu;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -274,7 +316,7 @@ export class OptimizerBatch {
       })),
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });
-    const label = `optimize/${spec.driver.mode}/${spec.local.name}/${kind}/N=${n}`;
+    const label = `optimize/${spec.driver.mode}/${spec.local.name}/${kind}/N=${n}/${kernel.layout}`;
     const [initialize, run, clearLog] = await Promise.all(
       ["initialize", "run", "clear_log"].map((entry) =>
         gpu.computePipeline(label, code, pipelineLayout, entry)
@@ -290,7 +332,9 @@ export class OptimizerBatch {
       replicas,
       spec,
       logCapacity,
+      kernel,
       plan,
+      budget === Infinity,
       buffers,
       bindGroup,
       { initialize, run, clearLog },
@@ -380,6 +424,7 @@ export class OptimizerBatch {
     staging.unmap();
     staging.destroy();
     this.gpu.check();
+    this.#resize();
     return {
       replicas: this.#parseReplicas(data.slice(0, replicaBytes)),
       minima: this.#parseLog(data.slice(replicaBytes)),
@@ -450,6 +495,8 @@ export class OptimizerBatch {
     settings.u32[settings.at(0, "n_replicas")] = this.replicas;
     settings.u32[settings.at(0, "evaluation_limit")] = evaluationLimit;
     settings.f32[settings.at(0, "fmax")] = driverFmax(this.spec.driver);
+    settings.u32[settings.at(0, "steps_per_dispatch")] = this.stepsPerDispatch;
+    settings.u32[settings.at(0, "hops_per_dispatch")] = this.hopsPerDispatch;
     this.gpu.device.queue.writeBuffer(this.#buffers.settings, 0, settings.buffer);
   }
 
@@ -457,12 +504,30 @@ export class OptimizerBatch {
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, this.#bindGroup);
-    const groups = Math.ceil(this.replicas / WORKGROUP_SIZE);
-    for (let d = 0; d < dispatches; d++) pass.dispatchWorkgroups(groups);
+    for (let d = 0; d < dispatches; d++) pass.dispatchWorkgroups(...this.#grid);
     pass.end();
   }
 
+  /** Timed devices: steps per dispatch scaled toward TARGET_DISPATCH_MS from the dispatches
+   * since the last sync (at most 4x per sync either way, within the plan's bound). */
+  #resize() {
+    if (this.#queuedAt !== undefined && this.#queuedDispatches > 0) {
+      const perDispatch = (performance.now() - this.#queuedAt) / this.#queuedDispatches;
+      const factor = Math.min(4, Math.max(0.25, TARGET_DISPATCH_MS / Math.max(perDispatch, 1e-3)));
+      this.stepsPerDispatch = Math.min(
+        this.maxStepsPerDispatch,
+        Math.max(1, Math.round(this.stepsPerDispatch * factor)),
+      );
+    }
+    this.#queuedAt = undefined;
+    this.#queuedDispatches = 0;
+  }
+
   #submit(pipeline: GPUComputePipeline, dispatches: number) {
+    if (this.#timed && pipeline === this.#pipelines.run) {
+      this.#queuedAt ??= performance.now();
+      this.#queuedDispatches += dispatches;
+    }
     const encoder = this.gpu.device.createCommandEncoder();
     this.#encode(encoder, pipeline, dispatches);
     this.gpu.device.queue.submit([encoder.finish()]);

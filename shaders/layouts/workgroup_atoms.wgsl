@@ -1,0 +1,64 @@
+// One workgroup per replica, one invocation per atom (looping over atom, atom + THREADS, ...
+// when N_ATOMS exceeds the workgroup): the replica's positions live in workgroup memory, where
+// every invocation reads them for its own atoms' forces (the potential's atom view), and
+// replica totals come from a workgroup reduction. Shared by the energy kernel
+// (shaders/energy_forces_workgroup.wgsl) and the fused kernel's workgroup layout
+// (shaders/layouts/workgroup.wgsl). Generated constants: THREADS (the workgroup size),
+// OWNED_ATOMS = ceil(N_ATOMS / THREADS), REDUCTION_WIDTH (THREADS rounded up to a power of two),
+// AUX_WORDS (at least 1), ATOM_PREPARE (whether the potential has a pass 1).
+// Loop budget: reduce4 log2(REDUCTION_WIDTH) iterations.
+
+var<workgroup> x: array<vec3f, N_ATOMS>;
+// The atom view's per-atom scratch (pass 1), [atom][AUX_WORDS].
+var<workgroup> aux: array<u32, N_ATOMS * AUX_WORDS>;
+var<workgroup> reduction: array<vec4f, THREADS>;
+// This invocation's index in the workgroup.
+var<private> thread: u32;
+
+// Replica index from the 2D dispatch grid (x + y * width, at most 65,535 groups per axis).
+fn enter(id: vec3u, group: vec3u, groups: vec3u, index: u32) -> u32 {
+  thread = index;
+  return group.x + group.y * groups.x;
+}
+
+// The k-th atom of this invocation; N_ATOMS or more when it has fewer than OWNED_ATOMS.
+fn atom_of(k: u32) -> u32 {
+  return thread + k * THREADS;
+}
+
+fn atom_position(j: u32) -> vec3f {
+  return x[j];
+}
+
+fn aux_load(j: u32, k: u32) -> u32 {
+  return aux[j * AUX_WORDS + k];
+}
+
+fn aux_store(j: u32, k: u32, value: u32) {
+  aux[j * AUX_WORDS + k] = value;
+}
+
+// r_j - r_i, minimum image in a periodic box.
+fn displacement(i: u32, j: u32) -> vec3f {
+  return minimum_image(x[j] - x[i]);
+}
+
+// xyz summed and w maximised over the workgroup, the same value returned to every invocation
+// (a tree in workgroup memory: every invocation then takes identical decisions, so control flow
+// stays uniform and barriers stay legal). Call from uniform control flow.
+fn reduce4(value: vec4f) -> vec4f {
+  reduction[thread] = value;
+  workgroupBarrier();
+  for (var width = REDUCTION_WIDTH / 2u; width > 0u; width /= 2u) {
+    if (thread < width && thread + width < THREADS) {
+      let other = reduction[thread + width];
+      let mine = reduction[thread];
+      reduction[thread] = vec4f(mine.xyz + other.xyz, max(mine.w, other.w));
+    }
+    workgroupBarrier();
+  }
+  let total = reduction[0];
+  // Nobody may start the next reduction before everyone has read this one.
+  workgroupBarrier();
+  return total;
+}

@@ -1,0 +1,119 @@
+/**
+ * How a kernel spreads replicas and atoms over GPU threads.
+ *
+ * - `lane`: one invocation per replica, LANE_WORKGROUP_SIZE replicas per workgroup, the replica's
+ *   positions and vectors in private arrays and each pair visited once. Made for Mesa's llvmpipe,
+ *   which runs a workgroup's invocations as the lanes of a SIMD loop, so a replica is one lane.
+ * - `workgroup`: one workgroup per replica, one invocation per atom (each looping over atoms
+ *   t, t + threads, ... when the replica has more atoms than the workgroup), the positions in
+ *   workgroup memory, replica totals (energy, largest force, FIRE's power, L-BFGS's dot products)
+ *   by workgroup reductions. Made for discrete GPUs, where one invocation per replica leaves most
+ *   of the device idle and spills its per-atom arrays.
+ *
+ * Both layouts run the same WGSL (shaders/driver.wgsl with shaders/layouts/lane.wgsl or
+ * workgroup.wgsl) against the same f64 mirrors and random streams. The default follows the
+ * adapter: software rasterizers get `lane`, hardware `workgroup`.
+ */
+import { UserError } from "../core/errors.ts";
+
+export const THREAD_LAYOUTS = ["lane", "workgroup"] as const;
+export type ThreadLayout = typeof THREAD_LAYOUTS[number];
+
+/** Replicas per workgroup in the lane layout. */
+export const LANE_WORKGROUP_SIZE = 64;
+
+/** Most invocations per replica in the workgroup layout: beyond this they loop over atoms (an
+ * SM keeps several such workgroups in flight, which hides the barriers' latency). */
+const MAX_THREADS = 256;
+
+/** What the layout needs to know about the device (a Gpu will do). */
+export interface LayoutDevice {
+  readonly adapterName: string;
+  readonly isSoftware: boolean;
+  readonly device: { readonly limits: LayoutLimits };
+}
+
+export interface LayoutLimits {
+  readonly maxComputeInvocationsPerWorkgroup: number;
+  readonly maxComputeWorkgroupSizeX: number;
+  readonly maxComputeWorkgroupStorageSize: number;
+}
+
+export function defaultLayout(gpu: Pick<LayoutDevice, "isSoftware">): ThreadLayout {
+  return gpu.isSoftware ? "lane" : "workgroup";
+}
+
+/** `--layout VALUE`: one of THREAD_LAYOUTS, or a UserError naming them. */
+export function parseLayout(value: string): ThreadLayout {
+  if ((THREAD_LAYOUTS as readonly string[]).includes(value)) return value as ThreadLayout;
+  throw new UserError(`--layout: unknown layout '${value}'; use ${THREAD_LAYOUTS.join(" or ")}`);
+}
+
+/** The workgroup layout's shape for N atoms. */
+export interface WorkgroupShape {
+  /** Invocations per replica (the workgroup size). */
+  threads: number;
+  /** Atoms per invocation, ceil(N / threads). */
+  ownedAtoms: number;
+  /** threads rounded up to a power of two: the width of the reduction tree. */
+  reductionWidth: number;
+}
+
+/**
+ * N atoms rounded up to whole SIMD groups (8 lanes of llvmpipe's 256-bit vectors, 32 of a
+ * hardware warp), at most MAX_THREADS and the adapter's limits.
+ */
+export function workgroupShape(n: number, gpu: LayoutDevice): WorkgroupShape {
+  const granule = gpu.isSoftware ? 8 : 32;
+  const { limits } = gpu.device;
+  const most = Math.min(
+    MAX_THREADS,
+    limits.maxComputeInvocationsPerWorkgroup,
+    limits.maxComputeWorkgroupSizeX,
+  );
+  const threads = Math.min(Math.ceil(n / granule) * granule, most);
+  return {
+    threads,
+    ownedAtoms: Math.ceil(n / threads),
+    reductionWidth: 2 ** Math.ceil(Math.log2(threads)),
+  };
+}
+
+/** The generated WGSL constants of shaders/layouts/workgroup_atoms.wgsl. */
+export function workgroupConstants(shape: WorkgroupShape): Record<string, number> {
+  return {
+    THREADS: shape.threads,
+    OWNED_ATOMS: shape.ownedAtoms,
+    REDUCTION_WIDTH: shape.reductionWidth,
+  };
+}
+
+/**
+ * A UserError unless `bytes` of workgroup memory fit the adapter: the workgroup layout keeps a
+ * replica's positions (16 bytes an atom: vec3f is aligned to 16) and scratch there.
+ */
+export function checkWorkgroupMemory(
+  gpu: LayoutDevice,
+  systemName: string,
+  bytes: number,
+): void {
+  const limit = gpu.device.limits.maxComputeWorkgroupStorageSize;
+  if (bytes > limit) {
+    throw new UserError(
+      `${systemName} needs ${kib(bytes)} of workgroup memory in the workgroup layout, over ` +
+        `${gpu.adapterName}'s maxComputeWorkgroupStorageSize of ${kib(limit)} ` +
+        `(use --layout lane, or fewer atoms)`,
+    );
+  }
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** Workgroups along x and y for `groups` workgroups, at most `maxPerAxis` per axis (the kernels
+ * index them as x + y * width; the last row may run past the end and returns at once). */
+export function dispatchGrid(groups: number, maxPerAxis: number): [number, number] {
+  const x = Math.min(groups, maxPerAxis);
+  return [x, Math.ceil(groups / x)];
+}
