@@ -18,6 +18,7 @@ import {
   ReferenceReplica,
   type ReplicaHyperparameters,
   type System,
+  THREAD_LAYOUTS,
 } from "../mod.ts";
 import { Rng } from "../src/core/rng.ts";
 import { DR_PER_BOND_LENGTH } from "../src/methods/basin_hopping.ts";
@@ -145,55 +146,61 @@ Deno.test("fire-residual at its initial theta: the f64 mirror is FIRE's, bit for
   }
 });
 
-Deno.test("LJ13: the fire-residual kernel at its initial theta gives FIRE's trajectories", async () => {
-  const system = parseSystem("LJ13");
-  const replicas = 8;
-  const n = 3 * system.nAtoms;
-  const start = Float32Array.from(randomStructures(system, 9, replicas));
-  const learned = await OptimizerBatch.create(gpu, system, replicas, {
-    spec: residualSpec(system),
-    weightVectors: 1,
-  });
-  learned.setWeights(Float32Array.from(ARCH.initialTheta(4)));
-  learned.initialize(start, hyper(30));
-  const plain = await OptimizerBatch.create(gpu, system, replicas, { spec: fireSpec(system) });
-  plain.initialize(start, hyper(30));
-  let positionError = 0;
-  let energyError = 0;
-  let logged = 0;
-  for (const checkpoint of [20, 100, 300]) {
-    const a = await learned.advanceTo(checkpoint);
-    const b = await plain.advanceTo(checkpoint);
-    const [xa, xb] = [await learned.readPositions(), await plain.readPositions()];
-    for (let r = 0; r < replicas; r++) {
-      const label = `replica ${r} at ${checkpoint}`;
-      assert.equal(a.replicas.evaluations[r], checkpoint, label);
-      assert.equal(a.replicas.status[r], "running", label);
-      const e = Math.abs(a.replicas.energy[r] - b.replicas.energy[r]);
-      energyError = Math.max(energyError, e / Math.abs(b.replicas.energy[r]));
-      assert.ok(e <= 1e-5 * Math.abs(b.replicas.energy[r]), `${label}: energy ${e}`);
-      const best = Math.abs(a.replicas.bestEnergy[r] - b.replicas.bestEnergy[r]);
-      assert.ok(best <= 1e-5 * Math.abs(b.replicas.bestEnergy[r]), `${label}: best ${best}`);
-      for (let k = n * r; k < n * (r + 1); k++) {
-        positionError = Math.max(positionError, Math.abs(xa[k] - xb[k]));
+for (const layout of THREAD_LAYOUTS) {
+  Deno.test(`LJ13: the fire-residual kernel at its initial theta gives FIRE's trajectories (${layout})`, async () => {
+    const system = parseSystem("LJ13");
+    const replicas = 8;
+    const n = 3 * system.nAtoms;
+    const start = Float32Array.from(randomStructures(system, 9, replicas));
+    const learned = await OptimizerBatch.create(gpu, system, replicas, {
+      spec: residualSpec(system),
+      weightVectors: 1,
+      layout,
+    });
+    learned.setWeights(Float32Array.from(ARCH.initialTheta(4)));
+    learned.initialize(start, hyper(30));
+    const plain = await OptimizerBatch.create(gpu, system, replicas, {
+      spec: fireSpec(system),
+      layout,
+    });
+    plain.initialize(start, hyper(30));
+    let positionError = 0;
+    let energyError = 0;
+    let logged = 0;
+    for (const checkpoint of [20, 100, 300]) {
+      const a = await learned.advanceTo(checkpoint);
+      const b = await plain.advanceTo(checkpoint);
+      const [xa, xb] = [await learned.readPositions(), await plain.readPositions()];
+      for (let r = 0; r < replicas; r++) {
+        const label = `replica ${r} at ${checkpoint}`;
+        assert.equal(a.replicas.evaluations[r], checkpoint, label);
+        assert.equal(a.replicas.status[r], "running", label);
+        const e = Math.abs(a.replicas.energy[r] - b.replicas.energy[r]);
+        energyError = Math.max(energyError, e / Math.abs(b.replicas.energy[r]));
+        assert.ok(e <= 1e-5 * Math.abs(b.replicas.energy[r]), `${label}: energy ${e}`);
+        const best = Math.abs(a.replicas.bestEnergy[r] - b.replicas.bestEnergy[r]);
+        assert.ok(best <= 1e-5 * Math.abs(b.replicas.bestEnergy[r]), `${label}: best ${best}`);
+        for (let k = n * r; k < n * (r + 1); k++) {
+          positionError = Math.max(positionError, Math.abs(xa[k] - xb[k]));
+        }
+        assert.deepEqual(
+          a.minima[r].map((m) => m.evaluations),
+          b.minima[r].map((m) => m.evaluations),
+          `${label}: minima logged at the same evaluations`,
+        );
+        logged += a.minima[r].length;
       }
-      assert.deepEqual(
-        a.minima[r].map((m) => m.evaluations),
-        b.minima[r].map((m) => m.evaluations),
-        `${label}: minima logged at the same evaluations`,
-      );
-      logged += a.minima[r].length;
     }
-  }
-  assert.ok(logged >= 4, `only ${logged} minima logged`);
-  assert.ok(positionError < 1e-4, `position error ${positionError}`);
-  console.log(
-    `  largest position difference ${positionError}, relative energy ${energyError}, ` +
-      `${logged} minima logged by both`,
-  );
-  learned.destroy();
-  plain.destroy();
-});
+    assert.ok(logged >= 4, `only ${logged} minima logged`);
+    assert.ok(positionError < 1e-4, `position error ${positionError}`);
+    console.log(
+      `  largest position difference ${positionError}, relative energy ${energyError}, ` +
+        `${logged} minima logged by both`,
+    );
+    learned.destroy();
+    plain.destroy();
+  });
+}
 
 /** Weights with every layer random: steps scaled by up to e^3 either way, kicks on some atoms. */
 function activeTheta(seed: number): Float32Array {
@@ -206,77 +213,83 @@ function activeTheta(seed: number): Float32Array {
   return theta;
 }
 
-Deno.test("LJ13: the fire-residual kernel follows its f64 mirror with every weight active", async () => {
-  const system = parseSystem("LJ13");
-  const spec = residualSpec(system);
-  const replicas = 4;
-  const n = 3 * system.nAtoms;
-  const weights = new Float32Array([...activeTheta(5), ...activeTheta(6)]);
-  const batch = await OptimizerBatch.create(gpu, system, replicas, { spec, weightVectors: 2 });
-  batch.setWeights(weights);
-  const start = Float32Array.from(randomStructures(system, 4, replicas));
-  const h = (r: number) => ({ ...hyper(40)(r), weights: r % 2 });
-  batch.initialize(start, h);
-  const references = Array.from(
-    { length: replicas },
-    (_, r) =>
-      new ReferenceReplica(
-        referenceContext(system, spec, { weights, logCapacity: batch.logCapacity }),
-        start.subarray(n * r, n * (r + 1)),
-        h(r),
-        r,
-      ),
-  );
-  let worst = 0;
-  for (const checkpoint of [2, 10, 30]) {
-    const { replicas: state } = await batch.advanceTo(checkpoint);
-    const positions = await batch.readPositions();
-    for (let r = 0; r < replicas; r++) {
-      const reference = references[r];
-      reference.advanceTo(checkpoint);
-      const label = `replica ${r} at ${checkpoint}`;
-      assert.equal(state.status[r], "running", label);
-      let error = 0;
-      for (let k = 0; k < n; k++) {
-        error = Math.max(
-          error,
-          Math.abs(reference.minimumImage(positions[n * r + k] - reference.x[k])),
-        );
-      }
-      assert.ok(error < 1e-3 * system.bondLength, `${label}: position error ${error}`);
-      const energyError = Math.abs(state.energy[r] - reference.energy) /
-        Math.max(1, Math.abs(reference.energy));
-      assert.ok(energyError < 1e-4, `${label}: relative energy error ${energyError}`);
-      worst = Math.max(worst, error);
-    }
-  }
-  console.log(`  largest position difference kernel - mirror over 30 steps: ${worst}`);
-  // The weights act: with the output layer at zero (FIRE) every replica is elsewhere, and kicks
-  // were drawn (FIRE without them, the same step factors, is elsewhere too).
-  for (let r = 0; r < replicas; r++) {
-    const zero = weights.slice();
-    zero.fill(
-      0,
-      (r % 2) * FIRE_RESIDUAL_PARAMETERS + OUTPUT_LAYER,
-      (r % 2 + 1) * FIRE_RESIDUAL_PARAMETERS,
+for (const layout of THREAD_LAYOUTS) {
+  Deno.test(`LJ13: the fire-residual kernel follows its f64 mirror with every weight active (${layout})`, async () => {
+    const system = parseSystem("LJ13");
+    const spec = residualSpec(system);
+    const replicas = 4;
+    const n = 3 * system.nAtoms;
+    const weights = new Float32Array([...activeTheta(5), ...activeTheta(6)]);
+    const batch = await OptimizerBatch.create(gpu, system, replicas, {
+      spec,
+      weightVectors: 2,
+      layout,
+    });
+    batch.setWeights(weights);
+    const start = Float32Array.from(randomStructures(system, 4, replicas));
+    const h = (r: number) => ({ ...hyper(40)(r), weights: r % 2 });
+    batch.initialize(start, h);
+    const references = Array.from(
+      { length: replicas },
+      (_, r) =>
+        new ReferenceReplica(
+          referenceContext(system, spec, { weights, logCapacity: batch.logCapacity }),
+          start.subarray(n * r, n * (r + 1)),
+          h(r),
+          r,
+        ),
     );
-    const noKick = weights.slice();
-    const base = (r % 2) * FIRE_RESIDUAL_PARAMETERS;
-    noKick[base + FIRE_RESIDUAL_NETWORK.biasIndex(2, FIRE_RESIDUAL_OUTPUT.kick)] = -100;
-    for (const other of [zero, noKick]) {
-      const replica = new ReferenceReplica(
-        referenceContext(system, spec, { weights: other }),
-        start.subarray(n * r, n * (r + 1)),
-        h(r),
-        r,
-      );
-      replica.advanceTo(30);
-      const moved = rmsDisplacement(replica.x, references[r].x);
-      assert.ok(moved > 1e-2 * system.bondLength, `replica ${r}: only ${moved} apart`);
+    let worst = 0;
+    for (const checkpoint of [2, 10, 30]) {
+      const { replicas: state } = await batch.advanceTo(checkpoint);
+      const positions = await batch.readPositions();
+      for (let r = 0; r < replicas; r++) {
+        const reference = references[r];
+        reference.advanceTo(checkpoint);
+        const label = `replica ${r} at ${checkpoint}`;
+        assert.equal(state.status[r], "running", label);
+        let error = 0;
+        for (let k = 0; k < n; k++) {
+          error = Math.max(
+            error,
+            Math.abs(reference.minimumImage(positions[n * r + k] - reference.x[k])),
+          );
+        }
+        assert.ok(error < 1e-3 * system.bondLength, `${label}: position error ${error}`);
+        const energyError = Math.abs(state.energy[r] - reference.energy) /
+          Math.max(1, Math.abs(reference.energy));
+        assert.ok(energyError < 1e-4, `${label}: relative energy error ${energyError}`);
+        worst = Math.max(worst, error);
+      }
     }
-  }
-  batch.destroy();
-});
+    console.log(`  largest position difference kernel - mirror over 30 steps: ${worst}`);
+    // The weights act: with the output layer at zero (FIRE) every replica is elsewhere, and kicks
+    // were drawn (FIRE without them, the same step factors, is elsewhere too).
+    for (let r = 0; r < replicas; r++) {
+      const zero = weights.slice();
+      zero.fill(
+        0,
+        (r % 2) * FIRE_RESIDUAL_PARAMETERS + OUTPUT_LAYER,
+        (r % 2 + 1) * FIRE_RESIDUAL_PARAMETERS,
+      );
+      const noKick = weights.slice();
+      const base = (r % 2) * FIRE_RESIDUAL_PARAMETERS;
+      noKick[base + FIRE_RESIDUAL_NETWORK.biasIndex(2, FIRE_RESIDUAL_OUTPUT.kick)] = -100;
+      for (const other of [zero, noKick]) {
+        const replica = new ReferenceReplica(
+          referenceContext(system, spec, { weights: other }),
+          start.subarray(n * r, n * (r + 1)),
+          h(r),
+          r,
+        );
+        replica.advanceTo(30);
+        const moved = rmsDisplacement(replica.x, references[r].x);
+        assert.ok(moved > 1e-2 * system.bondLength, `replica ${r}: only ${moved} apart`);
+      }
+    }
+    batch.destroy();
+  });
+}
 
 Deno.test("LJ13: fire-residual settles (its step scales with the force) and one kick unit hops", async () => {
   const system = parseSystem("LJ13");

@@ -7,7 +7,13 @@
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import { runTaskFile, TINY_TRAIN_CONFIG } from "./helpers.ts";
-import { parseSystem, randomStructures, referenceContext, ReferenceReplica } from "../mod.ts";
+import {
+  parseSystem,
+  randomStructures,
+  referenceContext,
+  ReferenceReplica,
+  THREAD_LAYOUTS,
+} from "../mod.ts";
 import { defaultHopping } from "../src/methods/basin_hopping.ts";
 import { DEFAULT_DECISION, type HopView } from "../src/methods/hop_control.ts";
 import { fire, JAX_MD_FIRE } from "../src/methods/fire.ts";
@@ -125,77 +131,83 @@ for (
     ["Ag7Au6", { uniform: 1, surface: 1, swap: 1 }],
   ] as const
 ) {
-  Deno.test(`${name}: the hopper's kernel follows its f64 mirror, decisions included`, async () => {
-    const system = parseSystem(name);
-    const spec: MethodSpec = {
-      local: fire({ maxStep: 0.2, fire: JAX_MD_FIRE }),
-      driver: {
-        mode: "hopping",
-        hopping: { ...defaultHopping(system, moves), hopFmax: 1e-2, relaxStepCap: 25 },
-        control: hopperControl({
-          bondLength: system.bondLength,
-          energyScale: 1,
-          nSpecies: system.elements.length,
-        }),
-      },
-      containerRadius: 0,
-    };
-    const replicas = 4;
-    const weights = new Float32Array([...activeTheta(5), ...activeTheta(6)]);
-    const batch = await OptimizerBatch.create(gpu, system, replicas, { spec, weightVectors: 2 });
-    batch.setWeights(weights);
-    const start = relaxedStarts(system, replicas);
-    const hyper = (r: number) => ({
-      step: 0.1,
-      dr: 0.3 * system.bondLength,
-      temperature: 0.5,
-      seed: 21 + r,
-      weights: r % 2,
-    });
-    batch.initialize(start, hyper);
-    const n = 3 * system.nAtoms;
-    const references = Array.from({ length: replicas }, (_, r) =>
-      new ReferenceReplica(
-        referenceContext(system, spec, { weights, logCapacity: batch.logCapacity }),
-        start.subarray(n * r, n * (r + 1)),
-        hyper(r),
-        r,
-      ));
-    let hopsSeen = 0;
-    for (const checkpoint of [60, 110]) {
-      const { replicas: state } = await batch.advanceTo(checkpoint);
-      const positions = await batch.readPositions();
-      for (let r = 0; r < replicas; r++) {
-        const reference = references[r];
-        reference.advanceTo(state.evaluations[r]);
-        const label = `${name} replica ${r} at ${checkpoint}`;
-        assert.equal(state.hops[r], reference.hops, `${label}: hops`);
-        assert.equal(state.accepted[r], reference.accepted, `${label}: accepted`);
-        assert.ok(Math.abs(state.dr[r] - reference.dr) < 1e-5 * reference.dr, `${label}: dr`);
-        let error = 0;
-        for (let k = 0; k < n; k++) {
-          error = Math.max(error, Math.abs(positions[n * r + k] - reference.x[k]));
+  for (const layout of THREAD_LAYOUTS) {
+    Deno.test(`${name}: the hopper's kernel follows its f64 mirror, decisions included (${layout})`, async () => {
+      const system = parseSystem(name);
+      const spec: MethodSpec = {
+        local: fire({ maxStep: 0.2, fire: JAX_MD_FIRE }),
+        driver: {
+          mode: "hopping",
+          hopping: { ...defaultHopping(system, moves), hopFmax: 1e-2, relaxStepCap: 25 },
+          control: hopperControl({
+            bondLength: system.bondLength,
+            energyScale: 1,
+            nSpecies: system.elements.length,
+          }),
+        },
+        containerRadius: 0,
+      };
+      const replicas = 4;
+      const weights = new Float32Array([...activeTheta(5), ...activeTheta(6)]);
+      const batch = await OptimizerBatch.create(gpu, system, replicas, {
+        spec,
+        weightVectors: 2,
+        layout,
+      });
+      batch.setWeights(weights);
+      const start = relaxedStarts(system, replicas);
+      const hyper = (r: number) => ({
+        step: 0.1,
+        dr: 0.3 * system.bondLength,
+        temperature: 0.5,
+        seed: 21 + r,
+        weights: r % 2,
+      });
+      batch.initialize(start, hyper);
+      const n = 3 * system.nAtoms;
+      const references = Array.from({ length: replicas }, (_, r) =>
+        new ReferenceReplica(
+          referenceContext(system, spec, { weights, logCapacity: batch.logCapacity }),
+          start.subarray(n * r, n * (r + 1)),
+          hyper(r),
+          r,
+        ));
+      let hopsSeen = 0;
+      for (const checkpoint of [60, 110]) {
+        const { replicas: state } = await batch.advanceTo(checkpoint);
+        const positions = await batch.readPositions();
+        for (let r = 0; r < replicas; r++) {
+          const reference = references[r];
+          reference.advanceTo(state.evaluations[r]);
+          const label = `${name} replica ${r} at ${checkpoint}`;
+          assert.equal(state.hops[r], reference.hops, `${label}: hops`);
+          assert.equal(state.accepted[r], reference.accepted, `${label}: accepted`);
+          assert.ok(Math.abs(state.dr[r] - reference.dr) < 1e-5 * reference.dr, `${label}: dr`);
+          let error = 0;
+          for (let k = 0; k < n; k++) {
+            error = Math.max(error, Math.abs(positions[n * r + k] - reference.x[k]));
+          }
+          assert.ok(error < 1e-3, `${label}: position error ${error}`);
+          hopsSeen += reference.hops;
         }
-        assert.ok(error < 1e-3, `${label}: position error ${error}`);
-        hopsSeen += reference.hops;
       }
-    }
-    assert.ok(hopsSeen >= 8, `only ${hopsSeen} hops compared`);
-    // The weights do decide: basin hopping's own decisions (theta = 0) go elsewhere.
-    const zero = new Float32Array(weights.length);
-    const moved = references.some((reference, r) => {
-      const plain = new ReferenceReplica(
-        referenceContext(system, spec, { weights: zero, logCapacity: batch.logCapacity }),
-        start.subarray(n * r, n * (r + 1)),
-        hyper(r),
-        r,
-      );
-      plain.advanceTo(reference.evaluations);
-      return plain.x.some((v, k) => Math.abs(v - reference.x[k]) > 0.1);
+      assert.ok(hopsSeen >= 8, `only ${hopsSeen} hops compared`);
+      // The weights do decide: basin hopping's own decisions (theta = 0) go elsewhere.
+      const zero = new Float32Array(weights.length);
+      const moved = references.some((reference, r) => {
+        const plain = new ReferenceReplica(
+          referenceContext(system, spec, { weights: zero, logCapacity: batch.logCapacity }),
+          start.subarray(n * r, n * (r + 1)),
+          hyper(r),
+          r,
+        );
+        plain.advanceTo(reference.evaluations);
+        return plain.x.some((v, k) => Math.abs(v - reference.x[k]) > 0.1);
+      });
+      assert.ok(moved, "the learned decisions changed no trajectory");
+      batch.destroy();
     });
-    assert.ok(moved, "the learned decisions changed no trajectory");
-    batch.destroy();
-  });
+  }
 }
 
 Deno.test("meta-training the hopper on the success loss: two systems a step, resumed exactly", async () => {

@@ -14,6 +14,7 @@ import {
   randomStructures,
   referencePotential,
   ReferenceReplica,
+  THREAD_LAYOUTS,
 } from "../mod.ts";
 import {
   initialTheta,
@@ -47,8 +48,12 @@ Deno.test("MLP layout: blocks index every weight once, forward matches a plain m
   }
 });
 
-for (const name of ["LJ13", "Ag7Au6", "Si24@L=8"]) {
-  Deno.test(`learned optimizer on ${name}: GPU steps equal the f64 mirror`, async () => {
+for (
+  const [name, layout] of ["LJ13", "Ag7Au6", "Si24@L=8"].flatMap((name) =>
+    THREAD_LAYOUTS.map((layout) => [name, layout] as const)
+  )
+) {
+  Deno.test(`learned optimizer on ${name}: GPU steps equal the f64 mirror (${layout})`, async () => {
     const system = parseSystem(name);
     const replicas = 3;
     const members = 2;
@@ -63,6 +68,7 @@ for (const name of ["LJ13", "Ag7Au6", "Si24@L=8"]) {
     const batch = await OptimizerBatch.create(gpu, system, replicas, {
       spec,
       weightVectors: members,
+      layout,
     });
     batch.setWeights(thetas);
     const start = Float32Array.from(randomStructures(system, 4, replicas));
