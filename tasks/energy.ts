@@ -5,7 +5,7 @@
  * the WebGPU kernel side by side.
  */
 import { parseArgs } from "node:util";
-import { runTask } from "../src/cli/args.ts";
+import { LAYOUT_OPTION, layoutFlag, layoutHelp, runTask } from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { EnergyBatch } from "../src/gpu/energy_batch.ts";
@@ -34,6 +34,7 @@ Options:
                            a bare Gupta set name (e.g. jaxmd-gold) is short for set=NAME
   --json                   machine-readable output: energies, per-atom forces, both backends
   --cpu-only               skip the GPU (f64 reference only)
+${layoutHelp(27)}
   -h, --help               this text
 
 Units: eV and Angstrom (Gupta, SW); reduced units for LJ. Exit status 2 for a bad file or option.`;
@@ -54,6 +55,7 @@ await runTask(async () => {
       json: { type: "boolean", default: false },
       "cpu-only": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
+      ...LAYOUT_OPTION,
     },
   });
   if (values.help) {
@@ -82,7 +84,7 @@ await runTask(async () => {
 
   const gpu = values["cpu-only"]
     ? undefined
-    : await Gpu.open({ log: values.json ? null : undefined });
+    : await Gpu.open({ log: values.json ? null : undefined, layout: layoutFlag(values.layout) });
   const results = [];
   for (const [index, structure] of structures.entries()) {
     const system = systems[index];

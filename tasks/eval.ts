@@ -6,7 +6,14 @@
  * progress on stderr, the per-system tables and the verdict on stdout, every file in --out.
  */
 import { parseArgs } from "node:util";
-import { integerFlag, MAX_U32, runTask } from "../src/cli/args.ts";
+import {
+  integerFlag,
+  LAYOUT_OPTION,
+  layoutFlag,
+  layoutHelp,
+  MAX_U32,
+  runTask,
+} from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { DEFAULT_HOP_FMAX, DEFAULT_HOP_LOCAL } from "../src/search/defaults.ts";
@@ -59,6 +66,7 @@ ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`
   --no-hopping          skip the hopping analysis (f64 trajectories of the learned optimizer,
                         FIRE with restarts and basin hopping on the suite's first system,
                         and a learned hopper's decisions against its untrained start's)
+${layoutHelp(24)}
   -h, --help            this text
 
 Writes DIR/report.json (everything), DIR/report.md (tables, verdicts, the tuning grid), per
@@ -77,6 +85,7 @@ const OPTIONS = {
   json: { type: "boolean", default: false },
   "no-hopping": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
+  ...LAYOUT_OPTION,
 } as const;
 
 type Values = ReturnType<typeof parseFlags>["values"];
@@ -96,6 +105,7 @@ await runTask(async () => {
     return;
   }
   if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
+  const layout = layoutFlag(values.layout);
   const options = await optionsFromFlags(values);
   const markers = [REPORT_FILES.json, REPORT_FILES.markdown];
   const out = values.out ?? await freeDirectory(`runs/eval-${options.suite}`, markers);
@@ -105,7 +115,7 @@ await runTask(async () => {
     `eval ${options.suite}: ${options.methods.join(", ")} on ${options.systems.join(", ")}, ` +
       `${options.replicas} replicas x ${options.maxEvaluations} evaluations, seed ${options.seed}`,
   );
-  const outcome = await runEvaluation(options, { gpu: await Gpu.open(), log });
+  const outcome = await runEvaluation(options, { gpu: await Gpu.open({ layout }), log });
   await writeEvalOutputs(out, outcome);
   if (options.learned !== undefined && !values["no-hopping"]) {
     await writeHopping(out, options, outcome.report.tuning?.chosen, log);

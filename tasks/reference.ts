@@ -9,7 +9,14 @@
  */
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { integerFlag, MAX_U32, runTask } from "../src/cli/args.ts";
+import {
+  integerFlag,
+  LAYOUT_OPTION,
+  layoutFlag,
+  layoutHelp,
+  MAX_U32,
+  runTask,
+} from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { readInputText, requestRead } from "../src/io/input_files.ts";
@@ -32,6 +39,7 @@ is replaced only by a lower energy. Ten times the training unroll per replica is
   --seed S         integer 0..${MAX_U32} (default 1)
   --file FILE      the JSON file to update (default ${DEFAULT_FILE})
   --json           print the new entries as JSON on stdout
+${layoutHelp(19)}
   -h, --help       this text
 
 Exit status 2 for a bad option, a system with a known global minimum or an unreadable file.`;
@@ -43,6 +51,7 @@ const OPTIONS = {
   file: { type: "string", default: DEFAULT_FILE },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
+  ...LAYOUT_OPTION,
 } as const;
 
 interface PooledFile {
@@ -69,7 +78,7 @@ await runTask(async () => {
   const file = await readPooledFile(values.file);
   await prepareOutputDir(dirname(values.file), { runMarkers: [], flag: "--file" });
 
-  const gpu = await Gpu.open();
+  const gpu = await Gpu.open({ layout: layoutFlag(values.layout) });
   const started = performance.now();
   const entries: Record<string, PooledMinimum & { kept: boolean }> = {};
   for (const [k, system] of systems.entries()) {

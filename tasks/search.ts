@@ -9,7 +9,7 @@
  * flight and still writes them; --resume continues it.
  */
 import { parseArgs } from "node:util";
-import { positiveNumber, runTask } from "../src/cli/args.ts";
+import { LAYOUT_OPTION, layoutFlag, layoutHelp, positiveNumber, runTask } from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { readInputText } from "../src/io/input_files.ts";
@@ -104,6 +104,7 @@ start, advanced together on the GPU. Budgets count energy+force evaluations PER 
   --keep K              lowest distinct minima reported (default: ${DEFAULT_KEEP})
   --sync-every N        evaluations per replica between progress reads (default: ${DEFAULT_SYNC_EVERY})
   --log-capacity C      minima each replica may log between reads (default: ${DEFAULT_LOG_CAPACITY})
+${layoutHelp(24)}
   --json                print summary.json on stdout at the end
   -h, --help            this text
 
@@ -175,6 +176,7 @@ const OPTIONS = {
   history: { type: "string" },
   container: { type: "string" },
   checkpoint: { type: "string" },
+  ...LAYOUT_OPTION,
 } as const;
 
 type Values = ReturnType<typeof parseFlags>["values"];
@@ -198,7 +200,7 @@ const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
 };
 
 /** Flags --resume takes besides itself: how to print, not what to run. */
-const RESUME_FLAGS = new Set(["resume", "json", "help"]);
+const RESUME_FLAGS = new Set(["resume", "json", "help", "layout"]);
 
 /** Exit statuses of a run ended by a signal: 128 + its number, as shells report. */
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -210,10 +212,16 @@ await runTask(async () => {
     return;
   }
   if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
+  const layout = layoutFlag(values.layout);
   const { options, out, resume } = values.resume === undefined
     ? await newSearch(values)
     : await resumedSearch(values.resume, values);
-  const { result, signal } = await searchWithProgress(options, await Gpu.open(), out, resume);
+  const { result, signal } = await searchWithProgress(
+    options,
+    await Gpu.open({ layout }),
+    out,
+    resume,
+  );
   await writeSearchOutputs(out, result);
   if (values.json) console.log(JSON.stringify(searchSummary(result), null, 2));
   else console.log(report(result, out));

@@ -6,7 +6,7 @@
  */
 import { readInputText } from "../src/io/input_files.ts";
 import { parseArgs } from "node:util";
-import { positiveNumber, runTask } from "../src/cli/args.ts";
+import { LAYOUT_OPTION, layoutFlag, layoutHelp, positiveNumber, runTask } from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import {
@@ -60,6 +60,7 @@ Options:
                    is cut back to the checkpoint's step first)
   --steps N        train until N outer steps in all (default: the config's steps)
   --json           print a JSON summary on stdout at the end
+${layoutHelp(19)}
   -h, --help       this text
 
 Progress: one line per outer step (meta-loss of theta and of the population mean, best energy,
@@ -90,12 +91,14 @@ await runTask(async () => {
       steps: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
+      ...LAYOUT_OPTION,
     },
   });
   if (values.help) {
     console.log(HELP);
     return;
   }
+  const layout = layoutFlag(values.layout);
   if (values.resume !== undefined && (values.config !== undefined || values.out !== undefined)) {
     throw new UserError("--resume continues a run with its own config and folder");
   }
@@ -120,7 +123,7 @@ await runTask(async () => {
   const metricsPath = `${out}/${METRICS}`;
   const history = checkpoint ? await trimMetrics(metricsPath, checkpoint.outerStep) : [];
 
-  const gpu = await Gpu.open({ log: values.json ? null : undefined });
+  const gpu = await Gpu.open({ log: values.json ? null : undefined, layout });
   checkDeviceLimits(config, gpu.device.limits, gpu.adapterName, source);
   const trainer = new MetaTrainer(gpu, config, checkpoint);
   const metrics = await openForAppend(metricsPath);
@@ -217,6 +220,7 @@ await runTask(async () => {
       commands,
       seconds: (performance.now() - started) / 1000,
       adapter: gpu.adapterName,
+      layout: gpu.layout,
     };
     if (values.json) console.log(JSON.stringify(summary, null, 2));
     else {

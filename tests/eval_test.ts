@@ -77,6 +77,7 @@ function fakeResult(
   return {
     options,
     adapter: "none",
+    layout: "lane",
     stopReason: "budget",
     evaluationsPerReplica: 1000,
     totalEvaluations: 1000 * bests.length,

@@ -4,6 +4,7 @@
  * GPU failure and keeps its stack trace, with exit status 1.
  */
 import { UserError } from "../core/errors.ts";
+import { parseLayout, type ThreadLayout } from "../gpu/thread_layout.ts";
 
 export async function runTask(main: () => Promise<void> | void): Promise<void> {
   try {
@@ -45,4 +46,26 @@ export function integerFlag(flag: string, text: string, min: number): number {
     throw new UserError(`--${flag} must be an integer from ${min} to ${MAX_U32}, got '${text}'`);
   }
   return value;
+}
+
+/** The `--layout` flag of every task that runs kernels (src/gpu/thread_layout.ts). */
+export const LAYOUT_OPTION = { layout: { type: "string" } } as const;
+
+/** The `--layout` line of a task's help, its description starting at `column`. */
+export function layoutHelp(column: number): string {
+  const words = ("GPU thread layout: lane (one invocation per replica) or workgroup (one " +
+    "workgroup per replica, one invocation per atom); default: lane on a software rasterizer " +
+    "such as llvmpipe, workgroup on a hardware GPU").split(" ");
+  const lines = [""];
+  for (const word of words) {
+    const line = lines[lines.length - 1];
+    if (line.length > 0 && column + line.length + 1 + word.length > 100) lines.push(word);
+    else lines[lines.length - 1] = line.length > 0 ? `${line} ${word}` : word;
+  }
+  return lines.map((line, k) => (k === 0 ? "  --layout L" : "").padEnd(column) + line).join("\n");
+}
+
+/** The layout `--layout` names (undefined: the adapter's), or a UserError listing them. */
+export function layoutFlag(text: string | undefined): ThreadLayout | undefined {
+  return text === undefined ? undefined : parseLayout(text);
 }

@@ -116,6 +116,8 @@ export interface EvalReport extends
   > {
   checkpoint: string | null;
   adapter: string;
+  /** The kernels' thread layout (src/gpu/thread_layout.ts). */
+  layout: string;
   /** Basin hopping's tuning; null when bh was not compared. */
   tuning: BhTuning | null;
   results: SystemEvaluation[];
@@ -272,6 +274,7 @@ export async function runEvaluation(
       resamples: options.resamples,
       checkpoint: options.learned?.checkpoint ?? null,
       adapter: context.gpu.adapterName,
+      layout: context.gpu.layout,
       tuning,
       results,
       verdict: verdictOf(results.map((r) => r.comparison)),

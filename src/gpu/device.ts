@@ -9,6 +9,8 @@
  * - Device loss is reported on stderr and turns later calls into errors.
  */
 
+import { defaultLayout, type ThreadLayout } from "./thread_layout.ts";
+
 export class GpuError extends Error {
   override name = "GpuError";
 }
@@ -20,19 +22,29 @@ const NO_ADAPTER_HELP = "no WebGPU adapter found. On Linux without a GPU install
 export interface GpuOptions {
   /** Where to say which adapter is used; defaults to stderr. Pass null for silence. */
   log?: ((message: string) => void) | null;
+  /** The kernels' thread layout (src/gpu/thread_layout.ts); defaults to the adapter's. */
+  layout?: ThreadLayout;
 }
 
 export class Gpu {
   readonly device: GPUDevice;
   readonly adapterName: string;
   readonly isSoftware: boolean;
+  /** The thread layout every batch on this device uses unless told otherwise. */
+  readonly layout: ThreadLayout;
   #pending: string[] = [];
   #lost: string | undefined;
 
-  private constructor(device: GPUDevice, adapterName: string, isSoftware: boolean) {
+  private constructor(
+    device: GPUDevice,
+    adapterName: string,
+    isSoftware: boolean,
+    layout: ThreadLayout | undefined,
+  ) {
     this.device = device;
     this.adapterName = adapterName;
     this.isSoftware = isSoftware;
+    this.layout = layout ?? defaultLayout({ isSoftware });
     device.addEventListener("uncapturederror", (event) => {
       this.#pending.push((event as GPUUncapturedErrorEvent).error.message);
     });
@@ -68,9 +80,13 @@ export class Gpu {
     const name = info.description || [info.vendor, info.architecture, info.device]
       .filter(Boolean).join(" ") ||
       "unknown adapter";
-    const gpu = new Gpu(device, name, info.isFallbackAdapter || /llvmpipe|swiftshader/i.test(name));
+    const software = info.isFallbackAdapter || /llvmpipe|swiftshader/i.test(name);
+    const gpu = new Gpu(device, name, software, options.layout);
     const log = options.log === undefined ? (m: string) => console.error(m) : options.log;
-    log?.(`learn2hop: WebGPU adapter: ${name}`);
+    log?.(
+      `learn2hop: WebGPU adapter: ${name} (${software ? "software" : "hardware"}), ` +
+        `${gpu.layout} layout`,
+    );
     return gpu;
   }
 

@@ -15,7 +15,6 @@ import { potentialLayout } from "./potential_layout.ts";
 import { assembleShader, KERNEL_SHADERS } from "./shader_source.ts";
 import {
   checkWorkgroupMemory,
-  defaultLayout,
   dispatchGrid,
   type ThreadLayout,
   workgroupConstants,
@@ -30,7 +29,7 @@ import WORKGROUP_ATOMS from "../../shaders/layouts/workgroup_atoms.wgsl" with { 
 const WORKGROUP_SIZE = 64;
 
 export interface EnergyBatchOptions {
-  /** Defaults to the adapter's (src/gpu/thread_layout.ts). */
+  /** Defaults to the Gpu's (src/gpu/thread_layout.ts). */
   layout?: ThreadLayout;
 }
 
@@ -104,7 +103,7 @@ export class EnergyBatch {
     const { device } = gpu;
     const n = system.nAtoms;
     const layout = potentialLayout(system.potential, system.elements.length);
-    const layoutName = options.layout ?? defaultLayout(gpu);
+    const layoutName = options.layout ?? gpu.layout;
     const auxWords = Math.max(layout.auxWords, 1);
     const common = {
       N_ATOMS: n,

@@ -12,7 +12,8 @@
  *
  * Both layouts run the same WGSL (shaders/driver.wgsl with shaders/layouts/lane.wgsl or
  * workgroup.wgsl) against the same f64 mirrors and random streams. The default follows the
- * adapter: software rasterizers get `lane`, hardware `workgroup`.
+ * adapter: software rasterizers get `lane`, hardware `workgroup`; `--layout` on the command line
+ * (Gpu.open's `layout`) overrides it for every batch of the session.
  */
 import { UserError } from "../core/errors.ts";
 
@@ -39,6 +40,7 @@ export interface LayoutLimits {
   readonly maxComputeWorkgroupStorageSize: number;
 }
 
+/** The adapter's natural layout. */
 export function defaultLayout(gpu: Pick<LayoutDevice, "isSoftware">): ThreadLayout {
   return gpu.isSoftware ? "lane" : "workgroup";
 }

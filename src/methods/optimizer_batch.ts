@@ -15,7 +15,6 @@ import { checkBox, type System } from "../systems/system.ts";
 import { loopBudget } from "../gpu/loop_budget.ts";
 import {
   checkWorkgroupMemory,
-  defaultLayout,
   dispatchGrid,
   LANE_WORKGROUP_SIZE,
   type LayoutDevice,
@@ -64,7 +63,7 @@ export interface OptimizerBatchOptions {
   logCapacity?: number;
   /** Learned optimizers: how many weight vectors (ES population members) `setWeights` takes. */
   weightVectors?: number;
-  /** Thread layout (src/gpu/thread_layout.ts); defaults to the adapter's. */
+  /** Thread layout (src/gpu/thread_layout.ts); defaults to the Gpu's. */
   layout?: ThreadLayout;
 }
 
@@ -78,7 +77,7 @@ const FIRST_STEPS_PER_DISPATCH = 64;
 export function kernelShape(
   gpu: LayoutDevice,
   system: System,
-  layout: ThreadLayout = defaultLayout(gpu),
+  layout: ThreadLayout,
 ): KernelShape {
   if (layout === "lane") return { layout };
   const shape = workgroupShape(system.nAtoms, gpu);
@@ -283,7 +282,7 @@ export class OptimizerBatch {
     const logCapacity = options.logCapacity ?? DEFAULT_LOG_CAPACITY;
     const n = system.nAtoms;
     const kind = system.potential.kind;
-    const kernel = kernelShape(gpu, system, options.layout);
+    const kernel = kernelShape(gpu, system, options.layout ?? gpu.layout);
     const budget = loopBudget(gpu);
     const plan = planDispatch(kind, n, spec, logCapacity, kernel, budget);
     const code = kernelSource(system, spec, logCapacity, kernel);

@@ -107,6 +107,7 @@ export interface SearchSummary {
     keep: number;
   };
   adapter: string;
+  layout: string;
   stopReason: StopReason;
   /** Message of what ended a "failed" run. */
   error?: string;
@@ -169,6 +170,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
       keep: options.keep,
     },
     adapter: result.adapter,
+    layout: result.layout,
     stopReason: result.stopReason,
     ...(result.error === undefined ? {} : { error: errorMessage(result.error) }),
     bestEnergy: best?.energy ?? null,

@@ -16,6 +16,7 @@
  * are. A search can save its state (search_state.ts) and be continued from it. Writing files is
  * separate (outputs.ts), so an aborted or failed run still hands back everything it found.
  */
+import type { ThreadLayout } from "../gpu/thread_layout.ts";
 import { NO_ENERGY, type ReplicaStatus, STATUS_NAMES } from "../core/codes.ts";
 import { UserError } from "../core/errors.ts";
 import { quantile } from "../core/statistics.ts";
@@ -223,6 +224,8 @@ export type StopReason =
 export interface SearchResult {
   options: SearchOptions;
   adapter: string;
+  /** The kernels' thread layout (src/gpu/thread_layout.ts). */
+  layout: ThreadLayout;
   stopReason: StopReason;
   /** What ended a "failed" run (an exception thrown after the replicas started). */
   error?: unknown;
@@ -396,6 +399,7 @@ export async function runSearch(
   return {
     options,
     adapter: context.gpu.adapterName,
+    layout: context.gpu.layout,
     stopReason,
     error,
     evaluationsPerReplica: last ? extreme(last.evaluations, Math.max) : 1,
