@@ -16,12 +16,52 @@ Deno.test("bench --quick --json: every case reports finite rates", async () => {
   assert.equal(code, 0, stderr);
   const report = JSON.parse(stdout);
   assert.equal(typeof report.adapter, "string");
-  assert.deepEqual(report.cases.map((c: { system: string }) => c.system), ["LJ13", "Au13"]);
+  // Both layouts, side by side.
+  assert.deepEqual(
+    report.cases.map((c: { system: string; layout: string }) => `${c.system} ${c.layout}`),
+    ["LJ13 lane", "LJ13 workgroup", "Au13 lane", "Au13 workgroup"],
+  );
   for (const c of report.cases) {
     assert.ok(c.gpuKernelPerSecond > 0 && c.referencePerSecond > 0);
   }
-  assert.ok(report.fire[0].gpu.clusterStepsPerSecond > 0);
+  // GFLOP/s from 29 FLOPs per ordered pair, 13 x 12 of them, for Lennard-Jones only.
+  const lj = report.cases[0];
+  assert.ok(Math.abs(lj.gflops - lj.gpuKernelPerSecond * 29 * 13 * 12 / 1e9) < 1e-9 * lj.gflops);
+  assert.equal(report.cases[2].gflops, null);
+  assert.deepEqual(
+    report.fire.map((r: { local: string; layout: string }) => `${r.local} ${r.layout}`),
+    ["fire lane", "fire workgroup", "lbfgs lane", "lbfgs workgroup"],
+  );
+  for (const r of report.fire) assert.ok(r.gpu.clusterStepsPerSecond > 0);
   assert.equal(report.fire[0].lammps, null, "--quick skips the LAMMPS peer");
+});
+
+Deno.test("bench --layout workgroup --peak-gflops: one layout, its share of the peak", async () => {
+  const { code, stdout, stderr } = await runTaskFile("bench", PERMISSIONS, [
+    "--quick",
+    "--json",
+    "--cases",
+    "LJ13:16",
+    "--fire-cases",
+    "",
+    "--layout",
+    "workgroup",
+    "--peak-gflops",
+    "100",
+  ]);
+  assert.equal(code, 0, stderr);
+  const report = JSON.parse(stdout);
+  assert.deepEqual(report.peak, { gflops: 100, source: "--peak-gflops" });
+  assert.equal(report.cases.length, 1);
+  assert.equal(report.cases[0].layout, "workgroup");
+  assert.ok(Math.abs(report.cases[0].peakFraction - report.cases[0].gflops / 100) < 1e-12);
+});
+
+Deno.test("bench: an unknown --layout is one line with status 2", async () => {
+  const { code, stderr } = await runTaskFile("bench", PERMISSIONS, ["--layout", "warp"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /--layout: unknown layout 'warp'; use lane or workgroup/);
+  assert.equal(stderr.trim().split("\n").length, 1);
 });
 
 Deno.test("bench: a bad case is one line with status 2", async () => {

@@ -11,6 +11,7 @@
  * src/methods/lbfgs.ts).
  */
 import type { Gpu } from "../gpu/device.ts";
+import type { ThreadLayout } from "../gpu/thread_layout.ts";
 import { type MethodSpec, restartHopping } from "../methods/method_spec.ts";
 import { OptimizerBatch } from "../methods/optimizer_batch.ts";
 import { referenceContext, ReferenceReplica } from "../methods/reference_replica.ts";
@@ -50,9 +51,11 @@ export async function gpuRelaxRate(
   replicas: number,
   seed: number,
   seconds: number,
+  layout: ThreadLayout,
 ): Promise<RelaxRate> {
   const batch = await OptimizerBatch.create(gpu, system, replicas, {
     spec: benchSpec(system, local),
+    layout,
   });
   try {
     batch.initialize(
