@@ -225,7 +225,11 @@ fn evaluate_energy() {
 // The largest per-atom force from the square of this invocation's largest; non-finite forces
 // fail the replica.
 fn set_fmax(fmax2: f32) {
-  let largest2 = reduce4(vec4f(0.0, 0.0, 0.0, fmax2)).w;
+  set_replica_fmax(reduce4(vec4f(0.0, 0.0, 0.0, fmax2)).w);
+}
+
+// The same from the square of the replica's largest (already reduced).
+fn set_replica_fmax(largest2: f32) {
   state.fmax = sqrt(largest2);
   if (!is_finite(largest2)) {
     state.status = STATUS_FAILED;

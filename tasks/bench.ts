@@ -107,6 +107,15 @@ interface FireResult {
   gpuOverLammps: number | null;
 }
 
+/** A fused case a layout refused on this device (the limit it names). */
+interface Refusal {
+  local: BenchLocal;
+  system: string;
+  replicas: number;
+  layout: ThreadLayout;
+  reason: string;
+}
+
 interface Report {
   adapter: string;
   /** fp32 peak of the device, null where unknown. */
@@ -119,6 +128,7 @@ interface Report {
   cases: Result[];
   target: ReturnType<typeof targetOf>;
   fire: FireResult[];
+  refused: Refusal[];
   fireTarget: ReturnType<typeof fireTargetOf>;
 }
 
@@ -168,11 +178,12 @@ async function main() {
     }
   }
   const fire: FireResult[] = [];
+  const refused: Refusal[] = [];
   // LAMMPS' start-up (~0.35 s a process) would dominate --quick's tiny measurements.
   const lammps = fireCases.length > 0 && !values.quick && await lammpsAvailable();
   for (const c of fireCases) {
     for (const local of ["fire", "lbfgs"] as const) {
-      fire.push(...await benchRelax(gpu, c, local, seconds, lammps, layouts));
+      fire.push(...await benchRelax(gpu, c, local, seconds, lammps, layouts, refused));
     }
   }
   gpu.destroy();
@@ -188,6 +199,7 @@ async function main() {
     cases: results,
     target: targetOf(results),
     fire,
+    refused,
     fireTarget: fireTargetOf(fire),
   };
   console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
@@ -293,16 +305,22 @@ async function benchRelax(
   seconds: number,
   lammps: boolean,
   layouts: readonly ThreadLayout[],
+  refused: Refusal[],
 ): Promise<FireResult[]> {
   const label = `${local} ${system.name} B=${replicas}`;
   const rates: [ThreadLayout, RelaxRate][] = [];
   for (const layout of layouts) {
-    const rate = await gpuRelaxRate(gpu, system, local, replicas, SEED, seconds, layout)
-      .catch((error) => {
-        throw error instanceof RangeError ? new UserError(`${label}: ${error.message}`) : error;
-      });
-    progress(`${label} ${layout}: GPU ${format(rate.clusterStepsPerSecond)} cluster-steps/s`);
-    rates.push([layout, rate]);
+    try {
+      const rate = await gpuRelaxRate(gpu, system, local, replicas, SEED, seconds, layout);
+      progress(`${label} ${layout}: GPU ${format(rate.clusterStepsPerSecond)} cluster-steps/s`);
+      rates.push([layout, rate]);
+    } catch (error) {
+      if (error instanceof RangeError) throw new UserError(`${label}: ${error.message}`);
+      // A system too large for this layout on this device is a result, not the end of the run.
+      if (!(error instanceof UserError)) throw error;
+      progress(`${label} ${layout}: refused: ${error.message}`);
+      refused.push({ local, system: system.name, replicas, layout, reason: error.message });
+    }
   }
   const referenceStepsPerSecond = referenceRelaxRate(system, local, SEED, seconds);
   progress(`${label}: f64 reference ${format(referenceStepsPerSecond)} cluster-steps/s`);
@@ -442,7 +460,7 @@ function formatReport(report: Report): string {
     "",
     `target ${TARGET.system} B=${TARGET.replicas}, GPU >= ${TARGET.required}x f64 reference: ${targetText}`,
   ];
-  if (report.fire.length === 0) return lines.join("\n");
+  if (report.fire.length === 0 && report.refused.length === 0) return lines.join("\n");
   const fireTable = table(
     [
       "method",
@@ -489,6 +507,7 @@ function formatReport(report: Report): string {
       : "LAMMPS: not measured (not installed: apt-get install lammps; or --quick)",
     "",
     ...fireTable,
+    ...report.refused.map((r) => `${r.local} ${r.system} B=${r.replicas} ${r.layout}: ${r.reason}`),
     "",
     `target ${FIRE_TARGET.system} B=${FIRE_TARGET.replicas}, fused FIRE (the better layout) >= ` +
     `${FIRE_TARGET.required}x LAMMPS: ${fireTargetText}`,

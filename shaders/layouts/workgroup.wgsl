@@ -35,7 +35,8 @@ fn rng_skip(count: u32) {
 // atom, then each owned atom's force into f[k] and energy share into atom_energy[k]; the energy
 // is their workgroup sum.
 fn replica_energy_forces() -> f32 {
-  layout_barrier();
+  // Every atom's new position is in place before anyone reads it.
+  workgroupBarrier();
   if (ATOM_PREPARE) {
     for (var k = 0u; k < OWNED_ATOMS; k++) {
       let i = atom_of(k);

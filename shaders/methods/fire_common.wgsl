@@ -4,7 +4,7 @@
 // power), and FIRE's second half step after the forces at the new positions (Bitzek et al., PRL
 // 97, 170201 (2006), as JAX MD's fire_descent): the velocity's second half kick, the largest
 // force, the mixing of the velocity towards the force, and dt and alpha adapted by the power
-// F . v. Loop budget of the half step: 2 OWNED_ATOMS and 2 reductions.
+// F . v. Loop budget of the half step: 2 OWNED_ATOMS and 1 reduction.
 
 var<private> v: array<vec3f, OWNED_ATOMS>;
 
@@ -50,8 +50,8 @@ fn fire_finish_step(dt: f32) {
     sums += vec3f(fi2, dot(v[k], v[k]), dot(f[k], v[k]));
     fmax2 = max(fmax2, fi2);
   }
-  let totals = reduce4(vec4f(sums, 0.0)).xyz;
-  set_fmax(fmax2);
+  let totals = reduce4(vec4f(sums, fmax2));
+  set_replica_fmax(totals.w);
   if (state.status == STATUS_FAILED) {
     return;
   }

@@ -50,10 +50,10 @@ const BATCH_INFO_LAYOUT: Layout = {
 const MAX_GROUPS_PER_AXIS = 65_535;
 
 /** Workgroup memory of the workgroup layout's energy kernel: x (16 bytes an atom), the atom
- * view's scratch and the reduction tree. */
+ * view's scratch and the reductions' two buffers. */
 export function energyWorkgroupBytes(system: System, threads: number): number {
   const auxWords = Math.max(1, potentialLayout(system.potential, system.elements.length).auxWords);
-  return system.nAtoms * (16 + 4 * auxWords) + threads * 16;
+  return system.nAtoms * (16 + 4 * auxWords) + 2 * threads * 16;
 }
 
 export class EnergyBatch {

@@ -59,34 +59,48 @@ export interface WorkgroupShape {
   ownedAtoms: number;
   /** threads rounded up to a power of two: the width of the reduction tree. */
   reductionWidth: number;
+  /** Reductions by a tree of barriers (hardware) or by one barrier and a sum of every partial by
+   * every invocation (llvmpipe, where a barrier suspends and resumes each invocation). */
+  reductionTree: boolean;
 }
 
+/** llvmpipe's SIMD width in f32 lanes (256-bit vectors). */
+const SOFTWARE_LANES = 8;
+
 /**
- * N atoms rounded up to whole SIMD groups (8 lanes of llvmpipe's 256-bit vectors, 32 of a
- * hardware warp), at most MAX_THREADS and the adapter's limits.
+ * Hardware: N atoms rounded up to whole warps of 32, at most MAX_THREADS and the adapter's limits.
+ * llvmpipe: one SIMD group of 8 lanes, each looping over its N / 8 atoms. llvmpipe runs a
+ * workgroup's SIMD groups one after another, each repeating every per-replica scalar step and
+ * suspending at every barrier, so one group per replica does that once.
  */
 export function workgroupShape(n: number, gpu: LayoutDevice): WorkgroupShape {
-  const granule = gpu.isSoftware ? 8 : 32;
   const { limits } = gpu.device;
   const most = Math.min(
-    MAX_THREADS,
+    gpu.isSoftware ? SOFTWARE_LANES : MAX_THREADS,
     limits.maxComputeInvocationsPerWorkgroup,
     limits.maxComputeWorkgroupSizeX,
   );
-  const threads = Math.min(Math.ceil(n / granule) * granule, most);
+  const threads = Math.min(Math.ceil(n / 32) * 32, most);
   return {
     threads,
     ownedAtoms: Math.ceil(n / threads),
     reductionWidth: 2 ** Math.ceil(Math.log2(threads)),
+    reductionTree: !gpu.isSoftware,
   };
 }
 
+/** Loop iterations of one reduction (shaders/layouts/workgroup_atoms.wgsl reduce4). */
+export function reductionIterations(shape: WorkgroupShape): number {
+  return shape.reductionTree ? Math.log2(shape.reductionWidth) : shape.threads;
+}
+
 /** The generated WGSL constants of shaders/layouts/workgroup_atoms.wgsl. */
-export function workgroupConstants(shape: WorkgroupShape): Record<string, number> {
+export function workgroupConstants(shape: WorkgroupShape): Record<string, number | boolean> {
   return {
     THREADS: shape.threads,
     OWNED_ATOMS: shape.ownedAtoms,
     REDUCTION_WIDTH: shape.reductionWidth,
+    REDUCTION_TREE: shape.reductionTree,
   };
 }
 

@@ -9,6 +9,7 @@ import { UserError } from "../core/errors.ts";
 import { PLACEMENT_TRIALS } from "../core/codes.ts";
 import { atomEnergyIterations, LOOP_BUDGET, replicaEnergyIterations } from "../gpu/loop_budget.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
+import { reductionIterations, type WorkgroupShape } from "../gpu/thread_layout.ts";
 import type { KernelShape } from "./kernel_source.ts";
 import { hopControl, type MethodSpec } from "./method_spec.ts";
 
@@ -86,11 +87,11 @@ function workgroupCosts(
   n: number,
   spec: MethodSpec,
   logCapacity: number,
-  shape: { ownedAtoms: number; reductionWidth: number },
+  shape: WorkgroupShape,
 ): Costs {
   const owned = shape.ownedAtoms;
-  // A reduction: its tree's levels and the first and last barrier.
-  const reduction = Math.log2(shape.reductionWidth) + 2;
+  // A reduction's loop, with a margin.
+  const reduction = reductionIterations(shape) + 2;
   // Both passes of the atom view for each owned atom, the clearing of their energy shares, and
   // the sum and largest force of the evaluation.
   const energy = owned * (atomEnergyIterations(kind, n) + 2) + 2 * reduction;

@@ -37,8 +37,8 @@ export type KernelShape = { layout: "lane" } | { layout: "workgroup"; shape: Wor
 /** Bytes of workgroup memory the fused kernel declares (shaders/layouts/workgroup*.wgsl). */
 export function fusedWorkgroupBytes(system: System, shape: WorkgroupShape): number {
   const n = system.nAtoms;
-  // x (vec3f, 16 bytes), atom_rank, aux, and the reduction tree (vec4f per invocation).
-  return n * 16 + n * 4 + n * fusedAuxWords(system) * 4 + shape.threads * 16;
+  // x (vec3f, 16 bytes), atom_rank, aux, and the reductions' two buffers (vec4f per invocation).
+  return n * 16 + n * 4 + n * fusedAuxWords(system) * 4 + 2 * shape.threads * 16;
 }
 
 /** Per-atom scratch words of the atom view in the fused kernel (at least 1: WGSL has no empty
