@@ -19,6 +19,7 @@ export {
   EnergyBatch,
   type EnergyBatchOptions,
   energyWorkgroupBytes,
+  energyWorkgroupShape,
 } from "./src/gpu/energy_batch.ts";
 export { SW_MAX_NEIGHBOURS } from "./src/gpu/potential_layout.ts";
 export {

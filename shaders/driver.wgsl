@@ -173,7 +173,8 @@ fn constrain_with_sum(position_sum: vec3f) {
   }
 }
 
-fn constrain() {
+// The sum of this invocation's atoms' positions.
+fn owned_position_sum() -> vec3f {
   var sum = vec3f(0.0);
   for (var k = 0u; k < OWNED_ATOMS; k++) {
     let i = atom_of(k);
@@ -182,7 +183,11 @@ fn constrain() {
     }
     sum += x[i];
   }
-  constrain_with_sum(sum);
+  return sum;
+}
+
+fn constrain() {
+  constrain_with_sum(owned_position_sum());
 }
 
 fn is_finite(value: f32) -> bool {

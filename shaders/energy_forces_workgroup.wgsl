@@ -57,16 +57,7 @@ fn evaluate_replicas(
     x[i] = vec3f(positions[b], positions[b + 1u], positions[b + 2u]);
   }
   workgroupBarrier();
-  if (ATOM_PREPARE) {
-    for (var k = 0u; k < OWNED_ATOMS; k++) {
-      let i = atom_of(k);
-      if (i >= N_ATOMS) {
-        break;
-      }
-      atom_prepare(i);
-    }
-    workgroupBarrier();
-  }
+  prepare_atoms();
   var energy = 0.0;
   for (var k = 0u; k < OWNED_ATOMS; k++) {
     let i = atom_of(k);

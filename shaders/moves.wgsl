@@ -38,15 +38,7 @@ fn surface_move() {
       break;
     }
   }
-  var sum = vec3f(0.0);
-  for (var k = 0u; k < OWNED_ATOMS; k++) {
-    let i = atom_of(k);
-    if (i >= N_ATOMS) {
-      break;
-    }
-    sum += x[i];
-  }
-  let centre = reduce4(vec4f(sum, 0.0)).xyz / f32(N_ATOMS);
+  let centre = reduce4(vec4f(owned_position_sum(), 0.0)).xyz / f32(N_ATOMS);
   var radius = 0.0;
   for (var k = 0u; k < OWNED_ATOMS; k++) {
     let i = atom_of(k);

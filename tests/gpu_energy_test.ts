@@ -16,6 +16,7 @@ import { testGpu } from "./gpu.ts";
 import {
   EnergyBatch,
   energyWorkgroupBytes,
+  energyWorkgroupShape,
   MAX_ATOMS,
   parseSystem,
   randomStructures,
@@ -24,7 +25,6 @@ import {
   THREAD_LAYOUTS,
   type ThreadLayout,
   UserError,
-  workgroupShape,
 } from "../mod.ts";
 import { maxAbs } from "./helpers.ts";
 
@@ -94,7 +94,7 @@ for (const layout of THREAD_LAYOUTS) {
   for (const [name, replicas] of CASES) {
     Deno.test(`GPU matches f64: ${name}, B = ${replicas} (${layout})`, async () => {
       const system = parseSystem(name);
-      const bytes = energyWorkgroupBytes(system, workgroupShape(system.nAtoms, gpu).threads);
+      const bytes = energyWorkgroupBytes(system, energyWorkgroupShape(gpu, system).threads);
       if (layout === "workgroup" && bytes > gpu.device.limits.maxComputeWorkgroupStorageSize) {
         // SW's neighbour lists of a thousand atoms: one line naming the limit.
         await assert.rejects(

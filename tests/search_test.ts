@@ -442,6 +442,45 @@ Deno.test("CLI: bad system or method is one line and status 2; --help is status 
   assert.match(help.stdout, /--max-evals N/);
 });
 
+Deno.test("CLI: --layout names a layout; a system too large for it is one error line naming the limit", async () => {
+  const bad = await search("--system", "LJ13", "--layout", "warp");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: --layout: unknown layout 'warp'; use lane or workgroup\n$/);
+  const { isSoftware } = gpu;
+  const cases: [string[], RegExp][] = [
+    // 1,024 Si atoms' neighbour lists exceed any adapter's workgroup memory.
+    [["Si1024", "workgroup"], /maxComputeWorkgroupStorageSize of [\d.]+ KiB/],
+  ];
+  if (isSoftware) {
+    // llvmpipe's loop budget: 400 atoms' pairs in one invocation.
+    cases.push([
+      ["LJ400", "lane"],
+      /in the lane layout .* of llvmpipe's 60000; try --layout workgroup/,
+    ]);
+  }
+  for (const [[system, layout], message] of cases) {
+    const out = await Deno.makeTempDir({ dir: "runs" });
+    const run = await search(
+      "--system",
+      system,
+      "--method",
+      "fire",
+      "--layout",
+      layout,
+      "--out",
+      out,
+      "--max-evals",
+      "100",
+    );
+    await Deno.remove(out, { recursive: true });
+    assert.equal(run.code, 2, run.stderr);
+    const errors = run.stderr.split("\n").filter((line) => line.startsWith("error:"));
+    assert.equal(errors.length, 1, run.stderr);
+    assert.match(errors[0], message);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+  }
+});
+
 Deno.test("CLI: a run prints the report and --json the summary; SIGINT stops it cleanly", async () => {
   const dir = await Deno.makeTempDir();
   const done = await search(

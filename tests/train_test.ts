@@ -82,11 +82,6 @@ Deno.test("train config: the population's buffers are checked against the adapte
       /replicas of LJ38 need a 139 MiB vectors buffer, over .* maxStorageBufferBindingSize/,
       limits,
     ],
-    [
-      { ...TINY, pairs: 3e5, tasksPerStep: 8 },
-      /4800008 replicas need 75001 workgroups, over test adapter's maxComputeWorkgroupsPerDimension of 65535 \(at most 4194240 replicas of LJ7 fit\)/,
-      { ...limits, maxStorageBufferBindingSize: 2 ** 32 - 1, maxBufferSize: 2 ** 40 },
-    ],
   ];
   for (const [json, message, given] of cases) {
     assert.throws(

@@ -37,16 +37,7 @@ fn rng_skip(count: u32) {
 fn replica_energy_forces() -> f32 {
   // Every atom's new position is in place before anyone reads it.
   workgroupBarrier();
-  if (ATOM_PREPARE) {
-    for (var k = 0u; k < OWNED_ATOMS; k++) {
-      let i = atom_of(k);
-      if (i >= N_ATOMS) {
-        break;
-      }
-      atom_prepare(i);
-    }
-    workgroupBarrier();
-  }
+  prepare_atoms();
   var energy = 0.0;
   for (var k = 0u; k < OWNED_ATOMS; k++) {
     let i = atom_of(k);

@@ -42,6 +42,22 @@ fn aux_store(j: u32, k: u32, value: u32) {
   aux[j * AUX_WORDS + k] = value;
 }
 
+// Pass 1 of the atom view (into the shared aux) for this invocation's atoms, then a barrier so
+// that pass 2 may read every atom's.
+fn prepare_atoms() {
+  if (!ATOM_PREPARE) {
+    return;
+  }
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    atom_prepare(i);
+  }
+  workgroupBarrier();
+}
+
 // r_j - r_i, minimum image in a periodic box.
 fn displacement(i: u32, j: u32) -> vec3f {
   return minimum_image(x[j] - x[i]);

@@ -11,13 +11,16 @@ import { type Layout, StructArray, wgslStruct } from "../core/layout.ts";
 import { potentialCutoff } from "../potentials/potential.ts";
 import { checkBox, type System } from "../systems/system.ts";
 import type { Gpu } from "./device.ts";
-import { potentialLayout } from "./potential_layout.ts";
+import { atomEnergyIterations } from "./loop_budget.ts";
+import { potentialLayout, SW_MAX_NEIGHBOURS } from "./potential_layout.ts";
 import { assembleShader, KERNEL_SHADERS } from "./shader_source.ts";
 import {
   checkWorkgroupMemory,
   dispatchGrid,
+  type LayoutDevice,
   type ThreadLayout,
   workgroupConstants,
+  type WorkgroupShape,
   workgroupShape,
 } from "./thread_layout.ts";
 import ENERGY_FORCES_WORKGROUP from "../../shaders/energy_forces_workgroup.wgsl" with {
@@ -54,6 +57,12 @@ const MAX_GROUPS_PER_AXIS = 65_535;
 export function energyWorkgroupBytes(system: System, threads: number): number {
   const auxWords = Math.max(1, potentialLayout(system.potential, system.elements.length).auxWords);
   return system.nAtoms * (16 + 4 * auxWords) + 2 * threads * 16;
+}
+
+/** The workgroup layout's shape for this system's energy kernel on `gpu`. */
+export function energyWorkgroupShape(gpu: LayoutDevice, system: System): WorkgroupShape {
+  const n = system.nAtoms;
+  return workgroupShape(n, gpu, atomEnergyIterations(system.potential.kind, n, SW_MAX_NEIGHBOURS));
 }
 
 export class EnergyBatch {
@@ -122,7 +131,7 @@ export class EnergyBatch {
         declarations,
       );
     } else {
-      const shape = workgroupShape(n, gpu);
+      const shape = energyWorkgroupShape(gpu, system);
       checkWorkgroupMemory(gpu, system.name, energyWorkgroupBytes(system, shape.threads));
       code = assembleShader(
         [WORKGROUP_ATOMS, ENERGY_FORCES_WORKGROUP],

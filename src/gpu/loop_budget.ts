@@ -35,16 +35,18 @@ export function replicaEnergyIterations(kind: PotentialKind, n: number): number 
 }
 
 /** Loop iterations of the atom view for one atom (shaders/potentials/*_atom.wgsl), both passes,
- * with the fused kernel's SW neighbour limit. */
-export function atomEnergyIterations(kind: PotentialKind, n: number): number {
+ * SW holding `neighbours` per atom (the fused kernel's limit unless told). */
+export function atomEnergyIterations(
+  kind: PotentialKind,
+  n: number,
+  neighbours = FUSED_SW_MAX_NEIGHBOURS,
+): number {
   switch (kind) {
     case "lj":
       return n;
     case "gupta":
       return 2 * n;
-    case "sw": {
-      const m = FUSED_SW_MAX_NEIGHBOURS;
-      return n + (m * (m - 1)) / 2 + m * m;
-    }
+    case "sw":
+      return n + (neighbours * (neighbours - 1)) / 2 + neighbours * neighbours;
   }
 }

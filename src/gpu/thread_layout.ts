@@ -16,6 +16,7 @@
  * (Gpu.open's `layout`) overrides it for every batch of the session.
  */
 import { UserError } from "../core/errors.ts";
+import { LOOP_BUDGET } from "./loop_budget.ts";
 
 export const THREAD_LAYOUTS = ["lane", "workgroup"] as const;
 export type ThreadLayout = typeof THREAD_LAYOUTS[number];
@@ -66,21 +67,34 @@ export interface WorkgroupShape {
 
 /** llvmpipe's SIMD width in f32 lanes (256-bit vectors). */
 const SOFTWARE_LANES = 8;
+/** On llvmpipe, the loop iterations one invocation may spend on its atoms' energy terms in one
+ * evaluation: a quarter of the loop budget, so that a fused step with its method fits too. */
+const SOFTWARE_EVALUATION_ITERATIONS = LOOP_BUDGET / 4;
 
 /**
  * Hardware: N atoms rounded up to whole warps of 32, at most MAX_THREADS and the adapter's limits.
- * llvmpipe: one SIMD group of 8 lanes, each looping over its N / 8 atoms. llvmpipe runs a
- * workgroup's SIMD groups one after another, each repeating every per-replica scalar step and
- * suspending at every barrier, so one group per replica does that once.
+ * llvmpipe: as few SIMD groups of 8 lanes as keep an invocation's share of one evaluation within
+ * SOFTWARE_EVALUATION_ITERATIONS (`atomIterations`: loop iterations of the potential's atom view
+ * for one atom): one group for the clusters of a few dozen atoms. llvmpipe runs a workgroup's SIMD
+ * groups one after another, each repeating every per-replica scalar step and suspending at every
+ * barrier, so fewer groups do that fewer times.
  */
-export function workgroupShape(n: number, gpu: LayoutDevice): WorkgroupShape {
+export function workgroupShape(
+  n: number,
+  gpu: LayoutDevice,
+  atomIterations: number,
+): WorkgroupShape {
   const { limits } = gpu.device;
   const most = Math.min(
-    gpu.isSoftware ? SOFTWARE_LANES : MAX_THREADS,
+    MAX_THREADS,
     limits.maxComputeInvocationsPerWorkgroup,
     limits.maxComputeWorkgroupSizeX,
   );
-  const threads = Math.min(Math.ceil(n / 32) * 32, most);
+  const granule = gpu.isSoftware ? SOFTWARE_LANES : 32;
+  const wanted = gpu.isSoftware
+    ? Math.ceil(n * atomIterations / SOFTWARE_EVALUATION_ITERATIONS)
+    : n;
+  const threads = Math.min(Math.max(granule, Math.ceil(wanted / granule) * granule), most);
   return {
     threads,
     ownedAtoms: Math.ceil(n / threads),

@@ -12,7 +12,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { potentialLayout } from "../gpu/potential_layout.ts";
 import { potentialCutoff } from "../potentials/potential.ts";
 import { checkBox, type System } from "../systems/system.ts";
-import { loopBudget } from "../gpu/loop_budget.ts";
+import { atomEnergyIterations, loopBudget } from "../gpu/loop_budget.ts";
 import {
   checkWorkgroupMemory,
   dispatchGrid,
@@ -65,6 +65,9 @@ export interface OptimizerBatchOptions {
   weightVectors?: number;
   /** Thread layout (src/gpu/thread_layout.ts); defaults to the Gpu's. */
   layout?: ThreadLayout;
+  /** The workgroup layout's invocations per replica and reduction instead of the device's
+   * (tests run the hardware shape, 32 invocations and a reduction tree, on llvmpipe). */
+  workgroup?: { threads: number; reductionTree: boolean };
 }
 
 /** On devices without a loop budget, a dispatch is sized to take about this long: long enough
@@ -78,9 +81,18 @@ export function kernelShape(
   gpu: LayoutDevice,
   system: System,
   layout: ThreadLayout,
+  override?: OptimizerBatchOptions["workgroup"],
 ): KernelShape {
   if (layout === "lane") return { layout };
-  const shape = workgroupShape(system.nAtoms, gpu);
+  const n = system.nAtoms;
+  const shape = override === undefined
+    ? workgroupShape(n, gpu, atomEnergyIterations(system.potential.kind, n))
+    : {
+      threads: override.threads,
+      ownedAtoms: Math.ceil(n / override.threads),
+      reductionWidth: 2 ** Math.ceil(Math.log2(override.threads)),
+      reductionTree: override.reductionTree,
+    };
   checkWorkgroupMemory(gpu, system.name, fusedWorkgroupBytes(system, shape));
   return { layout, shape };
 }
@@ -282,7 +294,7 @@ export class OptimizerBatch {
     const logCapacity = options.logCapacity ?? DEFAULT_LOG_CAPACITY;
     const n = system.nAtoms;
     const kind = system.potential.kind;
-    const kernel = kernelShape(gpu, system, options.layout ?? gpu.layout);
+    const kernel = kernelShape(gpu, system, options.layout ?? gpu.layout, options.workgroup);
     const budget = loopBudget(gpu);
     const plan = planDispatch(kind, n, spec, logCapacity, kernel, budget);
     const code = kernelSource(system, spec, logCapacity, kernel);
