@@ -212,10 +212,12 @@ await runTask(async () => {
     return;
   }
   if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
-  const layout = layoutFlag(values.layout);
+  const chosenLayout = layoutFlag(values.layout);
   const { options, out, resume } = values.resume === undefined
     ? await newSearch(values)
     : await resumedSearch(values.resume, values);
+  // A resumed search keeps its layout, so that it continues the same trajectories.
+  const layout = chosenLayout ?? resume?.layout;
   const { result, signal } = await searchWithProgress(
     options,
     await Gpu.open({ layout }),

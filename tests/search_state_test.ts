@@ -140,6 +140,8 @@ Deno.test("CLI: --start from the LJ13 minimum: every FIRE replica is there at on
 
 Deno.test("CLI: SIGTERM saves the search; --resume finishes it as if never stopped", async () => {
   const dir = await Deno.makeTempDir();
+  // The layout llvmpipe would not choose: the resumed run keeps it without being told (the other
+  // layout would round differently and part from the whole run).
   const flags = [
     "--system",
     "LJ13",
@@ -149,6 +151,8 @@ Deno.test("CLI: SIGTERM saves the search; --resume finishes it as if never stopp
     "3000",
     "--sync-every",
     "50",
+    "--layout",
+    "workgroup",
   ];
   const whole = await search(...flags, "--out", `${dir}/whole`);
   assert.equal(whole.code, 0, whole.stderr);
@@ -195,6 +199,7 @@ Deno.test("CLI: SIGTERM saves the search; --resume finishes it as if never stopp
   const strip = (text: string) =>
     JSON.parse(text, (key, value) => key === "wallSeconds" || key === "seconds" ? 0 : value);
   assert.deepEqual(strip(await read("part/summary.json")), strip(await read("whole/summary.json")));
+  assert.equal(JSON.parse(await read("part/summary.json")).layout, "workgroup");
   assert.deepEqual(strip(await read("part/trace.json")), strip(await read("whole/trace.json")));
   const finished = await search("--resume", `${dir}/whole`);
   assert.equal(finished.code, 2);

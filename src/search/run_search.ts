@@ -504,6 +504,7 @@ class SearchRecord {
       lowestLogged: this.#lowestLogged.slice(),
       archive: this.archive.entries(),
       batch: await batch.readState(),
+      layout: batch.kernel.layout,
       weights: this.options.learned && Float32Array.from(this.options.learned.weights),
     };
   }

@@ -12,6 +12,7 @@
  * learned method, `weights` (F32). Metadata: `format`, `format_version` and `state` (JSON of the
  * rest).
  */
+import type { ThreadLayout } from "../gpu/thread_layout.ts";
 import type { BatchState } from "../methods/optimizer_batch.ts";
 import {
   CheckpointError,
@@ -69,6 +70,10 @@ export interface SearchState {
   lowestLogged: Float64Array;
   archive: ArchiveEntry[];
   batch: BatchState;
+  /** The kernels' thread layout, which a resumed search keeps unless told otherwise (the other
+   * layout rounds differently, so its trajectories part from the saved ones); absent in states
+   * saved before layouts existed (lane). */
+  layout?: ThreadLayout;
   /** The learned optimizer's weights, to check that the checkpoint did not change. */
   weights?: Float32Array;
 }
@@ -107,6 +112,7 @@ export function encodeSearchState(state: SearchState): Uint8Array {
     stopped: state.stopped,
     seconds: state.seconds,
     limit: state.batch.limit,
+    layout: state.layout,
     trace: state.trace,
     goals,
     archive: state.archive.map((e) => ({
@@ -175,6 +181,7 @@ export function decodeSearchState(bytes: Uint8Array, source: string): SearchStat
     lowestLogged: tensor("lowest_logged", Float64Array),
     archive,
     batch: { limit: rest.limit, buffers },
+    layout: rest.layout === "workgroup" ? "workgroup" : "lane",
     weights: tensors.weights === undefined ? undefined : tensor("weights", Float32Array),
   };
 }
