@@ -458,6 +458,44 @@ async function runInDispatches(
   return { ...replicas, positions };
 }
 
+Deno.test("dispatches sized by time (hardware's way) change their steps, not the trajectories", async () => {
+  // LJ13 in the lane layout: the budget allows 265 steps, more than the 64 timing starts from.
+  const system = parseSystem("LJ13");
+  const spec = hopping("fire", { moves: { uniform: 1, surface: 1 } })(system);
+  const run = async (timeSized: boolean) => {
+    const batch = await OptimizerBatch.create(gpu, system, 4, {
+      spec,
+      timeSized,
+      layout: "lane",
+    });
+    batch.initialize(starts(system, 4, 0), (r) => ({
+      step: 0.05,
+      dr: 0.3,
+      temperature: 0.5,
+      seed: 3 + r,
+    }));
+    const sizes = [batch.stepsPerDispatch];
+    for (const evaluations of [300, 600, 900, 1200]) {
+      await batch.advanceTo(evaluations);
+      sizes.push(batch.stepsPerDispatch);
+    }
+    const positions = await batch.readPositions();
+    const { replicas } = await batch.sync();
+    batch.destroy();
+    return { sizes, positions, energy: replicas.energy, max: batch.maxStepsPerDispatch };
+  };
+  const [timed, filled] = [await run(true), await run(false)];
+  // Filled: every dispatch takes the budget's steps. Timed: 64 at first, then rescaled from how
+  // long the dispatches took (4 replicas take far less than 20 ms a step here, so it grows),
+  // never beyond the budget.
+  assert.ok(filled.sizes.every((k) => k === filled.max), `${filled.sizes}`);
+  assert.equal(timed.sizes[0], Math.min(64, timed.max));
+  assert.ok(new Set(timed.sizes).size > 1, `never resized: ${timed.sizes}`);
+  assert.ok(timed.sizes.every((k) => k >= 1 && k <= timed.max), `${timed.sizes}`);
+  assert.deepEqual(timed.positions, filled.positions);
+  assert.deepEqual(timed.energy, filled.energy);
+});
+
 Deno.test("the dispatch planner refuses systems whose step would not fit", () => {
   const plan = (kind: "lj" | "gupta" | "sw", n: number, spec: MethodSpec) =>
     planDispatch(kind, n, spec, 4);

@@ -68,6 +68,9 @@ export interface OptimizerBatchOptions {
   /** The workgroup layout's invocations per replica and reduction instead of the device's
    * (tests run the hardware shape, 32 invocations and a reduction tree, on llvmpipe). */
   workgroup?: { threads: number; reductionTree: boolean };
+  /** Size dispatches by time (about TARGET_DISPATCH_MS each, within the loop budget) instead of
+   * filling the budget; the default where the device has no loop budget (hardware). */
+  timeSized?: boolean;
 }
 
 /** On devices without a loop budget, a dispatch is sized to take about this long: long enough
@@ -345,7 +348,7 @@ export class OptimizerBatch {
       logCapacity,
       kernel,
       plan,
-      budget === Infinity,
+      options.timeSized ?? budget === Infinity,
       buffers,
       bindGroup,
       { initialize, run, clearLog },
