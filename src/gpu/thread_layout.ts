@@ -95,11 +95,16 @@ export function workgroupShape(
     ? Math.ceil(n * atomIterations / SOFTWARE_EVALUATION_ITERATIONS)
     : n;
   const threads = Math.min(Math.max(granule, Math.ceil(wanted / granule) * granule), most);
+  return shapeOf(n, threads, !gpu.isSoftware);
+}
+
+/** The shape of `threads` invocations per replica of N atoms. */
+export function shapeOf(n: number, threads: number, reductionTree: boolean): WorkgroupShape {
   return {
     threads,
     ownedAtoms: Math.ceil(n / threads),
     reductionWidth: 2 ** Math.ceil(Math.log2(threads)),
-    reductionTree: !gpu.isSoftware,
+    reductionTree,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   dispatchGrid,
   LANE_WORKGROUP_SIZE,
   type LayoutDevice,
+  shapeOf,
   type ThreadLayout,
   workgroupShape,
 } from "../gpu/thread_layout.ts";
@@ -90,12 +91,7 @@ export function kernelShape(
   const n = system.nAtoms;
   const shape = override === undefined
     ? workgroupShape(n, gpu, atomEnergyIterations(system.potential.kind, n))
-    : {
-      threads: override.threads,
-      ownedAtoms: Math.ceil(n / override.threads),
-      reductionWidth: 2 ** Math.ceil(Math.log2(override.threads)),
-      reductionTree: override.reductionTree,
-    };
+    : shapeOf(n, override.threads, override.reductionTree);
   checkWorkgroupMemory(gpu, system.name, fusedWorkgroupBytes(system, shape));
   return { layout, shape };
 }
