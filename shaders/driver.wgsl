@@ -253,6 +253,23 @@ fn evaluate() {
   set_fmax(fmax2);
 }
 
+// Three standard normals for atom i (rng_standard_normal: 2 draws each), in atom order whichever
+// invocation owns the atom: the draws of the atoms from *drawn up to i, which other invocations
+// own, are skipped, and *drawn moves past i. After its last atom an invocation calls
+// skip_atom_normals(drawn), so that every invocation's stream ends at the same place.
+fn atom_normals(i: u32, drawn: ptr<function, u32>) -> vec3f {
+  rng_skip(6u * (i - *drawn));
+  *drawn = i + 1u;
+  let x = rng_standard_normal();
+  let y = rng_standard_normal();
+  let z = rng_standard_normal();
+  return vec3f(x, y, z);
+}
+
+fn skip_atom_normals(drawn: u32) {
+  rng_skip(6u * (N_ATOMS - drawn));
+}
+
 // Shortens d to MAX_STEP if it is longer.
 fn capped(d: vec3f) -> vec3f {
   let length2 = dot(d, d);

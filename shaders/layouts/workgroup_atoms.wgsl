@@ -5,8 +5,8 @@
 // (shaders/energy_forces_workgroup.wgsl) and the fused kernel's workgroup layout
 // (shaders/layouts/workgroup.wgsl). Generated constants: THREADS (the workgroup size),
 // OWNED_ATOMS = ceil(N_ATOMS / THREADS), REDUCTION_WIDTH (THREADS rounded up to a power of two),
-// REDUCTION_TREE (how reduce4 works),
-// AUX_WORDS (at least 1), ATOM_PREPARE (whether the potential has a pass 1).
+// REDUCTION_TREE (how reduce4 works), AUX_WORDS (at least 1), ATOM_PREPARE (whether the
+// potential has a pass 1).
 // Loop budget: reduce4 log2(REDUCTION_WIDTH) iterations (tree) or THREADS (linear).
 
 var<workgroup> x: array<vec3f, N_ATOMS>;

@@ -83,7 +83,7 @@ fn local_step() {
   let since100 = tanh(since / 100.0 - 1.0);
   let base = state.weights * FR_PARAMETER_VEC4S;
   var sum = vec3f(0.0);
-  // The next atom whose random numbers are at the head of the stream.
+  // The next atom whose random numbers are at the head of the stream (atom_normals).
   var drawn = 0u;
   for (var k = 0u; k < OWNED_ATOMS; k++) {
     let i = atom_of(k);
@@ -107,17 +107,12 @@ fn local_step() {
     let out = fr_mlp(base, features);
     let factor = exp(clamp(out.x, -FR_OUTPUT_LIMIT, FR_OUTPUT_LIMIT));
     let kick = FR_KICK_UNIT * clamp(out.y, 0.0, FR_OUTPUT_LIMIT);
-    // 3 standard normals of 2 draws each per atom, in atom order.
-    rng_skip(6u * (i - drawn));
-    drawn = i + 1u;
-    let xi_x = rng_standard_normal();
-    let xi_y = rng_standard_normal();
-    let xi_z = rng_standard_normal();
+    let xi = atom_normals(i, &drawn);
     let d = factor * ((scale * dt) * v[k]);
-    x[i] += select(d, capped(d), factor > 1.0) + kick * vec3f(xi_x, xi_y, xi_z);
+    x[i] += select(d, capped(d), factor > 1.0) + kick * xi;
     sum += x[i];
   }
-  rng_skip(6u * (N_ATOMS - drawn));
+  skip_atom_normals(drawn);
   constrain_with_sum(sum);
   evaluate_energy();
   fire_finish_step(dt);

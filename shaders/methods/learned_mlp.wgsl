@@ -95,7 +95,7 @@ fn local_step() {
   let bond = LEARNED_BOND_LENGTH;
   let base = state.weights * PARAMETER_VEC4S;
   var sum = vec3f(0.0);
-  // The next atom whose random numbers are at the head of the stream.
+  // The next atom whose random numbers are at the head of the stream (atom_normals).
   var drawn = 0u;
   for (var k = 0u; k < OWNED_ATOMS; k++) {
     let i = atom_of(k);
@@ -124,17 +124,14 @@ fn local_step() {
       ),
     );
     let out = mlp(base, features);
-    // 3 standard normals of 2 draws each per atom, in atom order.
-    rng_skip(6u * (i - drawn));
-    drawn = i + 1u;
-    let xi = vec3f(rng_standard_normal(), rng_standard_normal(), rng_standard_normal());
+    let xi = atom_normals(i, &drawn);
     let scale = STEP_SCALE * bond * exp(out.z);
     let step = (scale * out.x / rms_force) * fi + (scale * out.y / rms_momenta.y) * m09 +
       (bond * exp(out.w + NOISE_BIAS)) * xi;
     x[i] += capped(step);
     sum += x[i];
   }
-  rng_skip(6u * (N_ATOMS - drawn));
+  skip_atom_normals(drawn);
   constrain_with_sum(sum);
   evaluate();
 }

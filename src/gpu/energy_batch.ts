@@ -112,7 +112,7 @@ export class EnergyBatch {
     const { device } = gpu;
     const n = system.nAtoms;
     const layout = potentialLayout(system.potential, system.elements.length);
-    const layoutName = options.layout ?? gpu.layout;
+    const threadLayout = options.layout ?? gpu.layout;
     const auxWords = Math.max(layout.auxWords, 1);
     const common = {
       N_ATOMS: n,
@@ -122,7 +122,7 @@ export class EnergyBatch {
     };
     const declarations = [wgslStruct(BATCH_INFO_LAYOUT)];
     let code: string;
-    if (layoutName === "lane") {
+    if (threadLayout === "lane") {
       code = assembleShader(
         KERNEL_SHADERS.energyForces,
         system.potential.kind,
@@ -147,7 +147,7 @@ export class EnergyBatch {
     // kernel takes its replica from the grid of workgroups.
     const atomGrid = grid(replicas * n);
     const replicaGrid: [number, number] = [Math.ceil(replicas / WORKGROUP_SIZE), 1];
-    if (layoutName === "lane" && replicaGrid[0] > MAX_GROUPS_PER_AXIS) {
+    if (threadLayout === "lane" && replicaGrid[0] > MAX_GROUPS_PER_AXIS) {
       throw new RangeError(`too many replicas: ${replicas}`);
     }
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -184,9 +184,9 @@ export class EnergyBatch {
       })),
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });
-    const label = `energy_forces/${system.potential.kind}/N=${n}/${layoutName}`;
+    const label = `energy_forces/${system.potential.kind}/N=${n}/${threadLayout}`;
     const pipeline = (entry: string) => gpu.computePipeline(label, code, pipelineLayout, entry);
-    const passes: [GPUComputePipeline, [number, number]][] = layoutName === "lane"
+    const passes: [GPUComputePipeline, [number, number]][] = threadLayout === "lane"
       ? [
         ...(layout.auxWords > 0 ? [[await pipeline("prepare"), atomGrid] as const] : []),
         [await pipeline("evaluate"), atomGrid],
@@ -200,7 +200,7 @@ export class EnergyBatch {
       layout: bindGroupLayout,
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
-    return new EnergyBatch(gpu, system, replicas, layoutName, buffers, bindGroup, passes);
+    return new EnergyBatch(gpu, system, replicas, threadLayout, buffers, bindGroup, passes);
   }
 
   /** Uploads positions [replica][atom][xyz] (rounded to f32). */
@@ -260,7 +260,5 @@ function align4(bytes: number): number {
 
 /** Workgroups along x and y for `threads` invocations, within the per-axis dispatch limit. */
 function grid(threads: number): [number, number] {
-  const groups = Math.ceil(threads / WORKGROUP_SIZE);
-  const x = Math.min(groups, MAX_GROUPS_PER_AXIS);
-  return [x, Math.ceil(groups / x)];
+  return dispatchGrid(Math.ceil(threads / WORKGROUP_SIZE), MAX_GROUPS_PER_AXIS);
 }

@@ -71,9 +71,9 @@ export interface SearchState {
   archive: ArchiveEntry[];
   batch: BatchState;
   /** The kernels' thread layout, which a resumed search keeps unless told otherwise (the other
-   * layout rounds differently, so its trajectories part from the saved ones); absent in states
-   * saved before layouts existed (lane). */
-  layout?: ThreadLayout;
+   * layout rounds differently, so its trajectories part from the saved ones); states saved before
+   * layouts existed were lane. */
+  layout: ThreadLayout;
   /** The learned optimizer's weights, to check that the checkpoint did not change. */
   weights?: Float32Array;
 }
