@@ -459,7 +459,8 @@ Deno.test("CLI: --layout names a layout; a system too large for it is one error 
     ]);
   }
   for (const [[system, layout], message] of cases) {
-    const out = await Deno.makeTempDir({ dir: "runs" });
+    const dir = await Deno.makeTempDir();
+    const out = `${dir}/out`;
     const run = await search(
       "--system",
       system,
@@ -472,7 +473,7 @@ Deno.test("CLI: --layout names a layout; a system too large for it is one error 
       "--max-evals",
       "100",
     );
-    await Deno.remove(out, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
     assert.equal(run.code, 2, run.stderr);
     const errors = run.stderr.split("\n").filter((line) => line.startsWith("error:"));
     assert.equal(errors.length, 1, run.stderr);
