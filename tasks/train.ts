@@ -24,6 +24,7 @@ import {
 } from "../src/learned/checkpoint.ts";
 import { architectureOf } from "../src/learned/learned_optimizer.ts";
 import { MetaTrainer, type StepMetrics, type Validation } from "../src/learned/meta_train.ts";
+import { LocalTrainingWork } from "../src/learned/training_work.ts";
 import {
   checkDeviceLimits,
   MAX_STEPS,
@@ -125,7 +126,7 @@ await runTask(async () => {
 
   const gpu = await Gpu.open({ log: values.json ? null : undefined, layout });
   checkDeviceLimits(config, gpu.device.limits, gpu.adapterName, source);
-  const trainer = new MetaTrainer(gpu, config, checkpoint);
+  const trainer = new MetaTrainer(new LocalTrainingWork(gpu, config), config, checkpoint);
   const metrics = await openForAppend(metricsPath);
   const log = async (record: object) => {
     const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");

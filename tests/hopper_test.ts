@@ -31,6 +31,7 @@ import {
 } from "../src/learned/hopper.ts";
 import { LearnedOptimizer } from "../src/learned/learned_optimizer.ts";
 import { MetaTrainer } from "../src/learned/meta_train.ts";
+import { LocalTrainingWork } from "../src/learned/training_work.ts";
 import { parseTrainConfig } from "../src/learned/train_config.ts";
 import { Rng } from "../src/core/rng.ts";
 import { runSearch, searchOptions } from "../src/search/run_search.ts";
@@ -219,7 +220,7 @@ Deno.test("meta-training the hopper on the success loss: two systems a step, res
     unroll: 200,
     clipToCentre: true,
   });
-  const straight = new MetaTrainer(gpu, config);
+  const straight = new MetaTrainer(new LocalTrainingWork(gpu, config), config);
   const metrics = [];
   for (let s = 0; s < 3; s++) metrics.push(await straight.step());
   for (const m of metrics) {
@@ -235,9 +236,9 @@ Deno.test("meta-training the hopper on the success loss: two systems a step, res
   assert.equal(checkpoint.architecture.name, "hop-residual");
   straight.destroy();
 
-  const first = new MetaTrainer(gpu, config);
+  const first = new MetaTrainer(new LocalTrainingWork(gpu, config), config);
   for (let s = 0; s < 2; s++) await first.step();
-  const resumed = new MetaTrainer(gpu, config, first.checkpoint());
+  const resumed = new MetaTrainer(new LocalTrainingWork(gpu, config), config, first.checkpoint());
   first.destroy();
   const last = await resumed.step();
   assert.equal(last.centreLoss, metrics[2].centreLoss);

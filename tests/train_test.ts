@@ -7,6 +7,7 @@ import { testGpu } from "./gpu.ts";
 import { TINY_TRAIN_CONFIG } from "./helpers.ts";
 import { loadCheckpoint, saveCheckpoint, UserError } from "../mod.ts";
 import { MetaTrainer } from "../src/learned/meta_train.ts";
+import { LocalTrainingWork } from "../src/learned/training_work.ts";
 import { checkDeviceLimits, MAX_PAIRS, parseTrainConfig } from "../src/learned/train_config.ts";
 
 const gpu = await testGpu();
@@ -100,18 +101,22 @@ Deno.test("train config: the population's buffers are checked against the adapte
 
 Deno.test("training 4 steps equals 2 steps, a checkpoint, and 2 more (bit for bit)", async () => {
   const config = parseTrainConfig(TINY);
-  const straight = new MetaTrainer(gpu, config);
+  const straight = new MetaTrainer(new LocalTrainingWork(gpu, config), config);
   const losses: number[] = [];
   for (let s = 0; s < 4; s++) losses.push((await straight.step()).centreLoss);
   straight.destroy();
 
-  const first = new MetaTrainer(gpu, config);
+  const first = new MetaTrainer(new LocalTrainingWork(gpu, config), config);
   for (let s = 0; s < 2; s++) await first.step();
   const dir = await Deno.makeTempDir();
   await saveCheckpoint(`${dir}/checkpoint.safetensors`, first.checkpoint());
   first.destroy();
   const checkpoint = await loadCheckpoint(`${dir}/checkpoint.safetensors`);
-  const resumed = new MetaTrainer(gpu, parseTrainConfig(checkpoint.config), checkpoint);
+  const resumed = new MetaTrainer(
+    new LocalTrainingWork(gpu, parseTrainConfig(checkpoint.config)),
+    parseTrainConfig(checkpoint.config),
+    checkpoint,
+  );
   assert.equal(resumed.outerStep, 2);
   const resumedLosses: number[] = [];
   for (let s = 0; s < 2; s++) resumedLosses.push((await resumed.step()).centreLoss);
@@ -128,7 +133,7 @@ Deno.test("training 4 steps equals 2 steps, a checkpoint, and 2 more (bit for bi
 
 Deno.test("weights that produce NaN are contained: their pairs are dropped, the run goes on", async () => {
   const config = parseTrainConfig({ ...TINY, steps: 1 });
-  const trainer = new MetaTrainer(gpu, config);
+  const trainer = new MetaTrainer(new LocalTrainingWork(gpu, config), config);
   // A huge sigma drives the perturbed members' steps to overflow.
   config.sigma = { kind: "constant", value: 1e30 };
   const metrics = await trainer.step();
