@@ -3,10 +3,19 @@
  *
  *   deno task train [--config configs/default.json] [--out DIR] [--steps N]
  *   deno task train --resume DIR [--steps N]
+ *   deno task train ... --redis redis://HOST:PORT   (the GPU work on workers: deno task worker)
  */
 import { readInputText } from "../src/io/input_files.ts";
 import { parseArgs } from "node:util";
-import { LAYOUT_OPTION, layoutFlag, layoutHelp, positiveNumber, runTask } from "../src/cli/args.ts";
+import {
+  LAYOUT_OPTION,
+  layoutFlag,
+  layoutHelp,
+  positiveNumber,
+  REDIS_OPTION,
+  redisHelp,
+  runTask,
+} from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import {
@@ -24,7 +33,8 @@ import {
 } from "../src/learned/checkpoint.ts";
 import { architectureOf } from "../src/learned/learned_optimizer.ts";
 import { MetaTrainer, type StepMetrics, type Validation } from "../src/learned/meta_train.ts";
-import { LocalTrainingWork } from "../src/learned/training_work.ts";
+import { LocalTrainingWork, type TrainingWork } from "../src/learned/training_work.ts";
+import { distributedRun } from "../src/distributed/distributed_run.ts";
 import {
   checkDeviceLimits,
   MAX_STEPS,
@@ -32,6 +42,8 @@ import {
   type TrainConfig,
 } from "../src/learned/train_config.ts";
 import { parseSystem } from "../src/systems/system.ts";
+import type { ThreadLayout } from "../src/gpu/thread_layout.ts";
+import { RedisTrainingWork } from "../src/distributed/redis_training_work.ts";
 
 /** A config is a few hundred bytes; a larger file is not one. */
 const MAX_CONFIG_BYTES = 2 ** 20;
@@ -61,6 +73,7 @@ Options:
                    is cut back to the checkpoint's step first)
   --steps N        train until N outer steps in all (default: the config's steps)
   --json           print a JSON summary on stdout at the end
+${redisHelp(19, "run the GPU work on the workers of this Redis (deno task worker)")}
 ${layoutHelp(19)}
   -h, --help       this text
 
@@ -75,7 +88,14 @@ random restarts; hop-residual: basin hopping, theta = 0) given the same evaluati
 tasks; the last line says which is better. Ctrl-C or SIGTERM abandons the work in flight,
 saves a checkpoint of the last finished step and exits at once with status 130 (SIGINT) or 143
 (SIGTERM); a second signal quits without saving. Exit status 2 for a bad config, option, output
-folder or checkpoint, before any GPU work.`;
+folder or checkpoint, before any GPU work, or a Redis that cannot be reached or refuses the
+password.
+
+With --redis this machine needs no GPU: each step's population is cut into slices that the
+workers run, and the trajectory is the same bits as on one machine with the workers' adapter,
+however many workers there are; the progress line adds the workers and the coordination
+overhead (the step's time beyond the busiest worker's computing). A run resumed with --resume
+and --redis takes up the results its workers sent while it was away.`;
 
 interface ValidationRecord extends Validation {
   type: "validation";
@@ -93,6 +113,7 @@ await runTask(async () => {
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       ...LAYOUT_OPTION,
+      ...REDIS_OPTION,
     },
   });
   if (values.help) {
@@ -124,9 +145,11 @@ await runTask(async () => {
   const metricsPath = `${out}/${METRICS}`;
   const history = checkpoint ? await trimMetrics(metricsPath, checkpoint.outerStep) : [];
 
-  const gpu = await Gpu.open({ log: values.json ? null : undefined, layout });
-  checkDeviceLimits(config, gpu.device.limits, gpu.adapterName, source);
-  const trainer = new MetaTrainer(new LocalTrainingWork(gpu, config), config, checkpoint);
+  const trainer = new MetaTrainer(
+    await trainingWork(values.redis, out, config, source, layout, values.json),
+    config,
+    checkpoint,
+  );
   const metrics = await openForAppend(metricsPath);
   const log = async (record: object) => {
     const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
@@ -220,8 +243,8 @@ await runTask(async () => {
       verdict: verdict.verdict,
       commands,
       seconds: (performance.now() - started) / 1000,
-      adapter: gpu.adapterName,
-      layout: gpu.layout,
+      adapter: trainer.work.adapter,
+      layout: trainer.work.layout,
     };
     if (values.json) console.log(JSON.stringify(summary, null, 2));
     else {
@@ -241,6 +264,25 @@ await runTask(async () => {
     trainer.destroy();
   }
 });
+
+/** The work on this machine's GPU, or (--redis) on the workers of a Redis; UserErrors before any
+ * GPU work for a config that does not fit the adapter or a Redis that cannot be used. */
+async function trainingWork(
+  redis: string | undefined,
+  out: string,
+  config: TrainConfig,
+  source: string,
+  layout: ThreadLayout | undefined,
+  quiet: boolean,
+): Promise<TrainingWork> {
+  if (redis !== undefined) {
+    const { host } = await distributedRun(redis, out);
+    return new RedisTrainingWork(host, config, layout ?? null);
+  }
+  const gpu = await Gpu.open({ log: quiet ? null : undefined, layout });
+  checkDeviceLimits(config, gpu.device.limits, gpu.adapterName, source);
+  return new LocalTrainingWork(gpu, config);
+}
 
 /**
  * The folder the run writes to, checked before any GPU work (a file, a path under a file or an
@@ -426,6 +468,11 @@ function progressLine(
     `snr ${step.signalToNoise.toFixed(2)}`,
     `pairs ${step.validPairs}/${config.pairs}`,
     `${step.evaluationsPerSecond.toExponential(2)} evals/s`,
+    ...(step.work === undefined ? [] : [
+      `workers ${step.work.workers} (${step.work.items} items, overhead ${
+        (100 * Math.max(0, 1 - step.work.busiestWorkerSeconds / step.seconds)).toFixed(1)
+      }%)`,
+    ]),
     `ETA ${Math.floor(eta / 60)}:${String(eta % 60).padStart(2, "0")}`,
   ].join("  ");
 }

@@ -69,3 +69,15 @@ export function layoutHelp(column: number): string {
 export function layoutFlag(text: string | undefined): ThreadLayout | undefined {
   return text === undefined ? undefined : parseLayout(text);
 }
+
+/** The `--redis` flag of the tasks that run distributed (src/distributed/). */
+export const REDIS_OPTION = { redis: { type: "string" } } as const;
+
+/** The `--redis` lines of a task's help, descriptions starting at `column`. */
+export function redisHelp(column: number, what: string): string {
+  return [
+    "  --redis URL".padEnd(column) + what,
+    "".padEnd(column) + "(redis://HOST:PORT, redis://:PASSWORD@HOST:PORT, rediss:// for TLS;",
+    "".padEnd(column) + "docs/DISTRIBUTED.md)",
+  ].join("\n");
+}

@@ -66,13 +66,14 @@ export class MetaTrainer {
   readonly theta: Float32Array;
   readonly optimizer: OuterOptimizer;
   outerStep: number;
-  #work: TrainingWork;
+  /** Where the GPU work runs (the trainer owns it). */
+  readonly work: TrainingWork;
   #rng: Rng;
 
   /** A fresh run, or one continuing from `checkpoint` (its theta, Adam state, step and stream);
    * the GPU work runs wherever `work` runs it. */
   constructor(work: TrainingWork, config: TrainConfig, checkpoint?: Checkpoint) {
-    this.#work = work;
+    this.work = work;
     this.config = config;
     this.architecture = ARCHITECTURES[config.architecture];
     const count = this.parameterCount;
@@ -116,7 +117,7 @@ export class MetaTrainer {
     const systems = this.#drawSystems();
     const taskSeeds = systems.map(() => this.#rng.nextUint32());
 
-    const work = await this.#work.population({
+    const work = await this.work.population({
       step: this.outerStep,
       theta: this.theta,
       noiseState,
@@ -174,14 +175,14 @@ export class MetaTrainer {
   async validate(seed: number): Promise<Validation> {
     return validationOf(
       this.config.systems,
-      await this.#work.validation(this.theta, seed, this.config.systems),
+      await this.work.validation(this.theta, seed, this.config.systems),
     );
   }
 
   /** The same measure for the hand-designed method the architecture starts from, at the same
    * budget on the same tasks (population_evaluator.ts). */
   async baseline(seed: number): Promise<Validation> {
-    return validationOf(this.config.systems, await this.#work.baseline(seed, this.config.systems));
+    return validationOf(this.config.systems, await this.work.baseline(seed, this.config.systems));
   }
 
   /** What `baseline` measures, in words. */
@@ -220,7 +221,7 @@ export class MetaTrainer {
 
   /** Frees the work's resources: the trainer owns the work it was given. */
   destroy(): void {
-    this.#work.destroy();
+    this.work.destroy();
   }
 }
 

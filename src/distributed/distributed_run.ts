@@ -1,0 +1,40 @@
+/**
+ * A host's run in distributed mode: its id, kept in its output folder so that the same folder
+ * (a resumed training) is the same run, whose results Redis still holds, and its connection.
+ */
+import { pathExists, writeFileAtomic } from "../io/output_files.ts";
+import { parseRedisUrl } from "./redis_url.ts";
+import { WorkHost } from "./work_host.ts";
+
+/** The file of a run's output folder that names its distributed run. */
+export const RUN_FILE = "distributed.json";
+
+export interface DistributedRun {
+  run: string;
+  host: WorkHost;
+}
+
+/** Connects to `redis` (UserErrors as RedisConnection.open) for the run of folder `out`: the one
+ * its RUN_FILE names, else a new one, recorded there. */
+export async function distributedRun(redis: string, out: string): Promise<DistributedRun> {
+  const target = parseRedisUrl(redis);
+  const path = `${out}/${RUN_FILE}`;
+  let run: string | undefined;
+  if (await pathExists(path)) {
+    try {
+      const saved = JSON.parse(await Deno.readTextFile(path));
+      if (typeof saved?.run === "string" && /^[\w-]{1,64}$/.test(saved.run)) run = saved.run;
+    } catch {
+      // unreadable: a new run (the old results are then not reused, which costs only time)
+    }
+  }
+  const host = await WorkHost.open(target, run ?? newRunId());
+  if (run === undefined) {
+    await writeFileAtomic(path, JSON.stringify({ run: host.run, redis: target.shown }) + "\n");
+  }
+  return { run: host.run, host };
+}
+
+function newRunId(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+}

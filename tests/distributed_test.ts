@@ -1,0 +1,393 @@
+/**
+ * Distributed training through Redis (src/distributed/): the trajectory equals the local one bit
+ * for bit, with two workers, with a worker killed (SIGKILL) in the middle of a step, with every
+ * result delivered twice, and across a Redis restart; the host's and the worker's answers to bad
+ * input.
+ */
+import assert from "node:assert/strict";
+import { UserError } from "../src/core/errors.ts";
+import { resultsKey, WORK_STREAM, WORKER_GROUP } from "../src/distributed/keys.ts";
+import { RedisConnection } from "../src/distributed/redis_connection.ts";
+import { RedisTrainingWork } from "../src/distributed/redis_training_work.ts";
+import { parseRedisUrl, type RedisTarget } from "../src/distributed/redis_url.ts";
+import { guidedSlices } from "../src/distributed/slicing.ts";
+import { decodeWire, encodeWire } from "../src/distributed/wire.ts";
+import { WorkHost } from "../src/distributed/work_host.ts";
+import {
+  parseWorkItem,
+  type TrainSliceItem,
+  WORK_FORMAT,
+  WorkItemError,
+} from "../src/distributed/work_items.ts";
+import { Worker } from "../src/distributed/worker.ts";
+import { ARCHITECTURES } from "../src/learned/architectures.ts";
+import { MetaTrainer } from "../src/learned/meta_train.ts";
+import { parseTrainConfig, type TrainConfig } from "../src/learned/train_config.ts";
+import { LocalTrainingWork, type TrainingWork } from "../src/learned/training_work.ts";
+import { testGpu } from "./gpu.ts";
+import { TINY_TRAIN_CONFIG } from "./helpers.ts";
+import { anyRedis, HAS_REDIS_SERVER, ownRedis, REDIS_AVAILABLE } from "./redis.ts";
+
+const gpu = await testGpu();
+const CONFIG = parseTrainConfig({ ...TINY_TRAIN_CONFIG, pairs: 3 });
+const STEPS = 4;
+/** Short, so that an item left by a killed worker is taken over within the test. */
+const VISIBILITY_MS = 2000;
+
+interface Trajectory {
+  theta: Uint32Array;
+  losses: number[];
+  adam: unknown;
+}
+
+async function train(work: TrainingWork, config: TrainConfig): Promise<Trajectory> {
+  const trainer = new MetaTrainer(work, config);
+  const losses: number[] = [];
+  for (let s = 0; s < STEPS; s++) {
+    const step = await trainer.step();
+    losses.push(step.centreLoss, step.populationLoss);
+  }
+  const validation = await trainer.validate(11);
+  losses.push(validation.loss);
+  const trajectory = {
+    theta: new Uint32Array(Float32Array.from(trainer.theta).buffer),
+    losses,
+    adam: trainer.optimizer.state(),
+  };
+  trainer.destroy();
+  return trajectory;
+}
+
+const LOCAL = await train(new LocalTrainingWork(gpu, CONFIG), CONFIG);
+
+function newRun(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+}
+
+/** In-process workers on this test's device. */
+async function startWorkers(target: RedisTarget, names: string[], log: string[] = []) {
+  const workers = await Promise.all(names.map((name) =>
+    Worker.start({
+      target,
+      name: `${name}-${newRun()}`,
+      visibilityMs: VISIBILITY_MS,
+      log: (line) => log.push(line),
+    }, gpu)
+  ));
+  const running = workers.map((worker) => worker.run());
+  return {
+    workers,
+    async stop() {
+      await Promise.all(workers.map((worker) => worker.stop()));
+      await Promise.all(running);
+    },
+  };
+}
+
+/** Training through Redis: a host for a new run, `minSliceReplicas` 1 so that the population is
+ * cut into several slices. */
+async function trainThroughRedis(target: RedisTarget, log: string[] = []) {
+  const host = await WorkHost.open(target, newRun(), (line) => log.push(line));
+  const trajectory = await train(new RedisTrainingWork(host, CONFIG, null, 1), CONFIG);
+  return { trajectory, host };
+}
+
+Deno.test("wire: typed arrays, NaN and the infinities come back with the same bits", () => {
+  const value = {
+    theta: Float32Array.from([0.1, -3e-39, 7]),
+    losses: Float64Array.from([NaN, Infinity, -Infinity, 1 / 3]),
+    state: Uint32Array.from([1, 2 ** 32 - 1]),
+    nested: [{ x: -Infinity, y: null, z: "text" }],
+  };
+  const back = decodeWire(encodeWire(value)) as typeof value;
+  assert.deepEqual(new Uint32Array(back.theta.buffer), new Uint32Array(value.theta.buffer));
+  assert.ok(back.losses instanceof Float64Array);
+  assert.deepEqual(Array.from(back.losses), Array.from(value.losses));
+  assert.deepEqual(Array.from(back.state), [1, 2 ** 32 - 1]);
+  assert.deepEqual(back.nested, [{ x: -Infinity, y: null, z: "text" }]);
+});
+
+Deno.test("guided slices: one worker gets everything; otherwise 1/W of what is left, each member once", () => {
+  assert.deepEqual(guidedSlices(33, 1, 8), [{ first: 0, count: 33 }]);
+  assert.deepEqual(guidedSlices(33, 2, 8).map((s) => s.count), [17, 8, 8]);
+  assert.deepEqual(guidedSlices(33, 3, 1).map((s) => s.count), [11, 8, 5, 3, 2, 2, 1, 1]);
+  for (const [members, workers, minimum] of [[5, 2, 1], [65, 3, 8], [7, 10, 2]]) {
+    const slices = guidedSlices(members, workers, minimum);
+    let next = 0;
+    for (const { first, count } of slices) {
+      assert.equal(first, next);
+      next += count;
+    }
+    assert.equal(next, members);
+  }
+});
+
+Deno.test("redis URLs: password hidden in what is shown; mistakes are one line", () => {
+  const target = parseRedisUrl("redis://:s3cret@example.org:6380/2");
+  assert.equal(target.password, "s3cret");
+  assert.equal(target.port, 6380);
+  assert.equal(target.db, 2);
+  assert.equal(target.shown, "redis://:***@example.org:6380/2");
+  assert.equal(parseRedisUrl("redis://localhost").port, 6379);
+  assert.equal(parseRedisUrl("rediss://h:1").tls, true);
+  assert.throws(() => parseRedisUrl("localhost:6379"), /must be a redis:\/\/ or rediss:\/\/ URL/);
+  assert.throws(() => parseRedisUrl("redis://h/x"), /the path must be a database number/);
+  assert.throws(() => parseRedisUrl("not a url"), UserError);
+});
+
+function sliceItem(): TrainSliceItem {
+  return {
+    format: WORK_FORMAT,
+    run: "run1",
+    layout: null,
+    kind: "train-slice",
+    config: CONFIG,
+    step: 0,
+    theta: new Float32Array(ARCHITECTURES[CONFIG.architecture].description.parameterCount),
+    noiseState: Uint32Array.from([1, 2, 3, 4]),
+    sigma: 0.05,
+    system: "LJ7",
+    taskSeed: 5,
+    first: 2,
+    count: 3,
+  };
+}
+
+Deno.test("work items: a valid item parses; each malformed one is a WorkItemError saying why", () => {
+  const item = sliceItem();
+  const parameters = parseWorkItem(encodeWire(item)) as TrainSliceItem;
+  assert.equal(parameters.theta.length, item.theta.length);
+  const cases: [unknown, RegExp][] = [
+    [{ ...item, format: "other/9" }, /format "other\/9"/],
+    [{ ...item, kind: "shell" }, /unknown kind "shell"/],
+    [{ ...item, theta: new Float32Array(3) }, /theta is not \d+ values of Float32Array/],
+    [{ ...item, theta: item.theta.map(() => NaN) }, /theta has non-finite weights/],
+    [{ ...item, count: 6 }, /count 6 is not an integer in \[1, 5\]/],
+    [{ ...item, noiseState: new Uint32Array(4) }, /noiseState is all zero/],
+    [{ ...item, system: "LJ99" }, /system LJ99 is not in the config's family/],
+    [{ ...item, config: { ...CONFIG, pairs: -1 } }, /pairs must be an integer/],
+    [{ ...item, run: "../../etc" }, /run "..\/..\/etc"/],
+    [{ ...item, layout: "diagonal" }, /layout "diagonal"/],
+  ];
+  for (const [bad, message] of cases) {
+    assert.throws(() => parseWorkItem(encodeWire(bad)), (e) => {
+      assert.ok(e instanceof WorkItemError, String(e));
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+  assert.throws(() => parseWorkItem("{not json"), /not JSON/);
+  assert.throws(() => parseWorkItem('{"$f32": "%%%"}'), WorkItemError);
+});
+
+Deno.test({
+  name: "training 4 steps through Redis with 2 workers equals 4 local steps bit for bit",
+  ignore: !REDIS_AVAILABLE,
+  async fn() {
+    const redis = await anyRedis();
+    const target = parseRedisUrl(redis.url);
+    const pool = await startWorkers(target, ["a", "b"]);
+    const { trajectory, host } = await trainThroughRedis(target);
+    await host.close();
+    await pool.stop();
+    assert.deepEqual(trajectory, LOCAL);
+    const done = pool.workers.map((w) => w.summary.items);
+    assert.ok(done.every((items) => items > 0), `both workers worked: ${done}`);
+    await redis.stop();
+  },
+});
+
+Deno.test({
+  name: "training through Redis with a worker killed (SIGKILL) mid-step equals the local steps",
+  ignore: !REDIS_AVAILABLE,
+  async fn() {
+    const redis = await anyRedis();
+    const target = parseRedisUrl(redis.url);
+    // The victim: a worker process, killed as soon as it holds an item.
+    const victim = `victim-${newRun()}`;
+    const task = new URL("../tasks/worker.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-net",
+        "--allow-sys=hostname",
+        task,
+        "--redis",
+        redis.url,
+        "--name",
+        victim,
+        "--visibility-timeout",
+        String(VISIBILITY_MS / 1000),
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const watch = await RedisConnection.open(target, { name: "test-watch", log: () => {} });
+    // The survivor joins only once the victim is live, so the victim takes a share of the work.
+    for (let k = 0; k < 600; k++) {
+      if (await watch.call("ZSCORE", "learn2hop:workers", victim) !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const pool = await startWorkers(target, ["survivor"]);
+    let killedHolding = false;
+    let done = false;
+    const killer = (async () => {
+      while (!done && !killedHolding) {
+        const pending = await watch.call(
+          "XPENDING",
+          WORK_STREAM,
+          WORKER_GROUP,
+          "-",
+          "+",
+          10,
+          victim,
+        )
+          .catch(() => []) as unknown[];
+        if (pending.length > 0) {
+          child.kill("SIGKILL");
+          killedHolding = true;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const log: string[] = [];
+    const { trajectory, host } = await trainThroughRedis(target, log);
+    done = true;
+    await killer;
+    if (!killedHolding) child.kill("SIGKILL");
+    await child.status;
+    assert.ok(killedHolding, "the victim was killed holding an item");
+    await host.close();
+    await pool.stop();
+    watch.close();
+    assert.deepEqual(trajectory, LOCAL);
+    await redis.stop();
+  },
+});
+
+Deno.test({
+  name: "training through Redis with every result delivered twice equals the local steps",
+  ignore: !REDIS_AVAILABLE,
+  async fn() {
+    const redis = await anyRedis();
+    const target = parseRedisUrl(redis.url);
+    const echo = await RedisConnection.open(target, { name: "test-echo", log: () => {} });
+    const worker = await Worker.start({
+      target,
+      name: `twice-${newRun()}`,
+      visibilityMs: VISIBILITY_MS,
+      onItem: (item, result) => {
+        echo.call("XADD", resultsKey(item.run), "*", "id", result.id, "result", encodeWire(result));
+      },
+    }, gpu);
+    const running = worker.run();
+    const { trajectory, host } = await trainThroughRedis(target);
+    assert.ok(host.duplicates > 0, "duplicates were seen and ignored");
+    await host.close();
+    await worker.stop();
+    await running;
+    echo.close();
+    assert.deepEqual(trajectory, LOCAL);
+    await redis.stop();
+  },
+});
+
+Deno.test({
+  name: "Redis going away mid-run pauses the run, which continues (same bits) when it is back",
+  ignore: !HAS_REDIS_SERVER,
+  async fn() {
+    const redis = await ownRedis();
+    const target = parseRedisUrl(redis.url);
+    const pool = await startWorkers(target, ["a"]);
+    const log: string[] = [];
+    const host = await WorkHost.open(target, newRun(), (line) => log.push(line));
+    const trainer = new MetaTrainer(new RedisTrainingWork(host, CONFIG, null, 1), CONFIG);
+    const losses: number[] = [];
+    for (let s = 0; s < STEPS; s++) {
+      if (s === 1) await redis.stop();
+      const step = trainer.step();
+      if (s === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await redis.restart();
+      }
+      const { centreLoss, populationLoss } = await step;
+      losses.push(centreLoss, populationLoss);
+    }
+    losses.push((await trainer.validate(11)).loss);
+    const trajectory = {
+      theta: new Uint32Array(Float32Array.from(trainer.theta).buffer),
+      losses,
+      adam: trainer.optimizer.state(),
+    };
+    trainer.destroy();
+    await pool.stop();
+    assert.deepEqual(trajectory, LOCAL);
+    assert.ok(
+      log.some((line) => /lost the connection to redis:\/\/127\.0\.0\.1:\d+.*paused/.test(line)),
+      log.join("\n"),
+    );
+    assert.ok(log.some((line) => /is back; continuing/.test(line)), log.join("\n"));
+    await redis.stop();
+  },
+});
+
+Deno.test({
+  name: "a malformed work item is logged and dropped; the worker goes on",
+  ignore: !REDIS_AVAILABLE,
+  async fn() {
+    const redis = await anyRedis();
+    const target = parseRedisUrl(redis.url);
+    const log: string[] = [];
+    const pool = await startWorkers(target, ["picky"], log);
+    const feed = await RedisConnection.open(target, { name: "test-feed", log: () => {} });
+    const bad = encodeWire({ ...sliceItem(), kind: "shell", command: "rm -rf /" });
+    await feed.call("XADD", WORK_STREAM, "*", "id", "0123456789abcdef01234567", "item", bad);
+    await feed.call("XADD", WORK_STREAM, "*", "id", "x", "item", "{not json");
+    for (let k = 0; k < 100 && pool.workers[0].summary.dropped < 2; k++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Then real work still runs.
+    const host = await WorkHost.open(target, newRun(), () => {});
+    const trainer = new MetaTrainer(new RedisTrainingWork(host, CONFIG, null), CONFIG);
+    await trainer.step();
+    trainer.destroy();
+    await pool.stop();
+    feed.close();
+    assert.equal(pool.workers[0].summary.dropped, 2);
+    assert.ok(
+      log.some((line) => /dropped malformed work item 0123.*unknown kind "shell"/.test(line)),
+      log.join("\n"),
+    );
+    assert.ok(
+      log.some((line) => /dropped malformed work item x: .*not JSON/.test(line)),
+      log.join("\n"),
+    );
+    await redis.stop();
+  },
+});
+
+Deno.test({
+  name: "redis: an unreachable URL, a wrong or a missing password are one-line UserErrors",
+  ignore: !HAS_REDIS_SERVER,
+  async fn() {
+    const redis = await ownRedis({ password: "right" });
+    const open = (url: string) => WorkHost.open(parseRedisUrl(url), newRun(), () => {});
+    await assert.rejects(
+      open(`redis://:wrong@127.0.0.1:${redis.port}`),
+      /^UserError: Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused the password \(WRONGPASS/,
+    );
+    await assert.rejects(
+      open(`redis://127.0.0.1:${redis.port}`),
+      /needs a password: --redis redis:\/\/:PASSWORD@127\.0\.0\.1:\d+$/,
+    );
+    const host = await open(redis.url);
+    await host.close();
+    await redis.stop();
+    await assert.rejects(
+      open(`redis://127.0.0.1:${redis.port}`),
+      /^UserError: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/,
+    );
+  },
+});
