@@ -40,7 +40,7 @@ export async function anyRedis(): Promise<TestRedis> {
 /** A redis-server of the test's own on a free loopback port, without persistence. */
 export async function ownRedis(options: { password?: string } = {}): Promise<TestRedis> {
   let child: Deno.ChildProcess | undefined;
-  const port = await freePort();
+  const port = freePort();
   const start = async () => {
     const args = [
       "--port",
@@ -81,7 +81,7 @@ export async function ownRedis(options: { password?: string } = {}): Promise<Tes
   };
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();

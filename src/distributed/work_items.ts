@@ -17,7 +17,7 @@ import { parseTrainConfig, type TrainConfig } from "../learned/train_config.ts";
 import { METHODS } from "../search/defaults.ts";
 import type { SavedOptions } from "../search/search_state.ts";
 import { parseSystem } from "../systems/system.ts";
-import { decodeWire, WireError } from "./wire.ts";
+import { decodeWire, type WireError } from "./wire.ts";
 
 export const WORK_FORMAT = "learn2hop-work/1";
 /** The largest item a worker reads (a search's given starts are the bulk of the largest). */
