@@ -12,8 +12,13 @@ import {
   layoutFlag,
   layoutHelp,
   MAX_U32,
+  REDIS_OPTION,
+  redisHelp,
   runTask,
 } from "../src/cli/args.ts";
+import { localSearches } from "../src/eval/search_runner.ts";
+import { distributedRun } from "../src/distributed/distributed_run.ts";
+import { RedisSearchRunner } from "../src/distributed/redis_searches.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { DEFAULT_HOP_FMAX, DEFAULT_HOP_LOCAL } from "../src/search/defaults.ts";
@@ -66,13 +71,17 @@ ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`
   --no-hopping          skip the hopping analysis (f64 trajectories of the learned optimizer,
                         FIRE with restarts and basin hopping on the suite's first system,
                         and a learned hopper's decisions against its untrained start's)
+${redisHelp(24, "run the searches on the workers of this Redis (deno task worker)")}
 ${layoutHelp(24)}
   -h, --help            this text
 
 Writes DIR/report.json (everything), DIR/report.md (tables, verdicts, the tuning grid), per
 system SYSTEM-energy.svg and SYSTEM-success.svg (known minima only), and per system and method
-best-SYSTEM-METHOD.xyz (the lowest reported point, f64 energy and forces). Exit status 2 for a bad option,
-suite, method or checkpoint.`;
+best-SYSTEM-METHOD.xyz (the lowest reported point, f64 energy and forces). With --redis each
+search (a system x method shard, a tuning point) is a work item that any worker runs whole; the
+report's numbers are the same as on one machine with the workers' adapter. Exit status 2 for a
+bad option, suite, method or checkpoint, or a Redis that cannot be reached or refuses the
+password.`;
 
 const OPTIONS = {
   suite: { type: "string", default: "quick" },
@@ -86,6 +95,7 @@ const OPTIONS = {
   "no-hopping": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   ...LAYOUT_OPTION,
+  ...REDIS_OPTION,
 } as const;
 
 type Values = ReturnType<typeof parseFlags>["values"];
@@ -115,7 +125,15 @@ await runTask(async () => {
     `eval ${options.suite}: ${options.methods.join(", ")} on ${options.systems.join(", ")}, ` +
       `${options.replicas} replicas x ${options.maxEvaluations} evaluations, seed ${options.seed}`,
   );
-  const outcome = await runEvaluation(options, { gpu: await Gpu.open({ layout }), log });
+  const searches = values.redis === undefined
+    ? localSearches(await Gpu.open({ layout }))
+    : new RedisSearchRunner((await distributedRun(values.redis, out)).host, layout ?? null);
+  let outcome;
+  try {
+    outcome = await runEvaluation(options, { searches, log });
+  } finally {
+    searches.close?.();
+  }
   await writeEvalOutputs(out, outcome);
   if (options.learned !== undefined && !values["no-hopping"]) {
     await writeHopping(out, options, outcome.report.tuning?.chosen, log);

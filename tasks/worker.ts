@@ -73,13 +73,13 @@ await runTask(async () => {
     ? DEFAULT_VISIBILITY_SECONDS
     : integerFlag("visibility-timeout", values["visibility-timeout"], 1);
   const name = values.name ?? `${hostname()}-${Deno.pid}`;
-  const gpu = await Gpu.open({ log: values.json ? null : undefined, layout });
+  let gpu: Gpu | undefined;
   const worker = await Worker.start({
     target,
     name,
     visibilityMs: visibility * 1000,
     onItem: values.json ? undefined : (item, result) => console.error(itemLine(item, result)),
-  }, gpu);
+  }, async () => gpu = await Gpu.open({ log: values.json ? null : undefined, layout }));
   console.error(`worker ${name}: taking work from ${target.shown}`);
   const started = performance.now();
   const finish = () => {
@@ -94,8 +94,8 @@ await runTask(async () => {
           worker: name,
           ...summary,
           seconds: (performance.now() - started) / 1000,
-          adapter: gpu.adapterName,
-          layout: gpu.layout,
+          adapter: gpu?.adapterName,
+          layout: gpu?.layout,
         },
         null,
         2,

@@ -1,8 +1,8 @@
 /**
- * Distributed training through Redis (src/distributed/): the trajectory equals the local one bit
- * for bit, with two workers, with a worker killed (SIGKILL) in the middle of a step, with every
- * result delivered twice, and across a Redis restart; the host's and the worker's answers to bad
- * input.
+ * Distributed training and evaluation through Redis (src/distributed/): the trajectory equals
+ * the local one bit for bit, with two workers, with a worker killed (SIGKILL) in the middle of a
+ * step, with every result delivered twice, and across a Redis restart; an evaluation's report has
+ * the local numbers; the host's and the worker's answers to bad input.
  */
 import assert from "node:assert/strict";
 import { UserError } from "../src/core/errors.ts";
@@ -21,9 +21,14 @@ import {
 } from "../src/distributed/work_items.ts";
 import { Worker } from "../src/distributed/worker.ts";
 import { ARCHITECTURES } from "../src/learned/architectures.ts";
+import { loadCheckpoint } from "../src/learned/checkpoint.ts";
 import { MetaTrainer } from "../src/learned/meta_train.ts";
 import { parseTrainConfig, type TrainConfig } from "../src/learned/train_config.ts";
 import { LocalTrainingWork, type TrainingWork } from "../src/learned/training_work.ts";
+import { type EvalOptions, loadEvalCheckpoint, runEvaluation } from "../src/eval/run_eval.ts";
+import { localSearches } from "../src/eval/search_runner.ts";
+import { tuningSeed } from "../src/eval/tuning.ts";
+import { RedisSearchRunner } from "../src/distributed/redis_searches.ts";
 import { testGpu } from "./gpu.ts";
 import { TINY_TRAIN_CONFIG } from "./helpers.ts";
 import { anyRedis, HAS_REDIS_SERVER, ownRedis, REDIS_AVAILABLE } from "./redis.ts";
@@ -389,5 +394,163 @@ Deno.test({
       open(`redis://127.0.0.1:${redis.port}`),
       /^UserError: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/,
     );
+  },
+});
+
+/** `value` without its timings, which differ from run to run. */
+function timeless(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(timeless);
+  if (ArrayBuffer.isView(value) || typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).filter(([key]) => !/seconds|Seconds|^rate$|^etaSeconds$/.test(key))
+      .map(([key, inner]) => [key, timeless(inner)]),
+  );
+}
+
+Deno.test({
+  name: "an evaluation's shards through Redis give the local report's numbers",
+  ignore: !REDIS_AVAILABLE,
+  async fn() {
+    const options: EvalOptions = {
+      suite: "tiny",
+      systems: ["LJ7", "LJ8"],
+      methods: ["learned", "random", "bh"],
+      replicas: 8,
+      maxEvaluations: 150,
+      seed: 5,
+      learned: await loadEvalCheckpoint(
+        new URL("../checkpoints/lj-hopper.safetensors", import.meta.url).pathname,
+      ),
+      tuning: {
+        systems: ["LJ7"],
+        locals: ["lbfgs"],
+        hopFmax: [0.03],
+        surfaceShares: [0.5],
+        drSigma: [0.25, 0.5],
+        temperatureFactors: [1],
+        replicas: 8,
+        maxEvaluations: 100,
+        seed: tuningSeed(5),
+      },
+      resamples: 100,
+    };
+    const local = await runEvaluation(options, { searches: localSearches(gpu) });
+    const redis = await anyRedis();
+    const target = parseRedisUrl(redis.url);
+    const pool = await startWorkers(target, ["a", "b"]);
+    const host = await WorkHost.open(target, newRun(), () => {});
+    const searches = new RedisSearchRunner(host, null);
+    const remote = await runEvaluation(options, { searches });
+    searches.close();
+    await pool.stop();
+    assert.deepEqual(timeless(remote.report), timeless(local.report));
+    assert.deepEqual(
+      timeless(remote.searches.map((runs) => runs.map((r) => r.minima))),
+      timeless(local.searches.map((runs) => runs.map((r) => r.minima))),
+    );
+    assert.equal(remote.report.adapter, gpu.adapterName);
+    await redis.stop();
+  },
+});
+
+/** Runs a task (tasks/NAME.ts) as the CLI does; its status and stderr. */
+async function task(name: string, args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-sys=hostname",
+      new URL(`../tasks/${name}.ts`, import.meta.url).pathname,
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test({
+  name: "train --redis: 2 steps, --resume to 4, equal the local 4 steps; the steps log the work",
+  ignore: !REDIS_AVAILABLE,
+  async fn() {
+    const redis = await anyRedis();
+    const target = parseRedisUrl(redis.url);
+    const pool = await startWorkers(target, ["a", "b"]);
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ ...CONFIG, steps: 2 }));
+    const run = `${dir}/run`;
+    const first = await task("train", [
+      "--config",
+      `${dir}/config.json`,
+      "--out",
+      run,
+      "--redis",
+      redis.url,
+    ]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /step 2\/2 .* workers [12] \(\d+ items, overhead \d+\.\d%\)/);
+    const resumed = await task("train", ["--resume", run, "--steps", "4", "--redis", redis.url]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    await pool.stop();
+    const checkpoint = await loadCheckpoint(`${run}/checkpoint.safetensors`);
+    assert.deepEqual(new Uint32Array(checkpoint.theta.buffer), LOCAL.theta);
+    const steps = (await Deno.readTextFile(`${run}/metrics.jsonl`)).trim().split("\n")
+      .map((line) => JSON.parse(line)).filter((record) => record.type === "step");
+    assert.deepEqual(steps.map((s) => s.step), [1, 2, 3, 4]);
+    for (const step of steps) {
+      assert.ok(step.work.items >= 1 && step.work.busiestWorkerSeconds > 0, JSON.stringify(step));
+    }
+    await Deno.remove(dir, { recursive: true });
+    await redis.stop();
+  },
+});
+
+Deno.test({
+  name: "train and worker: an unreachable Redis, a wrong password: one line, exit 2",
+  ignore: !HAS_REDIS_SERVER,
+  async fn() {
+    const redis = await ownRedis({ password: "right" });
+    const dir = await Deno.makeTempDir();
+    const config = `${dir}/config.json`;
+    await Deno.writeTextFile(config, JSON.stringify(CONFIG));
+    const wrong = `redis://:wrong@127.0.0.1:${redis.port}`;
+    await redis.stop();
+    const cases: [string, string[], RegExp][] = [
+      [
+        "train",
+        ["--config", config, "--out", `${dir}/a`, "--redis", `redis://127.0.0.1:${redis.port}`],
+        /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED [\d.:]+\n$/,
+      ],
+      [
+        "worker",
+        ["--redis", "http://127.0.0.1"],
+        /^error: --redis must be a redis:\/\/ or rediss:\/\/ URL/,
+      ],
+      ["worker", [], /^error: --redis URL is required/],
+    ];
+    for (const [name, args, message] of cases) {
+      const { code, stderr } = await task(name, args);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, message);
+    }
+    await redis.restart();
+    for (const name of ["train", "worker"]) {
+      const args = name === "train" ? ["--config", config, "--out", `${dir}/b`] : [];
+      const { code, stderr } = await task(name, [...args, "--redis", wrong]);
+      assert.equal(code, 2, stderr);
+      assert.match(
+        stderr,
+        /^error: Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused the password \(WRONGPASS[^\n]*\)\n$/,
+      );
+    }
+    await Deno.remove(dir, { recursive: true });
+    await redis.stop();
   },
 });

@@ -4,6 +4,7 @@
  * end (files written and readable, the same seed giving the same numbers), every replica started
  * at the LJ13 global minimum succeeding at its first evaluation, and the command line's errors.
  */
+import { localSearches } from "../src/eval/search_runner.ts";
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import { icosahedron13, runTaskFile } from "./helpers.ts";
@@ -337,7 +338,7 @@ Deno.test("a tiny suite end to end: files written and readable, runs repeat exac
   const dir = await Deno.makeTempDir();
   try {
     const options = await tinyOptions();
-    const first = await runEvaluation(options, { gpu });
+    const first = await runEvaluation(options, { searches: localSearches(gpu) });
     const paths = await writeEvalOutputs(dir, first);
     const names = paths.map((p) => p.slice(dir.length + 1)).sort();
     const expected: string[] = [REPORT_FILES.json, REPORT_FILES.markdown];
@@ -397,7 +398,7 @@ Deno.test("a tiny suite end to end: files written and readable, runs repeat exac
     }
     assert.match(await Deno.readTextFile(`${dir}/LJ7-energy.svg`), /^<svg/);
 
-    const second = await runEvaluation(options, { gpu });
+    const second = await runEvaluation(options, { searches: localSearches(gpu) });
     assert.deepEqual(
       withoutTimes(JSON.parse(JSON.stringify(second.report))),
       withoutTimes(report),
@@ -419,7 +420,7 @@ Deno.test("every replica started at the LJ13 minimum succeeds at its first evalu
     replicas,
     maxEvaluations: 100,
     starts: (system) => system.name === "LJ13" ? starts : undefined,
-  }, { gpu });
+  }, { searches: localSearches(gpu) });
   const [result] = report.results;
   for (const m of result.methods) {
     assert.equal(m.successRate, 1, m.method);
@@ -463,7 +464,7 @@ Deno.test("untrained is the hopper's start, basin hopping itself; fire-bh relaxe
     replicas: 8,
     maxEvaluations: 300,
     learned: checkpoint,
-  }, { gpu });
+  }, { searches: localSearches(gpu) });
   const bh = await runSearch(
     searchOptions(LJ8, "bh", { replicas: 8, maxEvaluations: 300, seed: 5, keep: 1 }),
     { gpu },

@@ -96,8 +96,9 @@ export class Worker {
     });
   }
 
-  /** Connects to Redis (UserErrors as RedisConnection.open), opens the GPU and joins the group. */
-  static async start(options: WorkerOptions, gpu: Gpu): Promise<Worker> {
+  /** Connects to Redis (UserErrors as RedisConnection.open), then takes the GPU (`gpu`, or
+   * what it opens: a Redis mistake is reported before any GPU work) and joins the group. */
+  static async start(options: WorkerOptions, gpu: Gpu | (() => Promise<Gpu>)): Promise<Worker> {
     if (!/^[\w.@-]{1,64}$/.test(options.name)) {
       throw new UserError(`--name '${options.name}': use 1 to 64 letters, digits, . _ @ or -`);
     }
@@ -113,7 +114,8 @@ export class Worker {
       commands.close();
       throw error;
     });
-    const worker = new Worker(options, commands, reader, gpu);
+    const device = typeof gpu === "function" ? await gpu() : gpu;
+    const worker = new Worker(options, commands, reader, device);
     await worker.#ensureGroup();
     await worker.#beat();
     return worker;

@@ -8,7 +8,6 @@
  * (verdict.ts). Writing files is separate (report.ts).
  */
 import { potentialUnits, type Units } from "../potentials/potential.ts";
-import type { Gpu } from "../gpu/device.ts";
 import { UserError } from "../core/errors.ts";
 import { loadCheckpoint } from "../learned/checkpoint.ts";
 import { LearnedOptimizer, loadLearnedOptimizer } from "../learned/learned_optimizer.ts";
@@ -16,9 +15,9 @@ import { defaultLocalSettings } from "../methods/registry.ts";
 import { parseTrainConfig } from "../learned/train_config.ts";
 import { CHECKPOINT_METHODS, type EvalMethod, isHandDesigned } from "./eval_methods.ts";
 import { type SearchSummary, searchSummary } from "../search/outputs.ts";
+import type { SearchRunner } from "./search_runner.ts";
 import {
   energyTolerance,
-  runSearch,
   type SearchOptions,
   searchOptions,
   type SearchResult,
@@ -76,7 +75,8 @@ export interface EvalOptions {
 }
 
 export interface EvalContext {
-  gpu: Gpu;
+  /** Where the searches run (search_runner.ts). */
+  searches: SearchRunner;
   /** One line per finished search or tuning step (progress). */
   log?: (line: string) => void;
 }
@@ -244,21 +244,18 @@ export async function runEvaluation(
     context.log?.(`bh tuned: ${describeChoice(tuning.chosen)}`);
   }
   const bootstrap = { seed: options.seed, resamples: options.resamples };
-  const results: SystemEvaluation[] = [];
-  const searches: SearchResult[][] = [];
-  for (const system of systems) {
-    const runs: SearchResult[] = [];
-    for (const method of options.methods) {
-      const result = await runSearch(methodSearchOptions(system, method, options, tuning), {
-        gpu: context.gpu,
-      });
-      if (result.stopReason === "failed") throw result.error;
-      context.log?.(searchLine(method, result));
-      runs.push(result);
-    }
-    searches.push(runs);
-    results.push(evaluateSystem(system, options.methods, runs, bootstrap));
-  }
+  const { methods } = options;
+  const shards = systems.flatMap((system) =>
+    methods.map((method) => methodSearchOptions(system, method, options, tuning))
+  );
+  const runs = await context.searches.runAll(
+    shards,
+    (k, result) => context.log?.(searchLine(methods[k % methods.length], result)),
+  );
+  const searches = systems.map((_, s) => runs.slice(s * methods.length, (s + 1) * methods.length));
+  const results = systems.map((system, s) =>
+    evaluateSystem(system, methods, searches[s], bootstrap)
+  );
   const verdictOf = (comparisons: (Comparison | null)[]) => {
     const verdicts = comparisons.flatMap((c) => c === null ? [] : [c.verdict]);
     return verdicts.length === 0 ? null : suiteVerdict(verdicts);
@@ -273,8 +270,8 @@ export async function runEvaluation(
       seed: options.seed,
       resamples: options.resamples,
       checkpoint: options.learned?.checkpoint ?? null,
-      adapter: context.gpu.adapterName,
-      layout: context.gpu.layout,
+      adapter: context.searches.adapter,
+      layout: context.searches.layout,
       tuning,
       results,
       verdict: verdictOf(results.map((r) => r.comparison)),

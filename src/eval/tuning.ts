@@ -13,7 +13,6 @@
  * The surface share is the weight of surface moves against uniform ones (bimetallics keep their
  * swaps, periodic systems have no surface moves: defaultMoves).
  */
-import type { Gpu } from "../gpu/device.ts";
 import type { LocalMethodName } from "../methods/registry.ts";
 import type { MoveWeights } from "../methods/method_spec.ts";
 import { defaultLocalSettings } from "../methods/registry.ts";
@@ -26,7 +25,8 @@ import {
   type HyperparameterSweeps,
   type MethodSettings,
 } from "../search/defaults.ts";
-import { runSearch, searchOptions } from "../search/run_search.ts";
+import { searchOptions } from "../search/run_search.ts";
+import type { SearchRunner } from "./search_runner.ts";
 import { Rng } from "../core/rng.ts";
 import { parseSystem, type System } from "../systems/system.ts";
 import { mean } from "../core/statistics.ts";
@@ -143,28 +143,31 @@ export function chooseTuningPoint(points: TuningPoint[]): TuningPoint {
 /** Runs the grid (one short search per point and system) and chooses a point. */
 export async function tuneBasinHopping(
   options: TuningOptions,
-  context: { gpu: Gpu; log?: (line: string) => void },
+  context: { searches: SearchRunner; log?: (line: string) => void },
 ): Promise<BhTuning> {
   const choices = gridPoints(options);
+  const systems = options.systems.map(parseSystem);
+  const searches = systems.flatMap((system) =>
+    choices.map((choice) =>
+      searchOptions(system, "bh", {
+        replicas: options.replicas,
+        maxEvaluations: options.maxEvaluations,
+        seed: options.seed,
+        settings: bhSettings(system, choice),
+        sweeps: bhSweeps(system, choice),
+        keep: 1,
+      })
+    )
+  );
   const perSystem = choices.map(() => ({} as Record<string, number>));
-  for (const name of options.systems) {
-    const system = parseSystem(name);
-    for (const [k, choice] of choices.entries()) {
-      const result = await runSearch(
-        searchOptions(system, "bh", {
-          replicas: options.replicas,
-          maxEvaluations: options.maxEvaluations,
-          seed: options.seed,
-          settings: bhSettings(system, choice),
-          sweeps: bhSweeps(system, choice),
-          keep: 1,
-        }),
-        { gpu: context.gpu },
-      );
-      perSystem[k][name] = mean(result.replicaBestEnergies) / system.nAtoms;
+  await context.searches.runAll(searches, (index, result) => {
+    const system = systems[Math.floor(index / choices.length)];
+    const k = index % choices.length;
+    perSystem[k][system.name] = mean(result.replicaBestEnergies) / system.nAtoms;
+    if (k === choices.length - 1) {
+      context.log?.(`tuning bh on ${system.name}: ${choices.length} grid points done`);
     }
-    context.log?.(`tuning bh on ${name}: ${choices.length} grid points done`);
-  }
+  });
   const points = choices.map((choice, k) => ({
     ...choice,
     score: mean(Object.values(perSystem[k])),

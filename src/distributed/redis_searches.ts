@@ -1,0 +1,50 @@
+/**
+ * An evaluation's searches on the workers of a Redis: each search is one work item (search_work.ts)
+ * that one worker runs whole, in one batch; a set of searches is published at once, so as many
+ * workers as there are searches work at the same time. Results are handed on in the order of the
+ * searches, whatever order they came in, so the evaluation's numbers do not depend on it.
+ */
+import type { ThreadLayout } from "../gpu/thread_layout.ts";
+import type { SearchRunner } from "../eval/search_runner.ts";
+import type { SearchOptions, SearchResult } from "../search/run_search.ts";
+import { searchItem, searchResultFrom } from "./search_work.ts";
+import type { WorkHost } from "./work_host.ts";
+
+export class RedisSearchRunner implements SearchRunner {
+  #host: WorkHost;
+  #layout: ThreadLayout | null;
+  #adapters = new Set<string>();
+  #layouts = new Set<string>();
+
+  constructor(host: WorkHost, layout: ThreadLayout | null) {
+    this.#host = host;
+    this.#layout = layout;
+  }
+
+  get adapter(): string {
+    return [...this.#adapters].join("; ") || "(no worker yet)";
+  }
+
+  get layout(): string {
+    return [...this.#layouts].join(", ") || (this.#layout ?? "default");
+  }
+
+  async runAll(
+    searches: SearchOptions[],
+    onResult?: (k: number, result: SearchResult) => void,
+  ): Promise<SearchResult[]> {
+    const items = searches.map((options) => searchItem(options, this.#host.run, this.#layout));
+    const replies = await this.#host.runAll(items);
+    return replies.map((reply, k) => {
+      this.#adapters.add(reply.adapter);
+      this.#layouts.add(reply.layout);
+      const result = searchResultFrom(reply.outcome.ok ? reply.outcome.value : null, searches[k]);
+      onResult?.(k, result);
+      return result;
+    });
+  }
+
+  close(): void {
+    this.#host.close();
+  }
+}
