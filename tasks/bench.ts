@@ -7,6 +7,8 @@
  *   deno task bench [--json] [--cases LJ38:4096,Au55:1024] [--seconds S | --quick]
  *                   [--layout lane|workgroup] [--peak-gflops G]
  */
+import { distributedBench, formatDistributed } from "../src/bench/distributed_bench.ts";
+import { parseTrainConfig } from "../src/learned/train_config.ts";
 import { parseArgs } from "node:util";
 import {
   EnergyBatch,
@@ -17,7 +19,7 @@ import {
   type System,
   UserError,
 } from "../mod.ts";
-import { layoutFlag, positiveNumber, runTask } from "../src/cli/args.ts";
+import { integerFlag, layoutFlag, positiveNumber, runTask } from "../src/cli/args.ts";
 import {
   devicePeak,
   evaluationFlops,
@@ -48,6 +50,30 @@ const FIRE_TARGET = { system: "LJ38", replicas: 4096, required: 3 };
 const LAMMPS_CLUSTERS = 200;
 const LAMMPS_SECONDS = 3;
 
+/** --distributed: timed steps per overhead run, and the fault run's steps, kill period and
+ * config (tests/helpers.ts's tiny one: LJ7 and LJ8, 5 members x 2 tasks, 30 evaluations). */
+const DISTRIBUTED_STEPS = 10;
+const FAULT_STEPS = 1000;
+const KILL_EVERY = 50;
+const DEFAULT_TRAIN_CONFIG = "configs/default.json";
+const FAULT_CONFIG = {
+  name: "tiny",
+  systems: ["LJ7", "LJ8"],
+  tasksPerStep: 2,
+  pairs: 2,
+  unroll: 30,
+  steps: FAULT_STEPS,
+  sigma: { kind: "constant", value: 0.05 },
+  learningRate: { kind: "constant", value: 0.01 },
+  clipToCentre: true,
+  outer: "adam",
+  clipNorm: 10,
+  seed: 3,
+  initScale: 0.1,
+  maxStep: 0.2,
+  checkpointEvery: 1000,
+};
+
 const USAGE = `Usage: deno task bench [options]
 
 Energy+force evaluations per second on the WebGPU device (kernels only, and with energies and
@@ -67,7 +93,16 @@ Options:
   --seconds S    time per measurement in seconds (default 1)
   --quick        tiny measurements (${QUICK_SECONDS} s), to check that everything runs
   --json         print only a JSON document on stdout
-  -h, --help     show this help`;
+  -h, --help     show this help
+
+  --distributed  instead of the above: distributed training's coordination overhead (the default
+                 config through a Redis of its own with 1, 2 and 3 worker processes, against this
+                 machine alone) and a fault run (a tiny config, a worker SIGKILLed every
+                 --kill-every steps, theta checked against the local run); needs redis-server
+  --steps N      timed steps per overhead run (default ${DISTRIBUTED_STEPS})
+  --fault-steps N
+                 steps of the fault run, 0 to skip it (default ${FAULT_STEPS})
+  --kill-every N steps between kills (default ${KILL_EVERY})`;
 
 interface Case {
   system: System;
@@ -146,10 +181,36 @@ async function main() {
       quick: { type: "boolean" },
       layout: { type: "string" },
       "peak-gflops": { type: "string" },
+      distributed: { type: "boolean" },
+      steps: { type: "string" },
+      "fault-steps": { type: "string" },
+      "kill-every": { type: "string" },
     },
   });
   if (values.help) {
     console.log(USAGE);
+    return;
+  }
+  if (values.distributed) {
+    const steps = integerFlag("steps", values.steps ?? String(DISTRIBUTED_STEPS), 1);
+    const faultSteps = integerFlag("fault-steps", values["fault-steps"] ?? String(FAULT_STEPS), 0);
+    const killEvery = integerFlag("kill-every", values["kill-every"] ?? String(KILL_EVERY), 1);
+    const config = parseTrainConfig(JSON.parse(await Deno.readTextFile(DEFAULT_TRAIN_CONFIG)));
+    const gpu = await Gpu.open({ log: null });
+    progress(`adapter ${gpu.adapterName}`);
+    const report = await distributedBench({
+      gpu,
+      config,
+      steps,
+      faultConfig: parseTrainConfig(FAULT_CONFIG),
+      faultSteps,
+      killEvery,
+      workerTask: new URL("./worker.ts", import.meta.url).pathname,
+      log: progress,
+    });
+    gpu.destroy();
+    const full = { adapter: gpu.adapterName, date: new Date().toISOString(), ...report };
+    console.log(values.json ? JSON.stringify(full, null, 2) : formatDistributed(report));
     return;
   }
   if (values.quick && values.seconds !== undefined) {
