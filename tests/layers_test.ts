@@ -1,9 +1,11 @@
 /**
  * Layers point one way: every import in src/ goes to the same layer or one below it.
- *   core < potentials < systems, io < gpu < methods < learned < search < eval, bench, cli
+ *   core < potentials < systems, io < gpu < methods < learned < search < eval, cli
+ *     < distributed, bench
  * (core: codes, layouts, statistics, random numbers; gpu: the device, the energy kernel and
  * shader assembly; methods: the fused kernel's driver, local methods, moves and their f64
- * mirrors; tasks/ sit on top of everything). Shaders and data files are leaves.
+ * mirrors; distributed: Redis work items and workers, over learned, search and eval; tasks/ sit
+ * on top of everything). Shaders, data files and vendor/ are leaves.
  */
 import assert from "node:assert/strict";
 import { dirname, join, normalize } from "node:path";
@@ -19,8 +21,9 @@ const LAYERS: Record<string, number> = {
   learned: 5,
   search: 6,
   eval: 7,
-  bench: 7,
   cli: 7,
+  distributed: 8,
+  bench: 8,
 };
 
 const ROOT = normalize(join(dirname(fileURLToPath(import.meta.url)), ".."));
