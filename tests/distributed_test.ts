@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { UserError } from "../src/core/errors.ts";
-import { resultsKey, WORK_STREAM, WORKER_GROUP } from "../src/distributed/keys.ts";
+import { resultsKey, wantedKey, WORK_STREAM, WORKER_GROUP } from "../src/distributed/keys.ts";
 import { RedisConnection } from "../src/distributed/redis_connection.ts";
 import { RedisTrainingWork } from "../src/distributed/redis_training_work.ts";
 import { parseRedisUrl, type RedisTarget } from "../src/distributed/redis_url.ts";
@@ -551,6 +551,129 @@ Deno.test({
       );
     }
     await Deno.remove(dir, { recursive: true });
+    await redis.stop();
+  },
+});
+
+Deno.test({
+  name:
+    "a host killed while its items are out, restarted on the same run, takes the results sent meanwhile",
+  ignore: !REDIS_AVAILABLE,
+  async fn() {
+    const redis = await anyRedis();
+    const target = parseRedisUrl(redis.url);
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(CONFIG));
+    // The first host publishes its first validation's items; no worker is there to take them.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-net",
+        new URL("../tasks/train.ts", import.meta.url).pathname,
+        "--config",
+        `${dir}/config.json`,
+        "--out",
+        `${dir}/run`,
+        "--redis",
+        redis.url,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const watch = await RedisConnection.open(target, { name: "test-watch", log: () => {} });
+    let run = "";
+    for (let k = 0; k < 600 && run === ""; k++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const saved = await Deno.readTextFile(`${dir}/run/distributed.json`).catch(() => "");
+      if (saved === "") continue;
+      const wanted = await watch.call("SCARD", wantedKey(JSON.parse(saved).run)) as number;
+      if (wanted === CONFIG.systems.length) run = JSON.parse(saved).run;
+    }
+    child.kill("SIGKILL");
+    await child.status;
+    // A worker does them while no host is there.
+    const pool = await startWorkers(target, ["meanwhile"]);
+    for (let k = 0; k < 600; k++) {
+      if (await watch.call("XLEN", resultsKey(run)) as number >= CONFIG.systems.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await pool.stop();
+    // The restarted host publishes the same items and takes their results, with no worker left.
+    const host = await WorkHost.open(target, run, () => {});
+    const work = new RedisTrainingWork(host, CONFIG, null);
+    const theta = ARCHITECTURES[CONFIG.architecture].initialTheta(CONFIG.seed, CONFIG.initScale);
+    const losses = await work.validation(theta, 20211, CONFIG.systems);
+    work.destroy();
+    watch.close();
+    const local = new LocalTrainingWork(gpu, CONFIG);
+    assert.deepEqual(losses, await local.validation(theta, 20211, CONFIG.systems));
+    local.destroy();
+    await Deno.remove(dir, { recursive: true });
+    await redis.stop();
+  },
+});
+
+Deno.test({
+  name: "worker: SIGTERM hands the item in flight back at once and exits 143",
+  ignore: !REDIS_AVAILABLE,
+  async fn() {
+    const redis = await anyRedis();
+    const target = parseRedisUrl(redis.url);
+    const name = `leaver-${newRun()}`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-net",
+        "--allow-sys=hostname",
+        new URL("../tasks/worker.ts", import.meta.url).pathname,
+        "--redis",
+        redis.url,
+        "--name",
+        name,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const watch = await RedisConnection.open(target, { name: "test-watch", log: () => {} });
+    for (let k = 0; k < 600; k++) {
+      if (await watch.call("ZSCORE", "learn2hop:workers", name) !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const host = await WorkHost.open(target, newRun(), () => {});
+    const work = new RedisTrainingWork(host, CONFIG, null);
+    const theta = ARCHITECTURES[CONFIG.architecture].initialTheta(CONFIG.seed, CONFIG.initScale);
+    const losses = work.validation(theta, 20211, ["LJ7"]);
+    for (let k = 0; k < 600; k++) {
+      const pending = await watch.call("XPENDING", WORK_STREAM, WORKER_GROUP, "-", "+", 10, name)
+        .catch(() => []) as unknown[];
+      if (pending.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    child.kill("SIGTERM");
+    const status = await child.status;
+    const stderr = new TextDecoder().decode(
+      await new Response(child.stderr).arrayBuffer().catch(() => new ArrayBuffer(0)),
+    );
+    assert.equal(status.code, 143, stderr);
+    assert.match(stderr, /SIGTERM: handing the item in flight back and stopping/);
+    assert.match(stderr, /released item [0-9a-f]{24} to the other workers/);
+    assert.equal(await watch.call("ZSCORE", "learn2hop:workers", name), null, "it left");
+    // Another worker takes it at once: the default visibility timeout (60 s) is not waited for.
+    const started = performance.now();
+    const pool = await startWorkers(target, ["next"]);
+    const [loss] = await losses;
+    assert.ok(performance.now() - started < 30_000);
+    await pool.stop();
+    work.destroy();
+    watch.close();
+    const local = new LocalTrainingWork(gpu, CONFIG);
+    assert.deepEqual([loss], await local.validation(theta, 20211, ["LJ7"]));
+    local.destroy();
     await redis.stop();
   },
 });
