@@ -31,7 +31,7 @@ import { tuningSeed } from "../src/eval/tuning.ts";
 import { RedisSearchRunner } from "../src/distributed/redis_searches.ts";
 import { testGpu } from "./gpu.ts";
 import { TINY_TRAIN_CONFIG } from "./helpers.ts";
-import { anyRedis, HAS_REDIS_SERVER, ownRedis, REDIS_AVAILABLE } from "./redis.ts";
+import { anyRedis, HAS_REDIS_SERVER, isolatedRedis, ownRedis, REDIS_AVAILABLE } from "./redis.ts";
 
 const gpu = await testGpu();
 const CONFIG = parseTrainConfig({ ...TINY_TRAIN_CONFIG, pairs: 3 });
@@ -189,7 +189,7 @@ Deno.test({
   name: "training 4 steps through Redis with 2 workers equals 4 local steps bit for bit",
   ignore: !REDIS_AVAILABLE,
   async fn() {
-    const redis = await anyRedis();
+    const redis = await isolatedRedis();
     const target = parseRedisUrl(redis.url);
     const pool = await startWorkers(target, ["a", "b"]);
     const { trajectory, host } = await trainThroughRedis(target);
@@ -206,7 +206,7 @@ Deno.test({
   name: "training through Redis with a worker killed (SIGKILL) mid-step equals the local steps",
   ignore: !REDIS_AVAILABLE,
   async fn() {
-    const redis = await anyRedis();
+    const redis = await isolatedRedis();
     const target = parseRedisUrl(redis.url);
     // The victim: a worker process, killed as soon as it holds an item.
     const victim = `victim-${newRun()}`;
@@ -342,7 +342,7 @@ Deno.test({
   name: "a malformed work item is logged and dropped; the worker goes on",
   ignore: !REDIS_AVAILABLE,
   async fn() {
-    const redis = await anyRedis();
+    const redis = await isolatedRedis();
     const target = parseRedisUrl(redis.url);
     const log: string[] = [];
     const pool = await startWorkers(target, ["picky"], log);
@@ -620,7 +620,7 @@ Deno.test({
   name: "worker: SIGTERM hands the item in flight back at once and exits 143",
   ignore: !REDIS_AVAILABLE,
   async fn() {
-    const redis = await anyRedis();
+    const redis = await isolatedRedis();
     const target = parseRedisUrl(redis.url);
     const name = `leaver-${newRun()}`;
     const child = new Deno.Command(Deno.execPath(), {

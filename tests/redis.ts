@@ -37,6 +37,12 @@ export async function anyRedis(): Promise<TestRedis> {
   return { url: SHARED, port, stop: () => Promise.resolve(), restart: unsupported };
 }
 
+/** A server no other process uses (one of the test's own where redis-server is installed), for
+ * tests that watch which worker takes which item. */
+export function isolatedRedis(): Promise<TestRedis> {
+  return HAS_REDIS_SERVER ? ownRedis() : anyRedis();
+}
+
 /** A redis-server of the test's own on a free loopback port, without persistence. */
 export async function ownRedis(options: { password?: string } = {}): Promise<TestRedis> {
   let child: Deno.ChildProcess | undefined;

@@ -1,14 +1,15 @@
 /**
  * An evaluation's searches on the workers of a Redis: each search is one work item (search_work.ts)
  * that one worker runs whole, in one batch; a set of searches is published at once, so as many
- * workers as there are searches work at the same time. Results are handed on in the order of the
- * searches, whatever order they came in, so the evaluation's numbers do not depend on it.
+ * workers as there are searches work at the same time. `onResult` hears of each search as it
+ * ends; the results are returned in the order of the searches, whatever order they came in.
  */
 import type { ThreadLayout } from "../gpu/thread_layout.ts";
 import type { SearchRunner } from "../eval/search_runner.ts";
 import type { SearchOptions, SearchResult } from "../search/run_search.ts";
 import { searchItem, searchResultFrom } from "./search_work.ts";
 import type { WorkHost } from "./work_host.ts";
+import type { WorkResult } from "./work_items.ts";
 
 export class RedisSearchRunner implements SearchRunner {
   #host: WorkHost;
@@ -34,14 +35,14 @@ export class RedisSearchRunner implements SearchRunner {
     onResult?: (k: number, result: SearchResult) => void,
   ): Promise<SearchResult[]> {
     const items = searches.map((options) => searchItem(options, this.#host.run, this.#layout));
-    const replies = await this.#host.runAll(items);
-    return replies.map((reply, k) => {
+    const result = (k: number, reply: WorkResult) => {
       this.#adapters.add(reply.adapter);
       this.#layouts.add(reply.layout);
-      const result = searchResultFrom(reply.outcome.ok ? reply.outcome.value : null, searches[k]);
-      onResult?.(k, result);
-      return result;
-    });
+      return searchResultFrom(reply.outcome.ok ? reply.outcome.value : null, searches[k]);
+    };
+    // Progress as the searches end, in whatever order; the results in the searches' order.
+    const replies = await this.#host.runAll(items, (k, reply) => onResult?.(k, result(k, reply)));
+    return replies.map((reply, k) => result(k, reply));
   }
 
   close(): void {

@@ -34,8 +34,9 @@ export class RedisTrainingWork implements TrainingWork {
   #host: WorkHost;
   #config: TrainConfig;
   #layout: ThreadLayout | null;
-  /** "adapter, layout" of every worker that sent a result. */
+  /** The adapters and layouts of every worker that sent a result. */
   #adapters = new Set<string>();
+  #layouts = new Set<string>();
 
   #minSliceReplicas: number;
 
@@ -52,15 +53,13 @@ export class RedisTrainingWork implements TrainingWork {
     this.#minSliceReplicas = minSliceReplicas;
   }
 
-  /** Every adapter the workers ran on so far, with its layout. */
+  /** Every adapter the workers ran on so far. */
   get adapter(): string {
-    return [...this.#adapters].map((entry) => entry.split("\u0000")[0]).join("; ") ||
-      "(no worker yet)";
+    return [...this.#adapters].join("; ") || "(no worker yet)";
   }
 
   get layout(): string {
-    const layouts = new Set([...this.#adapters].map((entry) => entry.split("\u0000")[1]));
-    return [...layouts].join(", ") || (this.#layout ?? "default");
+    return [...this.#layouts].join(", ") || (this.#layout ?? "default");
   }
 
   async population(step: StepPopulation): Promise<StepLosses> {
@@ -154,7 +153,8 @@ export class RedisTrainingWork implements TrainingWork {
     const perWorker = new Map<string, number>();
     for (const result of results) {
       perWorker.set(result.worker, (perWorker.get(result.worker) ?? 0) + result.seconds);
-      this.#adapters.add(`${result.adapter}\u0000${result.layout}`);
+      this.#adapters.add(result.adapter);
+      this.#layouts.add(result.layout);
     }
     return {
       workers: perWorker.size,

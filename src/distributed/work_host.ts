@@ -88,10 +88,14 @@ export class WorkHost {
   }
 
   /**
-   * Publishes `items` and resolves with their results, aligned with them. A result that reports
-   * a failure throws: a UserError when the worker refused the work as a user mistake.
+   * Publishes `items` and resolves with their results, aligned with them; `onResult` hears of
+   * each as it comes (index of its item). A result that reports a failure throws: a UserError
+   * when the worker refused the work as a user mistake.
    */
-  async runAll(items: WorkItem[]): Promise<WorkResult[]> {
+  async runAll(
+    items: WorkItem[],
+    onResult?: (k: number, result: WorkResult) => void,
+  ): Promise<WorkResult[]> {
     const texts = items.map(encodeWire);
     const ids = await Promise.all(texts.map(contentId));
     const fresh = ids.map((id, k) => [id, texts[k]] as [string, string])
@@ -126,6 +130,7 @@ export class WorkHost {
             throw user ? new UserError(text) : new Error(text);
           }
           results.set(result.id, result);
+          ids.forEach((id, k) => id === result.id && onResult?.(k, result));
           this.#answered.add(result.id);
           this.#outstanding.delete(result.id);
           lastResult = Date.now();

@@ -12,7 +12,8 @@ export interface SearchRunner {
   /** The adapter(s) the searches run on, and the thread layout, in words. */
   readonly adapter: string;
   readonly layout: string;
-  /** Runs the searches; results are aligned with them. `onResult` hears of each as it ends. A
+  /** Runs the searches; results are aligned with them. `onResult` hears of each as it ends, in
+   * whatever order they end (progress only: what depends on the results reads the array). A
    * failed search throws what ended it. */
   runAll(
     searches: SearchOptions[],

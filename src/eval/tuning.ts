@@ -159,15 +159,20 @@ export async function tuneBasinHopping(
       })
     )
   );
-  const perSystem = choices.map(() => ({} as Record<string, number>));
-  await context.searches.runAll(searches, (index, result) => {
-    const system = systems[Math.floor(index / choices.length)];
-    const k = index % choices.length;
-    perSystem[k][system.name] = mean(result.replicaBestEnergies) / system.nAtoms;
-    if (k === choices.length - 1) {
-      context.log?.(`tuning bh on ${system.name}: ${choices.length} grid points done`);
+  let done = 0;
+  const results = await context.searches.runAll(searches, () => {
+    done++;
+    if (done % choices.length === 0) {
+      context.log?.(`tuning bh: ${done} of ${searches.length} grid searches done`);
     }
   });
+  const perSystem = choices.map(() => ({} as Record<string, number>));
+  for (const [s, system] of systems.entries()) {
+    for (const k of choices.keys()) {
+      const result = results[s * choices.length + k];
+      perSystem[k][system.name] = mean(result.replicaBestEnergies) / system.nAtoms;
+    }
+  }
   const points = choices.map((choice, k) => ({
     ...choice,
     score: mean(Object.values(perSystem[k])),
