@@ -677,3 +677,58 @@ Deno.test({
     await redis.stop();
   },
 });
+
+Deno.test({
+  name: "an item that every worker loses is given up after 5 takeovers, and the host says why",
+  ignore: !REDIS_AVAILABLE,
+  async fn() {
+    const redis = await isolatedRedis();
+    const target = parseRedisUrl(redis.url);
+    const ghost = await RedisConnection.open(target, { name: "test-ghost", log: () => {} });
+    await ghost.call("XGROUP", "CREATE", WORK_STREAM, WORKER_GROUP, "0", "MKSTREAM")
+      .catch(() => {});
+    const host = await WorkHost.open(target, newRun(), () => {});
+    const work = new RedisTrainingWork(host, CONFIG, null);
+    const theta = ARCHITECTURES[CONFIG.architecture].initialTheta(CONFIG.seed, CONFIG.initScale);
+    const losses = work.validation(theta, 20211, ["LJ7"]);
+    losses.catch(() => {});
+    // A consumer that takes the item and is lost, five times over.
+    let entry: string | undefined;
+    for (let k = 0; k < 100 && entry === undefined; k++) {
+      const reply = await ghost.call(
+        "XREADGROUP",
+        "GROUP",
+        WORKER_GROUP,
+        "ghost",
+        "COUNT",
+        1,
+        "STREAMS",
+        WORK_STREAM,
+        ">",
+      ) as [string, [string, string[]][]][] | null;
+      entry = reply?.[0]?.[1]?.[0]?.[0];
+      if (entry === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(entry !== undefined);
+    for (let k = 0; k < 5; k++) {
+      await ghost.call("XCLAIM", WORK_STREAM, WORKER_GROUP, `ghost${k}`, 0, entry);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const log: string[] = [];
+    const worker = await Worker.start({
+      target,
+      name: `last-${newRun()}`,
+      visibilityMs: 200,
+      log: (line) => log.push(line),
+    }, gpu);
+    const running = worker.run();
+    await assert.rejects(losses, /worker last-\w+: item [0-9a-f]{24} was taken over 5 times/);
+    await worker.stop();
+    await running;
+    work.destroy();
+    ghost.close();
+    assert.equal(worker.summary.items, 0, "it did not run it");
+    assert.ok(log.some((line) => /was taken over 5 times/.test(line)), log.join("\n"));
+    await redis.stop();
+  },
+});

@@ -9,7 +9,8 @@
  *   third of the visibility timeout. An item whose worker died or stalled goes idle: after the
  *   visibility timeout another worker takes it over (XAUTOCLAIM) and does it again.
  * - An item that does not parse (work_items.ts) is logged and dropped; one its run no longer
- *   wants (answered already, or the host gave up) is dropped without running.
+ *   wants (answered already, or the host gave up) is dropped without running; one taken over
+ *   MAX_DELIVERIES times is given up, and its run is told (the host stops with the message).
  * - After Redis restarts, the group is made again (a restarted Redis may have lost it).
  * - `stop()` (SIGINT/SIGTERM) releases the item in flight at once: it goes back on the stream
  *   for another worker, and this worker leaves the set of live workers.
@@ -44,6 +45,9 @@ import {
 } from "./work_items.ts";
 
 export const DEFAULT_VISIBILITY_SECONDS = 60;
+/** Deliveries (the first and each takeover) after which an item is given up: one that kills or
+ * stalls every worker that takes it must not go round for ever. */
+export const MAX_DELIVERIES = 5;
 /** How long one blocking read of the work stream waits before looking for abandoned items. */
 const READ_BLOCK_MS = 1000;
 
@@ -181,9 +185,12 @@ export class Worker {
       ) as [string, StreamEntry[]];
       const abandoned = claimed[1].find((entry) => entry !== null && entry[1] !== null);
       if (abandoned !== undefined) {
-        this.#log(
-          `took over item ${field(abandoned[1], "id") ?? abandoned[0]} from a stalled worker`,
-        );
+        const id = field(abandoned[1], "id") ?? abandoned[0];
+        if (await this.#deliveries(abandoned[0]) > MAX_DELIVERIES) {
+          await this.#giveUp(abandoned);
+          return undefined;
+        }
+        this.#log(`took over item ${id} from a stalled worker`);
         return abandoned;
       }
       const reply = await this.#reader.call(
@@ -210,7 +217,8 @@ export class Worker {
   }
 
   async #handle([entryId, fields]: StreamEntry): Promise<void> {
-    const id = field(fields, "id") ?? entryId;
+    // Only as much of a foreign id as a log line needs.
+    const id = (field(fields, "id") ?? entryId).slice(0, 64);
     let item: WorkItem;
     try {
       const text = field(fields, "item");
@@ -257,20 +265,7 @@ export class Worker {
       seconds: (performance.now() - started) / 1000,
       outcome,
     };
-    const results = resultsKey(item.run);
-    await this.#commands.call(
-      "XADD",
-      results,
-      "MAXLEN",
-      "~",
-      RESULTS_KEPT,
-      "*",
-      "id",
-      id,
-      "result",
-      encodeWire(result),
-    );
-    await this.#commands.call("EXPIRE", results, RUN_KEYS_TTL_SECONDS);
+    await this.#send(item.run, result);
     this.#inFlight = undefined;
     await this.#done(entryId);
     this.#summary.items++;
@@ -321,6 +316,60 @@ export class Worker {
       this.#gpus.set(layout, gpu);
     }
     return gpu;
+  }
+
+  /** How often the entry was delivered: once, plus once per takeover (renewals do not count). */
+  async #deliveries(entryId: string): Promise<number> {
+    const pending = await this.#commands.call(
+      "XPENDING",
+      WORK_STREAM,
+      WORKER_GROUP,
+      entryId,
+      entryId,
+      1,
+    ) as [string, string, number, number][];
+    return pending[0]?.[3] ?? 1;
+  }
+
+  /** An item every worker that took it lost: its run is told, and the item dropped. */
+  async #giveUp([entryId, fields]: StreamEntry): Promise<void> {
+    const id = field(fields, "id") ?? entryId;
+    const message = `item ${id} was taken over ${MAX_DELIVERIES} times: every worker that had ` +
+      "it died or stalled past the visibility timeout (raise --visibility-timeout if kernels " +
+      "compile slowly here)";
+    this.#log(message);
+    try {
+      const item = parseWorkItem(field(fields, "item") ?? "");
+      await this.#send(item.run, {
+        format: WORK_FORMAT,
+        id,
+        worker: this.name,
+        adapter: "none",
+        layout: "lane",
+        seconds: 0,
+        outcome: { ok: false, user: false, message },
+      });
+    } catch (error) {
+      if (!(error instanceof WorkItemError)) throw error;
+    }
+    await this.#done(entryId);
+  }
+
+  async #send(run: string, result: WorkResult): Promise<void> {
+    const results = resultsKey(run);
+    await this.#commands.call(
+      "XADD",
+      results,
+      "MAXLEN",
+      "~",
+      RESULTS_KEPT,
+      "*",
+      "id",
+      result.id,
+      "result",
+      encodeWire(result),
+    );
+    await this.#commands.call("EXPIRE", results, RUN_KEYS_TTL_SECONDS);
   }
 
   async #done(entryId: string): Promise<void> {
