@@ -115,7 +115,7 @@ await runTask(async () => {
 
 function hostname(): string {
   try {
-    return Deno.hostname().replace(/[^\w.@-]/g, "-");
+    return Deno.hostname().replace(/[^\w.@-]/g, "-").slice(0, 48);
   } catch {
     return "worker";
   }
