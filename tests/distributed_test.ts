@@ -6,7 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { UserError } from "../src/core/errors.ts";
-import { resultsKey, wantedKey, WORK_STREAM, WORKER_GROUP } from "../src/distributed/keys.ts";
+import {
+  resultsKey,
+  wantedKey,
+  WORK_STREAM,
+  WORKER_GROUP,
+  WORKER_HEARTBEATS,
+} from "../src/distributed/keys.ts";
 import { RedisConnection } from "../src/distributed/redis_connection.ts";
 import { RedisTrainingWork } from "../src/distributed/redis_training_work.ts";
 import { parseRedisUrl, type RedisTarget } from "../src/distributed/redis_url.ts";
@@ -27,10 +33,9 @@ import { parseTrainConfig, type TrainConfig } from "../src/learned/train_config.
 import { LocalTrainingWork, type TrainingWork } from "../src/learned/training_work.ts";
 import { type EvalOptions, loadEvalCheckpoint, runEvaluation } from "../src/eval/run_eval.ts";
 import { localSearches } from "../src/eval/search_runner.ts";
-import { tuningSeed } from "../src/eval/tuning.ts";
 import { RedisSearchRunner } from "../src/distributed/redis_searches.ts";
 import { testGpu } from "./gpu.ts";
-import { TINY_TRAIN_CONFIG } from "./helpers.ts";
+import { TINY_TRAIN_CONFIG, TINY_TUNING } from "./helpers.ts";
 import { anyRedis, HAS_REDIS_SERVER, isolatedRedis, ownRedis, REDIS_AVAILABLE } from "./redis.ts";
 
 const gpu = await testGpu();
@@ -67,6 +72,53 @@ const LOCAL = await train(new LocalTrainingWork(gpu, CONFIG), CONFIG);
 
 function newRun(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+}
+
+/** Polls `condition` every `ms` until it holds, at most `tries` times; whether it held. */
+async function until(condition: () => Promise<boolean>, ms = 100, tries = 600): Promise<boolean> {
+  for (let k = 0; k < tries; k++) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+  return false;
+}
+
+/** Whether worker `name` holds an item (pending in the group). */
+async function holdsItem(watch: RedisConnection, name: string): Promise<boolean> {
+  const pending = await watch.call("XPENDING", WORK_STREAM, WORKER_GROUP, "-", "+", 10, name)
+    .catch(() => []) as unknown[];
+  return pending.length > 0;
+}
+
+/** A worker process (deno task worker) named `name`, returned once it is live. */
+async function workerProcess(
+  watch: RedisConnection,
+  url: string,
+  name: string,
+  options: { visibilitySeconds?: number; stderr?: "piped" | "null" } = {},
+): Promise<Deno.ChildProcess> {
+  const visibility = options.visibilitySeconds === undefined
+    ? []
+    : ["--visibility-timeout", String(options.visibilitySeconds)];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-net",
+      "--allow-sys=hostname",
+      new URL("../tasks/worker.ts", import.meta.url).pathname,
+      "--redis",
+      url,
+      "--name",
+      name,
+      ...visibility,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: options.stderr ?? "null",
+  }).spawn();
+  await until(async () => await watch.call("ZSCORE", WORKER_HEARTBEATS, name) !== null);
+  return child;
 }
 
 /** In-process workers on this test's device. */
@@ -208,55 +260,25 @@ Deno.test({
   async fn() {
     const redis = await isolatedRedis();
     const target = parseRedisUrl(redis.url);
-    // The victim: a worker process, killed as soon as it holds an item.
+    // The victim: a worker process, killed as soon as it holds an item. The survivor joins only
+    // once the victim is live, so the victim takes a share of the work.
     const victim = `victim-${newRun()}`;
-    const task = new URL("../tasks/worker.ts", import.meta.url).pathname;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-net",
-        "--allow-sys=hostname",
-        task,
-        "--redis",
-        redis.url,
-        "--name",
-        victim,
-        "--visibility-timeout",
-        String(VISIBILITY_MS / 1000),
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
     const watch = await RedisConnection.open(target, { name: "test-watch", log: () => {} });
-    // The survivor joins only once the victim is live, so the victim takes a share of the work.
-    for (let k = 0; k < 600; k++) {
-      if (await watch.call("ZSCORE", "learn2hop:workers", victim) !== null) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const child = await workerProcess(watch, redis.url, victim, {
+      visibilitySeconds: VISIBILITY_MS / 1000,
+    });
     const pool = await startWorkers(target, ["survivor"]);
     let killedHolding = false;
     let done = false;
-    const killer = (async () => {
-      while (!done && !killedHolding) {
-        const pending = await watch.call(
-          "XPENDING",
-          WORK_STREAM,
-          WORKER_GROUP,
-          "-",
-          "+",
-          10,
-          victim,
-        )
-          .catch(() => []) as unknown[];
-        if (pending.length > 0) {
-          child.kill("SIGKILL");
-          killedHolding = true;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
+    const killer = until(
+      async () => {
+        if (done || !await holdsItem(watch, victim)) return done;
+        child.kill("SIGKILL");
+        return killedHolding = true;
+      },
+      20,
+      Infinity,
+    );
     const log: string[] = [];
     const { trajectory, host } = await trainThroughRedis(target, log);
     done = true;
@@ -350,9 +372,7 @@ Deno.test({
     const bad = encodeWire({ ...sliceItem(), kind: "shell", command: "rm -rf /" });
     await feed.call("XADD", WORK_STREAM, "*", "id", "0123456789abcdef01234567", "item", bad);
     await feed.call("XADD", WORK_STREAM, "*", "id", "x", "item", "{not json");
-    for (let k = 0; k < 100 && pool.workers[0].summary.dropped < 2; k++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(() => Promise.resolve(pool.workers[0].summary.dropped >= 2), 100, 100);
     // Then real work still runs.
     const host = await WorkHost.open(target, newRun(), () => {});
     const trainer = new MetaTrainer(new RedisTrainingWork(host, CONFIG, null), CONFIG);
@@ -421,17 +441,7 @@ Deno.test({
       learned: await loadEvalCheckpoint(
         new URL("../checkpoints/lj-hopper.safetensors", import.meta.url).pathname,
       ),
-      tuning: {
-        systems: ["LJ7"],
-        locals: ["lbfgs"],
-        hopFmax: [0.03],
-        surfaceShares: [0.5],
-        drSigma: [0.25, 0.5],
-        temperatureFactors: [1],
-        replicas: 8,
-        maxEvaluations: 100,
-        seed: tuningSeed(5),
-      },
+      tuning: TINY_TUNING,
       resamples: 100,
     };
     const local = await runEvaluation(options, { searches: localSearches(gpu) });
@@ -585,21 +595,19 @@ Deno.test({
     }).spawn();
     const watch = await RedisConnection.open(target, { name: "test-watch", log: () => {} });
     let run = "";
-    for (let k = 0; k < 600 && run === ""; k++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(async () => {
       const saved = await Deno.readTextFile(`${dir}/run/distributed.json`).catch(() => "");
-      if (saved === "") continue;
-      const wanted = await watch.call("SCARD", wantedKey(JSON.parse(saved).run)) as number;
-      if (wanted === CONFIG.systems.length) run = JSON.parse(saved).run;
-    }
+      if (saved === "") return false;
+      run = JSON.parse(saved).run;
+      return await watch.call("SCARD", wantedKey(run)) === CONFIG.systems.length;
+    });
     child.kill("SIGKILL");
     await child.status;
     // A worker does them while no host is there.
     const pool = await startWorkers(target, ["meanwhile"]);
-    for (let k = 0; k < 600; k++) {
-      if (await watch.call("XLEN", resultsKey(run)) as number >= CONFIG.systems.length) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(async () =>
+      await watch.call("XLEN", resultsKey(run)) as number >= CONFIG.systems.length
+    );
     await pool.stop();
     // The restarted host publishes the same items and takes their results, with no worker left.
     const host = await WorkHost.open(target, run, () => {});
@@ -623,37 +631,13 @@ Deno.test({
     const redis = await isolatedRedis();
     const target = parseRedisUrl(redis.url);
     const name = `leaver-${newRun()}`;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-net",
-        "--allow-sys=hostname",
-        new URL("../tasks/worker.ts", import.meta.url).pathname,
-        "--redis",
-        redis.url,
-        "--name",
-        name,
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
     const watch = await RedisConnection.open(target, { name: "test-watch", log: () => {} });
-    for (let k = 0; k < 600; k++) {
-      if (await watch.call("ZSCORE", "learn2hop:workers", name) !== null) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const child = await workerProcess(watch, redis.url, name, { stderr: "piped" });
     const host = await WorkHost.open(target, newRun(), () => {});
     const work = new RedisTrainingWork(host, CONFIG, null);
     const theta = ARCHITECTURES[CONFIG.architecture].initialTheta(CONFIG.seed, CONFIG.initScale);
     const losses = work.validation(theta, 20211, ["LJ7"]);
-    for (let k = 0; k < 600; k++) {
-      const pending = await watch.call("XPENDING", WORK_STREAM, WORKER_GROUP, "-", "+", 10, name)
-        .catch(() => []) as unknown[];
-      if (pending.length > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => holdsItem(watch, name), 10);
     child.kill("SIGTERM");
     const status = await child.status;
     const stderr = new TextDecoder().decode(
@@ -662,7 +646,7 @@ Deno.test({
     assert.equal(status.code, 143, stderr);
     assert.match(stderr, /SIGTERM: handing the item in flight back and stopping/);
     assert.match(stderr, /released item [0-9a-f]{24} to the other workers/);
-    assert.equal(await watch.call("ZSCORE", "learn2hop:workers", name), null, "it left");
+    assert.equal(await watch.call("ZSCORE", WORKER_HEARTBEATS, name), null, "it left");
     // Another worker takes it at once: the default visibility timeout (60 s) is not waited for.
     const started = performance.now();
     const pool = await startWorkers(target, ["next"]);

@@ -7,7 +7,7 @@
 import { localSearches } from "../src/eval/search_runner.ts";
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
-import { icosahedron13, runTaskFile } from "./helpers.ts";
+import { icosahedron13, runTaskFile, TINY_TUNING } from "./helpers.ts";
 import { parseSystem, parseXyz, Rng, UserError } from "../mod.ts";
 import {
   countSuccesses,
@@ -319,17 +319,7 @@ async function tinyOptions(): Promise<EvalOptions> {
     maxEvaluations: 200,
     seed: 5,
     learned: await loadEvalCheckpoint(CHECKPOINT),
-    tuning: {
-      systems: ["LJ7"],
-      locals: ["lbfgs"],
-      hopFmax: [0.03],
-      surfaceShares: [0.5],
-      drSigma: [0.25, 0.5],
-      temperatureFactors: [1],
-      replicas: 8,
-      maxEvaluations: 100,
-      seed: tuningSeed(5),
-    },
+    tuning: TINY_TUNING,
     resamples: 200,
   };
 }

@@ -1,5 +1,6 @@
 /** Shared by the tests: structures with known energies and a finite-difference gradient. */
 import type { EnergyForcesFn, Structure } from "../mod.ts";
+import { type TuningOptions, tuningSeed } from "../src/eval/tuning.ts";
 
 /** Central finite-difference forces, -dE/dx ~ -(E(x + h) - E(x - h)) / 2h, per coordinate. */
 export function finiteDifferenceForces(
@@ -118,4 +119,17 @@ export const TINY_TRAIN_CONFIG = {
   initScale: 0.1,
   maxStep: 0.2,
   checkpointEvery: 2,
+};
+
+/** Basin hopping's tuning for the tiny eval suites of the tests: two hop sizes on LJ7. */
+export const TINY_TUNING: TuningOptions = {
+  systems: ["LJ7"],
+  locals: ["lbfgs"],
+  hopFmax: [0.03],
+  surfaceShares: [0.5],
+  drSigma: [0.25, 0.5],
+  temperatureFactors: [1],
+  replicas: 8,
+  maxEvaluations: 100,
+  seed: tuningSeed(5),
 };

@@ -18,7 +18,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { MetaTrainer } from "../learned/meta_train.ts";
 import type { TrainConfig } from "../learned/train_config.ts";
 import { LocalTrainingWork, type TrainingWork } from "../learned/training_work.ts";
-import { WORK_STREAM, WORKER_GROUP } from "../distributed/keys.ts";
+import { WORK_STREAM, WORKER_GROUP, WORKER_HEARTBEATS } from "../distributed/keys.ts";
 import { RedisConnection } from "../distributed/redis_connection.ts";
 import { RedisTrainingWork } from "../distributed/redis_training_work.ts";
 import { parseRedisUrl } from "../distributed/redis_url.ts";
@@ -217,7 +217,7 @@ async function workerPool(task: string, url: string, count: number) {
     }).spawn();
     // Live once its first heartbeat is in.
     for (let k = 0; k < 600; k++) {
-      if (await watch.call("ZSCORE", "learn2hop:workers", name) !== null) break;
+      if (await watch.call("ZSCORE", WORKER_HEARTBEATS, name) !== null) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return { name, child };
@@ -231,7 +231,7 @@ async function workerPool(task: string, url: string, count: number) {
     async replace(k: number) {
       workers[k].child.kill("SIGKILL");
       await workers[k].child.status;
-      await watch.call("ZREM", "learn2hop:workers", workers[k].name);
+      await watch.call("ZREM", WORKER_HEARTBEATS, workers[k].name);
       workers[k] = await spawn();
     },
     async stop() {
