@@ -50,29 +50,13 @@ const FIRE_TARGET = { system: "LJ38", replicas: 4096, required: 3 };
 const LAMMPS_CLUSTERS = 200;
 const LAMMPS_SECONDS = 3;
 
-/** --distributed: timed steps per overhead run, and the fault run's steps, kill period and
- * config (tests/helpers.ts's tiny one: LJ7 and LJ8, 5 members x 2 tasks, 30 evaluations). */
+/** --distributed: timed steps per overhead run, the config they train, and the fault run's
+ * steps, kill period and config. */
 const DISTRIBUTED_STEPS = 10;
 const FAULT_STEPS = 1000;
 const KILL_EVERY = 50;
 const DEFAULT_TRAIN_CONFIG = "configs/default.json";
-const FAULT_CONFIG = {
-  name: "tiny",
-  systems: ["LJ7", "LJ8"],
-  tasksPerStep: 2,
-  pairs: 2,
-  unroll: 30,
-  steps: FAULT_STEPS,
-  sigma: { kind: "constant", value: 0.05 },
-  learningRate: { kind: "constant", value: 0.01 },
-  clipToCentre: true,
-  outer: "adam",
-  clipNorm: 10,
-  seed: 3,
-  initScale: 0.1,
-  maxStep: 0.2,
-  checkpointEvery: 1000,
-};
+const FAULT_CONFIG = "configs/tiny.json";
 
 const USAGE = `Usage: deno task bench [options]
 
@@ -195,17 +179,18 @@ async function main() {
     const steps = integerFlag("steps", values.steps ?? String(DISTRIBUTED_STEPS), 1);
     const faultSteps = integerFlag("fault-steps", values["fault-steps"] ?? String(FAULT_STEPS), 0);
     const killEvery = integerFlag("kill-every", values["kill-every"] ?? String(KILL_EVERY), 1);
-    const config = parseTrainConfig(JSON.parse(await Deno.readTextFile(DEFAULT_TRAIN_CONFIG)));
+    const readConfig = async (path: string) =>
+      parseTrainConfig(JSON.parse(await Deno.readTextFile(path)), path);
+    const config = await readConfig(DEFAULT_TRAIN_CONFIG);
     const gpu = await Gpu.open({ log: null });
     progress(`adapter ${gpu.adapterName}`);
     const report = await distributedBench({
       gpu,
       config,
       steps,
-      faultConfig: parseTrainConfig(FAULT_CONFIG),
+      faultConfig: await readConfig(FAULT_CONFIG),
       faultSteps,
       killEvery,
-      workerTask: new URL("./worker.ts", import.meta.url).pathname,
       log: progress,
     });
     gpu.destroy();

@@ -127,7 +127,7 @@ await runTask(async () => {
   );
   const searches = values.redis === undefined
     ? localSearches(await Gpu.open({ layout }))
-    : new RedisSearchRunner((await distributedRun(values.redis, out)).host, layout ?? null);
+    : new RedisSearchRunner(await distributedRun(values.redis, out), layout ?? null);
   let outcome;
   try {
     outcome = await runEvaluation(options, { searches, log });

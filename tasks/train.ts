@@ -276,8 +276,7 @@ async function trainingWork(
   quiet: boolean,
 ): Promise<TrainingWork> {
   if (redis !== undefined) {
-    const { host } = await distributedRun(redis, out);
-    return new RedisTrainingWork(host, config, layout ?? null);
+    return new RedisTrainingWork(await distributedRun(redis, out), config, layout ?? null);
   }
   const gpu = await Gpu.open({ log: quiet ? null : undefined, layout });
   checkDeviceLimits(config, gpu.device.limits, gpu.adapterName, source);

@@ -35,8 +35,9 @@ import { type EvalOptions, loadEvalCheckpoint, runEvaluation } from "../src/eval
 import { localSearches } from "../src/eval/search_runner.ts";
 import { RedisSearchRunner } from "../src/distributed/redis_searches.ts";
 import { testGpu } from "./gpu.ts";
-import { TINY_TRAIN_CONFIG, TINY_TUNING } from "./helpers.ts";
-import { anyRedis, HAS_REDIS_SERVER, isolatedRedis, ownRedis, REDIS_AVAILABLE } from "./redis.ts";
+import { runTaskFile, TINY_TRAIN_CONFIG, TINY_TUNING } from "./helpers.ts";
+import { startRedisServer, startWorkerProcess } from "../src/bench/local_cluster.ts";
+import { anyRedis, HAS_REDIS_SERVER, isolatedRedis, REDIS_AVAILABLE } from "./redis.ts";
 
 const gpu = await testGpu();
 const CONFIG = parseTrainConfig({ ...TINY_TRAIN_CONFIG, pairs: 3 });
@@ -88,37 +89,6 @@ async function holdsItem(watch: RedisConnection, name: string): Promise<boolean>
   const pending = await watch.call("XPENDING", WORK_STREAM, WORKER_GROUP, "-", "+", 10, name)
     .catch(() => []) as unknown[];
   return pending.length > 0;
-}
-
-/** A worker process (deno task worker) named `name`, returned once it is live. */
-async function workerProcess(
-  watch: RedisConnection,
-  url: string,
-  name: string,
-  options: { visibilitySeconds?: number; stderr?: "piped" | "null" } = {},
-): Promise<Deno.ChildProcess> {
-  const visibility = options.visibilitySeconds === undefined
-    ? []
-    : ["--visibility-timeout", String(options.visibilitySeconds)];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-net",
-      "--allow-sys=hostname",
-      new URL("../tasks/worker.ts", import.meta.url).pathname,
-      "--redis",
-      url,
-      "--name",
-      name,
-      ...visibility,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: options.stderr ?? "null",
-  }).spawn();
-  await until(async () => await watch.call("ZSCORE", WORKER_HEARTBEATS, name) !== null);
-  return child;
 }
 
 /** In-process workers on this test's device. */
@@ -264,7 +234,7 @@ Deno.test({
     // once the victim is live, so the victim takes a share of the work.
     const victim = `victim-${newRun()}`;
     const watch = await RedisConnection.open(target, { name: "test-watch", log: () => {} });
-    const child = await workerProcess(watch, redis.url, victim, {
+    const child = await startWorkerProcess(watch, redis.url, victim, {
       visibilitySeconds: VISIBILITY_MS / 1000,
     });
     const pool = await startWorkers(target, ["survivor"]);
@@ -325,7 +295,7 @@ Deno.test({
   name: "Redis going away mid-run pauses the run, which continues (same bits) when it is back",
   ignore: !HAS_REDIS_SERVER,
   async fn() {
-    const redis = await ownRedis();
+    const redis = await startRedisServer();
     const target = parseRedisUrl(redis.url);
     const pool = await startWorkers(target, ["a"]);
     const log: string[] = [];
@@ -397,7 +367,7 @@ Deno.test({
   name: "redis: an unreachable URL, a wrong or a missing password are one-line UserErrors",
   ignore: !HAS_REDIS_SERVER,
   async fn() {
-    const redis = await ownRedis({ password: "right" });
+    const redis = await startRedisServer({ password: "right" });
     const open = (url: string) => WorkHost.open(parseRedisUrl(url), newRun(), () => {});
     await assert.rejects(
       open(`redis://:wrong@127.0.0.1:${redis.port}`),
@@ -463,27 +433,13 @@ Deno.test({
   },
 });
 
-/** Runs a task (tasks/NAME.ts) as the CLI does; its status and stderr. */
-async function task(name: string, args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-sys=hostname",
-      new URL(`../tasks/${name}.ts`, import.meta.url).pathname,
-      ...args,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
+/** The permissions train and worker get from deno.json, with reading and writing anywhere for
+ * the temporary folders. */
+const TASK_PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-sys=hostname"];
+
+/** Runs a task (tasks/NAME.ts) as the CLI does; its status and output. */
+function task(name: string, args: string[]) {
+  return runTaskFile(name, TASK_PERMISSIONS, args);
 }
 
 Deno.test({
@@ -526,7 +482,7 @@ Deno.test({
   name: "train and worker: an unreachable Redis, a wrong password: one line, exit 2",
   ignore: !HAS_REDIS_SERVER,
   async fn() {
-    const redis = await ownRedis({ password: "right" });
+    const redis = await startRedisServer({ password: "right" });
     const dir = await Deno.makeTempDir();
     const config = `${dir}/config.json`;
     await Deno.writeTextFile(config, JSON.stringify(CONFIG));
@@ -632,7 +588,7 @@ Deno.test({
     const target = parseRedisUrl(redis.url);
     const name = `leaver-${newRun()}`;
     const watch = await RedisConnection.open(target, { name: "test-watch", log: () => {} });
-    const child = await workerProcess(watch, redis.url, name, { stderr: "piped" });
+    const child = await startWorkerProcess(watch, redis.url, name, { stderr: "piped" });
     const host = await WorkHost.open(target, newRun(), () => {});
     const work = new RedisTrainingWork(host, CONFIG, null);
     const theta = ARCHITECTURES[CONFIG.architecture].initialTheta(CONFIG.seed, CONFIG.initScale);

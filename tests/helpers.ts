@@ -1,6 +1,7 @@
 /** Shared by the tests: structures with known energies and a finite-difference gradient. */
 import type { EnergyForcesFn, Structure } from "../mod.ts";
 import { type TuningOptions, tuningSeed } from "../src/eval/tuning.ts";
+import tinyConfig from "../configs/tiny.json" with { type: "json" };
 
 /** Central finite-difference forces, -dE/dx ~ -(E(x + h) - E(x - h)) / 2h, per coordinate. */
 export function finiteDifferenceForces(
@@ -102,24 +103,9 @@ export async function runTaskFile(
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
 
-/** A training config small enough for tests (tests/train_test.ts, tests/train_cli_test.ts). */
-export const TINY_TRAIN_CONFIG = {
-  name: "tiny",
-  systems: ["LJ7", "LJ8"],
-  tasksPerStep: 2,
-  pairs: 2,
-  unroll: 30,
-  steps: 4,
-  sigma: { kind: "constant", value: 0.05 },
-  learningRate: { kind: "constant", value: 0.01 },
-  clipToCentre: true,
-  outer: "adam",
-  clipNorm: 10,
-  seed: 3,
-  initScale: 0.1,
-  maxStep: 0.2,
-  checkpointEvery: 2,
-};
+/** A training config small enough for tests (configs/tiny.json: LJ7 and LJ8, 5 members x 2
+ * tasks, 30 evaluations; also the fault run of deno task bench --distributed). */
+export const TINY_TRAIN_CONFIG = tinyConfig;
 
 /** Basin hopping's tuning for the tiny eval suites of the tests: two hop sizes on LJ7. */
 export const TINY_TUNING: TuningOptions = {

@@ -4,15 +4,10 @@
  * (with a password, or to stop and restart it). Tests that need one are skipped, saying so, on a
  * machine with neither.
  */
+import { type LocalRedis, startRedisServer } from "../src/bench/local_cluster.ts";
 
-export interface TestRedis {
-  url: string;
-  port: number;
-  /** Stops it (a server of the test's own only). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port (a server of the test's own only). */
-  restart(): Promise<void>;
-}
+/** A server for a test; stop and restart do nothing to the shared one (restart refuses). */
+export type TestRedis = LocalRedis;
 
 const SHARED = Deno.env.get("LEARN2HOP_TEST_REDIS");
 
@@ -31,7 +26,7 @@ if (!REDIS_AVAILABLE) {
 
 /** The shared server when there is one, else one of the test's own. */
 export async function anyRedis(): Promise<TestRedis> {
-  if (SHARED === undefined) return await ownRedis();
+  if (SHARED === undefined) return await startRedisServer();
   const port = Number(new URL(SHARED).port || 6379);
   const unsupported = () => Promise.reject(new Error("the shared Redis is not the test's own"));
   return { url: SHARED, port, stop: () => Promise.resolve(), restart: unsupported };
@@ -40,56 +35,5 @@ export async function anyRedis(): Promise<TestRedis> {
 /** A server no other process uses (one of the test's own where redis-server is installed), for
  * tests that watch which worker takes which item. */
 export function isolatedRedis(): Promise<TestRedis> {
-  return HAS_REDIS_SERVER ? ownRedis() : anyRedis();
-}
-
-/** A redis-server of the test's own on a free loopback port, without persistence. */
-export async function ownRedis(options: { password?: string } = {}): Promise<TestRedis> {
-  let child: Deno.ChildProcess | undefined;
-  const port = freePort();
-  const start = async () => {
-    const args = [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ];
-    if (options.password !== undefined) args.push("--requirepass", options.password);
-    child = new Deno.Command("redis-server", { args, stdout: "null", stderr: "null" }).spawn();
-    for (let k = 0; k < 100; k++) {
-      try {
-        const connection = await Deno.connect({ hostname: "127.0.0.1", port });
-        connection.close();
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-    throw new Error(`redis-server did not start on port ${port}`);
-  };
-  await start();
-  const auth = options.password === undefined ? "" : `:${options.password}@`;
-  return {
-    url: `redis://${auth}127.0.0.1:${port}`,
-    port,
-    async stop() {
-      child?.kill("SIGKILL");
-      await child?.status;
-      child = undefined;
-    },
-    async restart() {
-      await start();
-    },
-  };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  return HAS_REDIS_SERVER ? startRedisServer() : anyRedis();
 }

@@ -10,7 +10,7 @@
  *    results). On one machine the workers share the same cores (llvmpipe), so wall times do not
  *    show speed-up; the overhead is what carries over to machines with a GPU each. Each run
  *    starts with one untimed step (kernel compiles) and checks theta against the local run.
- * 2. Faults: `faultSteps` steps of a tiny config with 3 workers, one of them SIGKILLed every
+ * 2. Faults: `faultSteps` steps of configs/tiny.json with 3 workers, one of them SIGKILLed every
  *    `killEvery` steps (while it holds an item when it can be caught so) and replaced; theta at
  *    the end must equal the local run's bit for bit: no member lost or counted twice.
  */
@@ -19,6 +19,7 @@ import { MetaTrainer } from "../learned/meta_train.ts";
 import type { TrainConfig } from "../learned/train_config.ts";
 import { LocalTrainingWork, type TrainingWork } from "../learned/training_work.ts";
 import { WORK_STREAM, WORKER_GROUP, WORKER_HEARTBEATS } from "../distributed/keys.ts";
+import { startRedisServer, startWorkerProcess } from "./local_cluster.ts";
 import { RedisConnection } from "../distributed/redis_connection.ts";
 import { RedisTrainingWork } from "../distributed/redis_training_work.ts";
 import { parseRedisUrl } from "../distributed/redis_url.ts";
@@ -62,8 +63,6 @@ export interface DistributedBenchOptions {
   faultConfig: TrainConfig;
   faultSteps: number;
   killEvery: number;
-  /** The worker task and the permissions it runs with. */
-  workerTask: string;
   log: (line: string) => void;
 }
 
@@ -74,7 +73,7 @@ export async function distributedBench(
   options: DistributedBenchOptions,
 ): Promise<DistributedReport> {
   const { gpu, config, steps, log } = options;
-  const redis = await startRedis();
+  const redis = await startRedisServer();
   try {
     const overhead: OverheadRow[] = [];
     log(`local: ${config.name}, 1 + ${steps} steps`);
@@ -82,7 +81,7 @@ export async function distributedBench(
     overhead.push({ ...local.row, workers: 0, sameTheta: true });
     for (const workers of [1, 2, 3]) {
       log(`${workers} worker process${workers > 1 ? "es" : ""}: 1 + ${steps} steps`);
-      const pool = await workerPool(options.workerTask, redis.url, workers);
+      const pool = await workerPool(redis.url, workers);
       const host = await WorkHost.open(parseRedisUrl(redis.url), runId(), log);
       const run = await timedSteps(new RedisTrainingWork(host, config, null), config, steps);
       await pool.stop();
@@ -136,7 +135,7 @@ async function faultRun(options: DistributedBenchOptions, url: string): Promise<
 
   const workers = 3;
   log(`faults: ${steps} steps with ${workers} workers, one killed every ${killEvery} steps`);
-  const pool = await workerPool(options.workerTask, url, workers);
+  const pool = await workerPool(url, workers);
   const watch = await RedisConnection.open(parseRedisUrl(url), { name: "bench", log });
   const host = await WorkHost.open(parseRedisUrl(url), runId(), log);
   const trainer = new MetaTrainer(new RedisTrainingWork(host, config, null, 1), config);
@@ -189,7 +188,7 @@ async function faultRun(options: DistributedBenchOptions, url: string): Promise<
 }
 
 /** `count` worker processes; `replace(k)` SIGKILLs worker k and starts a new one in its place. */
-async function workerPool(task: string, url: string, count: number) {
+async function workerPool(url: string, count: number) {
   const watch = await RedisConnection.open(parseRedisUrl(url), {
     name: "bench-pool",
     log: () => {},
@@ -197,29 +196,9 @@ async function workerPool(task: string, url: string, count: number) {
   let serial = 0;
   const spawn = async () => {
     const name = `bench-${Deno.pid}-${serial++}`;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read=.",
-        "--allow-net",
-        "--allow-sys=hostname",
-        task,
-        "--redis",
-        url,
-        "--name",
-        name,
-        "--visibility-timeout",
-        String(VISIBILITY_SECONDS),
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    // Live once its first heartbeat is in.
-    for (let k = 0; k < 600; k++) {
-      if (await watch.call("ZSCORE", WORKER_HEARTBEATS, name) !== null) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const child = await startWorkerProcess(watch, url, name, {
+      visibilitySeconds: VISIBILITY_SECONDS,
+    });
     return { name, child };
   };
   const workers: { name: string; child: Deno.ChildProcess }[] = [];
@@ -238,32 +217,6 @@ async function workerPool(task: string, url: string, count: number) {
       for (const { child } of workers) child.kill("SIGTERM");
       await Promise.all(workers.map(({ child }) => child.status));
       watch.close();
-    },
-  };
-}
-
-async function startRedis() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (let k = 0; k < 100; k++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
     },
   };
 }

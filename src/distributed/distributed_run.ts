@@ -1,6 +1,6 @@
 /**
  * A host's run in distributed mode: its id, kept in its output folder so that the same folder
- * (a resumed training) is the same run, whose results Redis still holds, and its connection.
+ * (a resumed training) is the same run, whose results Redis still holds.
  */
 import { pathExists, writeFileAtomic } from "../io/output_files.ts";
 import { parseRedisUrl } from "./redis_url.ts";
@@ -9,14 +9,9 @@ import { WorkHost } from "./work_host.ts";
 /** The file of a run's output folder that names its distributed run. */
 export const RUN_FILE = "distributed.json";
 
-export interface DistributedRun {
-  run: string;
-  host: WorkHost;
-}
-
 /** Connects to `redis` (UserErrors as RedisConnection.open) for the run of folder `out`: the one
  * its RUN_FILE names, else a new one, recorded there. */
-export async function distributedRun(redis: string, out: string): Promise<DistributedRun> {
+export async function distributedRun(redis: string, out: string): Promise<WorkHost> {
   const target = parseRedisUrl(redis);
   const path = `${out}/${RUN_FILE}`;
   let run: string | undefined;
@@ -32,7 +27,7 @@ export async function distributedRun(redis: string, out: string): Promise<Distri
   if (run === undefined) {
     await writeFileAtomic(path, JSON.stringify({ run: host.run, redis: target.shown }) + "\n");
   }
-  return { run: host.run, host };
+  return host;
 }
 
 function newRunId(): string {

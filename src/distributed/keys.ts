@@ -10,8 +10,6 @@ export const WORK_STREAM = "learn2hop:work";
 export const WORKER_GROUP = "learn2hop-workers";
 /** Sorted set: worker name -> the time of its last heartbeat (ms since the epoch). */
 export const WORKER_HEARTBEATS = "learn2hop:workers";
-/** Hash: worker name -> wire JSON of its adapter, layout and start time. */
-export const WORKER_INFO = "learn2hop:worker-info";
 
 /** A run's results: stream entries with fields `id` and `result` (wire JSON). */
 export function resultsKey(run: string): string {

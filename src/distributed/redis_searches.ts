@@ -14,8 +14,6 @@ import type { WorkResult } from "./work_items.ts";
 export class RedisSearchRunner implements SearchRunner {
   #host: WorkHost;
   #layout: ThreadLayout | null;
-  #adapters = new Set<string>();
-  #layouts = new Set<string>();
 
   constructor(host: WorkHost, layout: ThreadLayout | null) {
     this.#host = host;
@@ -23,11 +21,11 @@ export class RedisSearchRunner implements SearchRunner {
   }
 
   get adapter(): string {
-    return [...this.#adapters].join("; ") || "(no worker yet)";
+    return [...this.#host.adapters].join("; ") || "(no worker yet)";
   }
 
   get layout(): string {
-    return [...this.#layouts].join(", ") || (this.#layout ?? "default");
+    return [...this.#host.layouts].join(", ") || (this.#layout ?? "default");
   }
 
   async runAll(
@@ -35,11 +33,8 @@ export class RedisSearchRunner implements SearchRunner {
     onResult?: (k: number, result: SearchResult) => void,
   ): Promise<SearchResult[]> {
     const items = searches.map((options) => searchItem(options, this.#host.run, this.#layout));
-    const result = (k: number, reply: WorkResult) => {
-      this.#adapters.add(reply.adapter);
-      this.#layouts.add(reply.layout);
-      return searchResultFrom(reply.outcome.ok ? reply.outcome.value : null, searches[k]);
-    };
+    const result = (k: number, reply: WorkResult) =>
+      searchResultFrom(reply.outcome.ok ? reply.outcome.value : null, searches[k]);
     // Progress as the searches end, in whatever order; the results in the searches' order.
     const replies = await this.#host.runAll(items, (k, reply) => onResult?.(k, result(k, reply)));
     return replies.map((reply, k) => result(k, reply));

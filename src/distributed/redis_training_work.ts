@@ -34,10 +34,6 @@ export class RedisTrainingWork implements TrainingWork {
   #host: WorkHost;
   #config: TrainConfig;
   #layout: ThreadLayout | null;
-  /** The adapters and layouts of every worker that sent a result. */
-  #adapters = new Set<string>();
-  #layouts = new Set<string>();
-
   #minSliceReplicas: number;
 
   /** `minSliceReplicas` (default MIN_SLICE_REPLICAS) bounds how small a slice may be. */
@@ -55,11 +51,11 @@ export class RedisTrainingWork implements TrainingWork {
 
   /** Every adapter the workers ran on so far. */
   get adapter(): string {
-    return [...this.#adapters].join("; ") || "(no worker yet)";
+    return [...this.#host.adapters].join("; ") || "(no worker yet)";
   }
 
   get layout(): string {
-    return [...this.#layouts].join(", ") || (this.#layout ?? "default");
+    return [...this.#host.layouts].join(", ") || (this.#layout ?? "default");
   }
 
   async population(step: StepPopulation): Promise<StepLosses> {
@@ -68,8 +64,11 @@ export class RedisTrainingWork implements TrainingWork {
     const workers = (await this.#host.liveWorkers()).length;
     const minimum = Math.ceil(this.#minSliceReplicas / config.tasksPerStep);
     const items: TrainSliceItem[] = [];
-    for (const { name, taskSeed } of step.systems) {
+    /** The index in step.systems of each item's system. */
+    const owners: number[] = [];
+    for (const [k, { name, taskSeed }] of step.systems.entries()) {
       for (const { first, count } of guidedSlices(members, workers, minimum)) {
+        owners.push(k);
         items.push({
           ...this.#base(),
           kind: "train-slice",
@@ -94,7 +93,7 @@ export class RedisTrainingWork implements TrainingWork {
     results.forEach((result, k) => {
       const item = items[k];
       const value = result.outcome.ok ? result.outcome.value as SliceValue : undefined;
-      const target = systems[step.systems.findIndex((s) => s.name === item.system)];
+      const target = systems[owners[k]];
       if (value === undefined || value.losses.length !== item.count) {
         throw new Error(`worker ${result.worker} sent a malformed slice result`);
       }
@@ -138,7 +137,6 @@ export class RedisTrainingWork implements TrainingWork {
   }
 
   #losses(results: WorkResult[]): number[] {
-    this.#timing(results);
     return results.map((result) => {
       const value = result.outcome.ok ? result.outcome.value as { loss: number } : undefined;
       if (typeof value?.loss !== "number") {
@@ -148,13 +146,11 @@ export class RedisTrainingWork implements TrainingWork {
     });
   }
 
-  /** Who did the work and the busiest one's computing time; records the adapters. */
+  /** Who did the work and the busiest one's computing time. */
   #timing(results: WorkResult[]): WorkTiming {
     const perWorker = new Map<string, number>();
     for (const result of results) {
       perWorker.set(result.worker, (perWorker.get(result.worker) ?? 0) + result.seconds);
-      this.#adapters.add(result.adapter);
-      this.#layouts.add(result.layout);
     }
     return {
       workers: perWorker.size,

@@ -46,6 +46,9 @@ export class WorkHost {
   #answered = new Set<string>();
   /** Results ignored because their item had already been answered. */
   duplicates = 0;
+  /** The adapters and thread layouts of the workers whose results were taken, in order seen. */
+  readonly adapters = new Set<string>();
+  readonly layouts = new Set<string>();
 
   private constructor(
     run: string,
@@ -130,6 +133,8 @@ export class WorkHost {
             throw user ? new UserError(text) : new Error(text);
           }
           results.set(result.id, result);
+          this.adapters.add(result.adapter);
+          this.layouts.add(result.layout);
           ids.forEach((id, k) => id === result.id && onResult?.(k, result));
           this.#answered.add(result.id);
           this.#outstanding.delete(result.id);

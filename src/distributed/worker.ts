@@ -30,7 +30,6 @@ import {
   WORK_STREAM,
   WORKER_GROUP,
   WORKER_HEARTBEATS,
-  WORKER_INFO,
 } from "./keys.ts";
 import { RedisConnection } from "./redis_connection.ts";
 import type { RedisTarget } from "./redis_url.ts";
@@ -164,7 +163,6 @@ export class Worker {
       this.#log(`released item ${id ?? inFlight.entryId} to the other workers`);
     }
     await this.#commands.call("ZREM", WORKER_HEARTBEATS, this.name);
-    await this.#commands.call("HDEL", WORKER_INFO, this.name);
     this.#commands.close();
     this.#reader.close();
     this.#evaluator?.evaluator.destroy();
@@ -386,14 +384,7 @@ export class Worker {
   }
 
   async #beat(): Promise<void> {
-    const gpu = await this.#gpus.get("default")!;
     await this.#commands.call("ZADD", WORKER_HEARTBEATS, Date.now(), this.name);
-    await this.#commands.call(
-      "HSET",
-      WORKER_INFO,
-      this.name,
-      encodeWire({ adapter: gpu.adapterName, layout: gpu.layout }),
-    );
   }
 }
 
