@@ -18,6 +18,7 @@ import {
 } from "../src/cli/args.ts";
 import { localSearches } from "../src/eval/search_runner.ts";
 import { distributedRun } from "../src/distributed/distributed_run.ts";
+import { parseRedisUrl } from "../src/distributed/redis_url.ts";
 import { RedisSearchRunner } from "../src/distributed/redis_searches.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
@@ -116,6 +117,7 @@ await runTask(async () => {
   }
   if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
   const layout = layoutFlag(values.layout);
+  const redis = values.redis === undefined ? undefined : parseRedisUrl(values.redis);
   const options = await optionsFromFlags(values);
   const markers = [REPORT_FILES.json, REPORT_FILES.markdown];
   const out = values.out ?? await freeDirectory(`runs/eval-${options.suite}`, markers);
@@ -125,9 +127,9 @@ await runTask(async () => {
     `eval ${options.suite}: ${options.methods.join(", ")} on ${options.systems.join(", ")}, ` +
       `${options.replicas} replicas x ${options.maxEvaluations} evaluations, seed ${options.seed}`,
   );
-  const searches = values.redis === undefined
+  const searches = redis === undefined
     ? localSearches(await Gpu.open({ layout }))
-    : new RedisSearchRunner(await distributedRun(values.redis, out), layout ?? null);
+    : new RedisSearchRunner(await distributedRun(redis, out), layout ?? null);
   let outcome;
   try {
     outcome = await runEvaluation(options, { searches, log });

@@ -35,6 +35,7 @@ import { architectureOf } from "../src/learned/learned_optimizer.ts";
 import { MetaTrainer, type StepMetrics, type Validation } from "../src/learned/meta_train.ts";
 import { LocalTrainingWork, type TrainingWork } from "../src/learned/training_work.ts";
 import { distributedRun } from "../src/distributed/distributed_run.ts";
+import { parseRedisUrl, type RedisTarget } from "../src/distributed/redis_url.ts";
 import {
   checkDeviceLimits,
   MAX_STEPS,
@@ -121,6 +122,7 @@ await runTask(async () => {
     return;
   }
   const layout = layoutFlag(values.layout);
+  const redis = values.redis === undefined ? undefined : parseRedisUrl(values.redis);
   if (values.resume !== undefined && (values.config !== undefined || values.out !== undefined)) {
     throw new UserError("--resume continues a run with its own config and folder");
   }
@@ -146,7 +148,7 @@ await runTask(async () => {
   const history = checkpoint ? await trimMetrics(metricsPath, checkpoint.outerStep) : [];
 
   const trainer = new MetaTrainer(
-    await trainingWork(values.redis, out, config, source, layout, values.json),
+    await trainingWork(redis, out, config, source, layout, values.json),
     config,
     checkpoint,
   );
@@ -268,7 +270,7 @@ await runTask(async () => {
 /** The work on this machine's GPU, or (--redis) on the workers of a Redis; UserErrors before any
  * GPU work for a config that does not fit the adapter or a Redis that cannot be used. */
 async function trainingWork(
-  redis: string | undefined,
+  redis: RedisTarget | undefined,
   out: string,
   config: TrainConfig,
   source: string,

@@ -506,6 +506,11 @@ Deno.test({
       assert.equal(code, 2, stderr);
       assert.match(stderr, message);
     }
+    // A URL that is not one is refused before the output folder is made.
+    const bad = await task("train", ["--config", config, "--out", `${dir}/c`, "--redis", "x:1"]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /^error: --redis must be a redis:\/\/ or rediss:\/\/ URL/);
+    assert.equal(await Deno.stat(`${dir}/c`).then(() => true, () => false), false);
     await redis.restart();
     for (const name of ["train", "worker"]) {
       const args = name === "train" ? ["--config", config, "--out", `${dir}/b`] : [];

@@ -3,16 +3,15 @@
  * (a resumed training) is the same run, whose results Redis still holds.
  */
 import { pathExists, writeFileAtomic } from "../io/output_files.ts";
-import { parseRedisUrl } from "./redis_url.ts";
+import type { RedisTarget } from "./redis_url.ts";
 import { WorkHost } from "./work_host.ts";
 
 /** The file of a run's output folder that names its distributed run. */
 export const RUN_FILE = "distributed.json";
 
-/** Connects to `redis` (UserErrors as RedisConnection.open) for the run of folder `out`: the one
+/** Connects to `target` (UserErrors as RedisConnection.open) for the run of folder `out`: the one
  * its RUN_FILE names, else a new one, recorded there. */
-export async function distributedRun(redis: string, out: string): Promise<WorkHost> {
-  const target = parseRedisUrl(redis);
+export async function distributedRun(target: RedisTarget, out: string): Promise<WorkHost> {
   const path = `${out}/${RUN_FILE}`;
   let run: string | undefined;
   if (await pathExists(path)) {
