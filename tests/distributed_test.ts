@@ -342,7 +342,7 @@ Deno.test({
     const bad = encodeWire({ ...sliceItem(), kind: "shell", command: "rm -rf /" });
     await feed.call("XADD", WORK_STREAM, "*", "id", "0123456789abcdef01234567", "item", bad);
     await feed.call("XADD", WORK_STREAM, "*", "id", "x", "item", "{not json");
-    await until(() => Promise.resolve(pool.workers[0].summary.dropped >= 2), 100, 100);
+    assert.ok(await until(() => Promise.resolve(pool.workers[0].summary.dropped >= 2), 100, 100));
     // Then real work still runs.
     const host = await WorkHost.open(target, newRun(), () => {});
     const trainer = new MetaTrainer(new RedisTrainingWork(host, CONFIG, null), CONFIG);
@@ -552,11 +552,11 @@ Deno.test({
       ],
       stdin: "null",
       stdout: "null",
-      stderr: "null",
+      stderr: "piped",
     }).spawn();
     const watch = await RedisConnection.open(target, { name: "test-watch", log: () => {} });
     let run = "";
-    await until(async () => {
+    const published = await until(async () => {
       const saved = await Deno.readTextFile(`${dir}/run/distributed.json`).catch(() => "");
       if (saved === "") return false;
       run = JSON.parse(saved).run;
@@ -564,12 +564,16 @@ Deno.test({
     });
     child.kill("SIGKILL");
     await child.status;
+    const hostLog = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
+    assert.ok(published, `the first host published its items:\n${hostLog}`);
     // A worker does them while no host is there.
-    const pool = await startWorkers(target, ["meanwhile"]);
-    await until(async () =>
+    const workerLog: string[] = [];
+    const pool = await startWorkers(target, ["meanwhile"], workerLog);
+    const sent = await until(async () =>
       await watch.call("XLEN", resultsKey(run)) as number >= CONFIG.systems.length
     );
     await pool.stop();
+    assert.ok(sent, `the worker sent both results:\n${workerLog.join("\n")}`);
     // The restarted host publishes the same items and takes their results, with no worker left.
     const host = await WorkHost.open(target, run, () => {});
     const work = new RedisTrainingWork(host, CONFIG, null);
@@ -598,7 +602,7 @@ Deno.test({
     const work = new RedisTrainingWork(host, CONFIG, null);
     const theta = ARCHITECTURES[CONFIG.architecture].initialTheta(CONFIG.seed, CONFIG.initScale);
     const losses = work.validation(theta, 20211, ["LJ7"]);
-    await until(() => holdsItem(watch, name), 10);
+    assert.ok(await until(() => holdsItem(watch, name), 10), "the worker took the item");
     child.kill("SIGTERM");
     const status = await child.status;
     const stderr = new TextDecoder().decode(
