@@ -19,7 +19,16 @@ import {
   type System,
   UserError,
 } from "../mod.ts";
-import { integerFlag, layoutFlag, positiveNumber, runTask } from "../src/cli/args.ts";
+import {
+  integerFlag,
+  layoutFlag,
+  MAX_REPLICAS,
+  positiveNumber,
+  runCommand,
+} from "../src/cli/args.ts";
+import { command } from "../src/cli/program.ts";
+import { parseDecimal } from "../src/core/numbers.ts";
+import { projectFile } from "../src/cli/project.ts";
 import {
   devicePeak,
   evaluationFlops,
@@ -55,10 +64,11 @@ const LAMMPS_SECONDS = 3;
 const DISTRIBUTED_STEPS = 10;
 const FAULT_STEPS = 1000;
 const KILL_EVERY = 50;
-const DEFAULT_TRAIN_CONFIG = "configs/default.json";
-const FAULT_CONFIG = "configs/tiny.json";
+/** Project files (src/cli/project.ts): the bench runs from any folder. */
+const DEFAULT_TRAIN_CONFIG = projectFile("configs/default.json");
+const FAULT_CONFIG = projectFile("configs/tiny.json");
 
-const USAGE = `Usage: deno task bench [options]
+const USAGE = `Usage: ${command("bench")} [options]
 
 Energy+force evaluations per second on the WebGPU device (kernels only, and with energies and
 forces read back every evaluation) and of the single-threaded f64 CPU reference; then FIRE
@@ -153,9 +163,9 @@ interface Report {
 
 const progress = (message: string) => console.error(`bench: ${message}`);
 
-async function main() {
+export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
-    args: Deno.args,
+    args,
     options: {
       help: { type: "boolean", short: "h" },
       json: { type: "boolean" },
@@ -255,8 +265,8 @@ function parseCases(text: string): Case[] {
   // Split only at commas after ":REPLICAS", so settings like Si64@L=11,threebody=1.5:512 survive.
   return text.split(/(?<=:\d+),/).map((item) => {
     const colon = item.lastIndexOf(":");
-    const replicas = Number(item.slice(colon + 1));
-    if (colon < 0 || !Number.isInteger(replicas) || replicas < 1) {
+    const replicas = parseDecimal(item.slice(colon + 1));
+    if (colon < 0 || !Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
       throw new UserError(`--cases: expected SYSTEM:REPLICAS like LJ38:4096, got '${item}'`);
     }
     return { system: parseSystem(item.slice(0, colon)), replicas };
@@ -583,4 +593,5 @@ function format(value: number): string {
 }
 
 // Last, so that every module-level constant above is initialized when main runs.
-await runTask(main);
+
+if (import.meta.main) await runCommand("bench", main);

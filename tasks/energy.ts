@@ -5,12 +5,13 @@
  * the WebGPU kernel side by side.
  */
 import { parseArgs } from "node:util";
-import { LAYOUT_OPTION, layoutFlag, layoutHelp, runTask } from "../src/cli/args.ts";
+import { LAYOUT_OPTION, layoutFlag, layoutHelp, runCommand } from "../src/cli/args.ts";
+import { command } from "../src/cli/program.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { EnergyBatch } from "../src/gpu/energy_batch.ts";
 import { readInputText } from "../src/io/input_files.ts";
-import { parseXyz } from "../src/io/xyz.ts";
+import { parseXyz, type XyzFrame } from "../src/io/xyz.ts";
 import { displacementFor } from "../src/potentials/space.ts";
 import {
   POTENTIAL_KINDS,
@@ -19,15 +20,17 @@ import {
   referencePotential,
 } from "../src/potentials/potential.ts";
 import { systemForStructure } from "../src/systems/from_structure.ts";
+import { parseSystem, type System } from "../src/systems/system.ts";
 
-const HELP = `Usage: deno task energy FILE.xyz [options]
+const HELP = `Usage: ${command("energy")} FILE.xyz [options]
 
 Prints the energy and the largest per-atom force of each frame in FILE.xyz from the f64 CPU
 reference and from the WebGPU kernel (f32).
 
 Options:
-  --potential lj|gupta|sw  potential to use (default: told by the elements: LJ or X -> lj,
-                           Si -> sw (needs Lattice=...), Ni Cu Pd Ag Pt Au -> gupta)
+  --potential lj|gupta|sw  potential to use (default: the frame's system= key, as minima.xyz
+                           records it with its settings; else told by the elements: LJ or X
+                           -> lj, Si -> sw (needs Lattice=...), Ni Cu Pd Ag Pt Au -> gupta)
   --params SETTINGS        potential settings as key=value[,key=value]:
                              gupta: set=cleri-rosato|jaxmd-gold, cutoff=R (A; default none)
                              sw:    threebody=S (three-body strength, default 1)
@@ -45,9 +48,9 @@ interface BackendResult {
   forces: number[][];
 }
 
-await runTask(async () => {
+export async function main(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
-    args: Deno.args,
+    args,
     allowPositionals: true,
     options: {
       potential: { type: "string" },
@@ -69,7 +72,11 @@ await runTask(async () => {
   }
   const path = positionals[0];
   const frames = parseXyz(await readInputText(path, "an XYZ file"), path);
-  const systems = frames.map((f) => systemForStructure(f.symbols, f.box, potential, values.params));
+  const systems = frames.map((frame, index) =>
+    potential === undefined && values.params === "" && frame.info.system !== undefined
+      ? namedSystem(frame, index)
+      : systemForStructure(frame.symbols, frame.box, potential, values.params)
+  );
   const structures = frames.map((frame, index) => ({
     positions: frame.positions,
     species: systems[index].species,
@@ -136,7 +143,41 @@ await runTask(async () => {
       );
     }
   }
-});
+}
+
+/**
+ * The system a frame names in its `system` key (minima.xyz records it, settings included, such
+ * as a Gupta parameter set), for the frame's atoms in their order: its potential and settings,
+ * with the box from the frame's Lattice. A UserError when the name is not a system or does not
+ * match the frame's atoms.
+ */
+function namedSystem(frame: XyzFrame, index: number): System {
+  const where = `frame ${index + 1}`;
+  if (!/^[\w@=,.+-]{1,100}$/.test(frame.info.system)) {
+    throw new UserError(`${where}: its system= key is not a system name`);
+  }
+  let named: System;
+  try {
+    named = parseSystem(frame.info.system);
+  } catch (error) {
+    throw new UserError(`${where}: its system= key is not a system (${(error as Error).message})`);
+  }
+  const [, settings = ""] = frame.info.system.split("@");
+  // The box is the frame's own (Lattice); the other settings are the system's.
+  const rest = settings.split(",").filter((s) => s !== "" && !s.startsWith("L=")).join(",");
+  const system = systemForStructure(frame.symbols, frame.box, named.potential.kind, rest);
+  const formula = (s: System) => s.elements.map((e, k) => `${e}${countOf(s.species, k)}`).sort();
+  if (formula(system).join() !== formula(named).join()) {
+    throw new UserError(
+      `${where}: its system= key names ${named.name}, but its atoms make ${system.name}`,
+    );
+  }
+  return system;
+}
+
+function countOf(species: Uint32Array, index: number): number {
+  return species.filter((s) => s === index).length;
+}
 
 /** A NaN or infinite energy or force is a UserError naming the frame and the likely `cause`: atoms
  * at (or almost at) the same place make the pair terms blow up, so it names the closest pair. */
@@ -179,3 +220,5 @@ function summarize(result: { energy: number; forces: ArrayLike<number> }): Backe
   }
   return { energy: result.energy, maxForce, forces };
 }
+
+if (import.meta.main) await runCommand("energy", main);

@@ -11,13 +11,14 @@ import {
   LAYOUT_OPTION,
   layoutFlag,
   layoutHelp,
+  MAX_REPLICAS,
   MAX_U32,
   REDIS_OPTION,
   redisHelp,
-  runTask,
+  runCommand,
 } from "../src/cli/args.ts";
 import { localSearches } from "../src/eval/search_runner.ts";
-import { distributedRun } from "../src/distributed/distributed_run.ts";
+import { distributedRun, RUN_FILE } from "../src/distributed/distributed_run.ts";
 import { parseRedisUrl } from "../src/distributed/redis_url.ts";
 import { RedisSearchRunner } from "../src/distributed/redis_searches.ts";
 import { UserError } from "../src/core/errors.ts";
@@ -25,7 +26,10 @@ import { Gpu } from "../src/gpu/device.ts";
 import { DEFAULT_HOP_FMAX, DEFAULT_HOP_LOCAL } from "../src/search/defaults.ts";
 import { CHECKPOINT_METHODS, EVAL_METHODS, type EvalMethod } from "../src/eval/eval_methods.ts";
 import { fileStem, REPORT_FILES, terminalReport, writeEvalOutputs } from "../src/eval/report.ts";
-import { freeDirectory, prepareOutputDir, writeFileAtomic } from "../src/io/output_files.ts";
+import { writeFileAtomic } from "../src/io/output_files.ts";
+import { RunFolder } from "../src/io/run_folder.ts";
+import { command } from "../src/cli/program.ts";
+import { displayPath, projectFile, shippedNames, shippedOrPath } from "../src/cli/project.ts";
 import {
   DEFAULT_EVAL_METHODS,
   type EvalCheckpoint,
@@ -44,7 +48,7 @@ const DEFAULT_CHECKPOINT = "checkpoints/lj-hopper.safetensors";
 const HOPPING_STARTS = 4;
 const HOPPING_EVALUATIONS = 2000;
 
-const HELP = `Usage: deno task eval [options]
+const HELP = `Usage: ${command("eval")} [options]
 
 Compares the learned optimizer with hand-designed methods at equal cost: every method searches
 every system of the suite with the same replicas, seed (same starting structures and random
@@ -61,13 +65,16 @@ ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`
                         (default: ${DEFAULT_EVAL_METHODS.join(",")}); untrained is the
                         checkpoint's architecture at the weights its training started from,
                         fire-bh basin hopping with FIRE relaxations (untuned)
-  --checkpoint FILE     the learned optimizer, whose training systems also tune bh
-                        (default: ${DEFAULT_CHECKPOINT})
+  --checkpoint FILE     the learned optimizer, whose training systems also tune bh: a file,
+                        or the name of a shipped one (${
+  shippedNames("checkpoints", ".safetensors").join(", ")
+});
+                        default: the project's ${DEFAULT_CHECKPOINT}
   --replicas B          replicas per method and system (default: the suite's)
   --max-evals N         evaluations per replica (default: the suite's)
   --seed S              integer 0..${MAX_U32} (default: 1): starts, streams, resampling
-  --out DIR             output folder, which must not hold a report (default: runs/eval-SUITE,
-                        or runs/eval-SUITE-2, ... when that one does)
+  --out DIR             output folder, which must not hold a report or be in use (default:
+                        runs/eval-SUITE of the folder this runs in, or runs/eval-SUITE-2, ...)
   --json                print report.json on stdout instead of the tables
   --no-hopping          skip the hopping analysis (f64 trajectories of the learned optimizer,
                         FIRE with restarts and basin hopping on the suite's first system,
@@ -87,7 +94,7 @@ password.`;
 const OPTIONS = {
   suite: { type: "string", default: "quick" },
   methods: { type: "string", default: DEFAULT_EVAL_METHODS.join(",") },
-  checkpoint: { type: "string", default: DEFAULT_CHECKPOINT },
+  checkpoint: { type: "string" },
   replicas: { type: "string" },
   "max-evals": { type: "string" },
   seed: { type: "string", default: "1" },
@@ -109,8 +116,8 @@ function suiteLine(suite: Suite): string {
   return `${suite.systems.join(" ")}; ${suite.replicas} x ${suite.maxEvaluations}`;
 }
 
-await runTask(async () => {
-  const { values, positionals } = parseFlags(Deno.args);
+export async function main(args: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(args);
   if (values.help) {
     console.log(HELP);
     return;
@@ -119,31 +126,44 @@ await runTask(async () => {
   const layout = layoutFlag(values.layout);
   const redis = values.redis === undefined ? undefined : parseRedisUrl(values.redis);
   const options = await optionsFromFlags(values);
-  const markers = [REPORT_FILES.json, REPORT_FILES.markdown];
-  const out = values.out ?? await freeDirectory(`runs/eval-${options.suite}`, markers);
-  await prepareOutputDir(out, { runMarkers: markers, flag: "--out" });
-  const log = (line: string) => console.error(line);
-  log(
-    `eval ${options.suite}: ${options.methods.join(", ")} on ${options.systems.join(", ")}, ` +
-      `${options.replicas} replicas x ${options.maxEvaluations} evaluations, seed ${options.seed}`,
-  );
-  const searches = redis === undefined
-    ? localSearches(await Gpu.open({ layout }))
-    : new RedisSearchRunner(await distributedRun(redis, out), layout ?? null);
-  let outcome;
+  const claim = {
+    savedState: [REPORT_FILES.json, REPORT_FILES.markdown],
+    leftovers: [RUN_FILE],
+    what: "an evaluation",
+  };
+  const folder = values.out === undefined
+    ? await RunFolder.claimFree(`runs/eval-${options.suite}`, {
+      ...claim,
+      flag: "the default output folder",
+    })
+    : await RunFolder.claimNew(values.out, { ...claim, flag: "--out" });
+  const out = folder.path;
   try {
-    outcome = await runEvaluation(options, { searches, log });
+    const log = (line: string) => console.error(line);
+    log(
+      `eval ${options.suite}: ${options.methods.join(", ")} on ${options.systems.join(", ")}, ` +
+        `${options.replicas} replicas x ${options.maxEvaluations} evaluations, seed ${options.seed}`,
+    );
+    const searches = redis === undefined
+      ? localSearches(await Gpu.open({ layout }))
+      : new RedisSearchRunner(await distributedRun(redis, out), layout ?? null);
+    let outcome;
+    try {
+      outcome = await runEvaluation(options, { searches, log });
+    } finally {
+      searches.close?.();
+    }
+    await writeEvalOutputs(out, outcome);
+    if (options.learned !== undefined && !values["no-hopping"]) {
+      await writeHopping(out, options, outcome.report.tuning?.chosen, log);
+    }
+    console.log(
+      values.json ? JSON.stringify(outcome.report, null, 2) : terminalReport(outcome.report, out),
+    );
   } finally {
-    searches.close?.();
+    await folder.release();
   }
-  await writeEvalOutputs(out, outcome);
-  if (options.learned !== undefined && !values["no-hopping"]) {
-    await writeHopping(out, options, outcome.report.tuning?.chosen, log);
-  }
-  console.log(
-    values.json ? JSON.stringify(outcome.report, null, 2) : terminalReport(outcome.report, out),
-  );
-});
+}
 
 /**
  * The hopping analysis of the learned optimizer against FIRE with restarts and basin hopping (with
@@ -194,7 +214,7 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   const methods = parseMethods(values.methods);
   const replicas = values.replicas === undefined
     ? suite.replicas
-    : integerFlag("replicas", values.replicas, 1);
+    : integerFlag("replicas", values.replicas, 1, MAX_REPLICAS);
   const maxEvaluations = values["max-evals"] === undefined
     ? suite.maxEvaluations
     : integerFlag("max-evals", values["max-evals"], 2);
@@ -202,7 +222,7 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   // Last, so that mistakes in the other flags are reported without reading a file.
   const checkpoint: EvalCheckpoint | undefined =
     methods.some((m) => CHECKPOINT_METHODS.includes(m)) || methods.includes("bh")
-      ? await loadEvalCheckpoint(values.checkpoint)
+      ? await loadEvalCheckpoint(await checkpointPath(values.checkpoint))
       : undefined;
   const { tuning } = suite;
   return {
@@ -230,6 +250,13 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   };
 }
 
+/** --checkpoint's file (a path, or a shipped checkpoint's name), by default the project's
+ * DEFAULT_CHECKPOINT, as the user would write it from the working folder. */
+async function checkpointPath(flag: string | undefined): Promise<string> {
+  if (flag === undefined) return displayPath(projectFile(DEFAULT_CHECKPOINT));
+  return displayPath(await shippedOrPath(flag, "checkpoints", ".safetensors"));
+}
+
 /** At most `count` items spread evenly over the list, first and last included. */
 function spread<T>(items: T[], count = items.length): T[] {
   if (count >= items.length) return items;
@@ -249,3 +276,5 @@ function parseMethods(text: string): EvalMethod[] {
   }
   return methods as EvalMethod[];
 }
+
+if (import.meta.main) await runCommand("eval", main);

@@ -7,27 +7,30 @@
  * it (src/systems/known_minima.ts). The issue's rule: ten times the training unroll per replica,
  * so the default 10,000 evaluations serve unrolls of 1,000.
  */
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { parseArgs } from "node:util";
 import {
   integerFlag,
   LAYOUT_OPTION,
   layoutFlag,
   layoutHelp,
+  MAX_REPLICAS,
   MAX_U32,
-  runTask,
+  runCommand,
 } from "../src/cli/args.ts";
+import { command } from "../src/cli/program.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
-import { readInputText, requestRead } from "../src/io/input_files.ts";
-import { pathExists, prepareOutputDir, writeFileAtomic } from "../src/io/output_files.ts";
+import { osErrorText, parseJsonText, readInputText } from "../src/io/input_files.ts";
+import { pathExists, writeFileAtomic } from "../src/io/output_files.ts";
+import { displayPath, projectFile } from "../src/cli/project.ts";
 import { runSearch, searchOptions } from "../src/search/run_search.ts";
 import type { PooledMinimum } from "../src/systems/known_minima.ts";
 import { parseSystem, type System } from "../src/systems/system.ts";
 
 const DEFAULT_FILE = "data/pooled_minima.json";
 
-const HELP = `Usage: deno task reference SYSTEM... [options]
+const HELP = `Usage: ${command("reference")} SYSTEM... [options]
 
 Runs basin hopping (its defaults) with many replicas on each system and records the lowest
 minimum found (f64, converged) as the system's pooled reference in ${DEFAULT_FILE}, which
@@ -37,7 +40,7 @@ is replaced only by a lower energy. Ten times the training unroll per replica is
   --replicas R     replicas per system (default 64)
   --max-evals N    evaluations per replica (default 10000)
   --seed S         integer 0..${MAX_U32} (default 1)
-  --file FILE      the JSON file to update (default ${DEFAULT_FILE})
+  --file FILE      the JSON file to update (default: the project's ${DEFAULT_FILE})
   --json           print the new entries as JSON on stdout
 ${layoutHelp(19)}
   -h, --help       this text
@@ -48,7 +51,7 @@ const OPTIONS = {
   replicas: { type: "string", default: "64" },
   "max-evals": { type: "string", default: "10000" },
   seed: { type: "string", default: "1" },
-  file: { type: "string", default: DEFAULT_FILE },
+  file: { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   ...LAYOUT_OPTION,
@@ -59,12 +62,8 @@ interface PooledFile {
   minima: Record<string, PooledMinimum>;
 }
 
-await runTask(async () => {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    options: OPTIONS,
-    allowPositionals: true,
-  });
+export async function main(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true });
   if (values.help) {
     console.log(HELP);
     return;
@@ -72,11 +71,12 @@ await runTask(async () => {
   if (positionals.length === 0) throw new UserError("name at least one system (see --help)");
   const systems = positionals.map(parseSystem);
   for (const system of systems) checkNeedsReference(system);
-  const replicas = integerFlag("replicas", values.replicas, 1);
+  const replicas = integerFlag("replicas", values.replicas, 1, MAX_REPLICAS);
   const maxEvaluations = integerFlag("max-evals", values["max-evals"], 2);
   const seed = integerFlag("seed", values.seed, 0);
-  const file = await readPooledFile(values.file);
-  await prepareOutputDir(dirname(values.file), { runMarkers: [], flag: "--file" });
+  const path = values.file ?? displayPath(projectFile(DEFAULT_FILE));
+  const file = await readPooledFile(path);
+  await checkWritable(path);
 
   const gpu = await Gpu.open({ layout: layoutFlag(values.layout) });
   const started = performance.now();
@@ -113,16 +113,30 @@ await runTask(async () => {
         ` [${k + 1}/${systems.length}, ${elapsed.toFixed(0)} s, ETA ${eta.toFixed(0)} s]`,
     );
   }
-  const sorted = Object.fromEntries(
-    Object.entries(file.minima).sort(([a], [b]) => a.localeCompare(b)),
-  );
-  await writeFileAtomic(
-    values.file,
-    JSON.stringify({ ...file, minima: sorted }, null, 2) + "\n",
-  );
+  const changed = Object.values(entries).filter((e) => !e.kept).length;
+  if (changed > 0) {
+    const sorted = Object.fromEntries(
+      Object.entries(file.minima).sort(([a], [b]) => a.localeCompare(b)),
+    );
+    await writeFileAtomic(path, JSON.stringify({ ...file, minima: sorted }, null, 2) + "\n");
+  }
   if (values.json) console.log(JSON.stringify(entries, null, 2));
-  else console.log(`updated ${values.file}`);
-});
+  else if (changed > 0) console.log(`updated ${changed} of ${systems.length} entries in ${path}`);
+  else console.log(`${path} unchanged: no system got below its recorded reference`);
+}
+
+/** A UserError, before any GPU work, unless the file `path` can be written (atomically: a new
+ * file in its folder, renamed over it). */
+async function checkWritable(path: string): Promise<void> {
+  const folder = dirname(path);
+  const probe = `${folder}/.${basename(path)}.learn2hop-tmp-${crypto.randomUUID()}`;
+  try {
+    await Deno.writeTextFile(probe, "", { createNew: true });
+    await Deno.remove(probe);
+  } catch (error) {
+    throw new UserError(`--file ${path}: cannot write in ${folder} (${osErrorText(error)})`);
+  }
+}
 
 /** A system with a putative global minimum has its reference already. */
 function checkNeedsReference(system: System) {
@@ -132,18 +146,14 @@ function checkNeedsReference(system: System) {
 }
 
 async function readPooledFile(path: string): Promise<PooledFile> {
-  await requestRead(path);
   if (!(await pathExists(path))) return { minima: {} };
-  const text = await readInputText(path, "--file");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new UserError(`${path}: not JSON`);
-  }
+  const what = "a pooled-minima file";
+  const parsed = parseJsonText(await readInputText(path, what), path, what);
   const minima = (parsed as PooledFile)?.minima;
   if (typeof minima !== "object" || minima === null || Array.isArray(minima)) {
-    throw new UserError(`${path}: no "minima" object`);
+    throw new UserError(`${path} (${what}): no "minima" object`);
   }
   return parsed as PooledFile;
 }
+
+if (import.meta.main) await runCommand("reference", main);

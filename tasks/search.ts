@@ -9,13 +9,32 @@
  * flight and still writes them; --resume continues it.
  */
 import { parseArgs } from "node:util";
-import { LAYOUT_OPTION, layoutFlag, layoutHelp, positiveNumber, runTask } from "../src/cli/args.ts";
+import {
+  energyFlag,
+  integerFlag,
+  LAYOUT_OPTION,
+  layoutFlag,
+  layoutHelp,
+  MAX_REPLICAS,
+  MAX_U32,
+  positiveNumber,
+  runCommand,
+} from "../src/cli/args.ts";
 import { UserError } from "../src/core/errors.ts";
+import {
+  MAX_MAGNITUDE,
+  MIN_MAGNITUDE,
+  parseDecimal,
+  withinMagnitude,
+} from "../src/core/numbers.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { readInputText } from "../src/io/input_files.ts";
-import { freeDirectory, pathExists, prepareOutputDir } from "../src/io/output_files.ts";
+import { RunFolder } from "../src/io/run_folder.ts";
+import { command } from "../src/cli/program.ts";
+import { displayPath, shippedOrPath } from "../src/cli/project.ts";
+import { SIGNAL_STATUS, StopSignals } from "../src/cli/stop_signals.ts";
 import { parseXyz } from "../src/io/xyz.ts";
-import { DEFAULT_LOG_CAPACITY } from "../src/methods/optimizer_batch.ts";
+import { DEFAULT_LOG_CAPACITY, MAX_LOG_CAPACITY } from "../src/methods/optimizer_batch.ts";
 import { JAX_MD_FIRE } from "../src/methods/fire.ts";
 import { LBFGS, MAX_LBFGS_HISTORY } from "../src/methods/lbfgs.ts";
 import { MOVE_NAMES, moveProbabilities, type MoveWeights } from "../src/methods/method_spec.ts";
@@ -52,9 +71,11 @@ import {
   writeSearchOutputs,
   writeSearchState,
 } from "../src/search/outputs.ts";
-import { decodeSearchState, type SearchState, STATE_FILE } from "../src/search/search_state.ts";
+import { loadSearchState, STATE_FILE } from "../src/search/search_state.ts";
+import { POLISH_MAX_EVALUATIONS, POLISH_SLACK, POLISH_START_FMAX } from "../src/search/refine.ts";
 import { startsFromFrames } from "../src/search/starts.ts";
 import {
+  ARCHIVE_CAPACITY,
   DEFAULT_KEEP,
   DEFAULT_MAX_EVALUATIONS,
   DEFAULT_REPLICAS,
@@ -70,10 +91,7 @@ import {
 } from "../src/search/run_search.ts";
 import { parseSystem, type System } from "../src/systems/system.ts";
 
-/** Evaluation counters are u32 on the GPU. */
-const MAX_U32 = 4294967295;
-
-const HELP = `Usage: deno task search --system NAME [options]
+const HELP = `Usage: ${command("search")} --system NAME [options]
 
 Global search for low minima: REPLICAS copies of the system, each from its own seeded random
 start, advanced together on the GPU. Budgets count energy+force evaluations PER REPLICA.
@@ -82,9 +100,10 @@ start, advanced together on the GPU. Budgets count energy+force evaluations PER 
   --method M            bh (basin hopping, default), random (random restarts), one local
                         relaxation per replica with lbfgs, fire, adam or gd, or learned (the
                         meta-trained optimizer of --checkpoint, run for the whole budget)
-  --checkpoint FILE     learned: the checkpoint whose weights to use (deno task train writes
-                        them; required with --method learned, refused otherwise)
-  --replicas B          replicas in the batch (default: ${DEFAULT_REPLICAS})
+  --checkpoint FILE     learned: the checkpoint whose weights to use (train writes them), or
+                        a shipped one's name (lj-hopper, gupta-hopper, ...); required with
+                        --method learned, refused otherwise
+  --replicas B          replicas in the batch, 1..${MAX_REPLICAS} (default: ${DEFAULT_REPLICAS})
   --max-evals N         evaluations per replica (default: ${DEFAULT_MAX_EVALUATIONS}; 2e5 is fine)
   --target E            stop once an energy within the tolerance of E is found (negative:
                         --target=-44.3)
@@ -99,16 +118,19 @@ start, advanced together on the GPU. Budgets count energy+force evaluations PER 
   --resume DIR          continue the search saved in DIR (state.safetensors) with the options
                         it was started with; a resumed run equals an uninterrupted one
   --seed S              integer 0..${MAX_U32} (default: 1): starts and random streams
-  --out DIR             output folder, which must not hold a run (default:
-                        runs/SYSTEM-METHOD-seedS, or runs/...-seedS-2, ... when that one does)
-  --keep K              lowest distinct minima reported (default: ${DEFAULT_KEEP})
+  --out DIR             output folder, which must not hold a run or be in use by one
+                        (default: runs/SYSTEM-METHOD-seedS of the folder this runs in, or
+                        ...-seedS-2, ... when that one does)
+  --keep K              lowest distinct minima reported, 1..${ARCHIVE_CAPACITY} (default: ${DEFAULT_KEEP})
   --sync-every N        evaluations per replica between progress reads (default: ${DEFAULT_SYNC_EVERY})
-  --log-capacity C      minima each replica may log between reads (default: ${DEFAULT_LOG_CAPACITY})
+  --log-capacity C      minima each replica may log between reads, 1..${MAX_LOG_CAPACITY}
+                        (default: ${DEFAULT_LOG_CAPACITY})
 ${layoutHelp(24)}
   --json                print summary.json on stdout at the end
   -h, --help            this text
 
-Method options, in the system's units (sigma and epsilon for LJ, Angstrom and eV otherwise).
+Method options, in the system's units (sigma and epsilon for LJ, Angstrom and eV otherwise),
+each a plain decimal from ${MIN_MAGNITUDE} to ${MAX_MAGNITUDE} (what the f32 kernels hold).
 A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan it in one run.
   --local M             bh, random: the local method that relaxes between hops, one of
                         ${LOCAL_METHOD_NAMES.join(", ")} (default ${DEFAULT_HOP_LOCAL})
@@ -117,7 +139,8 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
                         clusters, uniform for periodic systems; bimetallics 0.45, 0.45 and
                         swap=0.1)
   --hop-fmax F          bh, random: a relaxation ends, and the replica hops, when the largest
-                        force is below F (default ${DEFAULT_HOP_FMAX}; such minima are polished in f64)
+                        force is below F (default ${DEFAULT_HOP_FMAX}; such minima are polished in
+                        f64 where F <= ${POLISH_START_FMAX / POLISH_SLACK})
   --relax-steps N       bh, random: ... or after N steps (default ${DEFAULT_RELAX_STEP_CAP})
   --step S|LO:HI        gd: step, length^2/energy (default ${DEFAULT_STEP.gd}); adam: learning rate,
                         length (default ${DEFAULT_STEP.adam}); fire: dt_start (default ${DEFAULT_STEP.fire});
@@ -137,13 +160,15 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
   --adapt N             bh: adapt dr every N hops towards half accepted (default ${DEFAULT_ADAPT_INTERVAL}; 0 = fixed)
   --container R         clusters: keep atoms within R of the centre of mass (default 0 = none)
 
-Writes DIR/minima.xyz (extended XYZ, lowest first: f64 energy and forces, count per frame),
-DIR/summary.json, DIR/trace.json (best energy against evaluations per replica) and
+Writes DIR/minima.xyz (extended XYZ, lowest first: f64 energy and forces, count per frame, the
+system), DIR/summary.json, DIR/trace.json (best energy against evaluations per replica) and
 DIR/state.safetensors (saved every minute and at the end, for --resume); docs/OUTPUTS.md
-explains every field. Reported minima are polished in f64 (evaluations counted apart) only where
-the search brought them below its force tolerance; other points are reported as they are.
-Ctrl-C or SIGTERM stops after the current round and writes them (exit status 130 or 143); a
-second one quits at once. Exit status 2 for a bad system name, option, file or checkpoint.`;
+explains every field. Reported minima are polished in f64 (at most ${POLISH_MAX_EVALUATIONS} evaluations,
+counted apart) only where the search brought them below its force tolerance and below
+${POLISH_START_FMAX}, and only as far as the search's own energy allows (else flagged
+polish_rejected); other points are reported as they are. Ctrl-C or SIGTERM stops after the
+current round and writes them (exit status 130 or 143); a second signal does not interrupt the
+save (kill -9 does). Exit status 2 for a bad system name, option, file or checkpoint.`;
 
 const OPTIONS = {
   system: { type: "string" },
@@ -202,52 +227,73 @@ const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
 /** Flags --resume takes besides itself: how to print, not what to run. */
 const RESUME_FLAGS = new Set(["resume", "json", "help", "layout"]);
 
-/** Exit statuses of a run ended by a signal: 128 + its number, as shells report. */
-const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
-
-await runTask(async () => {
-  const { values, positionals } = parseFlags(Deno.args);
+export async function main(args: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(args);
   if (values.help) {
     console.log(HELP);
     return;
   }
   if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
   const chosenLayout = layoutFlag(values.layout);
-  const { options, out, resume } = values.resume === undefined
+  const { options, folder, resume } = values.resume === undefined
     ? await newSearch(values)
     : await resumedSearch(values.resume, values);
-  // A resumed search keeps its layout, so that it continues the same trajectories.
-  const layout = chosenLayout ?? resume?.layout;
-  const { result, signal } = await searchWithProgress(
-    options,
-    await Gpu.open({ layout }),
-    out,
-    resume,
-  );
-  await writeSearchOutputs(out, result);
-  if (values.json) console.log(JSON.stringify(searchSummary(result), null, 2));
-  else console.log(report(result, out));
-  if (result.stopReason === "failed") throw result.error;
-  if (result.stopReason === "interrupted") {
-    console.error(`continue it with: deno task search --resume ${out}`);
-    Deno.exit(SIGNAL_EXIT[signal ?? "SIGINT"]);
+  const out = folder.path;
+  // From here on a signal stops the search after the round in flight and saves what it found.
+  const controller = new AbortController();
+  const progress = progressPrinter();
+  const signals = new StopSignals((signal) => {
+    controller.abort();
+    progress.end();
+    console.error(`${signal}: finishing the current round, then saving`);
+  });
+  try {
+    // A resumed search keeps its layout, so that it continues the same trajectories.
+    const gpu = await Gpu.open({ layout: chosenLayout ?? resume?.layout });
+    const result = await runSearch(options, {
+      gpu,
+      onProgress: progress.show,
+      signal: controller.signal,
+      resume,
+      saveState: (state) => writeSearchState(out, state),
+    });
+    progress.end();
+    await writeSearchOutputs(out, result);
+    if (values.json) console.log(JSON.stringify(searchSummary(result), null, 2));
+    else console.log(report(result, out));
+    if (result.stopReason === "failed") throw result.error;
+    if (result.stopReason === "interrupted") {
+      console.error(`continue it with: ${command("search", "--resume", out)}`);
+      Deno.exitCode = signals.exitStatus || SIGNAL_STATUS.SIGINT;
+    }
+  } finally {
+    progress.end();
+    signals.dispose();
+    await folder.release();
   }
-});
-
-/** Options from the flags and the output folder, checked before any GPU work: a default folder
- * takes a free suffix, a given one must not hold a run. */
-async function newSearch(values: Values) {
-  const options = await optionsFromFlags(values);
-  const out = values.out ??
-    await freeDirectory(
-      defaultOutputDir(options.system, options.method, options.seed),
-      SEARCH_RUN_MARKERS,
-    );
-  await prepareOutputDir(out, { runMarkers: SEARCH_RUN_MARKERS, flag: "--out" });
-  return { options, out, resume: undefined };
 }
 
-/** The search saved in `dir`, with the options it was started with. */
+/** What claims a search's folder (src/io/run_folder.ts). */
+const SEARCH_FOLDER = {
+  savedState: SEARCH_RUN_MARKERS,
+  what: "a search",
+  resumeHint: (dir: string) => command("search", "--resume", dir),
+};
+
+/** Options from the flags and the claimed output folder, before any GPU work: a default folder
+ * takes a free suffix, a given one must not hold a run or be in use. */
+async function newSearch(values: Values) {
+  const options = await optionsFromFlags(values);
+  const folder = values.out === undefined
+    ? await RunFolder.claimFree(
+      defaultOutputDir(options.system, options.method, options.seed),
+      { ...SEARCH_FOLDER, flag: "the default output folder" },
+    )
+    : await RunFolder.claimNew(values.out, { ...SEARCH_FOLDER, flag: "--out" });
+  return { options, folder, resume: undefined };
+}
+
+/** The search saved in `dir`, with the options it was started with; its folder claimed. */
 async function resumedSearch(dir: string, values: Values) {
   const other = Object.keys(values).find((flag) =>
     !RESUME_FLAGS.has(flag) && values[flag as keyof Values] !== undefined &&
@@ -256,71 +302,30 @@ async function resumedSearch(dir: string, values: Values) {
   if (other !== undefined) {
     throw new UserError(`--resume continues a search with its own options; drop --${other}`);
   }
-  const path = `${dir}/${STATE_FILE}`;
-  if (!await pathExists(path)) {
-    throw new UserError(`--resume ${dir}: no ${STATE_FILE} there (not a search folder?)`);
-  }
-  const state = decodeSearchState(await Deno.readFile(path), path);
-  if (state.stopped !== null && state.stopped !== "interrupted") {
-    throw new UserError(`--resume ${dir}: that search has finished (stopped: ${state.stopped})`);
-  }
-  const saved = state.options;
-  const options = restoredOptions(saved, parseSystem(saved.system));
-  if (saved.checkpoint !== null) {
-    options.learned = await loadLearnedOptimizer(saved.checkpoint);
-    options.checkpoint = saved.checkpoint;
-    const same = state.weights !== undefined &&
-      state.weights.length === options.learned.weights.length &&
-      state.weights.every((w, k) => w === Math.fround(options.learned!.weights[k]));
-    if (!same) {
-      throw new UserError(
-        `--resume ${dir}: the checkpoint ${saved.checkpoint} has changed since the search started`,
-      );
-    }
-  }
-  await prepareOutputDir(dir, {
-    runMarkers: SEARCH_RUN_MARKERS,
-    flag: "--resume",
-    continuing: true,
-  });
-  return { options, out: dir, resume: state };
-}
-
-/** Runs the search with progress on stderr, saving its state in `out` every minute and at the
- * end. The first Ctrl-C or SIGTERM ends it after the round in flight (the caller still writes
- * the outputs); a second one quits at once. */
-async function searchWithProgress(
-  options: SearchOptions,
-  gpu: Gpu,
-  out: string,
-  resume: SearchState | undefined,
-): Promise<{ result: SearchResult; signal?: keyof typeof SIGNAL_EXIT }> {
-  const controller = new AbortController();
-  const progress = progressPrinter();
-  let received: keyof typeof SIGNAL_EXIT | undefined;
-  const listeners = (Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]).map((signal) => {
-    const listener = () => {
-      if (controller.signal.aborted) Deno.exit(SIGNAL_EXIT[signal]);
-      received = signal;
-      controller.abort();
-      progress.end();
-      console.error(`${signal}: finishing the current round (again: quit at once)`);
-    };
-    Deno.addSignalListener(signal, listener);
-    return { signal, listener };
-  });
+  const folder = await RunFolder.claimExisting(dir, { ...SEARCH_FOLDER, flag: "--resume" });
   try {
-    const result = await runSearch(options, {
-      gpu,
-      onProgress: progress.show,
-      signal: controller.signal,
-      resume,
-      saveState: (state) => writeSearchState(out, state),
-    });
-    return { result, signal: received };
-  } finally {
-    for (const { signal, listener } of listeners) Deno.removeSignalListener(signal, listener);
-    progress.end();
+    const state = await loadSearchState(`${dir}/${STATE_FILE}`);
+    if (state.stopped !== null && state.stopped !== "interrupted") {
+      throw new UserError(`--resume ${dir}: that search has finished (stopped: ${state.stopped})`);
+    }
+    const saved = state.options;
+    const options = restoredOptions(saved, parseSystem(saved.system));
+    if (saved.checkpoint !== null) {
+      options.learned = await loadLearnedOptimizer(saved.checkpoint);
+      options.checkpoint = saved.checkpoint;
+      const same = state.weights !== undefined &&
+        state.weights.length === options.learned.weights.length &&
+        state.weights.every((w, k) => w === Math.fround(options.learned!.weights[k]));
+      if (!same) {
+        throw new UserError(
+          `--resume ${dir}: the checkpoint ${saved.checkpoint} has changed since the search started`,
+        );
+      }
+    }
+    return { options, folder, resume: state };
+  } catch (error) {
+    await folder.release();
+    throw error;
   }
 }
 
@@ -357,21 +362,23 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
   if (stopAtKnown && knownGoal(system) === undefined) {
     throw new UserError(`--stop-at-known: no known minimum for ${system.name}`);
   }
-  const count = (flag: keyof Values, fallback: number, min = 1) =>
-    values[flag] === undefined ? fallback : integer(flag, values[flag] as string, min);
+  const count = (flag: keyof Values, fallback: number, max = MAX_U32) =>
+    values[flag] === undefined ? fallback : integerFlag(flag, values[flag] as string, 1, max);
   const options: SearchOptions = {
     ...defaults,
-    replicas: count("replicas", defaults.replicas),
+    replicas: count("replicas", defaults.replicas, MAX_REPLICAS),
     maxEvaluations: count("max-evals", defaults.maxEvaluations),
-    seed: values.seed === undefined ? defaults.seed : integer("seed", values.seed, 0),
+    seed: values.seed === undefined ? defaults.seed : integerFlag("seed", values.seed, 0),
     settings,
     sweeps,
-    target: values.target === undefined ? undefined : finite("target", values.target),
-    reference: values.reference === undefined ? undefined : finite("reference", values.reference),
+    target: values.target === undefined ? undefined : energyFlag("target", values.target),
+    reference: values.reference === undefined
+      ? undefined
+      : energyFlag("reference", values.reference),
     stopAtKnown,
-    keep: count("keep", defaults.keep),
+    keep: count("keep", defaults.keep, ARCHIVE_CAPACITY),
     syncEvery: count("sync-every", defaults.syncEvery),
-    logCapacity: count("log-capacity", defaults.logCapacity),
+    logCapacity: count("log-capacity", defaults.logCapacity, MAX_LOG_CAPACITY),
   };
   // Last, so that mistakes in the other flags are reported without reading a file.
   if (values.start !== undefined) {
@@ -380,8 +387,9 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
     options.startFile = values.start;
   }
   if (values.checkpoint !== undefined) {
-    options.learned = await loadLearnedOptimizer(values.checkpoint);
-    options.checkpoint = values.checkpoint;
+    const path = displayPath(await shippedOrPath(values.checkpoint, "checkpoints", ".safetensors"));
+    options.learned = await loadLearnedOptimizer(path);
+    options.checkpoint = path;
     const spec = methodSpec(system, options.settings, options.learned);
     if (values["max-step"] !== undefined && spec.local.parameterCount === 0) {
       throw new UserError(
@@ -424,30 +432,25 @@ function settingsFromFlags(system: System, method: Method, values: Values): Meth
     hopping.hopFmax = positiveNumber("hop-fmax", values["hop-fmax"]);
   }
   if (values["relax-steps"] !== undefined) {
-    hopping.relaxStepCap = integer("relax-steps", values["relax-steps"], 1);
+    hopping.relaxStepCap = integerFlag("relax-steps", values["relax-steps"], 1);
   }
-  if (values.adapt !== undefined) hopping.adaptInterval = integer("adapt", values.adapt, 0);
+  if (values.adapt !== undefined) hopping.adaptInterval = integerFlag("adapt", values.adapt, 0);
   return { driver: "hopping", local, hopping, containerRadius };
 }
 
 /** --dt-max and --history apply to their own local method only. */
 function localFromFlags(local: LocalSettings, values: Values): LocalSettings {
-  if (values["dt-max"] !== undefined) {
-    if (local.method !== "fire") {
-      throw new UserError(`--dt-max applies to FIRE, not the local method ${local.method}`);
-    }
+  if (values["dt-max"] !== undefined && local.method !== "fire") {
+    throw new UserError(`--dt-max applies to FIRE, not the local method ${local.method}`);
+  }
+  if (values.history !== undefined && local.method !== "lbfgs") {
+    throw new UserError(`--history applies to L-BFGS, not the local method ${local.method}`);
+  }
+  if (local.method === "fire" && values["dt-max"] !== undefined) {
     return { ...local, fire: { ...local.fire, dtMax: positiveNumber("dt-max", values["dt-max"]) } };
   }
-  if (values.history !== undefined) {
-    if (local.method !== "lbfgs") {
-      throw new UserError(`--history applies to L-BFGS, not the local method ${local.method}`);
-    }
-    const history = integer("history", values.history, 1);
-    if (history > MAX_LBFGS_HISTORY) {
-      throw new UserError(
-        `--history must be an integer from 1 to ${MAX_LBFGS_HISTORY}, got ${history}`,
-      );
-    }
+  if (local.method === "lbfgs" && values.history !== undefined) {
+    const history = integerFlag("history", values.history, 1, MAX_LBFGS_HISTORY);
     return { ...local, lbfgs: { ...local.lbfgs, history } };
   }
   return local;
@@ -463,12 +466,11 @@ function parseMoves(system: System, text: string): MoveWeights {
         `--moves takes NAME[=WEIGHT],... with names ${MOVE_NAMES.join(", ")}, got '${part}'`,
       );
     }
-    const weight = weightText === undefined ? 1 : Number(weightText);
-    if (
-      weightText !== undefined && (weightText === "" || !(weight >= 0 && Number.isFinite(weight)))
-    ) {
+    const weight = weightText === undefined ? 1 : parseDecimal(weightText);
+    if (!(weight >= 0) || !withinMagnitude(weight, true)) {
       throw new UserError(
-        `--moves: the weight of ${name} must be a number >= 0, got '${weightText}'`,
+        `--moves: the weight of ${name} must be 0 or a number from ${MIN_MAGNITUDE} to ` +
+          `${MAX_MAGNITUDE}, got '${weightText}'`,
       );
     }
     weights[name as keyof MoveWeights] = weight;
@@ -483,40 +485,23 @@ function parseMoves(system: System, text: string): MoveWeights {
   return weights;
 }
 
-function finite(flag: string, text: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value)) {
-    throw new UserError(`--${flag} must be a number, got '${text}'`);
-  }
-  return value;
-}
-
-/** An integer from `min` to 2^32 - 1 (exponent notation welcome: 2e5). */
-function integer(flag: string, text: string, min: number): number {
-  const value = finite(flag, text);
-  if (!Number.isInteger(value) || value < min || value > MAX_U32) {
-    throw new UserError(`--${flag} must be an integer from ${min} to ${MAX_U32}, got '${text}'`);
-  }
-  return value;
-}
-
-/** One value or LO:HI, each positive (or >= 0 when `positive` is false). */
+/** One value or LO:HI, each positive (or >= 0 when `positive` is false) and within what the
+ * kernels hold (src/core/numbers.ts). */
 function sweep(flag: string, text: string, positive: boolean): Sweep {
   const parts = text.split(":");
-  const [from, to] = parts.map(Number);
-  const valid = (value: number) => Number.isFinite(value) && (positive ? value > 0 : value >= 0);
-  const bad = parts.length > 2 || parts.some((part) => part.trim() === "");
-  if (bad || !valid(from) || !(to === undefined || valid(to))) {
+  const [from, to] = parts.map(parseDecimal);
+  const valid = (value: number) => value >= 0 && withinMagnitude(value, !positive);
+  if (parts.length > 2 || !valid(from) || !(to === undefined || valid(to))) {
     throw new UserError(
-      `--${flag} takes a number ${positive ? "> 0" : ">= 0"} or LO:HI of them, got '${text}'`,
+      `--${flag} takes a number ${positive ? `from ${MIN_MAGNITUDE}` : "from 0"} to ` +
+        `${MAX_MAGNITUDE} or LO:HI of them, got '${text}'`,
     );
   }
   return to === undefined ? from : { from, to };
 }
 
 function clusterContainer(system: System, text: string): number {
-  const value = finite("container", text);
-  if (!(value >= 0)) throw new UserError(`--container must be >= 0, got '${text}'`);
+  const value = positiveNumber("container", text, true);
   if (value > 0 && system.box !== undefined) {
     throw new UserError(`--container is for clusters; ${system.name} is periodic`);
   }
@@ -576,11 +561,17 @@ function report(result: SearchResult, out: string): string {
   if (result.target) lines.push(goalLine("target", result.target, options.replicas));
   if (result.reference) lines.push(goalLine("reference", result.reference, options.replicas));
   const { running, converged, failed } = result.replicaStatus;
+  const fmax = options.settings.driver === "local" ? ` below fmax ${options.settings.fmax}` : "";
+  const reported = result.minima.length;
+  const examined = result.candidatesExamined > reported
+    ? `, from ${result.candidatesExamined} candidates (several relax to the same minimum in f64)`
+    : "";
   lines.push(
-    `replicas at the end: ${running} running, ${converged} converged, ${failed} failed` +
+    `replicas at the end: ${running} running, ${converged} converged${fmax}, ${failed} failed` +
       (failed > 0 ? " (a non-finite energy or force: they stopped there)" : ""),
-    `distinct minima ${result.distinctMinima}${full ? " (the archive keeps the lowest)" : ""}; ` +
-      `${result.evaluationsPerReplica} evaluations per replica (${result.totalEvaluations} in ` +
+    `distinct minima ${result.distinctMinima} in the GPU's archive` +
+      `${full ? " (it keeps the lowest)" : ""}; ${reported} reported${examined}`,
+    `${result.evaluationsPerReplica} evaluations per replica (${result.totalEvaluations} in ` +
       `all; ${result.refinementEvaluations} more in f64 to report minima) in ` +
       `${result.wallSeconds.toFixed(1)} s; stopped: ${result.stopReason}`,
     `outputs in ${out}/`,
@@ -594,10 +585,15 @@ function bestLine(best: SearchResult["minima"][number]): string {
     return `best energy ${energies}, polished to fmax ${best.fmax.toExponential(1)} in ` +
       `${best.evaluations} f64 evaluations`;
   }
+  if (best.polishRejected) {
+    return `best energy ${energies} as the search left it, fmax ${best.fmax.toExponential(1)}: ` +
+      "relaxing it in f64 went on to a lower minimum the search never reached, so it is not " +
+      "polished";
+  }
   return best.converged
     ? `best energy ${energies}, fmax ${best.fmax.toExponential(1)}`
     : `best energy ${energies} at an unfinished point: fmax ${best.fmax.toExponential(1)}, ` +
-      "not a minimum (the search stopped before relaxing it)";
+      "not a minimum (the search left it there)";
 }
 
 function goalLine(label: string, goal: GoalStatus & { energy: number }, replicas: number): string {
@@ -607,3 +603,5 @@ function goalLine(label: string, goal: GoalStatus & { energy: number }, replicas
     : "not reached";
   return `${label} ${goal.energy}: ${outcome}`;
 }
+
+if (import.meta.main) await runCommand("search", main);

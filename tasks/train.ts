@@ -5,26 +5,24 @@
  *   deno task train --resume DIR [--steps N]
  *   deno task train ... --redis redis://HOST:PORT   (the GPU work on workers: deno task worker)
  */
-import { readInputText } from "../src/io/input_files.ts";
+import { parseJsonText, readInputText } from "../src/io/input_files.ts";
 import { parseArgs } from "node:util";
 import {
+  integerFlag,
   LAYOUT_OPTION,
   layoutFlag,
   layoutHelp,
-  positiveNumber,
   REDIS_OPTION,
   redisHelp,
-  runTask,
+  runCommand,
 } from "../src/cli/args.ts";
+import { command } from "../src/cli/program.ts";
+import { displayPath, projectFile, shippedNames, shippedOrPath } from "../src/cli/project.ts";
+import { StopSignals } from "../src/cli/stop_signals.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
-import {
-  freeDirectory,
-  openForAppend,
-  pathExists,
-  prepareOutputDir,
-  writeFileAtomic,
-} from "../src/io/output_files.ts";
+import { openForAppend, writeFileAtomic } from "../src/io/output_files.ts";
+import { RunFolder } from "../src/io/run_folder.ts";
 import {
   checkMatches,
   type Checkpoint,
@@ -34,7 +32,7 @@ import {
 import { architectureOf } from "../src/learned/learned_optimizer.ts";
 import { MetaTrainer, type StepMetrics, type Validation } from "../src/learned/meta_train.ts";
 import { LocalTrainingWork, type TrainingWork } from "../src/learned/training_work.ts";
-import { distributedRun } from "../src/distributed/distributed_run.ts";
+import { distributedRun, RUN_FILE } from "../src/distributed/distributed_run.ts";
 import { parseRedisUrl, type RedisTarget } from "../src/distributed/redis_url.ts";
 import {
   checkDeviceLimits,
@@ -48,33 +46,30 @@ import { RedisTrainingWork } from "../src/distributed/redis_training_work.ts";
 
 /** A config is a few hundred bytes; a larger file is not one. */
 const MAX_CONFIG_BYTES = 2 ** 20;
+/** The default config, in the project (src/cli/project.ts). */
 const DEFAULT_CONFIG = "configs/default.json";
 const CHECKPOINT = "checkpoint.safetensors";
 const METRICS = "metrics.jsonl";
-/** Either file means a folder holds a run. */
-const RUN_MARKERS = [CHECKPOINT, METRICS];
 /** Validation tasks are the same at every evaluation of a run. */
 const VALIDATION_SEED = 20211;
-/** Exit statuses after a signal, as a shell reports a process it killed (128 + signal number). */
-const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
-type StopSignal = keyof typeof SIGNAL_STATUS;
-/** The signals that stop training cleanly (Windows delivers only SIGINT to listeners). */
-const SIGNALS: StopSignal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
 
-const HELP = `Usage: deno task train [options]
+const HELP = `Usage: ${command("train")} [options]
 
 Meta-trains the learned optimizer (a per-atom MLP run inside the fused GPU kernel) with
 antithetic evolution strategies on a task family, and writes checkpoints.
 
 Options:
-  --config FILE    training configuration (default: ${DEFAULT_CONFIG}); see configs/
-  --out DIR        output folder, new or without a run (default: runs/train-NAME, or
-                   runs/train-NAME-2, ... when that one holds a run): ${CHECKPOINT}, ${METRICS}
+  --config FILE    training configuration (default: the project's ${DEFAULT_CONFIG}), or
+                   the name of a shipped one: ${shippedNames("configs", ".json").join(", ")}
+  --out DIR        output folder, new or without a run and not in use (default:
+                   runs/train-NAME of the folder this runs in, or runs/train-NAME-2, ... when
+                   that one holds a run): ${CHECKPOINT}, ${METRICS}
   --resume DIR     continue the run in DIR exactly where its checkpoint left it (${METRICS}
-                   is cut back to the checkpoint's step first)
+                   is cut back to the checkpoint's step first); a finished run is refused
+                   unless --steps asks for more
   --steps N        train until N outer steps in all (default: the config's steps)
   --json           print a JSON summary on stdout at the end
-${redisHelp(19, "run the GPU work on the workers of this Redis (deno task worker)")}
+${redisHelp(19, `run the GPU work on the workers of this Redis (${command("worker")})`)}
 ${layoutHelp(19)}
   -h, --help       this text
 
@@ -88,9 +83,9 @@ hand-designed method the architecture starts from (per-atom-mlp and fire-residua
 random restarts; hop-residual: basin hopping, theta = 0) given the same evaluations on the same
 tasks; the last line says which is better. Ctrl-C or SIGTERM abandons the work in flight,
 saves a checkpoint of the last finished step and exits at once with status 130 (SIGINT) or 143
-(SIGTERM); a second signal quits without saving. Exit status 2 for a bad config, option, output
-folder or checkpoint, before any GPU work, or a Redis that cannot be reached or refuses the
-password.
+(SIGTERM); a second signal does not interrupt the save. Exit status 2 for a bad config, option,
+output folder or checkpoint, before any GPU work, or a Redis that cannot be reached or refuses
+the password.
 
 With --redis this machine needs no GPU: each step's population is cut into slices that the
 workers run, and the trajectory is the same bits as on one machine with the workers' adapter,
@@ -103,9 +98,9 @@ interface ValidationRecord extends Validation {
   step: number;
 }
 
-await runTask(async () => {
+export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
-    args: Deno.args,
+    args,
     options: {
       config: { type: "string" },
       out: { type: "string" },
@@ -126,33 +121,114 @@ await runTask(async () => {
   if (values.resume !== undefined && (values.config !== undefined || values.out !== undefined)) {
     throw new UserError("--resume continues a run with its own config and folder");
   }
-  const source = values.resume === undefined
-    ? values.config ?? DEFAULT_CONFIG
-    : `${values.resume}/${CHECKPOINT}`;
-  const checkpoint = values.resume === undefined
+  const steps = values.steps === undefined
     ? undefined
-    : await loadCheckpointOfKnownArchitecture(source);
-  const config = checkpoint
-    ? parseTrainConfig(checkpoint.config, source)
-    : await readConfig(source);
-  if (values.steps !== undefined) {
-    const steps = positiveNumber("steps", values.steps);
-    if (!Number.isInteger(steps) || steps > MAX_STEPS) {
-      throw new UserError(`--steps must be an integer from 1 to ${MAX_STEPS}`);
-    }
-    config.steps = steps;
-  }
-  const out = await outputFolder(values.resume, values.out, config.name);
+    : integerFlag("steps", values.steps, 1, MAX_STEPS);
+  const { folder, config, checkpoint, history, source } = values.resume === undefined
+    ? await newRun(values.config, values.out, steps)
+    : await resumedRun(values.resume, steps);
+  const out = folder.path;
   const checkpointPath = `${out}/${CHECKPOINT}`;
   const metricsPath = `${out}/${METRICS}`;
-  const history = checkpoint ? await trimMetrics(metricsPath, checkpoint.outerStep) : [];
 
-  const trainer = new MetaTrainer(
-    await trainingWork(redis, out, config, source, layout, values.json),
-    config,
-    checkpoint,
-  );
-  const metrics = await openForAppend(metricsPath);
+  let onStop = () => {};
+  const stopped = new Promise<undefined>((resolve) => onStop = () => resolve(undefined));
+  const signals = new StopSignals((name) => {
+    onStop();
+    console.error(`\n${name}: saving a checkpoint and stopping`);
+  });
+  let trainer: MetaTrainer | undefined;
+  let metrics: Deno.FsFile | undefined;
+  try {
+    trainer = new MetaTrainer(
+      await trainingWork(redis, out, config, source, layout, values.json),
+      config,
+      checkpoint,
+    );
+    metrics = await openForAppend(metricsPath);
+    await train(trainer, metrics, {
+      config,
+      out,
+      checkpointPath,
+      firstValidation: checkpoint && validationAt(history, checkpoint.outerStep),
+      stopped,
+      signals,
+      json: values.json,
+    });
+  } finally {
+    signals.dispose();
+    metrics?.close();
+    trainer?.destroy();
+    await folder.release();
+  }
+}
+
+/** What claims a training run's folder (src/io/run_folder.ts). */
+const TRAIN_FOLDER = {
+  savedState: [CHECKPOINT],
+  leftovers: [METRICS, RUN_FILE],
+  what: "a training run",
+  resumeHint: (dir: string) => command("train", "--resume", dir),
+};
+
+/** A new run's config (--config, a file or a shipped config's name) and its claimed folder
+ * (--out, or the first free runs/train-NAME[-K]), before any GPU work. */
+async function newRun(configFlag: string | undefined, outFlag: string | undefined, steps?: number) {
+  const source = configFlag === undefined
+    ? projectFile(DEFAULT_CONFIG)
+    : await shippedOrPath(configFlag, "configs", ".json");
+  const config = await readConfig(source);
+  if (steps !== undefined) config.steps = steps;
+  const folder = outFlag === undefined
+    ? await RunFolder.claimFree(`runs/train-${config.name}`, {
+      ...TRAIN_FOLDER,
+      flag: "the default output folder",
+    })
+    : await RunFolder.claimNew(outFlag, { ...TRAIN_FOLDER, flag: "--out" });
+  return { folder, config, checkpoint: undefined, history: [], source: displayPath(source) };
+}
+
+/** The run saved in `dir`, its folder claimed, with its metrics cut back to its checkpoint; a
+ * finished run (its baseline recorded at its last step) is refused unless --steps goes further. */
+async function resumedRun(dir: string, steps?: number) {
+  const folder = await RunFolder.claimExisting(dir, { ...TRAIN_FOLDER, flag: "--resume" });
+  try {
+    const source = `${dir}/${CHECKPOINT}`;
+    const checkpoint = await loadCheckpointOfKnownArchitecture(source);
+    const config = parseTrainConfig(checkpoint.config, source);
+    if (steps !== undefined) config.steps = steps;
+    const history = await trimMetrics(`${dir}/${METRICS}`, checkpoint.outerStep);
+    const finished = checkpoint.outerStep >= config.steps &&
+      history.some((r) => r.type === "baseline" && r.step === checkpoint.outerStep);
+    if (finished) {
+      throw new UserError(
+        `--resume ${dir}: that training run has finished (step ${checkpoint.outerStep} of ` +
+          `${config.steps}); give --steps with more steps to train it further`,
+      );
+    }
+    return { folder, config, checkpoint, history, source };
+  } catch (error) {
+    await folder.release();
+    throw error;
+  }
+}
+
+interface TrainingRun {
+  config: TrainConfig;
+  out: string;
+  checkpointPath: string;
+  /** The validation of the checkpoint resumed from, when its record is complete. */
+  firstValidation: ValidationRecord | undefined;
+  /** Resolves when a stop signal comes. */
+  stopped: Promise<undefined>;
+  signals: StopSignals;
+  json: boolean;
+}
+
+/** The training loop: validations, outer steps, checkpoints, the baseline and the verdict. A
+ * signal abandons the work in flight, saves the last finished step and exits. */
+async function train(trainer: MetaTrainer, metrics: Deno.FsFile, run: TrainingRun) {
+  const { config, out, checkpointPath, stopped, signals } = run;
   const log = async (record: object) => {
     const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
     for (let written = 0; written < bytes.length;) {
@@ -170,21 +246,6 @@ await runTask(async () => {
     report(record);
     return record;
   };
-
-  let signal: StopSignal | undefined;
-  let onStop = () => {};
-  const stopped = new Promise<undefined>((resolve) => onStop = () => resolve(undefined));
-  const listeners = SIGNALS.map((name) => {
-    const listener = () => {
-      if (signal !== undefined) Deno.exit(SIGNAL_STATUS[name]);
-      signal = name;
-      onStop();
-      const again = name === "SIGINT" ? "Ctrl-C" : "SIGTERM";
-      console.error(`\n${name}: saving a checkpoint and stopping (${again} again to quit now)`);
-    };
-    Deno.addSignalListener(name, listener);
-    return [name, listener] as const;
-  });
   /** `work`'s result, or undefined as soon as a signal comes (the work is then abandoned). */
   const unlessStopped = <T>(work: Promise<T>): Promise<T | undefined> => {
     work.catch(() => {}); // an abandoned step's failure no longer matters
@@ -196,76 +257,67 @@ await runTask(async () => {
     await save(state);
     console.error(
       `checkpoint of outer step ${state.outerStep} saved in ${checkpointPath}; continue with ` +
-        `deno task train --resume ${shellWord(out)}`,
+        command("train", "--resume", out),
     );
-    Deno.exit(SIGNAL_STATUS[signal!]);
+    // At once: the abandoned GPU work would otherwise keep the process alive until it ends.
+    Deno.exit(signals.exitStatus);
   };
   const started = performance.now();
   const firstStep = trainer.outerStep;
-  try {
-    const earlier = checkpoint && validationAt(history, checkpoint.outerStep);
-    if (earlier) report(earlier);
-    const first = earlier ?? await unlessStopped(validate());
-    if (first === undefined) return await stop();
-    // The ETA counts from here: the first validation compiles every kernel once.
-    const stepsStarted = performance.now();
-    let last = first;
-    while (trainer.outerStep < config.steps) {
-      const step = await unlessStopped(trainer.step());
-      if (step === undefined) return await stop();
-      await log({ type: "step", ...step });
-      console.error(progressLine(step, config, firstStep, stepsStarted));
-      state = trainer.checkpoint();
-      if (signal !== undefined) return await stop();
-      if (trainer.outerStep % config.checkpointEvery === 0 || trainer.outerStep === config.steps) {
-        await save(state);
-        const validation = await unlessStopped(validate());
-        if (validation === undefined) return await stop();
-        last = validation;
-      }
+  if (run.firstValidation) report(run.firstValidation);
+  const first = run.firstValidation ?? await unlessStopped(validate());
+  if (first === undefined) return await stop();
+  // The ETA counts from here: the first validation compiles every kernel once.
+  const stepsStarted = performance.now();
+  let last = first;
+  while (trainer.outerStep < config.steps) {
+    const step = await unlessStopped(trainer.step());
+    if (step === undefined) return await stop();
+    await log({ type: "step", ...step });
+    console.error(progressLine(step, config, firstStep, stepsStarted));
+    state = trainer.checkpoint();
+    if (signals.received !== undefined) return await stop();
+    if (trainer.outerStep % config.checkpointEvery === 0 || trainer.outerStep === config.steps) {
+      await save(state);
+      const validation = await unlessStopped(validate());
+      if (validation === undefined) return await stop();
+      last = validation;
     }
-    const baseline = await unlessStopped(trainer.baseline(VALIDATION_SEED));
-    if (baseline === undefined) return await stop();
-    const method = trainer.baselineName;
-    await log({ type: "baseline", step: trainer.outerStep, method, ...baseline });
-    const unit = config.loss === "gap" ? "per atom" : "meta-loss";
-    const verdict = compare(last.loss, baseline.loss, trainer.baselineName, unit);
-    const commands = nextCommands(config, checkpointPath);
-    const summary = {
-      out,
-      checkpoint: checkpointPath,
-      config: config.name,
-      outerStep: trainer.outerStep,
-      validationLoss: { start: first.loss, end: last.loss, fireWithRestarts: baseline.loss },
-      perSystem: {
-        start: first.perSystem,
-        end: last.perSystem,
-        fireWithRestarts: baseline.perSystem,
-      },
-      verdict: verdict.verdict,
-      commands,
-      seconds: (performance.now() - started) / 1000,
-      adapter: trainer.work.adapter,
-      layout: trainer.work.layout,
-    };
-    if (values.json) console.log(JSON.stringify(summary, null, 2));
-    else {
-      console.log(
-        `${config.name}: ${trainer.outerStep} outer steps; validation loss ` +
-          `${first.loss.toFixed(5)} -> ${last.loss.toFixed(5)}${lossUnit} ` +
-          `(${trainer.baselineName} at the same ${config.unroll} evaluations: ` +
-          `${baseline.loss.toFixed(5)}); checkpoint ${checkpointPath}`,
-      );
-      console.log(`search with it: ${commands.search}`);
-      console.log(`evaluate it:    ${commands.eval}`);
-      console.log(verdict.text);
-    }
-  } finally {
-    for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
-    metrics.close();
-    trainer.destroy();
   }
-});
+  const baseline = await unlessStopped(trainer.baseline(VALIDATION_SEED));
+  if (baseline === undefined) return await stop();
+  const method = trainer.baselineName;
+  await log({ type: "baseline", step: trainer.outerStep, method, ...baseline });
+  const unit = config.loss === "gap" ? "per atom" : "meta-loss";
+  const verdict = compare(last.loss, baseline.loss, method, unit);
+  const commands = nextCommands(config, checkpointPath);
+  const summary = {
+    out,
+    checkpoint: checkpointPath,
+    config: config.name,
+    outerStep: trainer.outerStep,
+    baselineMethod: method,
+    validationLoss: { start: first.loss, end: last.loss, baseline: baseline.loss },
+    perSystem: { start: first.perSystem, end: last.perSystem, baseline: baseline.perSystem },
+    verdict: verdict.verdict,
+    commands,
+    seconds: (performance.now() - started) / 1000,
+    adapter: trainer.work.adapter,
+    layout: trainer.work.layout,
+  };
+  if (run.json) console.log(JSON.stringify(summary, null, 2));
+  else {
+    console.log(
+      `${config.name}: ${trainer.outerStep} outer steps; validation loss ` +
+        `${first.loss.toFixed(5)} -> ${last.loss.toFixed(5)}${lossUnit} ` +
+        `(${method} at the same ${config.unroll} evaluations: ` +
+        `${baseline.loss.toFixed(5)}); checkpoint ${checkpointPath}`,
+    );
+    console.log(`search with it: ${commands.search}`);
+    console.log(`evaluate it:    ${commands.eval}`);
+    console.log(verdict.text);
+  }
+}
 
 /** The work on this machine's GPU, or (--redis) on the workers of a Redis; UserErrors before any
  * GPU work for a config that does not fit the adapter or a Redis that cannot be used. */
@@ -286,34 +338,6 @@ async function trainingWork(
 }
 
 /**
- * The folder the run writes to, checked before any GPU work (a file, a path under a file or an
- * unwritable place is a UserError): DIR of --resume, --out (which must not hold a run), or the
- * first free runs/train-NAME[-K].
- */
-async function outputFolder(
-  resume: string | undefined,
-  out: string | undefined,
-  name: string,
-): Promise<string> {
-  if (resume !== undefined) {
-    await prepareOutputDir(resume, { runMarkers: RUN_MARKERS, flag: "--resume", continuing: true });
-    return resume;
-  }
-  if (out !== undefined) {
-    if (await pathExists(`${out}/${CHECKPOINT}`).catch(() => false)) {
-      throw new UserError(
-        `${out} already holds a run; continue it with --resume ${out}, or choose another --out`,
-      );
-    }
-    await prepareOutputDir(out, { runMarkers: RUN_MARKERS, flag: "--out" });
-    return out;
-  }
-  const folder = await freeDirectory(`runs/train-${name}`, RUN_MARKERS);
-  await prepareOutputDir(folder, { runMarkers: RUN_MARKERS, flag: "the default output folder" });
-  return folder;
-}
-
-/**
  * Cuts metrics.jsonl back (atomically) to the history that led to the checkpoint at `outerStep`,
  * and returns its records. Records of later steps were logged by a run that stopped before its
  * next checkpoint; the resumed run logs those steps again. A record without a step (baselines
@@ -330,7 +354,7 @@ async function trimMetrics(path: string, outerStep: number): Promise<Record<stri
   if (info.isSymlink) {
     throw new UserError(`${path} is a symbolic link; refusing to rewrite or append through it`);
   }
-  const text = await Deno.readTextFile(path);
+  const text = await readInputText(path, "a training run's metrics log");
   const lines = text.split("\n").filter((line) => line.trim() !== "");
   let unreadable = 0;
   let step = 0;
@@ -416,17 +440,14 @@ function nextCommands(config: TrainConfig, checkpoint: string): { search: string
     parseSystem(b).nAtoms > parseSystem(a).nAtoms ? b : a
   );
   const budget = Math.max(2000, 10 * config.unroll);
-  const file = shellWord(checkpoint);
   return {
-    search: `deno task search --system ${largest} --method learned --checkpoint ${file} ` +
-      `--replicas 64 --max-evals ${budget}`,
-    eval: `deno task eval --checkpoint ${file}`,
+    search: command(
+      "search",
+      ...["--system", largest, "--method", "learned", "--checkpoint", checkpoint],
+      ...["--replicas", "64", "--max-evals", String(budget)],
+    ),
+    eval: command("eval", "--checkpoint", checkpoint),
   };
-}
-
-/** `text` as one word for a POSIX shell. */
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A checkpoint of an architecture this build knows, its tensors checked against it. */
@@ -442,13 +463,7 @@ async function loadCheckpointOfKnownArchitecture(path: string): Promise<Checkpoi
 
 async function readConfig(path: string): Promise<TrainConfig> {
   const text = await readInputText(path, "a JSON training config", MAX_CONFIG_BYTES);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not JSON (${(error as Error).message})`);
-  }
-  return parseTrainConfig(json, path);
+  return parseTrainConfig(parseJsonText(text, path, "a JSON training config"), path);
 }
 
 function progressLine(
@@ -477,3 +492,5 @@ function progressLine(
     `ETA ${Math.floor(eta / 60)}:${String(eta % 60).padStart(2, "0")}`,
   ].join("  ");
 }
+
+if (import.meta.main) await runCommand("train", main);

@@ -11,8 +11,9 @@ import {
   layoutHelp,
   REDIS_OPTION,
   redisHelp,
-  runTask,
+  runCommand,
 } from "../src/cli/args.ts";
+import { command } from "../src/cli/program.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { parseRedisUrl } from "../src/distributed/redis_url.ts";
@@ -24,7 +25,10 @@ const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
 type StopSignal = keyof typeof SIGNAL_STATUS;
 const SIGNALS: StopSignal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
 
-const HELP = `Usage: deno task worker --redis URL [options]
+/** The longest visibility timeout: its milliseconds must fit a timer (2^31 - 1 ms, 24 days). */
+const MAX_VISIBILITY_SECONDS = 2_000_000;
+
+const HELP = `Usage: ${command("worker")} --redis URL [options]
 
 A worker of distributed training and evaluation: it takes work items from the Redis that
 'deno task train --redis URL' and 'deno task eval --redis URL' publish to (a slice of a training
@@ -48,9 +52,9 @@ says so and waits; it continues when Redis is back. Ctrl-C or SIGTERM hands the 
 back to the other workers at once and exits with status 130 (SIGINT) or 143 (SIGTERM). Exit
 status 2 for a bad option or a Redis that cannot be reached or refuses the password.`;
 
-await runTask(async () => {
+export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
-    args: Deno.args,
+    args,
     options: {
       ...REDIS_OPTION,
       name: { type: "string" },
@@ -71,7 +75,7 @@ await runTask(async () => {
   const layout = layoutFlag(values.layout);
   const visibility = values["visibility-timeout"] === undefined
     ? DEFAULT_VISIBILITY_SECONDS
-    : integerFlag("visibility-timeout", values["visibility-timeout"], 1);
+    : integerFlag("visibility-timeout", values["visibility-timeout"], 1, MAX_VISIBILITY_SECONDS);
   const name = values.name ?? `${hostname()}-${Deno.pid}`;
   let gpu: Gpu | undefined;
   const worker = await Worker.start({
@@ -111,7 +115,7 @@ await runTask(async () => {
     });
   }
   await worker.run();
-});
+}
 
 function hostname(): string {
   try {
@@ -132,3 +136,5 @@ function itemLine(item: WorkItem, result: WorkResult): string {
   const status = result.outcome.ok ? "" : `  FAILED: ${result.outcome.message}`;
   return `${item.kind} ${what} (run ${item.run}) in ${result.seconds.toFixed(2)} s${status}`;
 }
+
+if (import.meta.main) await runCommand("worker", main);

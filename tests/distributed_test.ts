@@ -271,12 +271,24 @@ Deno.test({
     const redis = await anyRedis();
     const target = parseRedisUrl(redis.url);
     const echo = await RedisConnection.open(target, { name: "test-echo", log: () => {} });
+    // Awaited before the echo connection closes: one still in flight would reject.
+    const echoes: Promise<unknown>[] = [];
     const worker = await Worker.start({
       target,
       name: `twice-${newRun()}`,
       visibilityMs: VISIBILITY_MS,
       onItem: (item, result) => {
-        echo.call("XADD", resultsKey(item.run), "*", "id", result.id, "result", encodeWire(result));
+        echoes.push(
+          echo.call(
+            "XADD",
+            resultsKey(item.run),
+            "*",
+            "id",
+            result.id,
+            "result",
+            encodeWire(result),
+          ),
+        );
       },
     }, gpu);
     const running = worker.run();
@@ -285,6 +297,7 @@ Deno.test({
     await host.close();
     await worker.stop();
     await running;
+    await Promise.allSettled(echoes);
     echo.close();
     assert.deepEqual(trajectory, LOCAL);
     await redis.stop();

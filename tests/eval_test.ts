@@ -87,6 +87,7 @@ function fakeResult(
     distinctMinima: 0,
     archiveCapacity: 1000,
     minima: [],
+    candidatesExamined: 0,
     refinementEvaluations: 0,
     replicaStatus: { running: bests.length, converged: 0, failed: 0 },
     replicaBestEnergies: Float32Array.from(bests),
@@ -488,7 +489,7 @@ Deno.test("CLI: a bad suite or method is one line and status 2; --help is status
   for (
     const [out, pattern] of [
       [`${dir}/file`, /^error: --out .*file is a file, not a folder\n$/],
-      [dir, /^error: --out .* already holds a run \(report\.json\)/],
+      [dir, /^error: --out .* already holds an evaluation \(report\.json\); choose another folder/],
     ]
   ) {
     const run = await runTaskFile("eval", permissions, ["--out", out as string]);

@@ -456,7 +456,7 @@ Deno.test("deno task train trains fire-residual from a config", async () => {
   assert.equal(summary.outerStep, 2);
   assert.ok(Number.isFinite(summary.validationLoss.start));
   assert.ok(Number.isFinite(summary.validationLoss.end));
-  assert.ok(Number.isFinite(summary.validationLoss.fireWithRestarts));
+  assert.ok(Number.isFinite(summary.validationLoss.baseline));
   const learned = await loadLearnedOptimizer(`${out}/checkpoint.safetensors`);
   assert.equal(learned.architecture, ARCH);
   // Two ES steps moved theta off its start, the output layer included.

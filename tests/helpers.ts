@@ -96,11 +96,21 @@ export async function runTaskFile(
   const task = new URL(`../tasks/${name}.ts`, import.meta.url).pathname;
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...permissions, task, ...args],
+    env: taskEnv(),
+    clearEnv: true,
     stdout: "piped",
     stderr: "piped",
   }).output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+/** The environment for a task the tests run: theirs, without the INIT_CWD of the `deno task
+ * test` running them (a task would move there: src/cli/args.ts). */
+export function taskEnv(): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.INIT_CWD;
+  return env;
 }
 
 /** A training config small enough for tests (configs/tiny.json: LJ7 and LJ8, 5 members x 2

@@ -1,21 +1,20 @@
 /**
  * Output files are never lost or misplaced: atomic writes replace a planted symlink instead of
- * writing through it, appends refuse one, a killed run's temporaries are cleaned up, and an output
- * folder that is a file, lies under a file, or holds a run is refused before any work. Input files
- * that are devices, binary or too large are refused without quoting them.
+ * writing through it, appends refuse one; a run claims its folder (run_folder.ts), so two runs
+ * never share one, a killed run's folder is taken afresh with only its own temporaries removed,
+ * and a folder that is a file, lies under a file, or holds a run is refused before any work.
+ * Input files that are devices, folders, binary or too large are refused without quoting them.
  */
 import assert from "node:assert/strict";
 import { UserError } from "../src/core/errors.ts";
-import { readInputText } from "../src/io/input_files.ts";
+import { parseJsonText, readInputBytes, readInputText } from "../src/io/input_files.ts";
 import {
-  freeDirectory,
   openForAppend,
-  prepareOutputDir,
   removeStaleTemporaries,
+  TEMPORARY_PATTERN,
   writeFileAtomic,
 } from "../src/io/output_files.ts";
-
-const MARKERS = { runMarkers: ["summary.json"], flag: "--out" };
+import { LOCK_FILE, RunFolder } from "../src/io/run_folder.ts";
 
 Deno.test("writeFileAtomic replaces a symlink at the name and leaves its target alone", async () => {
   const dir = await Deno.makeTempDir();
@@ -47,45 +46,119 @@ Deno.test("openForAppend refuses a symlink; appends to a regular file", async ()
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("prepareOutputDir: a file, a path under a file, a folder holding a run are refused", async () => {
+const CLAIM = {
+  flag: "--out",
+  savedState: ["state.safetensors", "summary.json"],
+  leftovers: ["metrics.jsonl"],
+  what: "a search",
+  resumeHint: (dir: string) => `learn2hop search --resume ${dir}`,
+};
+
+const names = async (dir: string) =>
+  (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+
+Deno.test("RunFolder: a file, a path under a file, a folder holding a run are refused", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/file`, "");
-  await assert.rejects(() => prepareOutputDir(`${dir}/file`, MARKERS), /is a file, not a folder/);
-  await assert.rejects(() => prepareOutputDir(`${dir}/file/sub`, MARKERS), /lies under a file/);
+  await assert.rejects(() => RunFolder.claimNew(`${dir}/file`, CLAIM), /is a file, not a folder/);
+  await assert.rejects(() => RunFolder.claimNew(`${dir}/file/sub`, CLAIM), /lies under a file/);
   await Deno.mkdir(`${dir}/run`);
   await Deno.writeTextFile(`${dir}/run/summary.json`, "{}");
-  await assert.rejects(() => prepareOutputDir(`${dir}/run`, MARKERS), /already holds a run/);
-  // Continuing that run is allowed, and cleans up what a killed run left.
-  await Deno.writeTextFile(`${dir}/run/minima.xyz.tmp-0123`, "partial");
-  await prepareOutputDir(`${dir}/run`, { ...MARKERS, continuing: true });
-  const names = (await Array.fromAsync(Deno.readDir(`${dir}/run`))).map((e) => e.name);
-  assert.deepEqual(names, ["summary.json"]);
-  // A new nested folder is created.
-  await prepareOutputDir(`${dir}/new/deeper`, MARKERS);
-  assert.ok((await Deno.stat(`${dir}/new/deeper`)).isDirectory);
+  await assert.rejects(
+    () => RunFolder.claimNew(`${dir}/run`, CLAIM),
+    /--out .*run already holds a search \(summary\.json\); choose another folder, or continue that one \(if it was stopped before its end: learn2hop search --resume .*run\)$/,
+  );
+  // A new nested folder is created, and released empty it goes again.
+  const fresh = await RunFolder.claimNew(`${dir}/new/deeper`, CLAIM);
+  assert.ok(fresh.created);
+  assert.deepEqual(await names(`${dir}/new/deeper`), [LOCK_FILE]);
+  await fresh.release();
+  assert.deepEqual(await names(`${dir}/new`), []);
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("prepareOutputDir: an unwritable folder is refused", async () => {
+Deno.test("RunFolder: two runs never share a folder; a default name takes the next free one", async () => {
+  const dir = await Deno.makeTempDir();
+  const first = await RunFolder.claimNew(`${dir}/a`, CLAIM);
+  await assert.rejects(
+    () => RunFolder.claimNew(`${dir}/a`, CLAIM),
+    /^UserError: --out .*\/a is in use by a search still running \(process \d+, since .*\)$/,
+  );
+  await assert.rejects(
+    () => RunFolder.claimExisting(`${dir}/a`, CLAIM),
+    /is in use by a search still running/,
+  );
+  // Claimed together, default folders never coincide.
+  const claims = await Promise.all(
+    Array.from({ length: 4 }, () => RunFolder.claimFree(`${dir}/a`, CLAIM)),
+  );
+  assert.deepEqual(
+    claims.map((c) => c.path).sort(),
+    ["a-2", "a-3", "a-4", "a-5"].map((n) => `${dir}/${n}`),
+  );
+  // A folder holding a run is skipped too.
+  await Deno.mkdir(`${dir}/b`);
+  await Deno.writeTextFile(`${dir}/b/state.safetensors`, "");
+  const next = await RunFolder.claimFree(`${dir}/b`, CLAIM);
+  assert.equal(next.path, `${dir}/b-2`);
+  for (const claim of [first, ...claims, next]) await claim.release();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("RunFolder: a folder a killed run left before its first save is taken afresh", async () => {
+  const dir = await Deno.makeTempDir();
+  const killed = `${dir}/killed`;
+  await Deno.mkdir(killed);
+  // What a run killed with SIGKILL leaves: its (unlocked) lock file, a log, a half-written
+  // temporary; and files of the user's, one of which only looks like a temporary.
+  await Deno.writeTextFile(`${killed}/${LOCK_FILE}`, "search, process 1, since x\n");
+  await Deno.writeTextFile(`${killed}/metrics.jsonl`, "{}\n");
+  const temporary = `.minima.xyz.learn2hop-tmp-${crypto.randomUUID()}`;
+  assert.match(temporary, TEMPORARY_PATTERN);
+  await Deno.writeTextFile(`${killed}/${temporary}`, "partial");
+  await Deno.writeTextFile(`${killed}/notes.tmp-0123`, "the user's");
+  await Deno.writeTextFile(`${killed}/.x.learn2hop-tmp-mine`, "the user's too");
+  await assert.rejects(
+    () => RunFolder.claimExisting(killed, CLAIM),
+    /--resume|--out .*killed: nothing to continue there \(no state\.safetensors\).*start it again with --out$/,
+  );
+  const folder = await RunFolder.claimNew(killed, CLAIM);
+  assert.deepEqual(await names(killed), [LOCK_FILE, ".x.learn2hop-tmp-mine", "notes.tmp-0123"]);
+  await folder.release();
+  // The folder holds the user's files: it stays, with them.
+  assert.deepEqual(await names(killed), [LOCK_FILE, ".x.learn2hop-tmp-mine", "notes.tmp-0123"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("RunFolder: --resume claims a folder with its saved state, and cleans temporaries", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/state.safetensors`, "");
+  await Deno.writeTextFile(`${dir}/.summary.json.learn2hop-tmp-${crypto.randomUUID()}`, "x");
+  const folder = await RunFolder.claimExisting(dir, { ...CLAIM, flag: "--resume" });
+  assert.deepEqual(await names(dir), [LOCK_FILE, "state.safetensors"]);
+  await folder.release();
+  await Deno.remove(`${dir}/state.safetensors`);
+  await Deno.mkdir(`${dir}/state.safetensors`);
+  await assert.rejects(
+    () => RunFolder.claimExisting(dir, { ...CLAIM, flag: "--resume" }),
+    /--resume .*: state\.safetensors is not a regular file$/,
+  );
+  await assert.rejects(
+    () => RunFolder.claimExisting(`${dir}/missing`, { ...CLAIM, flag: "--resume" }),
+    /--resume .*missing: no such folder$/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("RunFolder: an unwritable folder is refused", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.chmod(dir, 0o500);
   // root writes anywhere: the check means something for other users only.
   const writable = await Deno.writeTextFile(`${dir}/probe`, "").then(() => true, () => false);
-  if (!writable) await assert.rejects(() => prepareOutputDir(dir, MARKERS), /cannot write there/);
+  if (!writable) await assert.rejects(() => RunFolder.claimNew(dir, CLAIM), /cannot write there/);
   await Deno.chmod(dir, 0o700);
   await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("freeDirectory takes the first suffix without a run", async () => {
-  const dir = await Deno.makeTempDir();
-  assert.equal(await freeDirectory(`${dir}/a`, ["summary.json"]), `${dir}/a`);
-  for (const name of ["a", "a-2"]) {
-    await Deno.mkdir(`${dir}/${name}`);
-    await Deno.writeTextFile(`${dir}/${name}/summary.json`, "{}");
-  }
-  assert.equal(await freeDirectory(`${dir}/a`, ["summary.json"]), `${dir}/a-3`);
   await removeStaleTemporaries(`${dir}/missing`);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("readInputText refuses devices, folders, binary and oversized files, quoting none", async () => {
@@ -99,10 +172,11 @@ Deno.test("readInputText refuses devices, folders, binary and oversized files, q
   const messages: string[] = [];
   for (
     const [path, pattern, max] of [
-      ["/dev/zero", /\/dev\/zero is not a regular file/, undefined],
-      [dir, /is not a regular file/, undefined],
-      [binary, /run\.traj is a binary file, not an XYZ file/, undefined],
-      [`${dir}/missing.xyz`, /cannot read .*missing\.xyz: no such file/, undefined],
+      ["/dev/zero", /^\/dev\/zero \(an XYZ file\): not a regular file$/, undefined],
+      [dir, /\(an XYZ file\): a folder, not a file$/, undefined],
+      [binary, /run\.traj \(an XYZ file\): a binary file, not text$/, undefined],
+      [`${dir}/missing.xyz`, /missing\.xyz \(an XYZ file\): no such file$/, undefined],
+      [`${dir}/missing.xyz/x`, /x \(an XYZ file\): a path under a file|no such file$/, undefined],
     ] as const
   ) {
     const error = await readInputText(path, "an XYZ file", max).catch((e) => e);
@@ -113,11 +187,61 @@ Deno.test("readInputText refuses devices, folders, binary and oversized files, q
   await Deno.writeTextFile(`${dir}/big.xyz`, "x".repeat(2000));
   await assert.rejects(
     () => readInputText(`${dir}/big.xyz`, "an XYZ file", 1000),
-    /2000 bytes, more than the 1000 read as an XYZ file/,
+    /big\.xyz \(an XYZ file\): 2000 bytes, more than the 1000 read at most$/,
   );
   await Deno.writeFile(`${dir}/latin1.xyz`, Uint8Array.of(0x41, 0xe9, 0x42));
   await assert.rejects(() => readInputText(`${dir}/latin1.xyz`, "an XYZ file"), /not UTF-8/);
   assert.ok(messages.every((m) => !m.includes(secret)));
   assert.equal(await readInputText(`${dir}/big.xyz`, "an XYZ file"), "x".repeat(2000));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("readInputBytes: links to devices, FIFOs and huge files are refused before any read", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.symlink("/dev/zero", `${dir}/zero.safetensors`);
+  await new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).output();
+  // A sparse 3 GiB file: refused by its size, so nothing is read (reading it would take seconds).
+  const huge = await Deno.open(`${dir}/huge.safetensors`, { write: true, create: true });
+  await huge.truncate(3 * 2 ** 30);
+  huge.close();
+  for (
+    const [path, pattern] of [
+      [`${dir}/zero.safetensors`, /zero\.safetensors \(a checkpoint\): not a regular file$/],
+      [`${dir}/fifo`, /fifo \(a checkpoint\): not a regular file$/],
+      [`${dir}/huge.safetensors`, /\(a checkpoint\): 3221225472 bytes, more than the 1024 read/],
+    ] as const
+  ) {
+    await assert.rejects(() => readInputBytes(path, "a checkpoint", 1024), pattern);
+  }
+  await Deno.writeFile(`${dir}/ok`, Uint8Array.of(1, 2, 3));
+  assert.deepEqual(await readInputBytes(`${dir}/ok`, "a checkpoint", 3), Uint8Array.of(1, 2, 3));
+  await assert.rejects(() => readInputBytes(`${dir}/ok`, "a checkpoint", 2), /3 bytes, more/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("parseJsonText gives where the text stops being JSON, never the text", () => {
+  assert.throws(
+    () => parseJsonText('{\n "a": 1,\n SECRET}', "c.json", "a JSON training config"),
+    (e: Error) =>
+      e instanceof UserError && !e.message.includes("SECRET") &&
+      /^c\.json \(a JSON training config\): not JSON at line 3, column 2$/.test(e.message),
+  );
+  assert.throws(
+    () => parseJsonText("root:x:0:0:root", "p.json", "a config"),
+    /^UserError: p\.json \(a config\): not JSON$/,
+  );
+});
+
+Deno.test("RunFolder: a folder no run of ours held is left as it was when refused", async () => {
+  const dir = await Deno.makeTempDir();
+  // A user's folder with a file of the name a run writes first: not a killed run's, so kept.
+  await Deno.writeTextFile(`${dir}/metrics.jsonl`, "the user's\n");
+  await assert.rejects(
+    () => RunFolder.claimNew(dir, CLAIM),
+    /already holds a search \(metrics\.jsonl\)/,
+  );
+  await assert.rejects(() => RunFolder.claimExisting(dir, CLAIM), /nothing to continue there/);
+  assert.deepEqual(await names(dir), ["metrics.jsonl"]);
+  assert.equal(await Deno.readTextFile(`${dir}/metrics.jsonl`), "the user's\n");
   await Deno.remove(dir, { recursive: true });
 });

@@ -17,7 +17,7 @@ import {
 } from "../src/search/search_state.ts";
 import { startsFromFrames } from "../src/search/starts.ts";
 import { UserError } from "../src/core/errors.ts";
-import { icosahedron13, runTaskFile } from "./helpers.ts";
+import { icosahedron13, runTaskFile, taskEnv } from "./helpers.ts";
 
 const gpu = await testGpu();
 const LJ13 = parseSystem("LJ13");
@@ -168,6 +168,8 @@ Deno.test("CLI: SIGTERM saves the search; --resume finishes it as if never stopp
       "--out",
       `${dir}/part`,
     ],
+    env: taskEnv(),
+    clearEnv: true,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -214,7 +216,7 @@ Deno.test("CLI: limits and output folders are refused in one line before any GPU
     const [args, pattern] of [
       [["--out", `${dir}/file`], /^error: --out .*file is a file, not a folder\n$/],
       [["--out", `${dir}/file/x`], /^error: --out .*file\/x lies under a file, not a folder\n$/],
-      [["--start", "/dev/zero"], /^error: \/dev\/zero is not a regular file/],
+      [["--start", "/dev/zero"], /^error: \/dev\/zero \(an XYZ file\): not a regular file\n$/],
     ] as const
   ) {
     const run = await search("--system", "LJ13", ...args);
@@ -223,7 +225,10 @@ Deno.test("CLI: limits and output folders are refused in one line before any GPU
   }
   for (
     const [args, pattern] of [
-      [["--resume", dir], /^error: --resume .*: no state\.safetensors there/],
+      [
+        ["--resume", dir],
+        /^error: --resume .*: nothing to continue there \(no state\.safetensors\)/,
+      ],
       [["--resume", dir, "--system", "LJ13"], /^error: --resume continues .*; drop --system\n$/],
     ] as const
   ) {
@@ -238,8 +243,8 @@ Deno.test("CLI: limits and output folders are refused in one line before any GPU
     /error: 1000000 replicas of LJ13 need a \d+ MiB \w+ buffer, over .*'s max\w+ of \d+ MiB \(at most \d+ replicas of LJ13 fit\)\n$/,
   );
   assert.equal(big.stderr.split("\n").filter((l) => l.startsWith("error")).length, 1);
-  // Nothing was written for the refused run (the folder was prepared, and is empty).
-  assert.deepEqual(await Array.fromAsync(Deno.readDir(`${dir}/big`)), []);
+  // Nothing is left of the refused run: the folder it claimed is gone again.
+  await assert.rejects(() => Deno.stat(`${dir}/big`), Deno.errors.NotFound);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -262,28 +267,30 @@ async function taskPermissions(name: string): Promise<string[]> {
   return (config.tasks[name] as string).split(" ").filter((part) => part.startsWith("--allow"));
 }
 
-Deno.test("CLI: deno task search may read the project and write runs/, and asks for the rest", async () => {
+Deno.test("CLI: deno task search reads and writes the user's folders, from the folder it is run in", async () => {
   const permissions = await taskPermissions("search");
-  assert.deepEqual(permissions, ["--allow-read=.", "--allow-write=runs"]);
   const outside = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${outside}/start.xyz`, "13\n\n");
-  for (
-    const [args, pattern] of [
-      [["--out", `${outside}/out`], /^error: --out .*: no permission to write there/],
-      [["--start", `${outside}/start.xyz`], /^error: no permission to read .*start\.xyz/],
-    ] as const
-  ) {
-    const run = await runTaskFile("search", permissions, ["--system", "LJ13", ...args]);
-    assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stderr, pattern);
-  }
-  const out = `runs/test-${crypto.randomUUID()}`;
-  const run = await runTaskFile("search", permissions, [
-    ...["--system", "LJ13", "--replicas", "4", "--max-evals", "50", "--out", out],
-  ]);
-  assert.equal(run.code, 0, run.stderr);
-  assert.ok((await Deno.stat(`${out}/summary.json`)).isFile);
-  await Deno.remove(out, { recursive: true });
-  await Deno.remove("runs").catch(() => {}); // only if the test made it and it is empty
+  const minimum = refineStructure(LJ13, icosahedron13(1.1)).positions;
+  await Deno.writeTextFile(
+    `${outside}/start.xyz`,
+    formatXyz([{ symbols: Array(13).fill("X"), positions: minimum, info: {} }]),
+  );
+  // INIT_CWD is where deno task was typed: relative paths are the user's, not the project's.
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...permissions,
+      TASK,
+      ...["--system", "LJ13", "--replicas", "4", "--max-evals", "50", "--method", "fire"],
+      ...["--start", "start.xyz", "--out", "run", "--json"],
+    ],
+    env: { INIT_CWD: outside },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  assert.equal(JSON.parse(new TextDecoder().decode(output.stdout)).start, "start.xyz");
+  assert.ok((await Deno.stat(`${outside}/run/summary.json`)).isFile);
   await Deno.remove(outside, { recursive: true });
 });

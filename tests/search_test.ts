@@ -37,6 +37,7 @@ import { searchSummary, searchTrace, writeSearchOutputs } from "../src/search/ou
 import {
   POLISH_MAX_EVALUATIONS,
   POLISH_SLACK,
+  POLISH_START_FMAX,
   refineMinima,
   refineStructure,
   reportPoint,
@@ -49,7 +50,7 @@ import {
   searchOptions,
   type SearchResult,
 } from "../src/search/run_search.ts";
-import { icosahedron13, runTaskFile } from "./helpers.ts";
+import { icosahedron13, runTaskFile, taskEnv } from "./helpers.ts";
 
 const gpu = await testGpu();
 const LJ13 = parseSystem("LJ13");
@@ -127,19 +128,25 @@ Deno.test("f64 re-relaxation: a perturbed icosahedron refines to the CCD energy"
 
 Deno.test("refineMinima merges entries that refine to the same minimum", () => {
   const rng = new Rng(6);
+  const minimum = refineStructure(LJ13, icosahedron13(1.1)).positions;
+  // Two visits of the global minimum, translated apart, each left by the search just below its
+  // hop tolerance.
   const copy = (shift: number) =>
-    icosahedron13(1.1).map((x, k) => x + (k % 3 === 0 ? shift : 0) + 0.01 * rng.uniform());
+    minimum.map((x, k) => x + (k % 3 === 0 ? shift : 0) + 1e-4 * rng.uniform());
   const entry = (positions: Float64Array, count: number, firstEvaluations: number) => ({
-    energy: -44.3,
+    energy: LJ13_GLOBAL,
     positions,
     species: LJ13.species,
     count,
     firstEvaluations,
     replica: firstEvaluations,
   });
-  // Perturbed by up to 0.01: far above fmax 1e-3, so polished only with a loose search fmax.
-  const merged = refineMinima(LJ13, [entry(copy(0), 3, 500), entry(copy(2), 4, 200)], 1e-3, 10);
+  const merged = refineMinima(LJ13, [entry(copy(0), 3, 500), entry(copy(2), 4, 200)], {
+    energyTolerance: 1e-3,
+    searchFmax: 0.03,
+  });
   assert.equal(merged.length, 1);
+  assert.ok(merged[0].polished);
   assert.equal(merged[0].count, 7);
   assert.equal(merged[0].firstEvaluations, 200);
   assert.equal(merged[0].replica, 200);
@@ -182,7 +189,11 @@ Deno.test("outputs: minima.xyz, summary.json and trace.json read back; runs repe
     assert.ok(frame.symbols.every((s) => s === "X"));
     assert.equal(frame.info.rank, String(rank + 1));
     assert.ok(Number(frame.info.count) >= 1);
-    assert.ok(Math.abs(Number(frame.info.energy_f32) - energies[rank]) < 1e-4);
+    // What the polish promises: a reported energy within the energy tolerance of the GPU's own
+    // (f32 rounding differs between processors, so no tighter bound holds everywhere).
+    assert.ok(Math.abs(Number(frame.info.energy_f32) - energies[rank]) <= energyTolerance(LJ13));
+    assert.equal(frame.info.system, "LJ13");
+    assert.equal(frame.info.polish_rejected, first.minima[rank].polishRejected ? "T" : "F");
   }
   const summary = JSON.parse(await Deno.readTextFile(paths.summary));
   assert.equal(summary.system, "LJ13");
@@ -367,15 +378,58 @@ Deno.test("reportPoint polishes a point below the search's force tolerance and n
   const rng = new Rng(8);
   const near = minimum.map((x) => x + 1e-4 * (rng.uniform() - 0.5));
   const far = minimum.map((x) => x + 0.05 * (rng.uniform() - 0.5));
-  const polished = reportPoint(LJ13, near, LJ13.species, 0.03);
-  assert.ok(polished.polished && polished.converged);
+  const point = (searchFmax: number, searchEnergy = LJ13_GLOBAL) => ({
+    searchFmax,
+    searchEnergy,
+    energyTolerance: 1e-3,
+  });
+  const polished = reportPoint(LJ13, near, LJ13.species, point(0.03));
+  assert.ok(polished.polished && polished.converged && !polished.polishRejected);
   assert.ok(polished.evaluations > 1 && polished.evaluations <= POLISH_MAX_EVALUATIONS);
   assert.ok(Math.abs(polished.energy - LJ13_GLOBAL) < 1e-6);
-  const asFound = reportPoint(LJ13, far, LJ13.species, 0.03);
+  const asFound = reportPoint(LJ13, far, LJ13.species, point(0.03));
   assert.equal(asFound.polished, false);
   assert.equal(asFound.evaluations, 1);
   assert.ok(asFound.fmax > POLISH_SLACK * 0.03);
   assert.ok(asFound.energy > LJ13_GLOBAL + 0.01);
+  // A loose tolerance (--hop-fmax 5, --fmax 1e5) does not make the polish finish the search:
+  // nothing above POLISH_START_FMAX is polished, whatever the search's own tolerance.
+  for (const searchFmax of [5, 1e5]) {
+    const loose = reportPoint(LJ13, far, LJ13.species, point(searchFmax));
+    assert.ok(asFound.fmax > POLISH_START_FMAX);
+    assert.deepEqual(
+      [loose.polished, loose.converged, loose.evaluations, loose.energy],
+      [false, false, 1, asFound.energy],
+    );
+  }
+});
+
+Deno.test("reportPoint discards a polish that ends further below the search's energy than the tolerance", () => {
+  const minimum = refineStructure(LJ13, icosahedron13(1.1)).positions;
+  const rng = new Rng(9);
+  const near = minimum.map((x) => x + 1e-4 * (rng.uniform() - 0.5));
+  const asFound = referencePotential(LJ13.potential)({ positions: near, species: LJ13.species });
+  // The search saw this point at an energy 0.01 above what the polish reaches: the polish went
+  // on to a minimum the search never reached, so the point is reported as the search left it.
+  const searchEnergy = LJ13_GLOBAL + 0.01;
+  const rejected = reportPoint(LJ13, near, LJ13.species, {
+    searchFmax: 0.03,
+    searchEnergy,
+    energyTolerance: 1e-3,
+  });
+  assert.equal(rejected.polishRejected, true);
+  assert.equal(rejected.polished, false);
+  assert.equal(rejected.converged, false);
+  // The f64 energy of the very point the search left (reported recentred, not moved).
+  assert.equal(rejected.energy, asFound.energy);
+  assert.ok(rejected.evaluations > 2, "the discarded polish's evaluations are counted");
+  // Within the tolerance of the search's energy, the same polish is kept.
+  const kept = reportPoint(LJ13, near, LJ13.species, {
+    searchFmax: 0.03,
+    searchEnergy: LJ13_GLOBAL + 5e-4,
+    energyTolerance: 1e-3,
+  });
+  assert.ok(kept.polished && !kept.polishRejected);
 });
 
 Deno.test("--target and --stop-at-known stop the search, reporting what reached them", async () => {
@@ -495,7 +549,8 @@ Deno.test("CLI: a run prints the report and --json the summary; SIGINT stops it 
   assert.equal(again.code, 2);
   assert.equal(
     again.stderr,
-    `error: --out ${dir} already holds a run (minima.xyz); choose another folder or remove it\n`,
+    `error: --out ${dir} already holds a search (state.safetensors); choose another folder, or ` +
+      `continue that one (if it was stopped before its end: deno task search --resume ${dir})\n`,
   );
 
   await Deno.remove(dir, { recursive: true });
@@ -504,6 +559,8 @@ Deno.test("CLI: a run prints the report and --json the summary; SIGINT stops it 
       ...["run", "--allow-read", "--allow-write", "--allow-env", TASK, "--system", "LJ13"],
       ...["--replicas", "16", "--max-evals", "1e8", "--out", dir],
     ],
+    env: taskEnv(),
+    clearEnv: true,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -664,14 +721,21 @@ Deno.test("CLI: a missing, truncated or misplaced --checkpoint is one line and s
       [[...lj13, "--method", "learned"], /^error: --method learned needs --checkpoint FILE/],
       [
         [...lj13, "--method", "learned", "--checkpoint", `${dir}/none.safetensors`],
-        /^error: no checkpoint at .*none\.safetensors/,
+        /^error: .*none\.safetensors \(a checkpoint\): no such file\n$/,
       ],
       [
         [...lj13, "--method", "learned", "--checkpoint", truncated],
-        /^error: .*truncated\.safetensors: /,
+        /^error: .*truncated\.safetensors \(a checkpoint\): truncated/,
       ],
       [[...lj13, "--method", "learned", "--checkpoint="], /^error: the checkpoint's path is empty/],
-      [[...lj13, "--method", "learned", "--checkpoint", dir], /^error: cannot read checkpoint/],
+      [
+        [...lj13, "--method", "learned", "--checkpoint", dir],
+        /^error: .* \(a checkpoint\): a folder, not a file\n$/,
+      ],
+      [
+        [...lj13, "--method", "learned", "--checkpoint", "/dev/zero"],
+        /^error: \/dev\/zero \(a checkpoint\): not a regular file\n$/,
+      ],
       [
         [...lj13, "--method", "bh", "--checkpoint", good],
         /^error: --checkpoint applies to learned/,

@@ -55,7 +55,12 @@ Deno.test("system names: mistakes are UserErrors that name the problem", () => {
     ["LJ1", /supported are 2 to/],
     [`LJ${MAX_ATOMS + 1}`, /supported are 2 to/],
     ["Si64@L=7.0", /smaller than twice the cutoff/],
-    ["Si64@L=abc", /L must be a positive number/],
+    ["Si64@L=abc", /L must be a number from 1e-12 to 1000000, got 'abc'$/],
+    ["Si64@L=0x20", /L must be a number from 1e-12 to 1000000, got '0x20'$/],
+    ["Si64@L=1e39", /L must be a number from 1e-12 to 1000000, got '1e39'$/],
+    ["Si64@threebody=-1", /threebody must be a number from 1e-12/],
+    // Named once, not twice ("system 'Au13@cutoff=-3': system 'Au13@cutoff=-3': ...").
+    ["Au13@cutoff=-3", /^system 'Au13@cutoff=-3': cutoff must be a number from 1e-12/],
     ["Si64@box=11", /unknown setting 'box'/],
     ["Au55@set=nope", /unknown Gupta parameter set/],
     ["Ag27Au28@set=jaxmd-gold", /unknown element 'Ag'/],

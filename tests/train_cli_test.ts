@@ -58,8 +58,9 @@ Deno.test("train: a tiny run writes a checkpoint and metrics; --resume after a c
   assert.equal(summary.outerStep, 2);
   const loss = summary.validationLoss;
   assert.ok(Number.isFinite(loss.end));
-  assert.ok(Number.isFinite(loss.fireWithRestarts));
-  assert.equal(summary.verdict, loss.end < loss.fireWithRestarts ? "better" : "worse");
+  assert.ok(Number.isFinite(loss.baseline));
+  assert.equal(summary.baselineMethod, "FIRE with random restarts");
+  assert.equal(summary.verdict, loss.end < loss.baseline ? "better" : "worse");
   const file = `${out}/checkpoint.safetensors`;
   assert.equal(summary.checkpoint, file);
   assert.equal(
@@ -79,7 +80,10 @@ Deno.test("train: a tiny run writes a checkpoint and metrics; --resume after a c
 
   const again = await train("--config", config, "--out", out);
   assert.equal(again.code, 2, "a finished run is never overwritten");
-  assert.match(again.stderr, /already holds a run; continue it with --resume/);
+  assert.match(
+    again.stderr,
+    /^error: --out .*run already holds a training run \(checkpoint\.safetensors\); choose another folder, or continue that one \(if it was stopped before its end: deno task train --resume .*run\)\n$/,
+  );
 
   // A symlink planted at metrics.jsonl is refused, and what it points at is left alone.
   await Deno.rename(metrics, `${dir}/metrics.saved`);
@@ -101,7 +105,9 @@ Deno.test("train: a tiny run writes a checkpoint and metrics; --resume after a c
       '{"type":"step","step":4,"lost":true}\n{"type":"st',
     { append: true },
   );
-  await Deno.writeTextFile(`${file}.tmp-0123`, "partial");
+  const temporary = `${out}/.checkpoint.safetensors.learn2hop-tmp-${crypto.randomUUID()}`;
+  await Deno.writeTextFile(temporary, "partial");
+  await Deno.writeTextFile(`${out}/notes.tmp-0123`, "the user's");
   const resumed = await train("--resume", out, "--steps", "3");
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /kept the 6 records up to the checkpoint's step 2, dropped 4/);
@@ -111,7 +117,16 @@ Deno.test("train: a tiny run writes a checkpoint and metrics; --resume after a c
   assert.deepEqual(stepsOf(after, "validation"), [0, 1, 2, 3]);
   assert.deepEqual(stepsOf(after, "baseline"), [2, 3]);
   assert.ok(after.every((r) => r.lost === undefined));
-  assert.equal(await Deno.stat(`${file}.tmp-0123`).catch(() => null), null);
+  assert.equal(await Deno.stat(temporary).catch(() => null), null);
+  assert.equal(await Deno.readTextFile(`${out}/notes.tmp-0123`), "the user's");
+  // Finished: resuming it would only redo its validation and baseline.
+  const finished = await train("--resume", out);
+  assert.equal(finished.code, 2);
+  assert.match(
+    finished.stderr,
+    /^error: --resume .*run: that training run has finished \(step 3 of 3\); give --steps with more steps to train it further\n$/,
+  );
+  assert.deepEqual(stepsOf(await records(metrics), "baseline"), [2, 3]);
 
   const lines = resumed.stdout.trim().split("\n");
   assert.equal(
@@ -153,6 +168,9 @@ Deno.test("train: SIGTERM mid-run saves a checkpoint of the last step and exits 
   for await (const chunk of child.stderr) {
     stderr += decoder.decode(chunk, { stream: true });
     if (killedAt === 0 && /^step 1\//m.test(stderr)) {
+      // Twice, as a signal to a process group reaches a task both directly and through
+      // `deno task`: the second must not abort the save.
+      child.kill("SIGTERM");
       child.kill("SIGTERM");
       killedAt = performance.now();
     }
@@ -168,6 +186,8 @@ Deno.test("train: SIGTERM mid-run saves a checkpoint of the last step and exits 
   );
   const checkpoint = await loadCheckpoint(`${dir}/run/checkpoint.safetensors`, EXPECTED);
   assert.ok(checkpoint.outerStep >= 1, `outer step ${checkpoint.outerStep}`);
+  const left = (await Array.fromAsync(Deno.readDir(`${dir}/run`))).map((e) => e.name).sort();
+  assert.deepEqual(left, [".learn2hop.lock", "checkpoint.safetensors", "metrics.jsonl"]);
   // The checkpoint is the state after the last logged step: a resume logs nothing twice.
   const logged = stepsOf(await records(`${dir}/run/metrics.jsonl`), "step");
   assert.deepEqual(logged, Array.from({ length: checkpoint.outerStep }, (_, k) => k + 1));
@@ -202,14 +222,26 @@ Deno.test("train: mistakes are one line with status 2 before any GPU work; --hel
   await Deno.writeFile(`${dir}/nan/checkpoint.safetensors`, encodeSafetensors(tensors, metadata));
   const tiny = ["--config", `${dir}/tiny.json`];
   const cases: [string[], RegExp][] = [
-    [["--config", `${dir}/missing.json`], /cannot read/],
+    [
+      ["--config", `${dir}/missing.json`],
+      /missing\.json \(a JSON training config\): no such file$/,
+    ],
+    [
+      ["--config", "/dev/zero"],
+      /^error: \/dev\/zero \(a JSON training config\): not a regular file$/,
+    ],
     [["--config", `${dir}/bad.json`], /bad.json: systems must be/],
     [["--config", `${dir}/huge.json`], /huge.json: pairs must be an integer from 1 to 877239$/],
     [["--config", `${dir}/million.json`], /million.json: pairs must be an integer from 1 to/],
     [["--resume", dir], /checkpoint/],
-    [["--resume", `${dir}/nan`], /nan\/checkpoint.safetensors: checkpoint theta\[100\] is NaN/],
-    [["--resume", `${dir}/afile`], /cannot read checkpoint .*afile\/checkpoint.safetensors/],
-    [["--steps", "zero"], /--steps must be a positive number/],
+    [
+      ["--resume", `${dir}/nan`],
+      /nan\/checkpoint.safetensors \(a checkpoint\): checkpoint theta\[100\] is NaN/,
+    ],
+    [["--resume", `${dir}/afile`], /^error: --resume .*afile is a file, not a folder$/],
+    [["--resume", `${dir}/missing`], /^error: --resume .*missing: no such folder$/],
+    [["--steps", "zero"], /--steps must be an integer from 1 to 9007199254740991, got 'zero'$/],
+    [["--steps", "0x10"], /--steps must be an integer from 1 to 9007199254740991, got '0x10'$/],
     [[...tiny, "--steps", "1e300"], /--steps must be an integer from 1 to 9007199254740991/],
     [[...tiny, "--out", `${dir}/afile`], /--out .*afile is a file, not a folder$/],
     [

@@ -4,7 +4,25 @@
  * GPU failure and keeps its stack trace, with exit status 1.
  */
 import { UserError } from "../core/errors.ts";
+import { MAX_MAGNITUDE, MIN_MAGNITUDE, parseDecimal, withinMagnitude } from "../core/numbers.ts";
 import { parseLayout, type ThreadLayout } from "../gpu/thread_layout.ts";
+import { type CommandName, dropUnneeded } from "./permissions.ts";
+
+/**
+ * Runs the command `name` with `args`: in the user's folder (enterUserFolder), with only the
+ * permissions it uses (permissions.ts), its mistakes one line and exit status 2.
+ */
+export async function runCommand(
+  name: CommandName,
+  main: (args: string[]) => Promise<void> | void,
+  args: string[] = Deno.args,
+): Promise<void> {
+  await runTask(async () => {
+    await enterUserFolder();
+    await dropUnneeded(name, args);
+    await main(args);
+  });
+}
 
 export async function runTask(main: () => Promise<void> | void): Promise<void> {
   try {
@@ -15,7 +33,31 @@ export async function runTask(main: () => Promise<void> | void): Promise<void> {
       console.error(`error: ${(error as Error).message.replace(/\s*\n\s*/g, " ")}`);
       Deno.exit(2);
     }
+    if (error instanceof Deno.errors.NotCapable) {
+      // Outside what Deno lets the command do (permissions.ts): a path or host the user gave,
+      // or a special system file (/proc, /sys, /dev) that Deno keeps from programs.
+      const what = /"([^"]*)"/.exec(error.message)?.[1];
+      console.error(`error: ${what ?? "that"}: not permitted to this command`);
+      Deno.exit(2);
+    }
     throw error;
+  }
+}
+
+/**
+ * `deno task` runs a command in the project's folder and names the folder the user typed it in
+ * INIT_CWD: paths on the command line (files to read, --out) are the user's, so the command
+ * moves there (the project's own files are found from the code: project.ts). Only where the task
+ * was granted that one variable (deno.json), so a script run otherwise stays where it is.
+ */
+export async function enterUserFolder(): Promise<void> {
+  const { state } = await Deno.permissions.query({ name: "env", variable: "INIT_CWD" });
+  const folder = state === "granted" ? Deno.env.get("INIT_CWD") : undefined;
+  if (folder === undefined || folder === "") return;
+  try {
+    Deno.chdir(folder);
+  } catch (error) {
+    throw new UserError(`cannot enter the folder deno task was started in, ${folder}: ${error}`);
   }
 }
 
@@ -26,24 +68,52 @@ function isUserMistake(error: unknown): boolean {
   return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
 }
 
-/** A positive finite number from a flag's text, or a UserError naming the flag. */
-export function positiveNumber(flag: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new UserError(`--${flag} must be a positive number, got '${text}'`);
+/** The largest value of the GPU's u32 counters and seeds. */
+export const MAX_U32 = 4294967295;
+
+/** Most replicas a batch may ask for: the host holds every replica's start (3 N f64 each) before
+ * the GPU's own limits are checked, so far more than any GPU takes would exhaust memory first. */
+export const MAX_REPLICAS = 2 ** 20;
+
+/** A decimal number from a flag's text, or a UserError naming the flag (hexadecimal and other
+ * forms are refused: src/core/numbers.ts). */
+export function numberFlag(flag: string, text: string): number {
+  const value = parseDecimal(text);
+  if (!Number.isFinite(value)) throw new UserError(`--${flag} must be a number, got '${text}'`);
+  return value;
+}
+
+/** A physical setting from a flag's text: a positive number within what the kernels hold
+ * ([MIN_MAGNITUDE, MAX_MAGNITUDE], or 0 too where `zero` allows it), or a UserError naming the
+ * flag and the range. */
+export function positiveNumber(flag: string, text: string, zero = false): number {
+  const value = parseDecimal(text);
+  if (!(value >= 0) || !withinMagnitude(value, zero)) {
+    throw new UserError(
+      `--${flag} must be ${zero ? "0 or " : ""}a number from ${MIN_MAGNITUDE} to ${MAX_MAGNITUDE}` +
+        `, got '${text}'`,
+    );
   }
   return value;
 }
 
-/** The largest value of the GPU's u32 counters and seeds. */
-export const MAX_U32 = 4294967295;
+/** An energy (--target, --reference): any sign, within MAX_MAGNITUDE. */
+export function energyFlag(flag: string, text: string): number {
+  const value = numberFlag(flag, text);
+  if (!withinMagnitude(value, true)) {
+    throw new UserError(
+      `--${flag} must be a number from -${MAX_MAGNITUDE} to ${MAX_MAGNITUDE}, got '${text}'`,
+    );
+  }
+  return value;
+}
 
-/** An integer from `min` to 2^32 - 1 from a flag's text (exponent notation welcome: 2e4), or a
- * UserError naming the flag. */
-export function integerFlag(flag: string, text: string, min: number): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isInteger(value) || value < min || value > MAX_U32) {
-    throw new UserError(`--${flag} must be an integer from ${min} to ${MAX_U32}, got '${text}'`);
+/** An integer from `min` to `max` (default 2^32 - 1) from a flag's text (exponent notation
+ * welcome: 2e4), or a UserError naming the flag and the range. */
+export function integerFlag(flag: string, text: string, min: number, max = MAX_U32): number {
+  const value = parseDecimal(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UserError(`--${flag} must be an integer from ${min} to ${max}, got '${text}'`);
   }
   return value;
 }

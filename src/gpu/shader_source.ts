@@ -61,6 +61,11 @@ export function wgslConstants(constants: Record<string, ShaderConstant>): string
       if (!Number.isInteger(n) || n < 0) throw new Error(`constant ${name} = ${n} is not a u32`);
       return `const ${name}: u32 = ${n}u;`;
     }
+    // Settings are range-checked where users give them (core/numbers.ts); an infinite constant
+    // would fail to compile with a message that names no setting.
+    if (!Number.isFinite(Math.fround(value.f32))) {
+      throw new Error(`constant ${name} = ${value.f32} is not a finite f32`);
+    }
     return `const ${name}: f32 = ${formatF32(value.f32)};`;
   }).join("\n");
 }

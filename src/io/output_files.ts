@@ -1,20 +1,21 @@
 /**
  * Writing results without losing or misplacing them. Every output is written to a uniquely named
- * temporary file beside its final name (`NAME.tmp-UUID`), flushed, then renamed over the name: a
- * crash or a concurrent reader never sees a partial file, and a symlink planted at the name is
- * replaced, never followed. Appends (metrics.jsonl) refuse a name that is a symlink. Temporaries
- * left by a killed run are removed when the next run prepares the folder. An output folder is
- * checked before any GPU work: it must be a folder (or creatable), writable, and, unless the
- * caller continues a run in it, must not hold an earlier run.
+ * temporary file beside its final name (`.NAME.learn2hop-tmp-UUID`), flushed, then renamed over
+ * the name: a crash or a concurrent reader never sees a partial file, and a symlink planted at the
+ * name is replaced, never followed. Appends (metrics.jsonl) refuse a name that is a symlink.
+ * Temporaries left by a killed run are removed when the next run claims the folder
+ * (run_folder.ts); only names of exactly this form are ever removed, never a user's file.
  */
+import { basename, dirname } from "node:path";
 import { UserError } from "../core/errors.ts";
-import { osErrorText } from "./input_files.ts";
 
-/** Marks a temporary output file; `removeStaleTemporaries` deletes what matches. */
-const TEMPORARY_INFIX = ".tmp-";
+/** The names of this program's temporary files, and only those: a hidden name, the output's,
+ * a fixed infix and a random UUID. */
+export const TEMPORARY_PATTERN =
+  /^\..+\.learn2hop-tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function temporaryName(path: string): string {
-  return `${path}${TEMPORARY_INFIX}${crypto.randomUUID()}`;
+  return `${dirname(path)}/.${basename(path)}.learn2hop-tmp-${crypto.randomUUID()}`;
 }
 
 /** Writes `data` to `path` atomically (temporary file, fsync, rename). */
@@ -61,7 +62,8 @@ export async function openForAppend(path: string): Promise<Deno.FsFile> {
   return await Deno.open(path, { append: true, create: true });
 }
 
-/** Deletes the `*.tmp-*` files a killed run left in `dir` (a missing folder is fine). */
+/** Deletes the temporaries (TEMPORARY_PATTERN) a killed run left in `dir`, which the caller has
+ * claimed (a missing folder is fine). */
 export async function removeStaleTemporaries(dir: string): Promise<void> {
   let entries: Deno.DirEntry[];
   try {
@@ -71,79 +73,8 @@ export async function removeStaleTemporaries(dir: string): Promise<void> {
     throw error;
   }
   for (const entry of entries) {
-    if (entry.isFile && entry.name.includes(TEMPORARY_INFIX)) {
+    if (entry.isFile && TEMPORARY_PATTERN.test(entry.name)) {
       await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
     }
-  }
-}
-
-export interface PrepareOptions {
-  /** Files whose presence means the folder holds a run (e.g. summary.json). */
-  runMarkers: string[];
-  /** The flag that named the folder, for messages ("--out"). */
-  flag: string;
-  /** True when the caller continues the run already in the folder (--resume). */
-  continuing?: boolean;
-}
-
-/**
- * Makes `dir` ready for outputs before any work is done, or throws a UserError naming the
- * problem: `dir` is a file, lies under a file, cannot be created or written (including Deno's
- * write permission, which is requested for it), or holds an earlier run (a run marker) and the
- * caller is not continuing it. Creates the folder and removes stale temporaries.
- */
-export async function prepareOutputDir(dir: string, options: PrepareOptions): Promise<void> {
-  const permission = await Deno.permissions.request({ name: "write", path: dir });
-  if (permission.state !== "granted") {
-    throw new UserError(
-      `${options.flag} ${dir}: no permission to write there (deno task grants writing under ` +
-        "runs/; run the script with deno run --allow-write=DIR to write elsewhere)",
-    );
-  }
-  const info = await Deno.stat(dir).catch((error) => error as Error);
-  if (info instanceof Error) {
-    if (info instanceof Deno.errors.NotADirectory) {
-      throw new UserError(`${options.flag} ${dir} lies under a file, not a folder`);
-    }
-    if (!(info instanceof Deno.errors.NotFound)) {
-      throw new UserError(`${options.flag} ${dir}: ${osErrorText(info)}`);
-    }
-  } else if (!info.isDirectory) {
-    throw new UserError(`${options.flag} ${dir} is a file, not a folder`);
-  }
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw new UserError(`${options.flag} ${dir}: cannot create the folder (${osErrorText(error)})`);
-  }
-  if (!options.continuing) {
-    for (const marker of options.runMarkers) {
-      if (await pathExists(`${dir}/${marker}`)) {
-        throw new UserError(
-          `${options.flag} ${dir} already holds a run (${marker}); choose another folder or ` +
-            "remove it",
-        );
-      }
-    }
-  }
-  const probe = temporaryName(`${dir}/.write-test`);
-  try {
-    await Deno.writeTextFile(probe, "", { createNew: true });
-    await Deno.remove(probe);
-  } catch (error) {
-    throw new UserError(`${options.flag} ${dir}: cannot write there (${osErrorText(error)})`);
-  }
-  await removeStaleTemporaries(dir);
-}
-
-/**
- * `base`, or `base-2`, `base-3`, ...: the first folder that holds none of `runMarkers`, so a
- * default output folder never overwrites an earlier run.
- */
-export async function freeDirectory(base: string, runMarkers: string[]): Promise<string> {
-  for (let k = 1;; k++) {
-    const candidate = k === 1 ? base : `${base}-${k}`;
-    const taken = await Promise.all(runMarkers.map((m) => pathExists(`${candidate}/${m}`)));
-    if (!taken.some(Boolean)) return candidate;
   }
 }

@@ -13,6 +13,11 @@
  * equal sides) are supported, as the potentials need.
  */
 import { UserError } from "../core/errors.ts";
+import { MAX_MAGNITUDE, parseDecimal, withinMagnitude } from "../core/numbers.ts";
+
+/** An element symbol as a file may spell it (the systems check it further): short, so that a
+ * file that is not XYZ is never quoted back in messages. */
+const SYMBOL = /^[A-Za-z][A-Za-z0-9]{0,7}$/;
 
 /** Most atoms a frame may declare: far above what the kernels take (MAX_ATOMS), low enough that
  * a corrupt header is refused before anything is allocated for it. */
@@ -46,12 +51,12 @@ export function parseXyz(text: string, source = "input"): XyzFrame[] {
       continue;
     }
     const countText = lines[at].trim();
-    const count = /^\d+$/.test(countText) ? Number(countText) : NaN;
+    const count = /^\d{1,15}$/.test(countText) ? Number(countText) : NaN;
     if (!Number.isInteger(count) || count < 1) {
-      fail(at, `expected the atom count, got ${excerpt(countText)}`);
+      fail(at, "expected the atom count (a positive whole number alone on its line)");
     }
     if (count > MAX_XYZ_ATOMS) {
-      fail(at, `the header says ${countText} atoms; at most ${MAX_XYZ_ATOMS} are read per frame`);
+      fail(at, `the header says ${count} atoms; at most ${MAX_XYZ_ATOMS} are read per frame`);
     }
     // Checked before allocating: a corrupt count must not become a huge array.
     const remaining = Math.max(0, lineCount - (at + 2));
@@ -71,9 +76,19 @@ export function parseXyz(text: string, source = "input"): XyzFrame[] {
       i: number,
     ) => {
       for (let k = 0; k < 3; k++) {
-        const value = Number(fields[column + k]);
+        const value = parseDecimal(fields[column + k]);
         if (!Number.isFinite(value)) {
-          fail(at + 2 + i, `${what} ${excerpt(fields[column + k])} is not a number`);
+          fail(
+            at + 2 + i,
+            `${what} ${"xyz"[k]} (column ${column + k + 1}) is not a decimal number`,
+          );
+        }
+        if (!withinMagnitude(value, true)) {
+          fail(
+            at + 2 + i,
+            `${what} ${"xyz"[k]} (column ${column + k + 1}) is beyond +-${MAX_MAGNITUDE}, more ` +
+              "than the GPU's f32 arithmetic resolves",
+          );
         }
         into[3 * i + k] = value;
       }
@@ -87,7 +102,11 @@ export function parseXyz(text: string, source = "input"): XyzFrame[] {
       if (fields.length < columns.width) {
         fail(lineIndex, `expected ${columns.width} columns, got ${fields.length}`);
       }
-      symbols.push(fields[columns.species]);
+      const symbol = fields[columns.species];
+      if (!SYMBOL.test(symbol)) {
+        fail(lineIndex, `column ${columns.species + 1} is no element symbol (letters and digits)`);
+      }
+      symbols.push(symbol);
       readVector("coordinate", fields, columns.position, positions, i);
       if (forces !== undefined) readVector("force", fields, columns.forces!, forces, i);
     }
@@ -133,17 +152,6 @@ export function formatXyz(frames: XyzFrame[]): string {
   }).join("");
 }
 
-/** A piece of a user's file for an error message: quoted, at most 20 characters, anything but
- * printable ASCII escaped, so that a binary or huge line never floods the terminal. */
-export function excerpt(text: string): string {
-  const limit = 20;
-  const chars = Array.from(text);
-  const shown = chars.slice(0, limit).map((c) =>
-    /[\x20-\x7e]/.test(c) ? c : `\\u{${c.codePointAt(0)!.toString(16)}}`
-  ).join("");
-  return `'${shown}${chars.length > limit ? "..." : ""}'`;
-}
-
 function fixed(x: number): string {
   return x.toFixed(10);
 }
@@ -178,13 +186,13 @@ function propertyColumns(
 ): Columns {
   if (properties === undefined) return { species: 0, position: 1, width: 4 };
   const parts = properties.split(":");
-  if (parts.length % 3 !== 0) fail(`malformed Properties ${excerpt(properties)}`);
+  if (parts.length % 3 !== 0) fail("malformed Properties (expected name:type:count triples)");
   const found: Partial<Record<"species" | "position" | "forces", number>> = {};
   let column = 0;
   for (let k = 0; k < parts.length; k += 3) {
     const [name, type, countText] = parts.slice(k, k + 3);
     const count = /^\d+$/.test(countText) ? Number(countText) : 0;
-    if (count < 1) fail(`malformed Properties ${excerpt(properties)}`);
+    if (count < 1) fail("malformed Properties (expected name:type:count triples)");
     const known = Object.hasOwn(KNOWN_COLUMNS, name) ? KNOWN_COLUMNS[name] : undefined;
     if (known !== undefined) {
       if (`${type}:${count}` !== known.shape) {
@@ -196,7 +204,7 @@ function propertyColumns(
   }
   const { species, position, forces } = found;
   if (species === undefined || position === undefined) {
-    return fail(`Properties must name species and pos: ${excerpt(properties)}`);
+    return fail("Properties must name species:S:1 and pos:R:3");
   }
   return { species, position, forces, width: column };
 }
@@ -222,17 +230,16 @@ function periodicBox(
   const side = v[0];
   const cubic = [v[1], v[2], v[3], v[5], v[6], v[7]].every((x) => x === 0) &&
     v[4] === side && v[8] === side && side > 0;
-  if (!cubic) {
-    fail(`only cubic periodic boxes are supported, got Lattice="${v.join(" ")}"`);
+  if (!cubic) fail('only cubic periodic boxes are supported: Lattice="L 0 0 0 L 0 0 0 L"');
+  if (side > MAX_MAGNITUDE) {
+    fail(`the box side is beyond ${MAX_MAGNITUDE}, more than the GPU's f32 arithmetic resolves`);
   }
   return side;
 }
 
 function latticeVectors(lattice: string, fail: (message: string) => never): number[] {
-  const v = lattice.trim().split(/\s+/).map(Number);
-  if (v.length !== 9 || v.some((x) => !Number.isFinite(x))) {
-    fail(`Lattice needs 9 numbers, got ${excerpt(lattice)}`);
-  }
+  const v = lattice.trim().split(/\s+/).map(parseDecimal);
+  if (v.length !== 9 || v.some((x) => !Number.isFinite(x))) fail("Lattice needs 9 decimal numbers");
   return v;
 }
 
@@ -242,9 +249,9 @@ function parsePbc(text: string, fail: (message: string) => never): boolean[] {
     const w = word.toLowerCase();
     if (w === "t" || w === "true" || w === "1") return true;
     if (w === "f" || w === "false" || w === "0") return false;
-    return fail(`pbc must be T or F for each axis, got ${excerpt(text)}`);
+    return fail("pbc must be T or F for each axis");
   });
   if (flags.length === 1) return [flags[0], flags[0], flags[0]];
-  if (flags.length !== 3) fail(`pbc needs 1 or 3 values, got ${excerpt(text)}`);
+  if (flags.length !== 3) fail(`pbc needs 1 or 3 values, got ${flags.length}`);
   return flags;
 }

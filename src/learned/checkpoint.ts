@@ -8,7 +8,8 @@
  * `format`, `format_version`, `outer_step`, `adam_step`, `architecture`, `features` and `config`
  * (JSON) and `project_version`. Non-finite weights or moments are refused on writing and reading.
  */
-import { requestRead } from "../io/input_files.ts";
+import { UserError } from "../core/errors.ts";
+import { readInputBytes } from "../io/input_files.ts";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../io/output_files.ts";
 import {
@@ -137,29 +138,24 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
   await writeFileAtomic(path, bytes);
 }
 
+/** Largest checkpoint read: theta and the outer optimizer's state are at most a few thousand
+ * numbers each (kilobytes); a larger file is not a checkpoint. */
+export const MAX_CHECKPOINT_BYTES = 64 * 2 ** 20;
+
 /** Reads and validates the checkpoint at `path` (see {@link decodeCheckpoint}). */
 export async function loadCheckpoint(path: string, expected?: ExpectedModel): Promise<Checkpoint> {
-  await requestRead(path);
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readInputBytes(path, "a checkpoint", MAX_CHECKPOINT_BYTES);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new CheckpointError(`no checkpoint at ${path}`, { cause: error });
-    }
-    // A folder, or a path under a file or without permission, is a mistake too, not a crash.
-    if (Object.values(Deno.errors).some((kind) => error instanceof kind)) {
-      throw new CheckpointError(`cannot read checkpoint ${path}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    if (error instanceof UserError) throw new CheckpointError(error.message, { cause: error });
     throw error;
   }
   try {
     return decodeCheckpoint(bytes, expected);
   } catch (error) {
     if (error instanceof CheckpointError) {
-      throw new CheckpointError(`${path}: ${error.message}`, { cause: error });
+      throw new CheckpointError(`${path} (a checkpoint): ${error.message}`, { cause: error });
     }
     throw error;
   }

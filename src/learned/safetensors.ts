@@ -178,7 +178,7 @@ function swapToHost<T extends Uint8Array>(bytes: T, size: number): T {
 function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataStart: number } {
   if (bytes.length < LENGTH_BYTES) {
     throw new CheckpointError(
-      `checkpoint truncated: ${bytes.length} bytes, shorter than the ${LENGTH_BYTES}-byte header length`,
+      `truncated: ${bytes.length} bytes, shorter than the ${LENGTH_BYTES}-byte header length`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -186,7 +186,7 @@ function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataS
   const available = bytes.length - LENGTH_BYTES;
   if (headerLength > BigInt(available)) {
     throw new CheckpointError(
-      `checkpoint truncated: header says ${headerLength} bytes, file has ${available} after the length`,
+      `truncated: header says ${headerLength} bytes, file has ${available} after the length`,
     );
   }
   const dataStart = LENGTH_BYTES + Number(headerLength);
@@ -196,10 +196,13 @@ function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataS
       bytes.subarray(LENGTH_BYTES, dataStart),
     );
     header = JSON.parse(text);
-  } catch (error) {
-    throw new CheckpointError(`checkpoint header is not valid UTF-8 JSON: ${message(error)}`);
+  } catch {
+    // Not the parser's message: it would quote the file.
+    throw new CheckpointError("the safetensors header is not UTF-8 JSON");
   }
-  if (!isPlainObject(header)) throw new CheckpointError("checkpoint header is not a JSON object");
+  if (!isPlainObject(header)) {
+    throw new CheckpointError("the safetensors header is not a JSON object");
+  }
   return { header, dataStart };
 }
 
@@ -242,7 +245,7 @@ function readTensorInfo(name: string, info: unknown, dataLength: number): Tensor
   const [begin, end] = offsets as number[];
   if (end > dataLength) {
     throw new CheckpointError(
-      `checkpoint truncated: tensor "${name}" ends at data byte ${end}, data section has ${dataLength}`,
+      `truncated: tensor "${name}" ends at data byte ${end}, data section has ${dataLength}`,
     );
   }
   const expected = count * DTYPES[dtype as SafetensorsDtype].size;
@@ -282,8 +285,4 @@ function checkCoverage(layout: TensorLayout[], dataLength: number): void {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,6 +4,7 @@
  * checks, before any GPU work, that the population's buffers fit the adapter.
  */
 import { UserError } from "../core/errors.ts";
+import { MAX_MAGNITUDE, MIN_MAGNITUDE, withinMagnitude } from "../core/numbers.ts";
 import { layoutWords } from "../core/layout.ts";
 import { REPLICA_LAYOUT } from "../methods/kernel_layout.ts";
 import { type BatchLimits, checkBatchFits } from "../methods/optimizer_batch.ts";
@@ -35,9 +36,6 @@ export const MAX_REPLICAS = Math.floor(MAX_BINDING_BYTES / (4 * layoutWords(REPL
 
 /** Outer steps are counted, and stored in checkpoints, as exact integers. */
 export const MAX_STEPS = Number.MAX_SAFE_INTEGER;
-
-/** The largest finite f32. */
-const MAX_F32 = 3.4028234663852886e38;
 
 /** Meta-losses (meta_train.ts): the mean best energy above the known minimum per atom after the
  * unroll, or the fraction of tasks not yet within the tolerance of it, averaged over budgets
@@ -127,11 +125,13 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
     }
     return value;
   };
-  /** A value the GPU receives as f32: one that rounds to neither 0 nor infinity there. */
+  /** A value the kernels receive: within what their f32 arithmetic holds (core/numbers.ts). */
   const positiveF32 = (key: string) => {
     const value = positive(key);
-    if (Math.fround(value) === 0 || value > MAX_F32) {
-      throw new UserError(`${source}: ${key} must be a positive f32, from 1.4e-45 to 3.4e38`);
+    if (!withinMagnitude(value)) {
+      throw new UserError(
+        `${source}: ${key} must be a number from ${MIN_MAGNITUDE} to ${MAX_MAGNITUDE}`,
+      );
     }
     return value;
   };
@@ -153,8 +153,11 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
   if (typeof raw.clipToCentre !== "boolean") {
     throw new UserError(`${source}: clipToCentre must be true or false`);
   }
-  if (typeof raw.name !== "string" || raw.name === "") {
-    throw new UserError(`${source}: name must be a non-empty string`);
+  // The name becomes a folder name (runs/train-NAME): no separators, nothing hidden.
+  if (typeof raw.name !== "string" || !/^[\w][\w.-]{0,63}$/.test(raw.name)) {
+    throw new UserError(
+      `${source}: name must be 1 to 64 letters, digits, '_', '.' or '-', not starting with . or -`,
+    );
   }
   const architecture = raw.architecture ?? DEFAULT_ARCHITECTURE;
   if (typeof architecture !== "string" || !(architecture in ARCHITECTURES)) {

@@ -38,6 +38,9 @@ import type { LoggedMinimum } from "./reference_replica.ts";
 
 /** Minima each replica may log between two syncs (the lowest are kept). */
 export const DEFAULT_LOG_CAPACITY = 4;
+/** The most a replica may log between two syncs: each hop walks the log, so a longer one costs
+ * llvmpipe's loop budget more than the hop itself (dispatch_plan.ts). */
+export const MAX_LOG_CAPACITY = 1024;
 
 /** Per-replica scalars read back by `sync`, one entry per replica. */
 export interface ReplicaSnapshot {

@@ -31,8 +31,8 @@ export const OUTPUT_FILES = {
   trace: "trace.json",
 } as const;
 
-/** Files whose presence means a folder holds a search. */
-export const SEARCH_RUN_MARKERS = [...Object.values(OUTPUT_FILES), STATE_FILE];
+/** Files whose presence means a folder holds a search, its saved state first. */
+export const SEARCH_RUN_MARKERS = [STATE_FILE, ...Object.values(OUTPUT_FILES)];
 
 /** ASE knows no element "LJ"; "X" (its dummy atom) is what `deno task energy` also reads as LJ. */
 function xyzSymbol(element: string): string {
@@ -48,12 +48,15 @@ export function minimaFrames(result: SearchResult): XyzFrame[] {
     forces: m.forces,
     box: system.box,
     info: {
+      // The system with its settings (a Gupta parameter set, a box): what `energy` reads it as.
+      system: system.name,
       rank: String(rank + 1),
       energy: String(m.energy),
       energy_f32: String(m.energyF32),
       fmax: m.fmax.toExponential(3),
       converged: m.converged ? "T" : "F",
       polished: m.polished ? "T" : "F",
+      polish_rejected: m.polishRejected ? "T" : "F",
       refinement_evaluations: String(m.evaluations),
       count: String(m.count),
       first_evaluations: String(m.firstEvaluations),
@@ -71,6 +74,9 @@ export interface SummaryMinimum {
   converged: boolean;
   /** Whether the point was polished in f64 (the search had brought it below its tolerance). */
   polished: boolean;
+  /** A polish went further below the search's energy than the energy tolerance (to a minimum
+   * the search never reached) and was discarded: the point is the search's, unpolished. */
+  polishRejected: boolean;
   /** f64 evaluations spent reporting it, apart from the search's. */
   refinementEvaluations: number;
   count: number;
@@ -124,8 +130,13 @@ export interface SearchSummary {
   /** Replicas by how they ended: running, converged (a local method's fmax) or failed (a
    * non-finite energy or force). */
   replicaStatus: Record<ReplicaStatus, number>;
+  /** Distinct minima in the GPU's archive (told apart in f32: energy and structure). */
   distinctMinima: number;
   archiveCapacity: number;
+  /** Archive entries (and replicas' unlogged bests), lowest first, refined in f64 to report
+   * `minima`: more than `minima.length` where several polish to the same minimum; fewer minima
+   * than --keep where the archive held fewer or REPORT_EXAMINED_PER_KEPT times keep merged. */
+  candidatesExamined: number;
   /** The search's energy+force evaluations; `refinement`: f64 ones spent reporting minima. */
   evaluations: { perReplica: number; total: number; refinement: number };
   wallSeconds: number;
@@ -183,6 +194,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
     replicaStatus: result.replicaStatus,
     distinctMinima: result.distinctMinima,
     archiveCapacity: result.archiveCapacity,
+    candidatesExamined: result.candidatesExamined,
     evaluations: {
       perReplica: result.evaluationsPerReplica,
       total: result.totalEvaluations,
@@ -195,6 +207,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
       fmax: m.fmax,
       converged: m.converged,
       polished: m.polished,
+      polishRejected: m.polishRejected,
       refinementEvaluations: m.evaluations,
       count: m.count,
       firstEvaluations: m.firstEvaluations,

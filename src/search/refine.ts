@@ -1,12 +1,19 @@
 /**
  * What a search reports for the points it found, in f64 on the host. The GPU relaxes in f32, and
  * its energies carry f32 rounding (a few 1e-5 on LJ13 and growing with N), so every reported
- * point is re-evaluated in f64. A point the search itself brought below its force tolerance is
- * polished by FIRE in f64 (the kernel's own algorithm, `ReferenceReplica`) until the largest force
- * is below REFINE_FMAX: the energy error left, about fmax^2 / 2k for a mode of stiffness k, is far
- * below the 1e-6 to which the Cambridge Cluster Database quotes energies. The polish is bounded
- * and its evaluations are counted and reported apart from the search's. Any other point (a
- * relaxation still under way when the search stopped) is reported exactly as it is.
+ * point is re-evaluated in f64. The polish only finishes what the search reached:
+ *   - it starts only from a point the search itself brought below its force tolerance, and never
+ *     from one whose largest force is above POLISH_START_FMAX, whatever tolerance the user gave
+ *     (`--hop-fmax 5` or `--fmax 1e5` do not turn the polish into the search);
+ *   - it is FIRE in f64 (the kernel's own algorithm, `ReferenceReplica`) until the largest force
+ *     is below REFINE_FMAX, at most POLISH_MAX_EVALUATIONS evaluations, counted and reported apart
+ *     from the search's: the energy error left, about fmax^2 / 2k for a mode of stiffness k, is
+ *     far below the 1e-6 to which the Cambridge Cluster Database quotes energies;
+ *   - a polish that ends more than the energy tolerance (what tells two minima apart) below the
+ *     search's own f32 energy has gone on to another minimum the search never reached: it is
+ *     discarded, and the point is reported as the search left it, flagged (`polishRejected`).
+ * Any other point (a relaxation still under way when the search stopped) is reported exactly as
+ * it is, unfinished.
  */
 import { fire, JAX_MD_FIRE } from "../methods/fire.ts";
 import { referenceContext, ReferenceReplica } from "../methods/reference_replica.ts";
@@ -32,6 +39,13 @@ export const POLISH_MAX_EVALUATIONS = 5_000;
  * the system's force unit, which 25% of F (2.5e-4 at fmax 1e-3) covers.
  */
 export const POLISH_SLACK = 1.25;
+/**
+ * The largest force (f64, at the point the GPU left) from which a point is ever polished, in the
+ * system's force unit (epsilon/sigma, eV/A), independent of the search's tolerance: basin
+ * hopping's default hop tolerance 0.03 with POLISH_SLACK. A point further from its minimum is
+ * unfinished search work.
+ */
+export const POLISH_START_FMAX = 0.0375;
 /** Largest atom displacement per FIRE step: the structures start within ~1e-3 of the minimum,
  * so a small cap only guards against a saddle-like start being thrown far. */
 export const REFINE_MAX_STEP = 0.05;
@@ -57,6 +71,9 @@ export interface Refinement {
   forces: Float64Array;
   /** Whether FIRE moved the point (false: the point exactly as the search left it). */
   polished: boolean;
+  /** The polish went further below the search's energy than the energy tolerance, to a minimum
+   * the search never reached, and was discarded: the point is reported as the search left it. */
+  polishRejected: boolean;
   /** f64 evaluations spent here, the first (at the given point) included. */
   evaluations: number;
 }
@@ -99,55 +116,110 @@ export function refineStructure(
     positions: replica.x,
     forces: replica.f,
     polished: replica.evaluations > 1,
+    polishRejected: false,
     evaluations: replica.evaluations,
   };
 }
 
+/** What the search knew of a point it found: its own tolerance and energy. */
+export interface SearchPoint {
+  /** The search's force tolerance: the hop tolerance, or a local method's fmax. */
+  searchFmax: number;
+  /** The energy the GPU computed there (f32 arithmetic). */
+  searchEnergy: number;
+  /** Within what energy two minima are the same (energyTolerance of the system). */
+  energyTolerance: number;
+}
+
 /**
- * What a search may report for a point it found: the point polished by FIRE in f64 (at most
- * POLISH_MAX_EVALUATIONS) when the search itself brought it below its force tolerance
- * `searchFmax` (the hop tolerance, or a local method's fmax; see POLISH_SLACK), else the point
- * exactly as it is, with its f64 energy and forces (one evaluation): a relaxation the search did
- * not finish is not turned into a minimum.
+ * What a search may report for a point it found (see the file comment): the point polished in
+ * f64 when the search brought it below its tolerance (and below POLISH_START_FMAX) and the polish
+ * stayed within the energy tolerance of the search's energy; else the point exactly as it is,
+ * with its f64 energy and forces. Evaluations include a discarded polish's.
  */
 export function reportPoint(
   system: System,
   positions: ArrayLike<number>,
   species: ArrayLike<number>,
-  searchFmax: number,
+  point: SearchPoint,
 ): Refinement {
   const asFound = refineStructure(system, positions, species, 1);
-  if (!(asFound.fmax <= POLISH_SLACK * searchFmax)) return asFound;
-  return refineStructure(system, positions, species, POLISH_MAX_EVALUATIONS);
+  const start = Math.min(POLISH_SLACK * point.searchFmax, POLISH_START_FMAX);
+  if (!(asFound.fmax <= start)) return asFound;
+  const polished = refineStructure(system, positions, species, POLISH_MAX_EVALUATIONS);
+  if (polished.energy >= point.searchEnergy - point.energyTolerance) return polished;
+  return { ...asFound, polishRejected: true, evaluations: 1 + polished.evaluations };
+}
+
+/** The reported minima of a search and how they came from its archive. */
+export interface ReportedMinima {
+  /** Distinct minima, lowest f64 energy first, at most `keep`. */
+  minima: ReportedMinimum[];
+  /** Candidates refined (archive entries and unlogged replica bests). */
+  examined: number;
+  /** f64 evaluations spent, discarded polishes included. */
+  evaluations: number;
 }
 
 /**
- * Reports every archive entry (`reportPoint`) and merges those that arrive at the same minimum
- * (energies within `energyTolerance`, fingerprints within the archive's default tolerance):
- * counts and refinement evaluations add up, the first-found cost is the fewest evaluations.
- * Lowest refined energy first.
+ * The `keep` lowest distinct minima among `candidates` (lowest GPU energy first): each is
+ * reported (`reportPoint`), and those that arrive at the same minimum (energies within the
+ * tolerance, fingerprints within the archive's default tolerance, both polished or both not) are
+ * merged: counts and refinement evaluations add up, the first-found cost is the fewest
+ * evaluations. Candidates are taken in order until `keep` distinct minima are in hand or
+ * `maxExamined` candidates have been refined.
+ */
+export function reportMinima(
+  system: System,
+  candidates: ArchiveEntry[],
+  options: { keep: number; maxExamined: number; energyTolerance: number; searchFmax: number },
+): ReportedMinima {
+  const ordered = [...candidates].sort((a, b) => a.energy - b.energy);
+  let examined = 0;
+  let reported: ReportedMinimum[] = [];
+  while (examined < Math.min(ordered.length, options.maxExamined)) {
+    const batch = ordered.slice(examined, examined + options.keep - reported.length);
+    examined += batch.length;
+    reported = refineMinima(system, [...reported, ...batch], options);
+    if (reported.length >= options.keep) break;
+  }
+  return {
+    minima: reported.slice(0, options.keep),
+    examined,
+    evaluations: reported.reduce((total, m) => total + m.evaluations, 0),
+  };
+}
+
+/**
+ * Reports every entry (`reportPoint`; entries already reported are kept as they are) and merges
+ * those that arrive at the same minimum, lowest refined energy first.
  */
 export function refineMinima(
   system: System,
-  entries: ArchiveEntry[],
-  energyTolerance: number,
-  searchFmax: number,
+  entries: (ArchiveEntry | ReportedMinimum)[],
+  tolerances: { energyTolerance: number; searchFmax: number },
 ): ReportedMinimum[] {
-  const refined = entries.map((entry): ReportedMinimum => ({
-    ...reportPoint(system, entry.positions, entry.species, searchFmax),
-    energyF32: entry.energy,
-    species: entry.species,
-    count: entry.count,
-    firstEvaluations: entry.firstEvaluations,
-    replica: entry.replica,
-  }));
+  const refined = entries.map((entry): ReportedMinimum =>
+    "energyF32" in entry ? entry : {
+      ...reportPoint(system, entry.positions, entry.species, {
+        searchFmax: tolerances.searchFmax,
+        searchEnergy: entry.energy,
+        energyTolerance: tolerances.energyTolerance,
+      }),
+      energyF32: entry.energy,
+      species: entry.species,
+      count: entry.count,
+      firstEvaluations: entry.firstEvaluations,
+      replica: entry.replica,
+    }
+  );
   refined.sort((a, b) => a.energy - b.energy);
   const merged: { minimum: ReportedMinimum; fingerprint: Float64Array }[] = [];
   for (const minimum of refined) {
     const fingerprint = structureFingerprint(minimum.positions, minimum.species, system.box);
     const same = merged.find((kept) =>
       kept.minimum.polished === minimum.polished &&
-      minimum.energy - kept.minimum.energy <= energyTolerance &&
+      minimum.energy - kept.minimum.energy <= tolerances.energyTolerance &&
       fingerprintDistance(kept.fingerprint, fingerprint) <= DEFAULT_FINGERPRINT_TOLERANCE
     );
     if (same === undefined) merged.push({ minimum, fingerprint });
@@ -161,6 +233,7 @@ function absorb(kept: ReportedMinimum, copy: ReportedMinimum) {
   kept.count += copy.count;
   kept.evaluations += copy.evaluations;
   kept.energyF32 = Math.min(kept.energyF32, copy.energyF32);
+  kept.polishRejected ||= copy.polishRejected;
   if (copy.firstEvaluations < kept.firstEvaluations) {
     kept.firstEvaluations = copy.firstEvaluations;
     kept.replica = copy.replica;

@@ -45,7 +45,7 @@ import {
   methodSpec,
   sweepValue,
 } from "./defaults.ts";
-import { refineMinima, type ReportedMinimum } from "./refine.ts";
+import { type ReportedMinimum, reportMinima } from "./refine.ts";
 import { GOAL_NAMES, type GoalName, type SavedOptions, type SearchState } from "./search_state.ts";
 
 /** A batch size that fills a GPU for clusters of tens of atoms. */
@@ -58,6 +58,9 @@ export const DEFAULT_SYNC_EVERY = 256;
 /** Distinct minima reported. Polishing one in f64 costs a few hundred f64 evaluations: nothing
  * for LJ38, seconds each for a thousand Gupta atoms. */
 export const DEFAULT_KEEP = 20;
+/** Candidates refined per minimum reported, at most: where several polish to the same minimum,
+ * further archive entries are refined to report `keep` distinct ones, up to this many times. */
+export const REPORT_EXAMINED_PER_KEPT = 4;
 /** Distinct minima the archive holds at most (the lowest); "distinct minima" counts up to it. */
 export const ARCHIVE_CAPACITY = 1000;
 /** Memory the archive's fingerprints may take (8 bytes per atom pair and minimum). */
@@ -245,6 +248,9 @@ export interface SearchResult {
   /** The lowest distinct minima, evaluated (and where the search finished them, polished) in f64
    * and merged, lowest first. */
   minima: ReportedMinimum[];
+  /** How many of the archive's minima (and replicas' unlogged bests), lowest first, were
+   * evaluated in f64 to find `minima`: more than `minima` where several polish to one. */
+  candidatesExamined: number;
   /** f64 evaluations spent reporting `minima` (polishing included), not part of the search's. */
   refinementEvaluations: number;
   /** How many replicas ended running, converged and failed (a non-finite energy or force). */
@@ -392,9 +398,13 @@ export async function runSearch(
   } finally {
     batch.destroy();
   }
-  candidates.push(...record.archive.entries().slice(0, options.keep));
-  const reported = refineMinima(system, candidates, record.tolerance, driverFmax(spec.driver));
-  const minima = reported.slice(0, options.keep);
+  candidates.push(...record.archive.entries());
+  const reported = reportMinima(system, candidates, {
+    keep: options.keep,
+    maxExamined: REPORT_EXAMINED_PER_KEPT * options.keep,
+    energyTolerance: record.tolerance,
+    searchFmax: driverFmax(spec.driver),
+  });
   const last = record.snapshot;
   return {
     options,
@@ -411,8 +421,9 @@ export async function runSearch(
     reference: record.goals.reference,
     distinctMinima: record.archive.size,
     archiveCapacity: record.archive.capacity,
-    minima,
-    refinementEvaluations: sum(reported.map((m) => m.evaluations)),
+    minima: reported.minima,
+    candidatesExamined: reported.examined,
+    refinementEvaluations: reported.evaluations,
     replicaStatus: statusCounts(last?.status ?? Array(replicas).fill("running")),
     replicaBestEnergies: last
       ? replicaBests(last.bestEnergy)

@@ -18,8 +18,10 @@ import {
   CheckpointError,
   decodeSafetensors,
   encodeSafetensors,
+  type Safetensors,
   type Tensor,
 } from "../learned/safetensors.ts";
+import { readInputBytes } from "../io/input_files.ts";
 import type { ArchiveEntry } from "./archive.ts";
 import type { HyperparameterSweeps, Method, MethodSettings } from "./defaults.ts";
 import type { GoalStatus, StopReason, TracePoint } from "./run_search.ts";
@@ -129,23 +131,54 @@ export function encodeSearchState(state: SearchState): Uint8Array {
   });
 }
 
-/** Reads a state written by `encodeSearchState`; a CheckpointError for anything else. */
+/** Largest state file read (a state holds every replica's buffers: up to about a gigabyte for
+ * 1,024 replicas of 1,024 atoms with a long L-BFGS history). */
+export const MAX_STATE_BYTES = 2 * 2 ** 30;
+
+/** The state saved at `path`, or a UserError naming the file. */
+export async function loadSearchState(path: string): Promise<SearchState> {
+  return decodeSearchState(await readInputBytes(path, "a search state", MAX_STATE_BYTES), path);
+}
+
+/** Reads a state written by `encodeSearchState`; a CheckpointError naming `source` for anything
+ * else. */
 export function decodeSearchState(bytes: Uint8Array, source: string): SearchState {
-  const { tensors, metadata } = decodeSafetensors(bytes);
   const fail = (why: string): never => {
-    throw new CheckpointError(`${source}: not a search state this version reads (${why})`);
+    throw new CheckpointError(`${source} (a search state): ${why}`);
   };
-  if (metadata.format !== FORMAT) fail(`format '${metadata.format ?? "none"}'`);
-  if (metadata.format_version !== FORMAT_VERSION) fail(`version ${metadata.format_version}`);
+  let container: Safetensors;
+  try {
+    container = decodeSafetensors(bytes);
+  } catch (error) {
+    if (error instanceof CheckpointError) fail(error.message);
+    throw error;
+  }
+  try {
+    return stateFrom(container, (why) => fail(`not a search state this version reads (${why})`));
+  } catch (error) {
+    // Metadata of the wrong shape: a field missing or of another type.
+    if (error instanceof TypeError || error instanceof RangeError) {
+      return fail("not a search state this version reads (malformed state metadata)");
+    }
+    throw error;
+  }
+}
+
+function stateFrom(
+  { tensors, metadata }: Safetensors,
+  unreadable: (why: string) => never,
+): SearchState {
+  if (metadata.format !== FORMAT) unreadable(`format '${metadata.format ?? "none"}'`);
+  if (metadata.format_version !== FORMAT_VERSION) unreadable(`version ${metadata.format_version}`);
   let rest;
   try {
     rest = JSON.parse(metadata.state);
   } catch {
-    return fail("unreadable state metadata");
+    return unreadable("unreadable state metadata");
   }
   const tensor = <T extends Tensor["data"]>(name: string, type: new (n: number) => T): T => {
     const t = tensors[name];
-    if (t === undefined || !(t.data instanceof type)) return fail(`missing tensor ${name}`);
+    if (t === undefined || !(t.data instanceof type)) return unreadable(`missing tensor ${name}`);
     return t.data as T;
   };
   const buffers = {} as BatchState["buffers"];

@@ -4,7 +4,6 @@
  * system names (see system.ts). Atom species follow the file, not the formula's order.
  */
 import { UserError } from "../core/errors.ts";
-import { excerpt } from "../io/xyz.ts";
 import { DEFAULT_GUPTA_SET, GUPTA_SETS, guptaElements } from "../potentials/gupta.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
 import { parseSystem, type System } from "./system.ts";
@@ -20,8 +19,9 @@ export function systemForStructure(
 ): System {
   const elements = [...new Set(symbols)];
   // Symbols come from a user's file and end up in messages and system names: keep them short.
-  const odd = elements.find((e) => !/^[A-Za-z][A-Za-z0-9]{0,7}$/.test(e));
-  if (odd !== undefined) throw new UserError(`${excerpt(odd)} is not an element symbol`);
+  if (elements.some((e) => !/^[A-Za-z][A-Za-z0-9]{0,7}$/.test(e))) {
+    throw new UserError("an element symbol is not letters and digits (up to 8)");
+  }
   const kind = potential ?? inferPotential(elements);
   const options = expandSettings(settings);
   if (box !== undefined && kind !== "lj") options.unshift(`L=${box}`);

@@ -10,6 +10,7 @@
  *   Au256@cutoff=6.6,L=16.315               bulk Gupta: a periodic box needs a finite cutoff
  */
 import { UserError } from "../core/errors.ts";
+import { MAX_MAGNITUDE, MIN_MAGNITUDE, parseDecimal, withinMagnitude } from "../core/numbers.ts";
 import {
   DEFAULT_GUPTA_SET,
   GUPTA_SETS,
@@ -125,9 +126,10 @@ export function parseSystem(text: string): System {
       );
     }
   }
+  const cutoff = numberOption(text, options, "cutoff");
   let params;
   try {
-    params = guptaParams(elements, set, numberOption(text, options, "cutoff"));
+    params = guptaParams(elements, set, cutoff);
   } catch (error) {
     throw new UserError(`system '${text}': ${(error as Error).message}`);
   }
@@ -208,10 +210,11 @@ function numberOption(
   key: string,
 ): number | undefined {
   if (options[key] === undefined) return undefined;
-  const value = Number(options[key]);
-  if (!Number.isFinite(value) || value <= 0) {
+  const value = parseDecimal(options[key]);
+  if (!(value > 0) || !withinMagnitude(value)) {
     throw new UserError(
-      `system '${text}': ${key} must be a positive number, got '${options[key]}'`,
+      `system '${text}': ${key} must be a number from ${MIN_MAGNITUDE} to ${MAX_MAGNITUDE}, ` +
+        `got '${options[key]}'`,
     );
   }
   return value;
