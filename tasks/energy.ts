@@ -154,13 +154,14 @@ export async function main(args: string[]): Promise<void> {
 function namedSystem(frame: XyzFrame, index: number): System {
   const where = `frame ${index + 1}`;
   if (!/^[\w@=,.+-]{1,100}$/.test(frame.info.system)) {
-    throw new UserError(`${where}: its system= key is not a system name`);
+    throw new UserError(`${where}: its system= key names no system this program knows`);
   }
   let named: System;
   try {
     named = parseSystem(frame.info.system);
-  } catch (error) {
-    throw new UserError(`${where}: its system= key is not a system (${(error as Error).message})`);
+  } catch {
+    // Not the reason: it would quote the file.
+    throw new UserError(`${where}: its system= key names no system this program knows`);
   }
   const [, settings = ""] = frame.info.system.split("@");
   // The box is the frame's own (Lattice); the other settings are the system's.

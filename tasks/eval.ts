@@ -28,6 +28,7 @@ import { CHECKPOINT_METHODS, EVAL_METHODS, type EvalMethod } from "../src/eval/e
 import { fileStem, REPORT_FILES, terminalReport, writeEvalOutputs } from "../src/eval/report.ts";
 import { writeFileAtomic } from "../src/io/output_files.ts";
 import { RunFolder } from "../src/io/run_folder.ts";
+import { SIGNAL_STATUS, StopSignals } from "../src/cli/stop_signals.ts";
 import { command } from "../src/cli/program.ts";
 import { displayPath, projectFile, shippedNames, shippedOrPath } from "../src/cli/project.ts";
 import {
@@ -138,15 +139,25 @@ export async function main(args: string[]): Promise<void> {
     })
     : await RunFolder.claimNew(values.out, { ...claim, flag: "--out" });
   const out = folder.path;
+  // A report is written whole or not at all (its verdicts compare every method on every
+  // system): a signal stops the evaluation where it is, saying so, and leaves no partial report.
+  const signals = new StopSignals(async (name) => {
+    console.error(
+      `${name}: stopped; an evaluation is written only when it is complete, so ${out} holds ` +
+        "no report (run it again)",
+    );
+    await folder.release();
+    Deno.exit(SIGNAL_STATUS[name]);
+  });
   try {
     const log = (line: string) => console.error(line);
+    const searches = redis === undefined
+      ? localSearches(await Gpu.open({ layout }))
+      : new RedisSearchRunner(await distributedRun(redis, out), layout ?? null);
     log(
       `eval ${options.suite}: ${options.methods.join(", ")} on ${options.systems.join(", ")}, ` +
         `${options.replicas} replicas x ${options.maxEvaluations} evaluations, seed ${options.seed}`,
     );
-    const searches = redis === undefined
-      ? localSearches(await Gpu.open({ layout }))
-      : new RedisSearchRunner(await distributedRun(redis, out), layout ?? null);
     let outcome;
     try {
       outcome = await runEvaluation(options, { searches, log });
@@ -161,6 +172,7 @@ export async function main(args: string[]): Promise<void> {
       values.json ? JSON.stringify(outcome.report, null, 2) : terminalReport(outcome.report, out),
     );
   } finally {
+    signals.dispose();
     await folder.release();
   }
 }

@@ -20,10 +20,12 @@ import {
 } from "../src/cli/args.ts";
 import { command } from "../src/cli/program.ts";
 import { UserError } from "../src/core/errors.ts";
+import { quoted } from "../src/core/quote.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { osErrorText, parseJsonText, readInputText } from "../src/io/input_files.ts";
 import { pathExists, writeFileAtomic } from "../src/io/output_files.ts";
 import { displayPath, projectFile } from "../src/cli/project.ts";
+import { StopSignals } from "../src/cli/stop_signals.ts";
 import { runSearch, searchOptions } from "../src/search/run_search.ts";
 import type { PooledMinimum } from "../src/systems/known_minima.ts";
 import { parseSystem, type System } from "../src/systems/system.ts";
@@ -74,6 +76,7 @@ export async function main(args: string[]): Promise<void> {
   const replicas = integerFlag("replicas", values.replicas, 1, MAX_REPLICAS);
   const maxEvaluations = integerFlag("max-evals", values["max-evals"], 2);
   const seed = integerFlag("seed", values.seed, 0);
+  if (values.file === "") throw new UserError("--file: the path is empty");
   const path = values.file ?? displayPath(projectFile(DEFAULT_FILE));
   const file = await readPooledFile(path);
   await checkWritable(path);
@@ -81,48 +84,75 @@ export async function main(args: string[]): Promise<void> {
   const gpu = await Gpu.open({ layout: layoutFlag(values.layout) });
   const started = performance.now();
   const entries: Record<string, PooledMinimum & { kept: boolean }> = {};
-  for (const [k, system] of systems.entries()) {
-    const result = await runSearch(
-      searchOptions(system, "bh", { replicas, maxEvaluations, seed, keep: 1 }),
-      { gpu },
-    );
-    if (result.stopReason === "failed") throw result.error;
-    const best = result.minima.find((m) => m.converged);
-    const elapsed = (performance.now() - started) / 1000;
-    const eta = elapsed / (k + 1) * (systems.length - k - 1);
-    if (best === undefined) {
-      console.error(`${system.name}: no converged minimum; not recorded`);
-      continue;
+  // A signal ends the search in flight after its round; what it found is recorded like any
+  // (with the evaluations it spent), the systems after it are not searched.
+  const controller = new AbortController();
+  const signals = new StopSignals((name) => {
+    controller.abort();
+    console.error(`${name}: finishing the current round, then recording what was found`);
+  });
+  try {
+    for (const [k, system] of systems.entries()) {
+      if (controller.signal.aborted) break;
+      const result = await runSearch(
+        searchOptions(system, "bh", { replicas, maxEvaluations, seed, keep: 1 }),
+        { gpu, signal: controller.signal },
+      );
+      if (result.stopReason === "failed") throw result.error;
+      const best = result.minima.find((m) => m.converged);
+      const elapsed = (performance.now() - started) / 1000;
+      const eta = elapsed / (k + 1) * (systems.length - k - 1);
+      if (best === undefined) {
+        console.error(`${system.name}: no converged minimum; not recorded`);
+        continue;
+      }
+      const previous = Object.hasOwn(file.minima, system.name) ? file.minima[system.name] : null;
+      const kept = previous !== null && previous.energy <= best.energy;
+      const entry: PooledMinimum = {
+        energy: best.energy,
+        method: "bh",
+        replicas,
+        evaluationsPerReplica: result.evaluationsPerReplica,
+        seed,
+        date: new Date().toISOString().slice(0, 10),
+      };
+      if (!kept) {
+        file.minima[system.name] = entry;
+        // Written as each system ends, so that a stopped run keeps what it found; read again
+        // first, so that an entry another run recorded meanwhile is kept (or beaten).
+        const current = await readPooledFile(path);
+        const recorded = Object.hasOwn(current.minima, system.name)
+          ? current.minima[system.name]
+          : null;
+        if (recorded === null || recorded.energy > entry.energy) {
+          current.minima[system.name] = entry;
+          await writePooledFile(path, current);
+        }
+      }
+      entries[system.name] = { ...entry, kept };
+      console.error(
+        `${system.name}: ${best.energy.toFixed(6)} (found ${best.count} time` +
+          `${best.count === 1 ? "" : "s"})` +
+          (kept ? `; keeping the lower ${previous!.energy.toFixed(6)} already recorded` : "") +
+          ` [${k + 1}/${systems.length}, ${elapsed.toFixed(0)} s, ETA ${eta.toFixed(0)} s]`,
+      );
     }
-    const previous = Object.hasOwn(file.minima, system.name) ? file.minima[system.name] : null;
-    const kept = previous !== null && previous.energy <= best.energy;
-    const entry: PooledMinimum = {
-      energy: best.energy,
-      method: "bh",
-      replicas,
-      evaluationsPerReplica: result.evaluationsPerReplica,
-      seed,
-      date: new Date().toISOString().slice(0, 10),
-    };
-    if (!kept) file.minima[system.name] = entry;
-    entries[system.name] = { ...entry, kept };
-    console.error(
-      `${system.name}: ${best.energy.toFixed(6)} (found ${best.count} time` +
-        `${best.count === 1 ? "" : "s"})` +
-        (kept ? `; keeping the lower ${previous!.energy.toFixed(6)} already recorded` : "") +
-        ` [${k + 1}/${systems.length}, ${elapsed.toFixed(0)} s, ETA ${eta.toFixed(0)} s]`,
-    );
+    const changed = Object.values(entries).filter((e) => !e.kept).length;
+    if (values.json) console.log(JSON.stringify(entries, null, 2));
+    else if (changed > 0) console.log(`updated ${changed} of ${systems.length} entries in ${path}`);
+    else console.log(`${path} unchanged: no system got below its recorded reference`);
+    Deno.exitCode = signals.exitStatus;
+  } finally {
+    signals.dispose();
   }
-  const changed = Object.values(entries).filter((e) => !e.kept).length;
-  if (changed > 0) {
-    const sorted = Object.fromEntries(
-      Object.entries(file.minima).sort(([a], [b]) => a.localeCompare(b)),
-    );
-    await writeFileAtomic(path, JSON.stringify({ ...file, minima: sorted }, null, 2) + "\n");
-  }
-  if (values.json) console.log(JSON.stringify(entries, null, 2));
-  else if (changed > 0) console.log(`updated ${changed} of ${systems.length} entries in ${path}`);
-  else console.log(`${path} unchanged: no system got below its recorded reference`);
+}
+
+/** Writes the pooled file, entries sorted by system (atomically). */
+async function writePooledFile(path: string, file: PooledFile): Promise<void> {
+  const sorted = Object.fromEntries(
+    Object.entries(file.minima).sort(([a], [b]) => a.localeCompare(b)),
+  );
+  await writeFileAtomic(path, JSON.stringify({ ...file, minima: sorted }, null, 2) + "\n");
 }
 
 /** A UserError, before any GPU work, unless the file `path` can be written (atomically: a new
@@ -152,6 +182,14 @@ async function readPooledFile(path: string): Promise<PooledFile> {
   const minima = (parsed as PooledFile)?.minima;
   if (typeof minima !== "object" || minima === null || Array.isArray(minima)) {
     throw new UserError(`${path} (${what}): no "minima" object`);
+  }
+  // Checked now, before any GPU work: each entry is compared with a new energy at the end.
+  for (const [name, entry] of Object.entries(minima)) {
+    if (typeof entry?.energy !== "number" || !Number.isFinite(entry.energy)) {
+      throw new UserError(
+        `${path} (${what}): the entry ${quoted(name)} has no energy (a finite number)`,
+      );
+    }
   }
   return parsed as PooledFile;
 }

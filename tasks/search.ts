@@ -90,6 +90,7 @@ import {
   type SearchResult,
 } from "../src/search/run_search.ts";
 import { parseSystem, type System } from "../src/systems/system.ts";
+import { clusterRadius } from "../src/systems/random_structures.ts";
 
 const HELP = `Usage: ${command("search")} --system NAME [options]
 
@@ -500,10 +501,19 @@ function sweep(flag: string, text: string, positive: boolean): Sweep {
   return to === undefined ? from : { from, to };
 }
 
+/** --container: 0 (none), or a sphere at least as large as the one random starts fill (a smaller
+ * one would press the atoms together until the energy is no longer finite). */
 function clusterContainer(system: System, text: string): number {
   const value = positiveNumber("container", text, true);
   if (value > 0 && system.box !== undefined) {
     throw new UserError(`--container is for clusters; ${system.name} is periodic`);
+  }
+  const least = clusterRadius(system.nAtoms, system.bondLength);
+  if (value > 0 && value < least) {
+    throw new UserError(
+      `--container must be 0 (none) or at least ${least.toPrecision(4)} for ${system.name}, the ` +
+        `radius random starts fill; got '${text}'`,
+    );
   }
   return value;
 }

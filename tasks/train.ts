@@ -275,6 +275,13 @@ async function train(trainer: MetaTrainer, metrics: Deno.FsFile, run: TrainingRu
     if (step === undefined) return await stop();
     await log({ type: "step", ...step });
     console.error(progressLine(step, config, firstStep, stepsStarted));
+    if (!trainer.checkpoint().theta.every(Number.isFinite)) {
+      // Saving it would fail (checkpoints hold finite weights); the last good state stays saved.
+      throw new UserError(
+        `training diverged at outer step ${step.step}: theta is no longer finite; lower the ` +
+          "config's learningRate (or sigma)",
+      );
+    }
     state = trainer.checkpoint();
     if (signals.received !== undefined) return await stop();
     if (trainer.outerStep % config.checkpointEvery === 0 || trainer.outerStep === config.steps) {

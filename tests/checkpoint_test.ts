@@ -261,7 +261,7 @@ Deno.test("every truncation of a checkpoint is a CheckpointError saying so", asy
       new RegExp(
         `^${
           RegExp.escape(path)
-        } \\(a checkpoint\\): truncated: tensor "theta" ends at data byte 292`,
+        } \\(a checkpoint\\): truncated: tensor 'theta' ends at data byte 292`,
       ),
     );
     await assertRejectsCheckpoint(
@@ -290,18 +290,18 @@ Deno.test("malformed safetensors files are CheckpointErrors with the reason", ()
   );
 
   const cases: [unknown, number, RegExp][] = [
-    [{ a: f32(0, 8), b: f32(4, 12) }, 12, /tensors overlap: "b" begins at data byte 4, before "a"/],
+    [{ a: f32(0, 8), b: f32(4, 12) }, 12, /tensors overlap: 'b' begins at data byte 4, before 'a'/],
     [{ a: f32(0, 4), b: f32(8, 12) }, 12, /data bytes 4\.\.8 belong to no tensor/],
     [{ a: f32(4, 8) }, 8, /data bytes 0\.\.4 belong to no tensor/],
     [{ a: f32(0, 4) }, 8, /data section has 8 bytes but the tensors cover only 4/],
     [{ a: f32(0, 8, [3]) }, 8, /F32 shape \[3\] needs 12 bytes, offsets give 8/],
-    [{ a: f32(0, 16) }, 8, /truncated: tensor "a" ends at data byte 16, data section has 8/],
-    [{ a: { ...f32(0, 4), dtype: "F16" } }, 4, /dtype "F16" is not one of F32,F64,U32,I32/],
-    [{ a: { ...f32(0, 4), dtype: undefined } }, 4, /dtype undefined is not one of/],
+    [{ a: f32(0, 16) }, 8, /truncated: tensor 'a' ends at data byte 16, data section has 8/],
+    [{ a: { ...f32(0, 4), dtype: "F16" } }, 4, /dtype 'F16' is not one of F32,F64,U32,I32/],
+    [{ a: { ...f32(0, 4), dtype: undefined } }, 4, /dtype 'undefined' is not one of/],
     [{ a: f32(0, 4, [0.5, 2]) }, 4, /shape must be a list of non-negative integers/],
     [{ a: { ...f32(0, 4), data_offsets: [4, 0] } }, 4, /data_offsets must be \[begin, end\]/],
     [{ a: { ...f32(0, 4), data_offsets: [0] } }, 4, /data_offsets must be/],
-    [{ a: [] }, 0, /tensor "a": entry is not an object/],
+    [{ a: [] }, 0, /tensor 'a': entry is not an object/],
     [[1, 2], 0, /header is not a JSON object/],
     [{ __metadata__: { version: 1 } }, 0, /metadata "version" must be a string, not number/],
     [{ __metadata__: "v1" }, 0, /"__metadata__" is not a JSON object/],
@@ -323,7 +323,7 @@ Deno.test("a corrupted checkpoint header is a CheckpointError, not a JSON Syntax
   assertCheckpointError(() => decodeCheckpoint(broken), /header is not UTF-8 JSON$/);
   assertCheckpointError(
     () => decodeCheckpoint(patchHeader(bytes, '"dtype":"U32"', '"dtype":"U64"')),
-    /tensor "rng_state": dtype "U64" is not one of/,
+    /tensor 'rng_state': dtype 'U64' is not one of/,
   );
 });
 
@@ -352,11 +352,11 @@ Deno.test("checkpoint contents are validated: format, dtypes, shapes, metadata",
       rebuilt((t) => t.rng_state = { dtype: "U32", shape: [3], data: new Uint32Array(3) }),
       /rng_state has 3 values, expected 4/,
     ],
-    [rebuilt((_, m) => m.format = "gguf"), /not a learn2hop checkpoint \(format "gguf"\)/],
-    [rebuilt((_, m) => delete m.format), /not a learn2hop checkpoint \(format null\)/],
-    [rebuilt((_, m) => m.format_version = "2"), /format version "2" is not supported/],
+    [rebuilt((_, m) => m.format = "gguf"), /not a learn2hop checkpoint \(format 'gguf'\)/],
+    [rebuilt((_, m) => delete m.format), /not a learn2hop checkpoint \(format 'null'\)/],
+    [rebuilt((_, m) => m.format_version = "2"), /format version '2' is not supported/],
     [rebuilt((_, m) => delete m.outer_step), /metadata lacks "outer_step"/],
-    [rebuilt((_, m) => m.adam_step = "07"), /"adam_step" is not a step count: "07"/],
+    [rebuilt((_, m) => m.adam_step = "07"), /"adam_step" is not a step count: '07'/],
     [rebuilt((_, m) => m.adam_step = "-1"), /"adam_step" is not a step count/],
     [rebuilt((_, m) => m.config = "{"), /metadata "config" is not valid JSON/],
     [rebuilt((_, m) => m.features = '["a",1]'), /features must be a list of names/],
@@ -401,7 +401,7 @@ Deno.test("a checkpoint for another architecture or feature list is refused, cle
   assertCheckpointError(
     () => decodeCheckpoint(bytes, { ...code, features: reordered }),
     new RegExp(
-      `^checkpoint was trained with features \\["gradient","momentum",.*\\]; ` +
+      `^checkpoint was trained with features '\\["gradient","momentum",.*\\]'; ` +
         `this build computes \\["momentum","gradient",.*\\]$`,
     ),
   );

@@ -322,14 +322,17 @@ Deno.test("schedules: constant, warmup + cosine, exponential at known steps", ()
 Deno.test("schedules: bad configurations are UserErrors naming the field", () => {
   const bad: [unknown, RegExp][] = [
     [null, /expected an object/],
-    [{ kind: "linear" }, /kind must be one of constant, cosine, exponential, got "linear"/],
-    [{ kind: "constant", value: 0 }, /value must be > 0/],
-    [{ kind: "constant", value: "0.1" }, /value must be a finite number, got "0.1"/],
-    [{ kind: "constant", value: 1, steps: 3 }, /unknown field "steps"/],
+    [{ kind: "linear" }, /kind must be one of constant, cosine, exponential, got 'linear'/],
+    [{ kind: "constant", value: 0 }, /value must be a number from 1e-12 to 1000000, got 0$/],
+    [{ kind: "constant", value: "0.1" }, /value must be a finite number, got '0\.1'/],
+    [{ kind: "constant", value: 1, steps: 3 }, /unknown field 'steps'/],
     [{ kind: "cosine", initial: 1, final: -1, steps: 10 }, /final must be >= 0/],
     [{ kind: "cosine", initial: 1, final: 0, steps: 10, warmup: 10 }, /warmup \(10\) must be less/],
     [{ kind: "cosine", initial: 1, final: 0, steps: 2.5 }, /steps must be an integer >= 1/],
-    [{ kind: "exponential", initial: 1, final: 0, steps: 10 }, /final must be > 0/],
+    [
+      { kind: "exponential", initial: 1, final: 0, steps: 10 },
+      /final must be a number from 1e-12 to 1000000, got 0$/,
+    ],
   ];
   for (const [config, message] of bad) {
     assert.throws(() => parseSchedule(config, "sigma schedule"), (error: Error) => {

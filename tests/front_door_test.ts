@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { formatXyz, parseSystem, parseXyz } from "../mod.ts";
 import { testGpu } from "./gpu.ts";
-import { runTaskFile, taskEnv, TINY_TRAIN_CONFIG } from "./helpers.ts";
+import { runTaskFile, spawnRun, taskEnv, TINY_TRAIN_CONFIG } from "./helpers.ts";
 import { runSearch, searchOptions } from "../src/search/run_search.ts";
 import { writeSearchOutputs } from "../src/search/outputs.ts";
 import {
@@ -24,6 +24,8 @@ import {
   permissionFlags,
 } from "../src/cli/permissions.ts";
 import { launcherScript } from "../tasks/install.ts";
+import { loadCheckpoint, saveCheckpoint } from "../src/learned/checkpoint.ts";
+import { decodeSafetensors, encodeSafetensors } from "../src/learned/safetensors.ts";
 
 const gpu = await testGpu();
 
@@ -97,6 +99,10 @@ Deno.test("numbers: hexadecimal, infinite and out-of-range values are refused, n
       /:2: the box side is beyond 1000000/,
     ],
   ];
+  // Tiny values, as a symmetric structure written by ASE has (1.2e-17 for a zero), are fine.
+  await Deno.writeTextFile(`${dir}/tiny.xyz`, "2\n\nX 1e-20 0 0\nX 0 0 1.122462048309373\n");
+  const tiny = await runTaskFile("energy", ALL, [`${dir}/tiny.xyz`, "--cpu-only"]);
+  assert.equal(tiny.code, 0, tiny.stderr);
   for (const [text, pattern] of frames) {
     const path = `${dir}/frame-${crypto.randomUUID()}.xyz`;
     await Deno.writeTextFile(path, text);
@@ -104,6 +110,15 @@ Deno.test("numbers: hexadecimal, infinite and out-of-range values are refused, n
   }
   await Deno.remove(dir, { recursive: true });
 });
+
+/** The state file of a tiny finished search in `dir` (for tests that edit one). */
+async function savedSearchState(dir: string): Promise<string> {
+  const run = await runTaskFile("search", ALL, [
+    ...["--system", "LJ7", "--replicas", "2", "--max-evals", "20", "--out", dir],
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  return `${dir}/state.safetensors`;
+}
 
 Deno.test("files: devices, FIFOs, folders and foreign files are refused unread and unquoted", async () => {
   const dir = await Deno.makeTempDir();
@@ -114,6 +129,25 @@ Deno.test("files: devices, FIFOs, folders and foreign files are refused unread a
   await new Deno.Command("mkfifo", { args: [`${dir}/fifo.json`] }).output();
   await Deno.mkdir(`${dir}/run/state.safetensors`, { recursive: true });
   const zero = `${dir}/zero.safetensors`;
+  await Deno.writeTextFile(`${dir}/pooled.json`, '{"minima": {"Cu4": {"energy": "-1e9"}}}');
+  await Deno.symlink(`${dir}/nowhere`, `${dir}/dangling`);
+  // A checkpoint whose config asks for a step beyond f32 (the kernel would not compile).
+  const shipped = await loadCheckpoint(
+    new URL("../checkpoints/lj-small.safetensors", import.meta.url).pathname,
+  );
+  await saveCheckpoint(`${dir}/huge-step.safetensors`, {
+    ...shipped,
+    config: { ...(shipped.config as object), maxStep: 1e30 },
+  });
+  // A search state edited by hand: a method no search has.
+  await Deno.mkdir(`${dir}/edited`);
+  const state = decodeSafetensors(await Deno.readFile(await savedSearchState(`${dir}/saved`)));
+  const rest = JSON.parse(state.metadata.state);
+  rest.options.method = "SECRETMETHOD";
+  await Deno.writeFile(
+    `${dir}/edited/state.safetensors`,
+    encodeSafetensors(state.tensors, { ...state.metadata, state: JSON.stringify(rest) }),
+  );
   const cases: [CommandName, string[], RegExp][] = [
     ["search", ["--system", "LJ13", "--method", "learned", "--checkpoint", zero], /not a regular/],
     ["eval", ["--checkpoint", zero], /zero\.safetensors \(a checkpoint\): not a regular file$/m],
@@ -125,10 +159,46 @@ Deno.test("files: devices, FIFOs, folders and foreign files are refused unread a
     ["search", ["--resume", `${dir}/nowhere`], /--resume .*nowhere: no such folder$/m],
     ["search", ["--system", "LJ13", "--out", "/proc/learn2hop"], /no permission to write there/],
     ["reference", ["Cu4", "--file", secret], /secret\.txt \(a pooled-minima file\): not JSON/],
+    ["reference", ["Cu4", "--file", `${dir}/pooled.json`], /the entry 'Cu4' has no energy/],
+    ["reference", ["Cu4", "--file", ""], /^error: --file: the path is empty$/m],
+    ["search", ["--system", "LJ13", "--start", ""], /^error: the path of an XYZ file is empty$/m],
+    ["energy", [""], /^error: the path of an XYZ file is empty$/m],
+    ["train", ["--config", ""], /^error: the path of a JSON training config is empty$/m],
+    [
+      "search",
+      ["--system", "LJ7", "--out", `${dir}/dangling/run`],
+      /is a symbolic link to nothing/,
+    ],
+    [
+      "search",
+      ["--system", "LJ7", "--out", dir],
+      /already holds files \(.*\); a new run takes a new/,
+    ],
+    [
+      "search",
+      ["--system", "LJ7", "--method", "learned", "--checkpoint", `${dir}/huge-step.safetensors`],
+      /huge-step\.safetensors \(a checkpoint\): its config's maxStep must be a number from/,
+    ],
+    [
+      "search",
+      ["--resume", `${dir}/edited`],
+      /\(a search state\): .*its options' method is not one a search takes/,
+    ],
+    ["eval", ["--redis", "redis://:hunter2@[::1"], /^error: --redis: not a URL; expected/m],
+    ["search", ["--system", "Au13@cutoff=2,cutoff=3"], /'cutoff' is given twice/],
+    [
+      "search",
+      ["--system", "LJ13", "--container", "1e-12"],
+      /--container must be 0 \(none\) or at/,
+    ],
   ];
   for (const [command, args, pattern] of cases) {
     const stderr = await refused(command, args, pattern);
-    assert.doesNotMatch(stderr, /SECRET|root:x/, "the file is never quoted");
+    assert.doesNotMatch(
+      stderr,
+      /SECRET|root:x|hunter2/,
+      "the file (or a password) is never quoted",
+    );
   }
   // A state file that is a search state of nothing: named, and called a search state.
   await Deno.remove(`${dir}/run/state.safetensors`);
@@ -181,36 +251,21 @@ Deno.test("signals: SIGINT to the process group of `deno task search` saves the 
   const dir = await Deno.makeTempDir();
   const config = new URL("../deno.json", import.meta.url).pathname;
   // setsid makes the task the leader of a new process group, as a job runner would.
-  const child = new Deno.Command("setsid", {
-    args: [
-      Deno.execPath(),
-      ...["task", "--quiet", "--config", config, "search", "--system", "LJ13"],
-      ...["--replicas", "16", "--max-evals", "20000", "--out", `${dir}/run`],
-    ],
-    env: { ...taskEnv(), INIT_CWD: dir },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = new Response(child.stdout).text();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while ((seen.match(/evals\/replica/g) ?? []).length < 2) {
-    const { value, done } = await reader.read();
-    assert.ok(!done, `no progress before exit: ${seen}`);
-    seen += value;
-  }
+  const run = spawnRun("setsid", [
+    Deno.execPath(),
+    ...["task", "--quiet", "--config", config, "search", "--system", "LJ13"],
+    ...["--replicas", "16", "--max-evals", "20000", "--out", `${dir}/run`],
+  ], { INIT_CWD: dir });
+  await run.progress(2);
   // To the whole group: the search gets it directly and, at times, once more from deno task.
-  await new Deno.Command("kill", { args: ["-INT", "--", `-${child.pid}`] }).output();
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-    seen += chunk.value;
-  }
-  assert.equal((await child.status).code, 130, seen);
-  assert.match(await stdout, /stopped: interrupted/);
-  assert.match(seen, /continue it with: deno task search --resume .*run\n$/);
+  await new Deno.Command("kill", { args: ["-INT", "--", `-${run.child.pid}`] }).output();
+  const { code, stdout, stderr } = await run.finish();
+  assert.equal(code, 130, stderr);
+  assert.match(stdout, /stopped: interrupted/);
+  assert.match(stderr, /continue it with: deno task search --resume .*run\n$/);
   const names = (await Array.fromAsync(Deno.readDir(`${dir}/run`))).map((e) => e.name).sort();
+  // The search ended (stopped): its lock file is gone with it.
   assert.deepEqual(names, [
-    ".learn2hop.lock",
     "minima.xyz",
     "state.safetensors",
     "summary.json",
@@ -222,6 +277,39 @@ Deno.test("signals: SIGINT to the process group of `deno task search` saves the 
   const summary = JSON.parse(resumed.stdout);
   assert.equal(summary.stopReason, "budget");
   assert.equal(summary.evaluations.perReplica, 20000);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("signals: eval stops without a partial report; reference records what it found", async () => {
+  const dir = await Deno.makeTempDir();
+  const task = (name: string) => new URL(`../tasks/${name}.ts`, import.meta.url).pathname;
+  const evaluation = spawnRun(Deno.execPath(), [
+    ...["run", ...ALL, task("eval"), "--methods", "random", "--no-hopping"],
+    ...["--replicas", "8", "--max-evals", "2000000", "--out", `${dir}/eval`],
+  ]);
+  await evaluation.progress(1, /^eval quick: /gm);
+  evaluation.child.kill("SIGTERM");
+  const stopped = await evaluation.finish();
+  assert.equal(stopped.code, 143, stopped.stderr);
+  assert.match(
+    stopped.stderr,
+    /SIGTERM: stopped; an evaluation is written only when it is complete/,
+  );
+  await assert.rejects(() => Deno.stat(`${dir}/eval`), Deno.errors.NotFound);
+
+  const reference = spawnRun(Deno.execPath(), [
+    ...["run", ...ALL, task("reference"), "Cu4", "Cu5", "--replicas", "4"],
+    ...["--max-evals", "1e9", "--file", `${dir}/pooled.json`],
+  ]);
+  await reference.progress(1, /WebGPU adapter/g);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  reference.child.kill("SIGINT");
+  const recorded = await reference.finish();
+  assert.equal(recorded.code, 130, recorded.stderr);
+  const pooled = JSON.parse(await Deno.readTextFile(`${dir}/pooled.json`)).minima;
+  // What the stopped search found, with the evaluations it really spent; Cu5 was not searched.
+  assert.deepEqual(Object.keys(pooled), ["Cu4"]);
+  assert.ok(pooled.Cu4.evaluationsPerReplica < 1e9);
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -113,6 +113,42 @@ export function taskEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * A long run of `command` with `args` (the tests' environment: taskEnv, plus `env`), to be
+ * stopped by a signal: `progress(n)` waits until its stderr holds n search progress lines (or
+ * other lines),
+ * `finish()` reads the rest and gives its exit status, stdout and stderr.
+ */
+export function spawnRun(command: string, args: string[], env: Record<string, string> = {}) {
+  const child = new Deno.Command(command, {
+    args,
+    env: { ...taskEnv(), ...env },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  return {
+    child,
+    /** Waits until stderr holds `lines` matches of `pattern` (search progress lines). */
+    async progress(lines: number, pattern = /evals\/replica/g): Promise<void> {
+      while ((stderr.match(pattern) ?? []).length < lines) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`no progress before exit: ${stderr}`);
+        stderr += value;
+      }
+    },
+    async finish(): Promise<{ code: number; stdout: string; stderr: string }> {
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        stderr += chunk.value;
+      }
+      return { code: (await child.status).code, stdout: await stdout, stderr };
+    },
+  };
+}
+
 /** A training config small enough for tests (configs/tiny.json: LJ7 and LJ8, 5 members x 2
  * tasks, 30 evaluations; also the fault run of deno task bench --distributed). */
 export const TINY_TRAIN_CONFIG = tinyConfig;

@@ -68,12 +68,26 @@ Deno.test("RunFolder: a file, a path under a file, a folder holding a run are re
     () => RunFolder.claimNew(`${dir}/run`, CLAIM),
     /--out .*run already holds a search \(summary\.json\); choose another folder, or continue that one \(if it was stopped before its end: learn2hop search --resume .*run\)$/,
   );
-  // A new nested folder is created, and released empty it goes again.
+  // A folder of the user's files is never written into: a new run takes a new or empty one.
+  await Deno.mkdir(`${dir}/mine`);
+  await Deno.writeTextFile(`${dir}/mine/best-LJ13-fire.xyz`, "the user's");
+  await assert.rejects(
+    () => RunFolder.claimNew(`${dir}/mine`, CLAIM),
+    /--out .*mine already holds files \(best-LJ13-fire\.xyz\); a new run takes a new or empty folder$/,
+  );
+  assert.deepEqual(await names(`${dir}/mine`), ["best-LJ13-fire.xyz"]);
+  // A dangling symbolic link in the way is one error, not a loop.
+  await Deno.symlink(`${dir}/nowhere`, `${dir}/dangling`);
+  await assert.rejects(
+    () => RunFolder.claimNew(`${dir}/dangling/run`, CLAIM),
+    /dangling\/run: .*dangling is a symbolic link to nothing$/,
+  );
+  // New nested folders are created; released with nothing written, they go again.
   const fresh = await RunFolder.claimNew(`${dir}/new/deeper`, CLAIM);
   assert.ok(fresh.created);
   assert.deepEqual(await names(`${dir}/new/deeper`), [LOCK_FILE]);
   await fresh.release();
-  assert.deepEqual(await names(`${dir}/new`), []);
+  await assert.rejects(() => Deno.stat(`${dir}/new`), Deno.errors.NotFound);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -110,22 +124,28 @@ Deno.test("RunFolder: a folder a killed run left before its first save is taken 
   const killed = `${dir}/killed`;
   await Deno.mkdir(killed);
   // What a run killed with SIGKILL leaves: its (unlocked) lock file, a log, a half-written
-  // temporary; and files of the user's, one of which only looks like a temporary.
-  await Deno.writeTextFile(`${killed}/${LOCK_FILE}`, "search, process 1, since x\n");
+  // temporary.
+  await Deno.writeTextFile(`${killed}/${LOCK_FILE}`, "a search, process 1, since x\n");
   await Deno.writeTextFile(`${killed}/metrics.jsonl`, "{}\n");
   const temporary = `.minima.xyz.learn2hop-tmp-${crypto.randomUUID()}`;
   assert.match(temporary, TEMPORARY_PATTERN);
   await Deno.writeTextFile(`${killed}/${temporary}`, "partial");
+  await assert.rejects(
+    () => RunFolder.claimExisting(killed, CLAIM),
+    /--out .*killed: nothing to continue there \(no state\.safetensors\).*start it again with --out$/,
+  );
+  const folder = await RunFolder.claimNew(killed, CLAIM);
+  assert.deepEqual(await names(killed), [LOCK_FILE]);
+  await folder.release();
+  assert.deepEqual(await names(killed), []);
+  // With files of the user's beside (one only looks like a temporary), it is not taken.
+  await Deno.writeTextFile(`${killed}/${LOCK_FILE}`, "");
   await Deno.writeTextFile(`${killed}/notes.tmp-0123`, "the user's");
   await Deno.writeTextFile(`${killed}/.x.learn2hop-tmp-mine`, "the user's too");
   await assert.rejects(
-    () => RunFolder.claimExisting(killed, CLAIM),
-    /--resume|--out .*killed: nothing to continue there \(no state\.safetensors\).*start it again with --out$/,
+    () => RunFolder.claimNew(killed, CLAIM),
+    /already holds files \(\.x\.learn2hop-tmp-mine, notes\.tmp-0123\)/,
   );
-  const folder = await RunFolder.claimNew(killed, CLAIM);
-  assert.deepEqual(await names(killed), [LOCK_FILE, ".x.learn2hop-tmp-mine", "notes.tmp-0123"]);
-  await folder.release();
-  // The folder holds the user's files: it stays, with them.
   assert.deepEqual(await names(killed), [LOCK_FILE, ".x.learn2hop-tmp-mine", "notes.tmp-0123"]);
   await Deno.remove(dir, { recursive: true });
 });
@@ -137,6 +157,7 @@ Deno.test("RunFolder: --resume claims a folder with its saved state, and cleans 
   const folder = await RunFolder.claimExisting(dir, { ...CLAIM, flag: "--resume" });
   assert.deepEqual(await names(dir), [LOCK_FILE, "state.safetensors"]);
   await folder.release();
+  assert.deepEqual(await names(dir), ["state.safetensors"]);
   await Deno.remove(`${dir}/state.safetensors`);
   await Deno.mkdir(`${dir}/state.safetensors`);
   await assert.rejects(
@@ -238,7 +259,7 @@ Deno.test("RunFolder: a folder no run of ours held is left as it was when refuse
   await Deno.writeTextFile(`${dir}/metrics.jsonl`, "the user's\n");
   await assert.rejects(
     () => RunFolder.claimNew(dir, CLAIM),
-    /already holds a search \(metrics\.jsonl\)/,
+    /already holds files \(metrics\.jsonl\)/,
   );
   await assert.rejects(() => RunFolder.claimExisting(dir, CLAIM), /nothing to continue there/);
   assert.deepEqual(await names(dir), ["metrics.jsonl"]);

@@ -17,7 +17,7 @@ import {
 } from "../src/search/search_state.ts";
 import { startsFromFrames } from "../src/search/starts.ts";
 import { UserError } from "../src/core/errors.ts";
-import { icosahedron13, runTaskFile, taskEnv } from "./helpers.ts";
+import { icosahedron13, runTaskFile, spawnRun } from "./helpers.ts";
 
 const gpu = await testGpu();
 const LJ13 = parseSystem("LJ13");
@@ -157,34 +157,16 @@ Deno.test("CLI: SIGTERM saves the search; --resume finishes it as if never stopp
   const whole = await search(...flags, "--out", `${dir}/whole`);
   assert.equal(whole.code, 0, whole.stderr);
 
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      TASK,
-      ...flags,
-      "--out",
-      `${dir}/part`,
-    ],
-    env: taskEnv(),
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = new Response(child.stdout).text();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while ((seen.match(/evals\/replica/g) ?? []).length < 3) {
-    const { value, done } = await reader.read();
-    assert.ok(!done, `no progress before exit: ${seen}`);
-    seen += value;
-  }
-  child.kill("SIGTERM");
-  while (!(await reader.read()).done);
-  assert.equal((await child.status).code, 143);
-  assert.match(await stdout, /stopped: interrupted/);
+  const run = spawnRun(Deno.execPath(), [
+    ...["run", "--allow-read", "--allow-write", "--allow-env", TASK],
+    ...flags,
+    ...["--out", `${dir}/part`],
+  ]);
+  await run.progress(3);
+  run.child.kill("SIGTERM");
+  const { code, stdout } = await run.finish();
+  assert.equal(code, 143);
+  assert.match(stdout, /stopped: interrupted/);
   const interrupted = JSON.parse(await Deno.readTextFile(`${dir}/part/summary.json`));
   assert.ok(interrupted.evaluations.perReplica < 3000);
 

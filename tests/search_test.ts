@@ -50,7 +50,7 @@ import {
   searchOptions,
   type SearchResult,
 } from "../src/search/run_search.ts";
-import { icosahedron13, runTaskFile, taskEnv } from "./helpers.ts";
+import { icosahedron13, runTaskFile, spawnRun } from "./helpers.ts";
 
 const gpu = await testGpu();
 const LJ13 = parseSystem("LJ13");
@@ -554,28 +554,15 @@ Deno.test("CLI: a run prints the report and --json the summary; SIGINT stops it 
   );
 
   await Deno.remove(dir, { recursive: true });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      ...["run", "--allow-read", "--allow-write", "--allow-env", TASK, "--system", "LJ13"],
-      ...["--replicas", "16", "--max-evals", "1e8", "--out", dir],
-    ],
-    env: taskEnv(),
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = new Response(child.stdout).text();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!seen.includes("evals/replica")) {
-    const { value, done } = await reader.read();
-    assert.ok(!done, `no progress before exit: ${seen}`);
-    seen += value;
-  }
-  child.kill("SIGINT");
-  while (!(await reader.read()).done);
-  assert.equal((await child.status).code, 130);
-  assert.match(await stdout, /stopped: interrupted/);
+  const run = spawnRun(Deno.execPath(), [
+    ...["run", "--allow-read", "--allow-write", "--allow-env", TASK, "--system", "LJ13"],
+    ...["--replicas", "16", "--max-evals", "1e8", "--out", dir],
+  ]);
+  await run.progress(1);
+  run.child.kill("SIGINT");
+  const { code, stdout } = await run.finish();
+  assert.equal(code, 130);
+  assert.match(stdout, /stopped: interrupted/);
   const interrupted = JSON.parse(await Deno.readTextFile(`${dir}/summary.json`));
   assert.equal(interrupted.stopReason, "interrupted");
   assert.ok(interrupted.evaluations.perReplica < 1e8);

@@ -4,7 +4,13 @@
  * GPU failure and keeps its stack trace, with exit status 1.
  */
 import { UserError } from "../core/errors.ts";
-import { MAX_MAGNITUDE, MIN_MAGNITUDE, parseDecimal, withinMagnitude } from "../core/numbers.ts";
+import {
+  MAX_MAGNITUDE,
+  MAX_U32,
+  MIN_MAGNITUDE,
+  parseDecimal,
+  withinMagnitude,
+} from "../core/numbers.ts";
 import { parseLayout, type ThreadLayout } from "../gpu/thread_layout.ts";
 import { type CommandName, dropUnneeded } from "./permissions.ts";
 
@@ -68,12 +74,8 @@ function isUserMistake(error: unknown): boolean {
   return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
 }
 
-/** The largest value of the GPU's u32 counters and seeds. */
-export const MAX_U32 = 4294967295;
-
-/** Most replicas a batch may ask for: the host holds every replica's start (3 N f64 each) before
- * the GPU's own limits are checked, so far more than any GPU takes would exhaust memory first. */
-export const MAX_REPLICAS = 2 ** 20;
+export { MAX_U32 } from "../core/numbers.ts";
+export { MAX_REPLICAS } from "../search/limits.ts";
 
 /** A decimal number from a flag's text, or a UserError naming the flag (hexadecimal and other
  * forms are refused: src/core/numbers.ts). */

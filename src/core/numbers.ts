@@ -15,6 +15,9 @@
  * bond lengths, energies of a million epsilon or eV).
  */
 
+/** The largest value of the GPU's u32 counters and seeds. */
+export const MAX_U32 = 4294967295;
+
 /** The largest magnitude of a physical setting or coordinate, in the system's units. */
 export const MAX_MAGNITUDE = 1e6;
 /** The smallest nonzero magnitude of a physical setting (far above f32's smallest normal). */

@@ -104,6 +104,15 @@ export class RedisConnection {
       redis.disconnect();
       throw connectError(target, cause ?? error as Error);
     }
+    // ioredis selects the database on connecting and ignores a refusal: asked again here.
+    try {
+      await redis.call("SELECT", target.db);
+    } catch (error) {
+      redis.disconnect();
+      throw new UserError(
+        `Redis at ${target.shown} has no database ${target.db} (${(error as Error).message})`,
+      );
+    }
     const info = String(await redis.call("INFO", "server"));
     const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? "0";
     const [major, minor] = version.split(".").map(Number);

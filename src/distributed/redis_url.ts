@@ -24,7 +24,8 @@ export function parseRedisUrl(text: string, flag = "--redis"): RedisTarget {
   try {
     url = new URL(text);
   } catch {
-    throw new UserError(`${flag} '${text}' is not a URL; expected ${EXAMPLE}`);
+    // Not the text: it may hold a password.
+    throw new UserError(`${flag}: not a URL; expected ${EXAMPLE}`);
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
     throw new UserError(
@@ -41,7 +42,7 @@ export function parseRedisUrl(text: string, flag = "--redis"): RedisTarget {
   const path = url.pathname.replace(/^\//, "");
   const db = path === "" ? 0 : Number(path);
   if (!Number.isInteger(db) || db < 0 || !/^\d*$/.test(path)) {
-    throw new UserError(`${flag} ${shown}: the path must be a database number, got '/${path}'`);
+    throw new UserError(`${flag} ${shown}: the path must be a database number`);
   }
   if (url.search !== "" || url.hash !== "") {
     throw new UserError(`${flag} ${shown}: no query or fragment is understood`);

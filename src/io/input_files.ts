@@ -29,6 +29,7 @@ export async function readInputBytes(
   what: string,
   maxBytes: number,
 ): Promise<Uint8Array> {
+  if (path === "") throw new UserError(`the path of ${what} is empty`);
   await requestRead(path);
   const fail = (why: string): never => {
     throw new UserError(`${path} (${what}): ${why}`);

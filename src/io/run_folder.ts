@@ -5,19 +5,23 @@
  * so the lock tells a folder in use from one a run has left:
  *   - two runs never share a folder: the second finds the lock held and is refused (given --out)
  *     or takes the next free name (a default folder: runs/NAME, runs/NAME-2, ...);
- *   - a folder holding a run's saved state (`savedState`: a checkpoint, a search state, a report)
- *     is refused to a new run; --resume claims it to continue;
- *   - a folder that a killed run left before its first save (the lock file, perhaps its own
- *     `leftovers` such as a metrics log) is taken afresh: the leftovers are removed.
- * The lock file is never removed while the folder is in use (removing it would let a third run
- * lock a new file beside a second run's old one); a claim that ends with nothing written
- * (`release`) removes it, and the folder if the claim created it, so a refusal found after the
- * claim (a batch too large for the GPU, an unreachable Redis) leaves nothing behind.
+ *   - a new run takes only a new or empty folder: one holding a run's saved state
+ *     (`savedState`: a checkpoint, a search state, a report) is continued with --resume, and one
+ *     holding anything else (another kind of run, the user's files) is never written into, so no
+ *     user's file is ever replaced or removed;
+ *   - a folder that a killed run left before its first save (the lock file, this program's
+ *     temporaries, perhaps the run's own `leftovers` such as a metrics log) counts as empty: it is
+ *     cleaned of those and taken afresh.
+ * A run removes the lock file when it ends (`release`), while still holding it: a run waiting on
+ * the old file then finds it gone and locks a new one. So a lock file found unlocked is what a
+ * killed run left. A claim that ends with none of the run's files written (the run was refused
+ * after the claim: a batch too large for the GPU, an unreachable Redis) also removes the folders
+ * it created, so it leaves nothing behind.
  */
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import { osErrorText } from "./input_files.ts";
-import { pathExists, removeStaleTemporaries } from "./output_files.ts";
+import { pathExists, removeStaleTemporaries, TEMPORARY_PATTERN } from "./output_files.ts";
 
 /** The lock file of a claimed folder (hidden: it is bookkeeping, not an output). */
 export const LOCK_FILE = ".learn2hop.lock";
@@ -26,7 +30,7 @@ export interface ClaimOptions {
   /** How the user named the folder, for messages ("--out", "--resume"). */
   flag: string;
   /** Files whose presence means the folder holds a run that can be continued or has finished:
-   * a new run refuses such a folder, --resume requires the first of them. */
+   * --resume requires the first of them. */
   savedState: string[];
   /** Files a run writes before its first save (a metrics log, distributed.json): in a folder a
    * killed run left, removed before the folder is taken afresh. */
@@ -38,38 +42,55 @@ export interface ClaimOptions {
   resumeHint?: (dir: string) => string;
 }
 
-/** Why a folder cannot be claimed: another run holds it, or it holds a run. */
-type Refusal = { reason: "busy"; holder: string } | { reason: "holds-run"; file: string };
+/** Why a folder cannot be claimed: another run holds it, it holds a run, or other files. */
+type Refusal =
+  | { reason: "busy"; holder: string }
+  | { reason: "holds-run"; file: string }
+  | { reason: "holds-files"; files: string[] };
 
 export class RunFolder {
   readonly path: string;
-  /** Whether the claim created the folder. */
-  readonly created: boolean;
+  readonly #options: ClaimOptions;
+  /** The folders the claim created, outermost first. */
+  readonly #made: string[];
   #lock: Deno.FsFile | undefined;
-  /** Whether the claim created the lock file (the folder was no run's before). */
-  #newLock: boolean;
+  /** Whether the claim created the lock file. */
+  readonly #newLock: boolean;
 
-  private constructor(path: string, created: boolean, lock: Lock) {
+  private constructor(path: string, options: ClaimOptions, made: string[], lock: Lock) {
     this.path = path;
-    this.created = created;
+    this.#options = options;
+    this.#made = made;
     this.#lock = lock.file;
     this.#newLock = lock.created;
   }
 
-  /** The folder `dir` for a new run, or a UserError: it is in use, holds a run, is a file, lies
-   * under a file, or cannot be created or written. */
+  /** Whether the claim created the folder. */
+  get created(): boolean {
+    return this.#made.length > 0;
+  }
+
+  /** The folder `dir` for a new run, or a UserError: it is in use, holds a run or other files,
+   * is a file, lies under a file, or cannot be created or written. */
   static async claimNew(dir: string, options: ClaimOptions): Promise<RunFolder> {
     const claim = await RunFolder.#tryClaim(dir, options);
     if (claim instanceof RunFolder) return claim;
-    if (claim.reason === "busy") {
-      throw new UserError(`${options.flag} ${dir} is in use by ${claim.holder}`);
+    const { flag, what, resumeHint } = options;
+    if (claim.reason === "busy") throw new UserError(`${flag} ${dir} is in use by ${claim.holder}`);
+    if (claim.reason === "holds-files") {
+      const shown = claim.files.slice(0, 3).map((name) => name.slice(0, 40)).join(", ");
+      const more = claim.files.length > 3 ? `, ... (${claim.files.length} entries)` : "";
+      throw new UserError(
+        `${flag} ${dir} already holds files (${shown}${more}); a new run takes a new or empty ` +
+          "folder",
+      );
     }
-    const hint = options.resumeHint === undefined
+    const hint = resumeHint === undefined
       ? ""
-      : ` (if it was stopped before its end: ${options.resumeHint(dir)})`;
+      : ` (if it was stopped before its end: ${resumeHint(dir)})`;
     throw new UserError(
-      `${options.flag} ${dir} already holds ${options.what} (${claim.file}); choose another ` +
-        `folder, or continue that one${hint}`,
+      `${flag} ${dir} already holds ${what} (${claim.file}); choose another folder, or ` +
+        `continue that one${hint}`,
     );
   }
 
@@ -83,86 +104,90 @@ export class RunFolder {
 
   /**
    * The existing folder `dir` of a run to continue (--resume): not in use, and holding the
-   * run's saved state (`savedState[0]`). Its stale temporaries are removed.
+   * run's saved state (`savedState[0]`). Its stale temporaries are removed. A caller that then
+   * refuses the run gives it up with `release`, which leaves the folder as it was.
    */
   static async claimExisting(dir: string, options: ClaimOptions): Promise<RunFolder> {
+    const { flag, what, savedState } = options;
     const info = await Deno.stat(dir).catch((error) => error as Error);
     if (info instanceof Error) {
       const why = info instanceof Deno.errors.NotFound ? "no such folder" : osErrorText(info);
-      throw new UserError(`${options.flag} ${dir}: ${why}`);
+      throw new UserError(`${flag} ${dir}: ${why}`);
     }
-    if (!info.isDirectory) throw new UserError(`${options.flag} ${dir} is a file, not a folder`);
-    const lock = await lockFile(dir, options.flag);
+    if (!info.isDirectory) throw new UserError(`${flag} ${dir} is a file, not a folder`);
+    const lock = await lockFile(dir, flag);
     if (lock instanceof Error) throw lock;
-    if (typeof lock === "string") {
-      throw new UserError(`${options.flag} ${dir} is in use by ${lock}`);
-    }
-    const folder = new RunFolder(dir, false, lock);
-    const state = `${dir}/${options.savedState[0]}`;
-    const stateInfo = await Deno.lstat(state).catch(() => undefined);
-    if (stateInfo === undefined) {
-      await folder.#refuse();
+    if (typeof lock === "string") throw new UserError(`${flag} ${dir} is in use by ${lock}`);
+    const folder = new RunFolder(dir, options, [], lock);
+    const stateInfo = await Deno.lstat(`${dir}/${savedState[0]}`).catch(() => undefined);
+    if (stateInfo === undefined || !stateInfo.isFile) {
+      await folder.#giveUp();
       throw new UserError(
-        `${options.flag} ${dir}: nothing to continue there (no ${options.savedState[0]}): not ` +
-          `the folder of ${options.what}, or its run stopped before its first save; start it ` +
-          "again with --out",
+        stateInfo === undefined
+          ? `${flag} ${dir}: nothing to continue there (no ${savedState[0]}): not the folder ` +
+            `of ${what}, or its run stopped before its first save; start it again with --out`
+          : `${flag} ${dir}: ${savedState[0]} is not a regular file`,
       );
     }
-    if (!stateInfo.isFile) {
-      await folder.#refuse();
-      throw new UserError(`${options.flag} ${dir}: ${options.savedState[0]} is not a regular file`);
-    }
-    await folder.#recordHolder(options.what);
+    await folder.#recordHolder();
     await removeStaleTemporaries(dir);
     return folder;
   }
 
   /** Claims `dir`, or says why not; UserErrors for a folder that cannot be used at all. */
   static async #tryClaim(dir: string, options: ClaimOptions): Promise<RunFolder | Refusal> {
-    const created = await makeFolder(dir, options.flag);
+    const made = await makeFolders(dir, options.flag);
     const lock = await lockFile(dir, options.flag);
     if (lock instanceof Error) {
-      if (created) await Deno.remove(dir).catch(() => {});
+      await removeEmpty(made);
       throw lock;
     }
     if (typeof lock === "string") return { reason: "busy", holder: lock };
-    const folder = new RunFolder(dir, created, lock);
-    for (const file of [...options.savedState, ...(lock.created ? options.leftovers ?? [] : [])]) {
-      // A run's saved state; or files a run writes first, in a folder no run of ours held.
-      if (await pathExists(`${dir}/${file}`)) {
-        await folder.#refuse();
-        return { reason: "holds-run", file };
-      }
+    const folder = new RunFolder(dir, options, made, lock);
+    const refusal = await folder.#contentsRefusal();
+    if (refusal !== undefined) {
+      await folder.#giveUp();
+      return refusal;
     }
     try {
-      await folder.#startAfresh(options);
+      // What a killed run left: its leftovers (where the lock file was there before), its
+      // temporaries.
+      if (!lock.created) {
+        for (const file of options.leftovers ?? []) {
+          await Deno.remove(`${dir}/${file}`).catch((error) => {
+            if (!(error instanceof Deno.errors.NotFound)) throw error;
+          });
+        }
+      }
+      await removeStaleTemporaries(dir);
+      await folder.#recordHolder();
     } catch (error) {
       await folder.release();
-      throw error;
+      if (error instanceof UserError) throw error;
+      throw new UserError(`${options.flag} ${dir}: cannot write there (${osErrorText(error)})`);
     }
     return folder;
   }
 
-  /** Removes what a killed run left before its first save (the folder held our lock file, so it
-   * was a run's), checks that the folder is writable, and records the holder. */
-  async #startAfresh(options: ClaimOptions): Promise<void> {
-    for (const file of options.leftovers ?? []) {
-      const path = `${this.path}/${file}`;
-      const info = await Deno.lstat(path).catch(() => undefined);
-      if (info === undefined) continue;
-      if (!info.isFile) {
-        throw new UserError(`${options.flag} ${this.path}: ${file} there is not a regular file`);
-      }
-      await Deno.remove(path);
+  /** Why a new run may not take the folder, if it may not: anything in it but the lock file,
+   * this program's temporaries and (where the lock file was there before) the run's leftovers. */
+  async #contentsRefusal(): Promise<Refusal | undefined> {
+    const { savedState, leftovers = [] } = this.#options;
+    for (const file of savedState) {
+      if (await pathExists(`${this.path}/${file}`)) return { reason: "holds-run", file };
     }
-    await this.#recordHolder(options.what);
-    await removeStaleTemporaries(this.path);
+    const entries = await Array.fromAsync(Deno.readDir(this.path));
+    const others = entries.filter(({ name, isFile }) =>
+      name !== LOCK_FILE && !(isFile && TEMPORARY_PATTERN.test(name)) &&
+      !(isFile && !this.#newLock && leftovers.includes(name))
+    ).map(({ name }) => name).sort();
+    return others.length > 0 ? { reason: "holds-files", files: others } : undefined;
   }
 
   /** Writes who holds the lock into the lock file, for the messages of runs refused; also the
    * check that the folder can be written. */
-  async #recordHolder(what: string): Promise<void> {
-    const text = `${what}, process ${Deno.pid}, since ${new Date().toISOString()}\n`;
+  async #recordHolder(): Promise<void> {
+    const text = `${this.#options.what}, process ${Deno.pid}, since ${new Date().toISOString()}\n`;
     try {
       await this.#lock!.truncate(0);
       await this.#lock!.write(new TextEncoder().encode(text));
@@ -171,61 +196,79 @@ export class RunFolder {
     }
   }
 
-  /**
-   * Ends the claim. Where the folder holds nothing but the lock file (the run wrote nothing: it
-   * was refused after the claim), the lock file goes, and the folder too if the claim made it.
-   */
+  /** Ends the claim: the lock file goes (a run that is killed instead leaves it, which is how a
+   * later claim knows its leftovers), and so do the folders the claim made, where empty. */
   async release(): Promise<void> {
     if (this.#lock === undefined) return;
-    const entries = await Array.fromAsync(Deno.readDir(this.path)).catch(() => undefined);
-    const empty = entries !== undefined && entries.every((e) => e.name === LOCK_FILE);
-    if (empty) {
-      // Removed while still locked: a run waiting on the old file then finds it gone and retries.
-      await Deno.remove(`${this.path}/${LOCK_FILE}`).catch(() => {});
-      if (this.created) await Deno.remove(this.path).catch(() => {});
-    }
-    this.#unlock();
-  }
-
-  /** Gives the folder up unused: the lock file goes again if this claim created it. */
-  async #refuse(): Promise<void> {
-    if (this.#newLock) await Deno.remove(`${this.path}/${LOCK_FILE}`).catch(() => {});
-    this.#unlock();
-  }
-
-  #unlock(): void {
-    this.#lock?.close(); // closing the file drops the lock
+    // Removed while still locked: a run waiting on the old file then finds it gone and retries.
+    await Deno.remove(`${this.path}/${LOCK_FILE}`).catch(() => {});
+    this.#lock.close(); // closing the file drops the lock
     this.#lock = undefined;
+    await removeEmpty(this.#made);
+  }
+
+  /** Gives up a folder the claim only looked at: as it was, but for a lock file the claim
+   * created and the folders it made. */
+  async #giveUp(): Promise<void> {
+    if (this.#newLock) await Deno.remove(`${this.path}/${LOCK_FILE}`).catch(() => {});
+    this.#lock?.close();
+    this.#lock = undefined;
+    await removeEmpty(this.#made);
   }
 }
 
-/** Creates `dir` (and its parents) if missing; whether it did. UserErrors for a file in the way
- * or a folder that cannot be made. */
-async function makeFolder(dir: string, flag: string): Promise<boolean> {
-  const info = await Deno.stat(dir).catch((error) => error as Error);
-  if (!(info instanceof Error)) {
-    if (!info.isDirectory) throw new UserError(`${flag} ${dir} is a file, not a folder`);
-    return false;
-  }
-  if (info instanceof Deno.errors.NotADirectory) {
-    throw new UserError(`${flag} ${dir} lies under a file, not a folder`);
-  }
-  if (info instanceof Deno.errors.NotCapable) throw noPermission(flag, dir);
-  if (!(info instanceof Deno.errors.NotFound)) {
-    throw new UserError(`${flag} ${dir}: ${osErrorText(info)}`);
-  }
-  try {
-    await Deno.mkdir(dirname(dir), { recursive: true });
-    await Deno.mkdir(dir);
-    return true;
-  } catch (error) {
-    // Another run made it in between: it is not ours, but may still be free.
-    if (error instanceof Deno.errors.AlreadyExists) return makeFolder(dir, flag);
-    if (error instanceof Deno.errors.NotADirectory) {
-      throw new UserError(`${flag} ${dir} lies under a file, not a folder`);
+/**
+ * Creates `dir` and its missing parents; the folders it made, outermost first. UserErrors for a
+ * file in the way, a symbolic link to nothing, or a folder that cannot be made.
+ */
+async function makeFolders(dir: string, flag: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let path = resolve(dir);; path = dirname(path)) {
+    const info = await Deno.lstat(path).catch((error) => error as Error);
+    if (info instanceof Error) {
+      if (info instanceof Deno.errors.NotADirectory) {
+        throw new UserError(`${flag} ${dir} lies under a file, not a folder`);
+      }
+      if (info instanceof Deno.errors.NotCapable) throw noPermission(flag, dir);
+      if (!(info instanceof Deno.errors.NotFound)) {
+        throw new UserError(`${flag} ${dir}: ${osErrorText(info)}`);
+      }
+      missing.unshift(path);
+      continue;
     }
-    if (error instanceof Deno.errors.NotCapable) throw noPermission(flag, dir);
-    throw new UserError(`${flag} ${dir}: cannot create the folder (${osErrorText(error)})`);
+    const target = info.isSymlink ? await Deno.stat(path).catch(() => undefined) : info;
+    if (target === undefined) {
+      throw new UserError(`${flag} ${dir}: ${path} is a symbolic link to nothing`);
+    }
+    if (!target.isDirectory) {
+      throw new UserError(
+        missing.length === 0
+          ? `${flag} ${dir} is a file, not a folder`
+          : `${flag} ${dir} lies under a file, not a folder`,
+      );
+    }
+    break;
+  }
+  const made: string[] = [];
+  for (const path of missing) {
+    try {
+      await Deno.mkdir(path);
+      made.push(path);
+    } catch (error) {
+      // Another run made it meanwhile: not this claim's to remove.
+      if (error instanceof Deno.errors.AlreadyExists) continue;
+      await removeEmpty(made);
+      if (error instanceof Deno.errors.NotCapable) throw noPermission(flag, dir);
+      throw new UserError(`${flag} ${dir}: cannot create the folder (${osErrorText(error)})`);
+    }
+  }
+  return made;
+}
+
+/** Removes `folders` (outermost first) from the innermost out, as long as they are empty. */
+async function removeEmpty(folders: string[]): Promise<void> {
+  for (const folder of [...folders].reverse()) {
+    if (!await Deno.remove(folder).then(() => true, () => false)) return;
   }
 }
 
@@ -238,7 +281,7 @@ interface Lock {
 /**
  * The locked lock file of `dir`; the holder's description (a string) when another process
  * holds it; a UserError when it cannot be opened. The file opened must still be the one at the
- * path once locked: a run releasing an empty folder removes it, and then this one tries again.
+ * path once locked: a run releasing a folder removes it, and then this one tries again.
  */
 async function lockFile(dir: string, flag: string): Promise<Lock | string | UserError> {
   const path = `${dir}/${LOCK_FILE}`;
@@ -260,9 +303,10 @@ async function lockFile(dir: string, flag: string): Promise<Lock | string | User
         },
       );
     } catch (error) {
+      // The lock file went (a run released it): try again; the folder went too: say so.
       if (error instanceof Deno.errors.NotFound) {
-        await Deno.mkdir(dir, { recursive: true }).catch(() => {});
-        continue;
+        if (await pathExists(dir)) continue;
+        return new UserError(`${flag} ${dir}: the folder was removed meanwhile; try again`);
       }
       if (error instanceof Deno.errors.NotCapable) return noPermission(flag, dir);
       return new UserError(`${flag} ${dir}: cannot write there (${osErrorText(error)})`);

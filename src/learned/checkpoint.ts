@@ -9,6 +9,7 @@
  * (JSON) and `project_version`. Non-finite weights or moments are refused on writing and reading.
  */
 import { UserError } from "../core/errors.ts";
+import { quoted } from "../core/quote.ts";
 import { readInputBytes } from "../io/input_files.ts";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../io/output_files.ts";
@@ -18,6 +19,10 @@ import {
   encodeSafetensors,
   type Tensor,
 } from "./safetensors.ts";
+
+/** Characters of a checkpoint's feature list shown when it differs from this build's: the
+ * whole list of any architecture here, and no more. */
+const FEATURES_SHOWN = 400;
 
 /** The `format` metadata value that marks a learn2hop checkpoint. */
 export const CHECKPOINT_FORMAT = "learn2hop-checkpoint";
@@ -175,12 +180,12 @@ function configJson(config: unknown): string {
 function checkFormat(metadata: Record<string, string>): void {
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(
-      `not a learn2hop checkpoint (format ${JSON.stringify(metadata.format ?? null)})`,
+      `not a learn2hop checkpoint (format ${quoted(metadata.format ?? null)})`,
     );
   }
   if (metadata.format_version !== CHECKPOINT_FORMAT_VERSION) {
     throw new CheckpointError(
-      `checkpoint format version ${JSON.stringify(metadata.format_version ?? null)} is not ` +
+      `checkpoint format version ${quoted(metadata.format_version ?? null)} is not ` +
         `supported; this build reads version ${CHECKPOINT_FORMAT_VERSION}`,
     );
   }
@@ -211,7 +216,7 @@ function text(metadata: Record<string, string>, key: string): string {
 function count(metadata: Record<string, string>, key: string): number {
   const value = text(metadata, key);
   if (!/^(0|[1-9][0-9]*)$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new CheckpointError(`checkpoint metadata "${key}" is not a step count: "${value}"`);
+    throw new CheckpointError(`checkpoint metadata "${key}" is not a step count: ${quoted(value)}`);
   }
   return Number(value);
 }
@@ -287,7 +292,7 @@ function checkArchitecture(a: unknown): asserts a is Architecture {
     "parameterCount" in a && Number.isSafeInteger(a.parameterCount) &&
     (a.parameterCount as number) >= 0;
   if (!valid) {
-    throw new CheckpointError(`checkpoint architecture is malformed: ${JSON.stringify(a)}`);
+    throw new CheckpointError(`checkpoint architecture is malformed: ${quoted(a)}`);
   }
 }
 
@@ -305,7 +310,7 @@ export function checkMatches(checkpoint: Checkpoint, expected: ExpectedModel): v
   }
   if (!sameList(checkpoint.features, expected.features)) {
     throw new CheckpointError(
-      `checkpoint was trained with features ${JSON.stringify(checkpoint.features)}; ` +
+      `checkpoint was trained with features ${quoted(checkpoint.features, FEATURES_SHOWN)}; ` +
         `this build computes ${JSON.stringify(expected.features)}`,
     );
   }

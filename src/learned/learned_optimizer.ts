@@ -8,6 +8,7 @@ import type { MethodSpec } from "../methods/method_spec.ts";
 import type { System } from "../systems/system.ts";
 import { ARCHITECTURES, type LearnedArchitecture } from "./architectures.ts";
 import { checkMatches, type Checkpoint, loadCheckpoint } from "./checkpoint.ts";
+import { MAX_MAGNITUDE, MIN_MAGNITUDE, withinMagnitude } from "../core/numbers.ts";
 import { CheckpointError } from "./safetensors.ts";
 
 /**
@@ -79,6 +80,13 @@ export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimiz
   const maxStep = typeof config === "object" && config !== null && "maxStep" in config
     ? config.maxStep
     : undefined;
-  const valid = typeof maxStep === "number" && Number.isFinite(maxStep) && maxStep > 0;
-  return new LearnedOptimizer(architecture, checkpoint.theta, valid ? maxStep : undefined);
+  if (maxStep === undefined) return new LearnedOptimizer(architecture, checkpoint.theta);
+  // The kernel takes it as an f32 constant: a value beyond what f32 holds fails to compile.
+  if (typeof maxStep !== "number" || !(maxStep > 0) || !withinMagnitude(maxStep)) {
+    throw new CheckpointError(
+      `${path} (a checkpoint): its config's maxStep must be a number from ${MIN_MAGNITUDE} to ` +
+        `${MAX_MAGNITUDE} (bond lengths)`,
+    );
+  }
+  return new LearnedOptimizer(architecture, checkpoint.theta, maxStep);
 }

@@ -10,6 +10,7 @@
  * with its shape is rejected with a {@link CheckpointError} rather than read as garbage.
  */
 import { UserError } from "../core/errors.ts";
+import { quoted } from "../core/quote.ts";
 
 /**
  * A checkpoint file that cannot be written or read as asked: truncated, corrupted, of another
@@ -156,9 +157,7 @@ function checkTensorForWriting(name: string, tensor: Tensor): number {
 function elementCount(name: string, shape: unknown): number {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new CheckpointError(
-      `tensor "${name}": shape must be a list of non-negative integers, got ${
-        JSON.stringify(shape)
-      }`,
+      `tensor ${quoted(name)}: shape must be a list of non-negative integers, got ${quoted(shape)}`,
     );
   }
   const count = shape.reduce((product: number, d: number) => product * d, 1);
@@ -224,11 +223,13 @@ interface TensorLayout {
 
 /** One header entry, checked for a known dtype, offsets in range and a size matching its shape. */
 function readTensorInfo(name: string, info: unknown, dataLength: number): TensorLayout {
-  if (!isPlainObject(info)) throw new CheckpointError(`tensor "${name}": entry is not an object`);
+  if (!isPlainObject(info)) {
+    throw new CheckpointError(`tensor ${quoted(name)}: entry is not an object`);
+  }
   const { dtype, shape, data_offsets: offsets } = info;
   if (typeof dtype !== "string" || !Object.hasOwn(DTYPES, dtype)) {
     throw new CheckpointError(
-      `tensor "${name}": dtype ${JSON.stringify(dtype)} is not one of ${Object.keys(DTYPES)}`,
+      `tensor ${quoted(name)}: dtype ${quoted(dtype)} is not one of ${Object.keys(DTYPES)}`,
     );
   }
   const count = elementCount(name, shape);
@@ -237,21 +238,21 @@ function readTensorInfo(name: string, info: unknown, dataLength: number): Tensor
     !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]
   ) {
     throw new CheckpointError(
-      `tensor "${name}": data_offsets must be [begin, end] with 0 <= begin <= end, got ${
-        JSON.stringify(offsets)
+      `tensor ${quoted(name)}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${
+        quoted(offsets)
       }`,
     );
   }
   const [begin, end] = offsets as number[];
   if (end > dataLength) {
     throw new CheckpointError(
-      `truncated: tensor "${name}" ends at data byte ${end}, data section has ${dataLength}`,
+      `truncated: tensor ${quoted(name)} ends at data byte ${end}, data section has ${dataLength}`,
     );
   }
   const expected = count * DTYPES[dtype as SafetensorsDtype].size;
   if (end - begin !== expected) {
     throw new CheckpointError(
-      `tensor "${name}": ${dtype} shape [${shape}] needs ${expected} bytes, offsets give ${
+      `tensor ${quoted(name)}: ${dtype} shape [${shape}] needs ${expected} bytes, offsets give ${
         end - begin
       }`,
     );
@@ -267,14 +268,16 @@ function checkCoverage(layout: TensorLayout[], dataLength: number): void {
   for (const { name, begin, end } of ordered) {
     if (begin < covered) {
       throw new CheckpointError(
-        `tensors overlap: "${name}" begins at data byte ${begin}, before ${previous} ends at ${covered}`,
+        `tensors overlap: ${
+          quoted(name)
+        } begins at data byte ${begin}, before ${previous} ends at ${covered}`,
       );
     }
     if (begin > covered) {
       throw new CheckpointError(`data bytes ${covered}..${begin} belong to no tensor`);
     }
     covered = end;
-    previous = `"${name}"`;
+    previous = quoted(name);
   }
   if (covered !== dataLength) {
     throw new CheckpointError(

@@ -19,6 +19,8 @@
  * Bad configurations are {@link UserError}s: they come from the user's settings.
  */
 import { UserError } from "../core/errors.ts";
+import { quoted } from "../core/quote.ts";
+import { MAX_MAGNITUDE, MIN_MAGNITUDE, withinMagnitude } from "../core/numbers.ts";
 
 /** A fixed value. */
 export interface ConstantSchedule {
@@ -60,9 +62,7 @@ export function parseSchedule(config: unknown, name = "schedule"): ScheduleConfi
       return parseDecay(name, fields, fields.kind);
     default:
       throw new UserError(
-        `${name}: kind must be one of ${SCHEDULE_KINDS.join(", ")}, got ${
-          JSON.stringify(fields.kind)
-        }`,
+        `${name}: kind must be one of ${SCHEDULE_KINDS.join(", ")}, got ${quoted(fields.kind)}`,
       );
   }
 }
@@ -115,7 +115,7 @@ function onlyFields(name: string, fields: Record<string, unknown>, allowed: stri
   const unknown = Object.keys(fields).find((key) => !allowed.includes(key));
   if (unknown !== undefined) {
     throw new UserError(
-      `${name}: unknown field "${unknown}" for kind ${fields.kind} (allowed: ${
+      `${name}: unknown field ${quoted(unknown)} for kind ${fields.kind} (allowed: ${
         allowed.join(", ")
       })`,
     );
@@ -125,14 +125,19 @@ function onlyFields(name: string, fields: Record<string, unknown>, allowed: stri
 function finite(name: string, fields: Record<string, unknown>, key: string): number {
   const value = fields[key];
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new UserError(`${name}: ${key} must be a finite number, got ${JSON.stringify(value)}`);
+    throw new UserError(`${name}: ${key} must be a finite number, got ${quoted(value)}`);
   }
   return value;
 }
 
+/** A rate or a noise scale: within what the kernels' f32 arithmetic holds (core/numbers.ts). */
 function positive(name: string, fields: Record<string, unknown>, key: string): number {
   const value = finite(name, fields, key);
-  if (value <= 0) throw new UserError(`${name}: ${key} must be > 0, got ${value}`);
+  if (!(value > 0) || !withinMagnitude(value)) {
+    throw new UserError(
+      `${name}: ${key} must be a number from ${MIN_MAGNITUDE} to ${MAX_MAGNITUDE}, got ${value}`,
+    );
+  }
   return value;
 }
 

@@ -4,6 +4,7 @@
  * checks, before any GPU work, that the population's buffers fit the adapter.
  */
 import { UserError } from "../core/errors.ts";
+import { quoted } from "../core/quote.ts";
 import { MAX_MAGNITUDE, MIN_MAGNITUDE, withinMagnitude } from "../core/numbers.ts";
 import { layoutWords } from "../core/layout.ts";
 import { REPLICA_LAYOUT } from "../methods/kernel_layout.ts";
@@ -109,7 +110,7 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
     "checkpointEvery",
   ];
   for (const key of Object.keys(raw)) {
-    if (!known.includes(key)) throw new UserError(`${source}: unknown field '${key}'`);
+    if (!known.includes(key)) throw new UserError(`${source}: unknown field ${quoted(key)}`);
   }
   const integer = (key: string, min: number, max: number) => {
     const value = raw[key];

@@ -480,10 +480,10 @@ export class OptimizerBatch {
     for (const name of STATE_BUFFERS) {
       const words = state.buffers[name];
       if (words === undefined || words.byteLength !== this.#buffers[name].size) {
-        throw new RangeError(
-          `saved ${name} holds ${words?.byteLength ?? 0} bytes, the batch ${
-            this.#buffers[name].size
-          }`,
+        // A state saved by another batch: a damaged or edited file, the user's to hear of.
+        throw new UserError(
+          `the saved state's ${name} holds ${words?.byteLength ?? 0} bytes where its batch has ` +
+            `${this.#buffers[name].size} (a damaged or edited state file)`,
         );
       }
       this.gpu.device.queue.writeBuffer(this.#buffers[name], 0, Uint32Array.from(words));

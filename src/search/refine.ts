@@ -215,7 +215,8 @@ export function refineMinima(
   );
   refined.sort((a, b) => a.energy - b.energy);
   const merged: { minimum: ReportedMinimum; fingerprint: Float64Array }[] = [];
-  for (const minimum of refined) {
+  // A point whose f64 energy is not finite (atoms on top of each other) is no minimum to report.
+  for (const minimum of refined.filter((m) => Number.isFinite(m.energy))) {
     const fingerprint = structureFingerprint(minimum.positions, minimum.species, system.box);
     const same = merged.find((kept) =>
       kept.minimum.polished === minimum.polished &&

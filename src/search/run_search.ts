@@ -46,6 +46,7 @@ import {
   sweepValue,
 } from "./defaults.ts";
 import { type ReportedMinimum, reportMinima } from "./refine.ts";
+import { ARCHIVE_CAPACITY } from "./limits.ts";
 import { GOAL_NAMES, type GoalName, type SavedOptions, type SearchState } from "./search_state.ts";
 
 /** A batch size that fills a GPU for clusters of tens of atoms. */
@@ -61,8 +62,7 @@ export const DEFAULT_KEEP = 20;
 /** Candidates refined per minimum reported, at most: where several polish to the same minimum,
  * further archive entries are refined to report `keep` distinct ones, up to this many times. */
 export const REPORT_EXAMINED_PER_KEPT = 4;
-/** Distinct minima the archive holds at most (the lowest); "distinct minima" counts up to it. */
-export const ARCHIVE_CAPACITY = 1000;
+export { ARCHIVE_CAPACITY } from "./limits.ts";
 /** Memory the archive's fingerprints may take (8 bytes per atom pair and minimum). */
 const ARCHIVE_BYTES = 256 * 2 ** 20;
 
@@ -593,7 +593,9 @@ class SearchRecord {
   async unloggedBests(batch: OptimizerBatch): Promise<ArchiveEntry[]> {
     if (this.snapshot === undefined) return [];
     const { bestEnergy, bestEvaluations } = this.snapshot;
+    // A replica that never had a finite energy (NO_ENERGY) has no point to report.
     const unlogged = Array.from(bestEnergy.keys())
+      .filter((r) => bestEnergy[r] < Math.fround(NO_ENERGY))
       .filter((r) => bestEnergy[r] < this.#lowestLogged[r] - this.tolerance)
       .sort((a, b) => bestEnergy[a] - bestEnergy[b])
       .slice(0, this.options.keep);

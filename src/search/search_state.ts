@@ -21,9 +21,23 @@ import {
   type Safetensors,
   type Tensor,
 } from "../learned/safetensors.ts";
+import { UserError } from "../core/errors.ts";
+import { MAX_U32, MIN_MAGNITUDE, withinMagnitude } from "../core/numbers.ts";
+import { quoted } from "../core/quote.ts";
+import { MOVE_NAMES } from "../methods/method_spec.ts";
+import { MAX_LOG_CAPACITY } from "../methods/optimizer_batch.ts";
+import { LOCAL_METHOD_NAMES } from "../methods/registry.ts";
+import { MAX_LBFGS_HISTORY } from "../methods/lbfgs.ts";
+import { parseSystem } from "../systems/system.ts";
 import { readInputBytes } from "../io/input_files.ts";
 import type { ArchiveEntry } from "./archive.ts";
-import type { HyperparameterSweeps, Method, MethodSettings } from "./defaults.ts";
+import { ARCHIVE_CAPACITY, MAX_REPLICAS } from "./limits.ts";
+import {
+  type HyperparameterSweeps,
+  type Method,
+  METHODS,
+  type MethodSettings,
+} from "./defaults.ts";
 import type { GoalStatus, StopReason, TracePoint } from "./run_search.ts";
 
 export const STATE_FILE = "state.safetensors";
@@ -168,7 +182,7 @@ function stateFrom(
   { tensors, metadata }: Safetensors,
   unreadable: (why: string) => never,
 ): SearchState {
-  if (metadata.format !== FORMAT) unreadable(`format '${metadata.format ?? "none"}'`);
+  if (metadata.format !== FORMAT) unreadable(`format ${quoted(metadata.format ?? "none")}`);
   if (metadata.format_version !== FORMAT_VERSION) unreadable(`version ${metadata.format_version}`);
   let rest;
   try {
@@ -205,8 +219,17 @@ function stateFrom(
       firstHits: tensor(`first_hits.${name}`, Float64Array),
     };
   }
+  const options = checkSavedOptions(rest.options, unreadable);
+  const stops = ["budget", "all-stopped", "target", "known", "interrupted", "failed", null];
+  if (!stops.includes(rest.stopped)) unreadable("an unknown stop reason");
+  if (
+    !Number.isInteger(rest.limit) || rest.limit < 1 || rest.limit > options.maxEvaluations ||
+    !(rest.seconds >= 0) || !Array.isArray(rest.trace) || !Array.isArray(rest.archive)
+  ) {
+    unreadable("malformed state metadata");
+  }
   return {
-    options: rest.options,
+    options,
     stopped: rest.stopped,
     seconds: rest.seconds,
     trace: rest.trace,
@@ -217,4 +240,76 @@ function stateFrom(
     layout: rest.layout === "workgroup" ? "workgroup" : "lane",
     weights: tensors.weights === undefined ? undefined : tensor("weights", Float32Array),
   };
+}
+
+/**
+ * The saved options, checked as the flags that made them were (a damaged or edited state must
+ * not reach the kernels): the system parses, the method, drivers, local methods and moves are
+ * known, counts are in their ranges, and every other number is finite and within what the
+ * kernels' f32 arithmetic holds (core/numbers.ts), or a whole count up to 2^32 - 1.
+ */
+function checkSavedOptions(options: unknown, unreadable: (why: string) => never): SavedOptions {
+  const bad = (field: string) => unreadable(`its options' ${field} is not one a search takes`);
+  if (typeof options !== "object" || options === null) return bad("record");
+  const o = options as Record<string, unknown>;
+  const integer = (field: string, min: number, max: number) => {
+    const value = o[field];
+    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+      bad(field);
+    }
+  };
+  try {
+    if (typeof o.system !== "string") bad("system");
+    parseSystem(o.system as string);
+  } catch (error) {
+    if (error instanceof UserError) bad("system");
+    throw error;
+  }
+  if (!(METHODS as readonly unknown[]).includes(o.method)) bad("method");
+  integer("replicas", 1, MAX_REPLICAS);
+  integer("maxEvaluations", 1, MAX_U32);
+  integer("seed", 0, MAX_U32);
+  integer("syncEvery", 1, MAX_U32);
+  integer("logCapacity", 1, MAX_LOG_CAPACITY);
+  integer("keep", 1, ARCHIVE_CAPACITY);
+  for (const field of ["target", "reference"]) {
+    if (o[field] !== null && !(typeof o[field] === "number" && withinMagnitude(o[field], true))) {
+      bad(field);
+    }
+  }
+  if (typeof o.stopAtKnown !== "boolean") bad("stopAtKnown");
+  for (const field of ["checkpoint", "startFile"]) {
+    if (o[field] !== null && typeof o[field] !== "string") bad(field);
+  }
+  const settings = o.settings as Record<string, unknown> | null;
+  if (typeof settings !== "object" || settings === null) return bad("settings");
+  if (!["local", "hopping", "learned"].includes(settings.driver as string)) bad("settings.driver");
+  if (settings.driver !== "learned") {
+    const local = settings.local as Record<string, unknown> | null;
+    if (!(LOCAL_METHOD_NAMES as readonly unknown[]).includes(local?.method)) bad("local method");
+    const history = (local?.lbfgs as Record<string, unknown> | undefined)?.history;
+    if (
+      history !== undefined && !(Number.isInteger(history) && history as number >= 1 &&
+        history as number <= MAX_LBFGS_HISTORY)
+    ) bad("L-BFGS history");
+  }
+  const moves = (settings.hopping as Record<string, unknown> | undefined)?.moves;
+  if (
+    moves !== undefined &&
+    (typeof moves !== "object" || moves === null ||
+      !Object.keys(moves).every((name) => (MOVE_NAMES as readonly string[]).includes(name)))
+  ) bad("moves");
+  const numbers = (value: unknown, field: string): void => {
+    if (typeof value === "number") {
+      const count = Number.isInteger(value) && value >= 0 && value <= MAX_U32;
+      if (!count && !withinMagnitude(Math.abs(value) < MIN_MAGNITUDE ? 0 : value, true)) {
+        bad(field);
+      }
+    } else if (typeof value === "object" && value !== null) {
+      for (const [key, inner] of Object.entries(value)) numbers(inner, `${field}.${key}`);
+    }
+  };
+  numbers(o.settings, "settings");
+  numbers(o.sweeps, "sweeps");
+  return options as SavedOptions;
 }

@@ -10,6 +10,7 @@
  *   Au256@cutoff=6.6,L=16.315               bulk Gupta: a periodic box needs a finite cutoff
  */
 import { UserError } from "../core/errors.ts";
+import { quoted } from "../core/quote.ts";
 import { MAX_MAGNITUDE, MIN_MAGNITUDE, parseDecimal, withinMagnitude } from "../core/numbers.ts";
 import {
   DEFAULT_GUPTA_SET,
@@ -57,13 +58,13 @@ export function diamondBox(nAtoms: number): number {
 
 export function parseSystem(text: string): System {
   const [formula, optionText, ...rest] = text.trim().split("@");
-  if (rest.length > 0) throw new UserError(`system '${text}': more than one '@'`);
+  if (rest.length > 0) throw new UserError(`system ${quoted(text)}: more than one '@'`);
   const options = parseOptions(text, optionText);
   const counts = parseFormula(text, formula);
   const elements = Object.keys(counts);
   const nAtoms = elements.reduce((sum, e) => sum + counts[e], 0);
   if (nAtoms < 2 || nAtoms > MAX_ATOMS) {
-    throw new UserError(`system '${text}': ${nAtoms} atoms; supported are 2 to ${MAX_ATOMS}`);
+    throw new UserError(`system ${quoted(text)}: ${nAtoms} atoms; supported are 2 to ${MAX_ATOMS}`);
   }
   const species = new Uint32Array(nAtoms);
   let offset = 0;
@@ -74,7 +75,7 @@ export function parseSystem(text: string): System {
 
   if (elements.length === 1 && elements[0] === "LJ") {
     if (options.L !== undefined) {
-      throw new UserError(`system '${text}': LJ has no cutoff, so it cannot be periodic`);
+      throw new UserError(`system ${quoted(text)}: LJ has no cutoff, so it cannot be periodic`);
     }
     rejectUnknownOptions(text, options, []);
     return {
@@ -108,20 +109,22 @@ export function parseSystem(text: string): System {
     };
   }
   if (elements.includes("LJ") || elements.includes("Si")) {
-    throw new UserError(`system '${text}': LJ and Si cannot be mixed with other elements`);
+    throw new UserError(`system ${quoted(text)}: LJ and Si cannot be mixed with other elements`);
   }
   rejectUnknownOptions(text, options, ["set", "cutoff", "L"]);
   const set = (options.set ?? DEFAULT_GUPTA_SET) as GuptaSetName;
   if (!GUPTA_SETS.includes(set)) {
     throw new UserError(
-      `system '${text}': unknown Gupta parameter set '${set}' (known: ${GUPTA_SETS.join(", ")})`,
+      `system ${quoted(text)}: unknown Gupta parameter set ${quoted(set)} (known: ${
+        GUPTA_SETS.join(", ")
+      })`,
     );
   }
   const known = guptaElements(set);
   for (const element of elements) {
     if (!known.includes(element)) {
       throw new UserError(
-        `system '${text}': unknown element '${element}' for Gupta set '${set}' ` +
+        `system ${quoted(text)}: unknown element ${quoted(element)} for Gupta set ${quoted(set)} ` +
           `(known: LJ, Si, ${known.join(", ")})`,
       );
     }
@@ -131,7 +134,7 @@ export function parseSystem(text: string): System {
   try {
     params = guptaParams(elements, set, cutoff);
   } catch (error) {
-    throw new UserError(`system '${text}': ${(error as Error).message}`);
+    throw new UserError(`system ${quoted(text)}: ${(error as Error).message}`);
   }
   const box = numberOption(text, options, "L");
   if (box !== undefined) checkBox(text, box, params.cutoff);
@@ -168,25 +171,31 @@ function parseFormula(text: string, formula: string): Record<string, number> {
   let consumed = 0;
   for (let match; (match = pattern.exec(formula)) !== null;) {
     const [, element, count] = match;
-    if (element in counts) throw new UserError(`system '${text}': ${element} appears twice`);
+    if (element in counts) throw new UserError(`system ${quoted(text)}: ${element} appears twice`);
     counts[element] = Number(count);
     consumed = pattern.lastIndex;
   }
   if (consumed !== formula.length || consumed === 0) {
     throw new UserError(
-      `system '${text}': expected a formula like LJ38, Au55, Ag27Au28 or Si64`,
+      `system ${quoted(text)}: expected a formula like LJ38, Au55, Ag27Au28 or Si64`,
     );
   }
   return counts;
 }
 
 function parseOptions(text: string, optionText: string | undefined): Record<string, string> {
-  const options: Record<string, string> = {};
+  // No prototype: a key such as __proto__ is a setting like any other (and then refused).
+  const options: Record<string, string> = Object.create(null);
   if (optionText === undefined) return options;
   for (const item of optionText.split(",")) {
     const [key, value, ...extra] = item.split("=");
     if (!key || value === undefined || value === "" || extra.length > 0) {
-      throw new UserError(`system '${text}': expected key=value after '@', got '${item}'`);
+      throw new UserError(
+        `system ${quoted(text)}: expected key=value after '@', got ${quoted(item)}`,
+      );
+    }
+    if (Object.hasOwn(options, key)) {
+      throw new UserError(`system ${quoted(text)}: ${quoted(key)} is given twice`);
     }
     options[key] = value;
   }
@@ -197,7 +206,7 @@ function rejectUnknownOptions(text: string, options: Record<string, string>, all
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
       throw new UserError(
-        `system '${text}': unknown setting '${key}'` +
+        `system ${quoted(text)}: unknown setting ${quoted(key)}` +
           (allowed.length ? ` (allowed: ${allowed.join(", ")})` : " (this system takes none)"),
       );
     }
@@ -213,8 +222,10 @@ function numberOption(
   const value = parseDecimal(options[key]);
   if (!(value > 0) || !withinMagnitude(value)) {
     throw new UserError(
-      `system '${text}': ${key} must be a number from ${MIN_MAGNITUDE} to ${MAX_MAGNITUDE}, ` +
-        `got '${options[key]}'`,
+      `system ${
+        quoted(text)
+      }: ${key} must be a number from ${MIN_MAGNITUDE} to ${MAX_MAGNITUDE}, ` +
+        `got ${quoted(options[key])}`,
     );
   }
   return value;
