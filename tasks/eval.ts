@@ -74,7 +74,7 @@ ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`
   --replicas B          replicas per method and system (default: the suite's)
   --max-evals N         evaluations per replica (default: the suite's)
   --seed S              integer 0..${MAX_U32} (default: 1): starts, streams, resampling
-  --out DIR             output folder, which must not hold a report or be in use (default:
+  --out DIR             output folder, new or empty and not in use (default:
                         runs/eval-SUITE of the folder this runs in, or runs/eval-SUITE-2, ...)
   --json                print report.json on stdout instead of the tables
   --no-hopping          skip the hopping analysis (f64 trajectories of the learned optimizer,

@@ -119,9 +119,9 @@ start, advanced together on the GPU. Budgets count energy+force evaluations PER 
   --resume DIR          continue the search saved in DIR (state.safetensors) with the options
                         it was started with; a resumed run equals an uninterrupted one
   --seed S              integer 0..${MAX_U32} (default: 1): starts and random streams
-  --out DIR             output folder, which must not hold a run or be in use by one
+  --out DIR             output folder, new or empty and not in use by another run
                         (default: runs/SYSTEM-METHOD-seedS of the folder this runs in, or
-                        ...-seedS-2, ... when that one does)
+                        ...-seedS-2, ... when that one is taken)
   --keep K              lowest distinct minima reported, 1..${ARCHIVE_CAPACITY} (default: ${DEFAULT_KEEP})
   --sync-every N        evaluations per replica between progress reads (default: ${DEFAULT_SYNC_EVERY})
   --log-capacity C      minima each replica may log between reads, 1..${MAX_LOG_CAPACITY}
@@ -282,7 +282,7 @@ const SEARCH_FOLDER = {
 };
 
 /** Options from the flags and the claimed output folder, before any GPU work: a default folder
- * takes a free suffix, a given one must not hold a run or be in use. */
+ * takes a free suffix, a given one must be new or empty and not in use. */
 async function newSearch(values: Values) {
   const options = await optionsFromFlags(values);
   const folder = values.out === undefined

@@ -29,7 +29,7 @@ import {
   loadCheckpoint,
   saveCheckpoint,
 } from "../src/learned/checkpoint.ts";
-import { architectureOf } from "../src/learned/learned_optimizer.ts";
+import { architectureOf, checkUsableWeights } from "../src/learned/learned_optimizer.ts";
 import { MetaTrainer, type StepMetrics, type Validation } from "../src/learned/meta_train.ts";
 import { LocalTrainingWork, type TrainingWork } from "../src/learned/training_work.ts";
 import { distributedRun, RUN_FILE } from "../src/distributed/distributed_run.ts";
@@ -61,9 +61,9 @@ antithetic evolution strategies on a task family, and writes checkpoints.
 Options:
   --config FILE    training configuration (default: the project's ${DEFAULT_CONFIG}), or
                    the name of a shipped one: ${shippedNames("configs", ".json").join(", ")}
-  --out DIR        output folder, new or without a run and not in use (default:
+  --out DIR        output folder, new or empty and not in use (default:
                    runs/train-NAME of the folder this runs in, or runs/train-NAME-2, ... when
-                   that one holds a run): ${CHECKPOINT}, ${METRICS}
+                   that one is taken): ${CHECKPOINT}, ${METRICS}
   --resume DIR     continue the run in DIR exactly where its checkpoint left it (${METRICS}
                    is cut back to the checkpoint's step first); a finished run is refused
                    unless --steps asks for more
@@ -154,6 +154,7 @@ export async function main(args: string[]): Promise<void> {
       stopped,
       signals,
       json: values.json,
+      release: () => folder.release(),
     });
   } finally {
     signals.dispose();
@@ -198,12 +199,15 @@ async function resumedRun(dir: string, steps?: number) {
     const config = parseTrainConfig(checkpoint.config, source);
     if (steps !== undefined) config.steps = steps;
     const history = await trimMetrics(`${dir}/${METRICS}`, checkpoint.outerStep);
-    const finished = checkpoint.outerStep >= config.steps &&
-      history.some((r) => r.type === "baseline" && r.step === checkpoint.outerStep);
-    if (finished) {
+    // All its steps trained: left to do is only the closing baseline, and only where the run
+    // stopped after its last validation and before its baseline (its log says so).
+    const step = checkpoint.outerStep;
+    const logged = (type: string) => history.some((r) => r.type === type && r.step === step);
+    if (step >= config.steps && (logged("baseline") || !logged("validation"))) {
       throw new UserError(
-        `--resume ${dir}: that training run has finished (step ${checkpoint.outerStep} of ` +
-          `${config.steps}); give --steps with more steps to train it further`,
+        `--resume ${dir}: that training run has finished (it is at step ${step}` +
+          `${step > config.steps ? `, past the ${config.steps} asked` : ""}); give --steps ` +
+          `above ${step} to train it further`,
       );
     }
     return { folder, config, checkpoint, history, source };
@@ -223,6 +227,8 @@ interface TrainingRun {
   stopped: Promise<undefined>;
   signals: StopSignals;
   json: boolean;
+  /** Ends the run's claim on its folder (before an exit on a signal). */
+  release: () => Promise<void>;
 }
 
 /** The training loop: validations, outer steps, checkpoints, the baseline and the verdict. A
@@ -259,6 +265,7 @@ async function train(trainer: MetaTrainer, metrics: Deno.FsFile, run: TrainingRu
       `checkpoint of outer step ${state.outerStep} saved in ${checkpointPath}; continue with ` +
         command("train", "--resume", out),
     );
+    await run.release();
     // At once: the abandoned GPU work would otherwise keep the process alive until it ends.
     Deno.exit(signals.exitStatus);
   };
@@ -460,6 +467,7 @@ function nextCommands(config: TrainConfig, checkpoint: string): { search: string
 /** A checkpoint of an architecture this build knows, its tensors checked against it. */
 async function loadCheckpointOfKnownArchitecture(path: string): Promise<Checkpoint> {
   const checkpoint = await loadCheckpoint(path);
+  checkUsableWeights(path, checkpoint.theta);
   const architecture = architectureOf(checkpoint);
   checkMatches(checkpoint, {
     architecture: architecture.description,

@@ -26,6 +26,7 @@ import {
 import { launcherScript } from "../tasks/install.ts";
 import { loadCheckpoint, saveCheckpoint } from "../src/learned/checkpoint.ts";
 import { decodeSafetensors, encodeSafetensors } from "../src/learned/safetensors.ts";
+import type { SavedOptions } from "../src/search/search_state.ts";
 
 const gpu = await testGpu();
 
@@ -79,6 +80,8 @@ Deno.test("numbers: hexadecimal, infinite and out-of-range values are refused, n
     ["train", ["--steps", "0x10"], /--steps must be an integer from 1 to/],
     ["train", ["--config", config({ maxStep: 1e39 })], /maxStep must be a number from 1e-12 to/],
     ["train", ["--config", config({ name: "../../elsewhere" })], /: name must be 1 to 64 letters/],
+    ["train", ["--config", config({ clipNorm: 1e300 })], /clipNorm must be a number from 1e-12/],
+    ["train", ["--config", config({ gapWeight: 1e300 })], /gapWeight must be 0 or a number from/],
     ["reference", ["Cu4", "--replicas", "1e9"], /--replicas must be an integer from 1 to/],
     ["reference", ["Cu4", "--max-evals", "0x10"], /--max-evals must be an integer from 2 to/],
     [
@@ -139,15 +142,35 @@ Deno.test("files: devices, FIFOs, folders and foreign files are refused unread a
     ...shipped,
     config: { ...(shipped.config as object), maxStep: 1e30 },
   });
-  // A search state edited by hand: a method no search has.
-  await Deno.mkdir(`${dir}/edited`);
-  const state = decodeSafetensors(await Deno.readFile(await savedSearchState(`${dir}/saved`)));
-  const rest = JSON.parse(state.metadata.state);
-  rest.options.method = "SECRETMETHOD";
-  await Deno.writeFile(
-    `${dir}/edited/state.safetensors`,
-    encodeSafetensors(state.tensors, { ...state.metadata, state: JSON.stringify(rest) }),
+  // A checkpoint with a finite weight beyond what the kernels hold (written as bytes: saving it
+  // is refused too).
+  const weights = decodeSafetensors(
+    await Deno.readFile(new URL("../checkpoints/lj-small.safetensors", import.meta.url)),
   );
+  (weights.tensors.theta.data as Float32Array)[0] = 1e38;
+  await Deno.writeFile(
+    `${dir}/huge-theta.safetensors`,
+    encodeSafetensors(weights.tensors, weights.metadata),
+  );
+  // Search states edited by hand: a method no search has, a negative step, an unknown layout.
+  const state = decodeSafetensors(await Deno.readFile(await savedSearchState(`${dir}/saved`)));
+  const edits: [string, (rest: { options: SavedOptions; layout: string }) => void][] = [
+    ["edited", (rest) => rest.options.method = "SECRETMETHOD" as SavedOptions["method"]],
+    [
+      "edited-step",
+      (rest) => (rest.options.settings as { local: { maxStep: number } }).local.maxStep = -1,
+    ],
+    ["edited-layout", (rest) => rest.layout = "SECRETLAYOUT"],
+  ];
+  for (const [name, edit] of edits) {
+    const rest = JSON.parse(state.metadata.state);
+    edit(rest);
+    await Deno.mkdir(`${dir}/${name}`);
+    await Deno.writeFile(
+      `${dir}/${name}/state.safetensors`,
+      encodeSafetensors(state.tensors, { ...state.metadata, state: JSON.stringify(rest) }),
+    );
+  }
   const cases: [CommandName, string[], RegExp][] = [
     ["search", ["--system", "LJ13", "--method", "learned", "--checkpoint", zero], /not a regular/],
     ["eval", ["--checkpoint", zero], /zero\.safetensors \(a checkpoint\): not a regular file$/m],
@@ -184,6 +207,24 @@ Deno.test("files: devices, FIFOs, folders and foreign files are refused unread a
       ["--resume", `${dir}/edited`],
       /\(a search state\): .*its options' method is not one a search takes/,
     ],
+    [
+      "search",
+      ["--resume", `${dir}/edited-step`],
+      /its options' settings\.local\.maxStep is not one/,
+    ],
+    [
+      "search",
+      ["--resume", `${dir}/edited-layout`],
+      /\(a search state\): .*an unknown thread layout/,
+    ],
+    [
+      "search",
+      ["--system", "LJ7", "--method", "learned", "--checkpoint", `${dir}/huge-theta.safetensors`],
+      /\(a checkpoint\): theta\[0\] is 9\.99.*e\+37; weights lie within \+-1000000$/m,
+    ],
+    ["search", ["--system", "LJ7", "--out", ""], /^error: --out: the path is empty$/m],
+    ["train", ["--config", "tiny", "--out", ""], /^error: --out: the path is empty$/m],
+    ["eval", ["--methods", "random", "--out", ""], /^error: --out: the path is empty$/m],
     ["eval", ["--redis", "redis://:hunter2@[::1"], /^error: --redis: not a URL; expected/m],
     ["search", ["--system", "Au13@cutoff=2,cutoff=3"], /'cutoff' is given twice/],
     [

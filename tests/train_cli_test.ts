@@ -124,9 +124,15 @@ Deno.test("train: a tiny run writes a checkpoint and metrics; --resume after a c
   assert.equal(finished.code, 2);
   assert.match(
     finished.stderr,
-    /^error: --resume .*run: that training run has finished \(step 3 of 3\); give --steps with more steps to train it further\n$/,
+    /^error: --resume .*run: that training run has finished \(it is at step 3\); give --steps above 3 to train it further\n$/,
   );
   assert.deepEqual(stepsOf(await records(metrics), "baseline"), [2, 3]);
+  // Without its metrics log nothing tells that its baseline is still to come: finished too.
+  await Deno.rename(metrics, `${dir}/metrics.saved`);
+  const unlogged = await train("--resume", out);
+  assert.equal(unlogged.code, 2);
+  assert.match(unlogged.stderr, /that training run has finished \(it is at step 3\)/);
+  await Deno.rename(`${dir}/metrics.saved`, metrics);
 
   const lines = resumed.stdout.trim().split("\n");
   assert.equal(
@@ -187,7 +193,7 @@ Deno.test("train: SIGTERM mid-run saves a checkpoint of the last step and exits 
   const checkpoint = await loadCheckpoint(`${dir}/run/checkpoint.safetensors`, EXPECTED);
   assert.ok(checkpoint.outerStep >= 1, `outer step ${checkpoint.outerStep}`);
   const left = (await Array.fromAsync(Deno.readDir(`${dir}/run`))).map((e) => e.name).sort();
-  assert.deepEqual(left, [".learn2hop.lock", "checkpoint.safetensors", "metrics.jsonl"]);
+  assert.deepEqual(left, ["checkpoint.safetensors", "metrics.jsonl"]);
   // The checkpoint is the state after the last logged step: a resume logs nothing twice.
   const logged = stepsOf(await records(`${dir}/run/metrics.jsonl`), "step");
   assert.deepEqual(logged, Array.from({ length: checkpoint.outerStep }, (_, k) => k + 1));

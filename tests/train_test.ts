@@ -39,7 +39,7 @@ Deno.test("train config: mistakes name the field", () => {
       /Au55 has neither \(make one: deno task reference Au55\)/,
     ],
     [{ ...TINY, systemsPerStep: 3 }, /systemsPerStep must be an integer from 1 to 2/],
-    [{ ...TINY, gapWeight: -1 }, /gapWeight must be a number >= 0/],
+    [{ ...TINY, gapWeight: -1 }, /gapWeight must be 0 or a number from 1e-12 to 1000000/],
   ];
   for (const [json, message] of cases) {
     assert.throws(

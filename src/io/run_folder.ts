@@ -109,6 +109,7 @@ export class RunFolder {
    */
   static async claimExisting(dir: string, options: ClaimOptions): Promise<RunFolder> {
     const { flag, what, savedState } = options;
+    if (dir === "") throw new UserError(`${flag}: the path is empty`);
     const info = await Deno.stat(dir).catch((error) => error as Error);
     if (info instanceof Error) {
       const why = info instanceof Deno.errors.NotFound ? "no such folder" : osErrorText(info);
@@ -222,6 +223,7 @@ export class RunFolder {
  * file in the way, a symbolic link to nothing, or a folder that cannot be made.
  */
 async function makeFolders(dir: string, flag: string): Promise<string[]> {
+  if (dir === "") throw new UserError(`${flag}: the path is empty`);
   const missing: string[] = [];
   for (let path = resolve(dir);; path = dirname(path)) {
     const info = await Deno.lstat(path).catch((error) => error as Error);

@@ -76,6 +76,7 @@ export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimiz
     architecture: architecture.description,
     features: architecture.features,
   });
+  checkUsableWeights(path, checkpoint.theta);
   const { config } = checkpoint;
   const maxStep = typeof config === "object" && config !== null && "maxStep" in config
     ? config.maxStep
@@ -89,4 +90,19 @@ export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimiz
     );
   }
   return new LearnedOptimizer(architecture, checkpoint.theta, maxStep);
+}
+
+/**
+ * A CheckpointError unless every weight lies within what the kernels' f32 products hold
+ * (core/numbers.ts): a finite but huge weight (a diverged run, an edited file) would overflow the
+ * network's outputs on every replica. The checkpoint format itself holds any finite f32.
+ */
+export function checkUsableWeights(path: string, theta: Float32Array): void {
+  const huge = theta.findIndex((w) => Math.abs(w) > MAX_MAGNITUDE);
+  if (huge >= 0) {
+    throw new CheckpointError(
+      `${path} (a checkpoint): theta[${huge}] is ${theta[huge]}; weights lie within ` +
+        `+-${MAX_MAGNITUDE}`,
+    );
+  }
 }

@@ -126,7 +126,8 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
     }
     return value;
   };
-  /** A value the kernels receive: within what their f32 arithmetic holds (core/numbers.ts). */
+  /** Within what the f32 kernels hold (core/numbers.ts): maxStep and initScale reach them, and
+   * the other real settings are kept to the same range. */
   const positiveF32 = (key: string) => {
     const value = positive(key);
     if (!withinMagnitude(value)) {
@@ -187,8 +188,10 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
   const budgets = optional("budgets", 4, (key) => integer(key, 1, 64));
   const gapWeight = optional("gapWeight", 0.1, (key) => {
     const value = raw[key];
-    if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) {
-      throw new UserError(`${source}: ${key} must be a number >= 0`);
+    if (typeof value !== "number" || !(value >= 0) || !withinMagnitude(value, true)) {
+      throw new UserError(
+        `${source}: ${key} must be 0 or a number from ${MIN_MAGNITUDE} to ${MAX_MAGNITUDE}`,
+      );
     }
     return value;
   });
@@ -217,7 +220,7 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
     learningRate: parseSchedule(raw.learningRate, `${source}: learningRate`),
     clipToCentre: raw.clipToCentre,
     outer: raw.outer,
-    clipNorm: positive("clipNorm"),
+    clipNorm: positiveF32("clipNorm"),
     // The generators take u32 seeds (larger ones would alias smaller ones).
     seed: integer("seed", 0, MAX_U32),
     initScale: positiveF32("initScale"),

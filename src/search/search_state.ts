@@ -237,7 +237,9 @@ function stateFrom(
     lowestLogged: tensor("lowest_logged", Float64Array),
     archive,
     batch: { limit: rest.limit, buffers },
-    layout: rest.layout === "workgroup" ? "workgroup" : "lane",
+    layout: rest.layout === "workgroup" || rest.layout === "lane"
+      ? rest.layout
+      : unreadable("an unknown thread layout"),
     weights: tensors.weights === undefined ? undefined : tensor("weights", Float32Array),
   };
 }
@@ -301,10 +303,10 @@ function checkSavedOptions(options: unknown, unreadable: (why: string) => never)
   ) bad("moves");
   const numbers = (value: unknown, field: string): void => {
     if (typeof value === "number") {
+      // No setting of a search is negative; a largest step is positive.
       const count = Number.isInteger(value) && value >= 0 && value <= MAX_U32;
-      if (!count && !withinMagnitude(Math.abs(value) < MIN_MAGNITUDE ? 0 : value, true)) {
-        bad(field);
-      }
+      const setting = value >= 0 && withinMagnitude(value < MIN_MAGNITUDE ? 0 : value, true);
+      if ((!count && !setting) || (field.endsWith(".maxStep") && !(value > 0))) bad(field);
     } else if (typeof value === "object" && value !== null) {
       for (const [key, inner] of Object.entries(value)) numbers(inner, `${field}.${key}`);
     }
