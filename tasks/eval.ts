@@ -80,7 +80,7 @@ ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`
   --no-hopping          skip the hopping analysis (f64 trajectories of the learned optimizer,
                         FIRE with restarts and basin hopping on the suite's first system,
                         and a learned hopper's decisions against its untrained start's)
-${redisHelp(24, "run the searches on the workers of this Redis (deno task worker)")}
+${redisHelp(24, `run the searches on the workers of this Redis (${command("worker")})`)}
 ${layoutHelp(24)}
   -h, --help            this text
 

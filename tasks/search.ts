@@ -8,6 +8,7 @@
  * trace.json and state.safetensors into --out. Ctrl-C or SIGTERM ends the run after the round in
  * flight and still writes them; --resume continues it.
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   energyFlag,
@@ -140,8 +141,8 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
                         clusters, uniform for periodic systems; bimetallics 0.45, 0.45 and
                         swap=0.1)
   --hop-fmax F          bh, random: a relaxation ends, and the replica hops, when the largest
-                        force is below F (default ${DEFAULT_HOP_FMAX}; such minima are polished in
-                        f64 where F <= ${POLISH_START_FMAX / POLISH_SLACK})
+                        force is below F (default ${DEFAULT_HOP_FMAX}; minima are polished in f64
+                        from below ${POLISH_SLACK} F and ${POLISH_START_FMAX}, whatever F)
   --relax-steps N       bh, random: ... or after N steps (default ${DEFAULT_RELAX_STEP_CAP})
   --step S|LO:HI        gd: step, length^2/energy (default ${DEFAULT_STEP.gd}); adam: learning rate,
                         length (default ${DEFAULT_STEP.adam}); fire: dt_start (default ${DEFAULT_STEP.fire});
@@ -323,6 +324,16 @@ async function resumedSearch(dir: string, values: Values) {
         );
       }
     }
+    // What the kernel would run: settings the checks of search_state.ts let through but this
+    // version cannot run (a damaged or edited file) are refused here, before any GPU work.
+    try {
+      methodSpec(options.system, options.settings, options.learned);
+    } catch (error) {
+      if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+      throw new UserError(
+        `--resume ${dir}: ${STATE_FILE} (a search state) holds settings this version cannot run`,
+      );
+    }
     return { options, folder, resume: state };
   } catch (error) {
     await folder.release();
@@ -390,7 +401,8 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
   if (values.checkpoint !== undefined) {
     const path = displayPath(await shippedOrPath(values.checkpoint, "checkpoints", ".safetensors"));
     options.learned = await loadLearnedOptimizer(path);
-    options.checkpoint = path;
+    // Absolute: the saved state finds it again from whatever folder --resume is run in.
+    options.checkpoint = resolve(path);
     const spec = methodSpec(system, options.settings, options.learned);
     if (values["max-step"] !== undefined && spec.local.parameterCount === 0) {
       throw new UserError(

@@ -199,11 +199,11 @@ async function resumedRun(dir: string, steps?: number) {
     const config = parseTrainConfig(checkpoint.config, source);
     if (steps !== undefined) config.steps = steps;
     const history = await trimMetrics(`${dir}/${METRICS}`, checkpoint.outerStep);
-    // All its steps trained: left to do is only the closing baseline, and only where the run
-    // stopped after its last validation and before its baseline (its log says so).
+    // All its steps trained: finished once its baseline is logged; left to do otherwise are its
+    // last validation and baseline. Without a log nothing tells which: taken as finished.
     const step = checkpoint.outerStep;
-    const logged = (type: string) => history.some((r) => r.type === type && r.step === step);
-    if (step >= config.steps && (logged("baseline") || !logged("validation"))) {
+    const baseline = history.some((r) => r.type === "baseline" && r.step === step);
+    if (step >= config.steps && (baseline || history.length === 0)) {
       throw new UserError(
         `--resume ${dir}: that training run has finished (it is at step ${step}` +
           `${step > config.steps ? `, past the ${config.steps} asked` : ""}); give --steps ` +
@@ -283,7 +283,8 @@ async function train(trainer: MetaTrainer, metrics: Deno.FsFile, run: TrainingRu
     await log({ type: "step", ...step });
     console.error(progressLine(step, config, firstStep, stepsStarted));
     if (!trainer.checkpoint().theta.every(Number.isFinite)) {
-      // Saving it would fail (checkpoints hold finite weights); the last good state stays saved.
+      // Saving it would fail (checkpoints hold finite weights); the last checkpoint saved, if
+      // any, stays.
       throw new UserError(
         `training diverged at outer step ${step.step}: theta is no longer finite; lower the ` +
           "config's learningRate (or sigma)",

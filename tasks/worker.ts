@@ -14,16 +14,12 @@ import {
   runCommand,
 } from "../src/cli/args.ts";
 import { command } from "../src/cli/program.ts";
+import { SIGNAL_STATUS, StopSignals } from "../src/cli/stop_signals.ts";
 import { UserError } from "../src/core/errors.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { parseRedisUrl } from "../src/distributed/redis_url.ts";
 import { DEFAULT_VISIBILITY_SECONDS, Worker } from "../src/distributed/worker.ts";
 import type { WorkItem, WorkResult } from "../src/distributed/work_items.ts";
-
-/** Exit statuses after a signal, as a shell reports a process it killed (128 + signal number). */
-const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
-type StopSignal = keyof typeof SIGNAL_STATUS;
-const SIGNALS: StopSignal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
 
 /** The longest visibility timeout: its milliseconds must fit a timer (2^31 - 1 ms, 24 days). */
 const MAX_VISIBILITY_SECONDS = 2_000_000;
@@ -31,7 +27,9 @@ const MAX_VISIBILITY_SECONDS = 2_000_000;
 const HELP = `Usage: ${command("worker")} --redis URL [options]
 
 A worker of distributed training and evaluation: it takes work items from the Redis that
-'deno task train --redis URL' and 'deno task eval --redis URL' publish to (a slice of a training
+'${command("train")} --redis URL' and '${
+  command("eval")
+} --redis URL' publish to (a slice of a training
 step's ES population, a validation, a search of an evaluation), runs each on this machine's GPU in
 one batch and sends the result back. Start one per GPU, on any machine that reaches the Redis;
 workers come and go at any time. It runs only the project's own work items, each checked against
@@ -106,14 +104,13 @@ export async function main(args: string[]): Promise<void> {
       ));
     }
   };
-  for (const signal of SIGNALS) {
-    Deno.addSignalListener(signal, async () => {
-      console.error(`\n${signal}: handing the item in flight back and stopping`);
-      await worker.stop().catch(() => {});
-      finish();
-      Deno.exit(SIGNAL_STATUS[signal]);
-    });
-  }
+  // A second signal does not interrupt the hand-back.
+  new StopSignals(async (signal) => {
+    console.error(`\n${signal}: handing the item in flight back and stopping`);
+    await worker.stop().catch(() => {});
+    finish();
+    Deno.exit(SIGNAL_STATUS[signal]);
+  });
   await worker.run();
 }
 

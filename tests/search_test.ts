@@ -432,6 +432,34 @@ Deno.test("reportPoint discards a polish that ends further below the search's en
   assert.ok(kept.polished && !kept.polishRejected);
 });
 
+Deno.test("a discarded polish that ends at a minimum another point's polish reached is kept", () => {
+  const minimum = refineStructure(LJ13, icosahedron13(1.1)).positions;
+  const rng = new Rng(10);
+  const near = () => minimum.map((x) => x + 1e-4 * (rng.uniform() - 0.5));
+  const entry = (energy: number, replica: number) => ({
+    energy,
+    positions: near(),
+    species: LJ13.species,
+    count: 1,
+    firstEvaluations: 100 + replica,
+    replica,
+  });
+  const tolerances = { energyTolerance: 1e-3, searchFmax: 0.03 };
+  // Seen by the search 0.01 above the minimum: alone, its polish is discarded ...
+  const [alone] = refineMinima(LJ13, [entry(LJ13_GLOBAL + 0.01, 1)], tolerances);
+  assert.ok(alone.polishRejected && !alone.polished);
+  // ... but another replica reached that very minimum: then it was a minimum the search reached.
+  const merged = refineMinima(
+    LJ13,
+    [entry(LJ13_GLOBAL, 0), entry(LJ13_GLOBAL + 0.01, 1)],
+    tolerances,
+  );
+  assert.equal(merged.length, 1);
+  assert.ok(merged[0].polished && !merged[0].polishRejected);
+  assert.equal(merged[0].count, 2);
+  assert.ok(Math.abs(merged[0].energy - LJ13_GLOBAL) < 1e-6);
+});
+
 Deno.test("--target and --stop-at-known stop the search, reporting what reached them", async () => {
   const target = await runSearch(small({ maxEvaluations: 100_000, target: -41.4 }), { gpu });
   assert.equal(target.stopReason, "target");

@@ -3,11 +3,13 @@
  * redis-server of its own on a free loopback port (no persistence), and worker processes
  * (tasks/worker.ts) on it.
  */
+import { fileURLToPath } from "node:url";
 import { WORKER_HEARTBEATS } from "../distributed/keys.ts";
 import type { RedisConnection } from "../distributed/redis_connection.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
-const WORKER_TASK = new URL("../../tasks/worker.ts", import.meta.url).pathname;
+// File paths (fileURLToPath decodes what a URL escapes, such as spaces).
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const WORKER_TASK = fileURLToPath(new URL("../../tasks/worker.ts", import.meta.url));
 
 export interface LocalRedis {
   url: string;
@@ -75,6 +77,8 @@ export async function startWorkerProcess(
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      // The project's settings, from whatever folder the bench or the tests run in.
+      ...["--config", `${ROOT}/deno.json`],
       `--allow-read=${ROOT}`,
       "--allow-net",
       "--allow-sys=hostname",

@@ -13,6 +13,8 @@ import {
 } from "../core/numbers.ts";
 import { parseLayout, type ThreadLayout } from "../gpu/thread_layout.ts";
 import { type CommandName, dropUnneeded } from "./permissions.ts";
+import { PROJECT_ROOT } from "./project.ts";
+import { resolve } from "node:path";
 
 /**
  * Runs the command `name` with `args`: in the user's folder (enterUserFolder), with only the
@@ -54,12 +56,14 @@ export async function runTask(main: () => Promise<void> | void): Promise<void> {
  * `deno task` runs a command in the project's folder and names the folder the user typed it in
  * INIT_CWD: paths on the command line (files to read, --out) are the user's, so the command
  * moves there (the project's own files are found from the code: project.ts). Only where the task
- * was granted that one variable (deno.json), so a script run otherwise stays where it is.
+ * was granted that one variable (deno.json) and runs in the project's folder, as deno task runs
+ * it: a script run otherwise stays where it is, whatever INIT_CWD an outer tool left.
  */
 export async function enterUserFolder(): Promise<void> {
   const { state } = await Deno.permissions.query({ name: "env", variable: "INIT_CWD" });
   const folder = state === "granted" ? Deno.env.get("INIT_CWD") : undefined;
   if (folder === undefined || folder === "") return;
+  if (resolve(Deno.cwd()) !== resolve(PROJECT_ROOT)) return;
   try {
     Deno.chdir(folder);
   } catch (error) {

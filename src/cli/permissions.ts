@@ -8,7 +8,7 @@
  *   - the host name only for the worker's default name; of the environment only INIT_CWD, which
  *     `deno task` sets (args.ts).
  * Declared once here: the installed command's launcher is generated from it (tasks/install.ts),
- * deno.json's tasks are checked against it (tests/permissions_test.ts), and every command gives up
+ * deno.json's tasks are checked against it (tests/front_door_test.ts), and every command gives up
  * at its start what its invocation does not use (`dropUnneeded`), so that a command started with
  * more (deno.json's train and eval hold the network for --redis) runs with no more than it needs.
  */
@@ -43,7 +43,7 @@ export const CAPABILITIES: Record<CommandName, Capabilities> = {
 };
 
 /** Whether `args` ask for distributed mode. */
-export function usesRedis(args: string[]): boolean {
+function usesRedis(args: string[]): boolean {
   return args.some((arg) => arg === "--redis" || arg.startsWith("--redis="));
 }
 

@@ -28,9 +28,7 @@ export class StopSignals {
           onStop(name);
         } else if (!repeated) {
           repeated = true;
-          console.error(
-            `${name}: already stopping; the save is not interrupted (kill -9 abandons it)`,
-          );
+          console.error(`${name}: already stopping; another signal does not interrupt it`);
         }
       };
       Deno.addSignalListener(name, listener);

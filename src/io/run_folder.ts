@@ -87,17 +87,19 @@ export class RunFolder {
     }
     const hint = resumeHint === undefined
       ? ""
-      : ` (if it was stopped before its end: ${resumeHint(dir)})`;
+      : `, or continue that one (if it was stopped before its end: ${resumeHint(dir)})`;
     throw new UserError(
-      `${flag} ${dir} already holds ${what} (${claim.file}); choose another folder, or ` +
-        `continue that one${hint}`,
+      `${flag} ${dir} already holds ${what} (${claim.file}); choose another folder${hint}`,
     );
   }
 
   /** The first of `base`, `base-2`, `base-3`, ... that a new run can claim. */
   static async claimFree(base: string, options: ClaimOptions): Promise<RunFolder> {
     for (let k = 1;; k++) {
-      const claim = await RunFolder.#tryClaim(k === 1 ? base : `${base}-${k}`, options);
+      const dir = k === 1 ? base : `${base}-${k}`;
+      // A file of that name is just not free.
+      if (await Deno.stat(dir).then((info) => !info.isDirectory, () => false)) continue;
+      const claim = await RunFolder.#tryClaim(dir, options);
       if (claim instanceof RunFolder) return claim;
     }
   }
@@ -130,8 +132,13 @@ export class RunFolder {
           : `${flag} ${dir}: ${savedState[0]} is not a regular file`,
       );
     }
-    await folder.#recordHolder();
-    await removeStaleTemporaries(dir);
+    try {
+      await folder.#recordHolder();
+      await removeStaleTemporaries(dir);
+    } catch (error) {
+      await folder.#giveUp();
+      throw error;
+    }
     return folder;
   }
 
@@ -197,23 +204,34 @@ export class RunFolder {
     }
   }
 
-  /** Ends the claim: the lock file goes (a run that is killed instead leaves it, which is how a
-   * later claim knows its leftovers), and so do the folders the claim made, where empty. */
+  /**
+   * Ends the claim: the lock file goes (a run that is killed instead leaves it, which is how a
+   * later claim knows its leftovers), and so do the folders the claim made, where empty. A run
+   * that ends before its first save but after writing its leftovers (a training run that
+   * diverged, an evaluation stopped by a signal) keeps the lock file, so that a new run takes
+   * the folder afresh.
+   */
   async release(): Promise<void> {
-    if (this.#lock === undefined) return;
-    // Removed while still locked: a run waiting on the old file then finds it gone and retries.
-    await Deno.remove(`${this.path}/${LOCK_FILE}`).catch(() => {});
-    this.#lock.close(); // closing the file drops the lock
+    const lock = this.#lock;
+    if (lock === undefined) return;
     this.#lock = undefined;
+    const { savedState, leftovers = [] } = this.#options;
+    const has = (file: string) => pathExists(`${this.path}/${file}`);
+    const saved = await has(savedState[0]);
+    const left = (await Promise.all(leftovers.map(has))).some(Boolean);
+    // Removed while still locked: a run waiting on the old file then finds it gone and retries.
+    if (saved || !left) await Deno.remove(`${this.path}/${LOCK_FILE}`).catch(() => {});
+    lock.close(); // closing the file drops the lock
     await removeEmpty(this.#made);
   }
 
   /** Gives up a folder the claim only looked at: as it was, but for a lock file the claim
    * created and the folders it made. */
   async #giveUp(): Promise<void> {
-    if (this.#newLock) await Deno.remove(`${this.path}/${LOCK_FILE}`).catch(() => {});
-    this.#lock?.close();
+    const lock = this.#lock;
     this.#lock = undefined;
+    if (this.#newLock) await Deno.remove(`${this.path}/${LOCK_FILE}`).catch(() => {});
+    lock?.close();
     await removeEmpty(this.#made);
   }
 }
@@ -318,7 +336,8 @@ async function lockFile(dir: string, flag: string): Promise<Lock | string | User
       file.close();
       return describeHolder(holder);
     }
-    const [opened, current] = [await file.stat(), await Deno.stat(path).catch(() => undefined)];
+    // lstat: a link planted at the name since is not the file locked.
+    const [opened, current] = [await file.stat(), await Deno.lstat(path).catch(() => undefined)];
     if (current !== undefined && current.ino === opened.ino && current.dev === opened.dev) {
       return { file, created };
     }

@@ -155,10 +155,14 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
   if (typeof raw.clipToCentre !== "boolean") {
     throw new UserError(`${source}: clipToCentre must be true or false`);
   }
-  // The name becomes a folder name (runs/train-NAME): no separators, nothing hidden.
-  if (typeof raw.name !== "string" || !/^[\w][\w.-]{0,63}$/.test(raw.name)) {
+  // The name becomes a folder name (runs/train-NAME): no separators, nothing hidden, no control
+  // characters; spaces are fine.
+  if (
+    typeof raw.name !== "string" || !/^[^./\\\-\s][^/\\\p{Cc}]{0,63}$/u.test(raw.name) ||
+    raw.name.includes("..")
+  ) {
     throw new UserError(
-      `${source}: name must be 1 to 64 letters, digits, '_', '.' or '-', not starting with . or -`,
+      `${source}: name must be 1 to 64 characters without / or \\ or "..", not starting with . or -`,
     );
   }
   const architecture = raw.architecture ?? DEFAULT_ARCHITECTURE;

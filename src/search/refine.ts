@@ -10,7 +10,8 @@
  *     from the search's: the energy error left, about fmax^2 / 2k for a mode of stiffness k, is
  *     far below the 1e-6 to which the Cambridge Cluster Database quotes energies;
  *   - a polish that ends more than the energy tolerance (what tells two minima apart) below the
- *     search's own f32 energy has gone on to another minimum the search never reached: it is
+ *     search's own f32 energy has gone on to another minimum, which the search may never have
+ *     reached: unless another point's accepted polish shows that it did, the polish is
  *     discarded, and the point is reported as the search left it, flagged (`polishRejected`).
  * Any other point (a relaxation still under way when the search stopped) is reported exactly as
  * it is, unfinished.
@@ -74,6 +75,9 @@ export interface Refinement {
   /** The polish went further below the search's energy than the energy tolerance, to a minimum
    * the search never reached, and was discarded: the point is reported as the search left it. */
   polishRejected: boolean;
+  /** Where the discarded polish went, kept to recognise a minimum the search did reach after all
+   * (`refineMinima`); never reported. */
+  discardedPolish?: Refinement;
   /** f64 evaluations spent here, the first (at the given point) included. */
   evaluations: number;
 }
@@ -148,7 +152,12 @@ export function reportPoint(
   if (!(asFound.fmax <= start)) return asFound;
   const polished = refineStructure(system, positions, species, POLISH_MAX_EVALUATIONS);
   if (polished.energy >= point.searchEnergy - point.energyTolerance) return polished;
-  return { ...asFound, polishRejected: true, evaluations: 1 + polished.evaluations };
+  return {
+    ...asFound,
+    polishRejected: true,
+    evaluations: 1 + polished.evaluations,
+    discardedPolish: polished,
+  };
 }
 
 /** The reported minima of a search and how they came from its archive. */
@@ -177,14 +186,18 @@ export function reportMinima(
   const ordered = [...candidates].sort((a, b) => a.energy - b.energy);
   let examined = 0;
   let reported: ReportedMinimum[] = [];
-  while (examined < Math.min(ordered.length, options.maxExamined)) {
-    const batch = ordered.slice(examined, examined + options.keep - reported.length);
+  const limit = Math.min(ordered.length, options.maxExamined);
+  while (examined < limit) {
+    const batch = ordered.slice(
+      examined,
+      Math.min(limit, examined + options.keep - reported.length),
+    );
     examined += batch.length;
     reported = refineMinima(system, [...reported, ...batch], options);
     if (reported.length >= options.keep) break;
   }
   return {
-    minima: reported.slice(0, options.keep),
+    minima: reported.slice(0, options.keep).map(({ discardedPolish: _, ...minimum }) => minimum),
     examined,
     evaluations: reported.reduce((total, m) => total + m.evaluations, 0),
   };
@@ -213,6 +226,7 @@ export function refineMinima(
       replica: entry.replica,
     }
   );
+  acceptReachedPolishes(system, refined, tolerances.energyTolerance);
   refined.sort((a, b) => a.energy - b.energy);
   const merged: { minimum: ReportedMinimum; fingerprint: Float64Array }[] = [];
   // A point whose f64 energy is not finite (atoms on top of each other) is no minimum to report.
@@ -227,6 +241,32 @@ export function refineMinima(
     else absorb(same.minimum, minimum);
   }
   return merged.map(({ minimum }) => minimum);
+}
+
+/**
+ * A discarded polish that ended at a minimum another point's accepted polish reached (same
+ * energy within the tolerance, same structure) went to a minimum the search did reach after all
+ * (a basin whose f32 points lie further above its bottom than the tolerance, as on flat Gupta
+ * and silicon landscapes): that point is reported polished.
+ */
+function acceptReachedPolishes(system: System, minima: ReportedMinimum[], tolerance: number) {
+  const reached = minima.filter((m) => m.polished).map((m) => ({
+    energy: m.energy,
+    fingerprint: structureFingerprint(m.positions, m.species, system.box),
+  }));
+  for (const minimum of minima) {
+    const polish = minimum.discardedPolish;
+    if (polish === undefined) continue;
+    const fingerprint = structureFingerprint(polish.positions, minimum.species, system.box);
+    const same = reached.some((r) =>
+      Math.abs(r.energy - polish.energy) <= tolerance &&
+      fingerprintDistance(r.fingerprint, fingerprint) <= DEFAULT_FINGERPRINT_TOLERANCE
+    );
+    if (!same) continue;
+    const { evaluations } = minimum;
+    Object.assign(minimum, polish, { evaluations, polishRejected: false });
+    delete minimum.discardedPolish;
+  }
 }
 
 /** Adds `copy` (no lower in energy, as the list is sorted) into `kept`. */

@@ -201,32 +201,58 @@ function stateFrom(
       buffers[name.slice(6) as keyof BatchState["buffers"]] = tensor(name, Uint32Array);
     }
   }
-  const positions = tensor("archive.positions", Float64Array);
-  const species = tensor("archive.species", Uint32Array);
-  const size = tensors["archive.positions"].shape[1] ?? 0;
-  const archive: ArchiveEntry[] = rest.archive.map(
-    (e: Omit<ArchiveEntry, "positions" | "species">, i: number) => ({
-      ...e,
-      positions: positions.slice(i * size, (i + 1) * size),
-      species: species.slice(i * size / 3, (i + 1) * size / 3),
-    }),
-  );
-  const goals: SearchState["goals"] = {};
-  for (const name of GOAL_NAMES) {
-    if (rest.goals[name] === undefined) continue;
-    goals[name] = {
-      status: rest.goals[name],
-      firstHits: tensor(`first_hits.${name}`, Float64Array),
-    };
-  }
   const options = checkSavedOptions(rest.options, unreadable);
   const stops = ["budget", "all-stopped", "target", "known", "interrupted", "failed", null];
   if (!stops.includes(rest.stopped)) unreadable("an unknown stop reason");
   if (
     !Number.isInteger(rest.limit) || rest.limit < 1 || rest.limit > options.maxEvaluations ||
-    !(rest.seconds >= 0) || !Array.isArray(rest.trace) || !Array.isArray(rest.archive)
+    !(rest.seconds >= 0) || !Array.isArray(rest.trace) || !Array.isArray(rest.archive) ||
+    typeof rest.goals !== "object" || rest.goals === null
   ) {
     unreadable("malformed state metadata");
+  }
+  // The archive and the per-replica tensors, against the system and the replica count.
+  const system = parseSystem(options.system);
+  const size = 3 * system.nAtoms;
+  const positions = tensor("archive.positions", Float64Array);
+  const species = tensor("archive.species", Uint32Array);
+  const entries = rest.archive.length;
+  if (
+    positions.length !== entries * size || species.length !== entries * system.nAtoms ||
+    species.some((s) => s >= system.elements.length) || !positions.every(Number.isFinite)
+  ) {
+    unreadable(`an archive that is not of ${system.name}`);
+  }
+  const perReplica = (name: string) => {
+    const values = tensor(name, Float64Array);
+    if (values.length !== options.replicas) {
+      unreadable(`${name} not of ${options.replicas} replicas`);
+    }
+    return values;
+  };
+  const archive: ArchiveEntry[] = rest.archive.map(
+    (e: Omit<ArchiveEntry, "positions" | "species">, i: number) => {
+      const valid = Number.isFinite(e?.energy) && Number.isInteger(e.count) && e.count >= 1 &&
+        Number.isFinite(e.firstEvaluations) && Number.isInteger(e.replica) && e.replica >= 0 &&
+        e.replica < options.replicas;
+      if (!valid) unreadable("a malformed archive entry");
+      return {
+        energy: e.energy,
+        count: e.count,
+        firstEvaluations: e.firstEvaluations,
+        replica: e.replica,
+        positions: positions.slice(i * size, (i + 1) * size),
+        species: species.slice(i * system.nAtoms, (i + 1) * system.nAtoms),
+      };
+    },
+  );
+  const goals: SearchState["goals"] = {};
+  for (const name of GOAL_NAMES) {
+    if (rest.goals[name] === undefined) continue;
+    if (typeof rest.goals[name] !== "object" || rest.goals[name] === null) {
+      unreadable("a malformed goal");
+    }
+    goals[name] = { status: rest.goals[name], firstHits: perReplica(`first_hits.${name}`) };
   }
   return {
     options,
@@ -234,7 +260,7 @@ function stateFrom(
     seconds: rest.seconds,
     trace: rest.trace,
     goals,
-    lowestLogged: tensor("lowest_logged", Float64Array),
+    lowestLogged: perReplica("lowest_logged"),
     archive,
     batch: { limit: rest.limit, buffers },
     layout: rest.layout === "workgroup" || rest.layout === "lane"
@@ -285,7 +311,27 @@ function checkSavedOptions(options: unknown, unreadable: (why: string) => never)
   }
   const settings = o.settings as Record<string, unknown> | null;
   if (typeof settings !== "object" || settings === null) return bad("settings");
-  if (!["local", "hopping", "learned"].includes(settings.driver as string)) bad("settings.driver");
+  // Each method has its driver (defaults.ts): learned its own, bh and random hopping, the
+  // local methods none.
+  const driver = o.method === "learned"
+    ? "learned"
+    : o.method === "bh" || o.method === "random"
+    ? "hopping"
+    : "local";
+  if (settings.driver !== driver) bad("settings.driver");
+  if (driver === "hopping" && (typeof settings.hopping !== "object" || settings.hopping === null)) {
+    bad("settings.hopping");
+  }
+  const sweeps = o.sweeps as Record<string, unknown> | null;
+  if (typeof sweeps !== "object" || sweeps === null) return bad("sweeps");
+  for (const name of ["step", "dr", "temperature"]) {
+    const sweep = sweeps[name];
+    const range = sweep as { from?: unknown; to?: unknown } | null;
+    const valid = typeof sweep === "number" ||
+      (typeof range === "object" && range !== null && typeof range.from === "number" &&
+        typeof range.to === "number");
+    if (!valid) bad(`sweeps.${name}`);
+  }
   if (settings.driver !== "learned") {
     const local = settings.local as Record<string, unknown> | null;
     if (!(LOCAL_METHOD_NAMES as readonly unknown[]).includes(local?.method)) bad("local method");
