@@ -609,8 +609,8 @@ function bestLine(best: SearchResult["minima"][number]): string {
   }
   if (best.polishRejected) {
     return `best energy ${energies} as the search left it, fmax ${best.fmax.toExponential(1)}: ` +
-      "relaxing it in f64 went on to a lower minimum the search never reached, so it is not " +
-      "polished";
+      "relaxing it in f64 went further below the search's own energy than what tells two " +
+      "minima apart, so it is not polished";
   }
   return best.converged
     ? `best energy ${energies}, fmax ${best.fmax.toExponential(1)}`

@@ -75,7 +75,7 @@ export interface SummaryMinimum {
   /** Whether the point was polished in f64 (the search had brought it below its tolerance). */
   polished: boolean;
   /** A polish went further below the search's energy than the energy tolerance (to a minimum
-   * the search never reached) and was discarded: the point is the search's, unpolished. */
+   * no accepted polish reached) and was discarded: the point is the search's, unpolished. */
   polishRejected: boolean;
   /** f64 evaluations spent reporting it, apart from the search's. */
   refinementEvaluations: number;

@@ -73,7 +73,7 @@ export interface Refinement {
   /** Whether FIRE moved the point (false: the point exactly as the search left it). */
   polished: boolean;
   /** The polish went further below the search's energy than the energy tolerance, to a minimum
-   * the search never reached, and was discarded: the point is reported as the search left it. */
+   * no accepted polish reached, and was discarded: the point is reported as the search left it. */
   polishRejected: boolean;
   /** Where the discarded polish went, kept to recognise a minimum the search did reach after all
    * (`refineMinima`); never reported. */
