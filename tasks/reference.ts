@@ -7,7 +7,7 @@
  * it (src/systems/known_minima.ts). The issue's rule: ten times the training unroll per replica,
  * so the default 10,000 evaluations serve unrolls of 1,000.
  */
-import { basename, dirname } from "node:path";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import {
   integerFlag,
@@ -23,7 +23,7 @@ import { UserError } from "../src/core/errors.ts";
 import { quoted } from "../src/core/quote.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { osErrorText, parseJsonText, readInputText } from "../src/io/input_files.ts";
-import { pathExists, writeFileAtomic } from "../src/io/output_files.ts";
+import { pathExists, temporaryName, writeFileAtomic } from "../src/io/output_files.ts";
 import { displayPath, projectFile } from "../src/cli/project.ts";
 import { StopSignals } from "../src/cli/stop_signals.ts";
 import { runSearch, searchOptions } from "../src/search/run_search.ts";
@@ -78,7 +78,8 @@ export async function main(args: string[]): Promise<void> {
   const seed = integerFlag("seed", values.seed, 0);
   if (values.file === "") throw new UserError("--file: the path is empty");
   const path = values.file ?? displayPath(projectFile(DEFAULT_FILE));
-  const file = await readPooledFile(path);
+  // Read now to refuse a bad file before any GPU work; read again as each system ends.
+  await readPooledFile(path);
   await checkWritable(path);
 
   const gpu = await Gpu.open({ layout: layoutFlag(values.layout) });
@@ -106,7 +107,11 @@ export async function main(args: string[]): Promise<void> {
         console.error(`${system.name}: no converged minimum; not recorded`);
         continue;
       }
-      const previous = Object.hasOwn(file.minima, system.name) ? file.minima[system.name] : null;
+      // As recorded now: another run may have recorded an entry meanwhile (it is kept, or beaten).
+      const current = await readPooledFile(path);
+      const previous = Object.hasOwn(current.minima, system.name)
+        ? current.minima[system.name]
+        : null;
       const kept = previous !== null && previous.energy <= best.energy;
       const entry: PooledMinimum = {
         energy: best.energy,
@@ -117,17 +122,9 @@ export async function main(args: string[]): Promise<void> {
         date: new Date().toISOString().slice(0, 10),
       };
       if (!kept) {
-        file.minima[system.name] = entry;
-        // Written as each system ends, so that a stopped run keeps what it found; read again
-        // first, so that an entry another run recorded meanwhile is kept (or beaten).
-        const current = await readPooledFile(path);
-        const recorded = Object.hasOwn(current.minima, system.name)
-          ? current.minima[system.name]
-          : null;
-        if (recorded === null || recorded.energy > entry.energy) {
-          current.minima[system.name] = entry;
-          await writePooledFile(path, current);
-        }
+        // Written as each system ends, so that a stopped run keeps what it found.
+        current.minima[system.name] = entry;
+        await writePooledFile(path, current);
       }
       entries[system.name] = { ...entry, kept };
       console.error(
@@ -159,7 +156,7 @@ async function writePooledFile(path: string, file: PooledFile): Promise<void> {
  * file in its folder, renamed over it). */
 async function checkWritable(path: string): Promise<void> {
   const folder = dirname(path);
-  const probe = `${folder}/.${basename(path)}.learn2hop-tmp-${crypto.randomUUID()}`;
+  const probe = temporaryName(path);
   try {
     await Deno.writeTextFile(probe, "", { createNew: true });
     await Deno.remove(probe);

@@ -14,7 +14,8 @@ import { UserError } from "../core/errors.ts";
 export const TEMPORARY_PATTERN =
   /^\..+\.learn2hop-tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function temporaryName(path: string): string {
+/** A name for a temporary file of this program's beside `path` (TEMPORARY_PATTERN). */
+export function temporaryName(path: string): string {
   return `${dirname(path)}/.${basename(path)}.learn2hop-tmp-${crypto.randomUUID()}`;
 }
 

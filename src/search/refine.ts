@@ -186,6 +186,8 @@ export function reportMinima(
   const ordered = [...candidates].sort((a, b) => a.energy - b.energy);
   let examined = 0;
   let reported: ReportedMinimum[] = [];
+  // Each minimum's fingerprint, computed once over the rounds below.
+  const fingerprints = new Map<ReportedMinimum, Float64Array>();
   const limit = Math.min(ordered.length, options.maxExamined);
   while (examined < limit) {
     const batch = ordered.slice(
@@ -193,7 +195,7 @@ export function reportMinima(
       Math.min(limit, examined + options.keep - reported.length),
     );
     examined += batch.length;
-    reported = refineMinima(system, [...reported, ...batch], options);
+    reported = refineMinima(system, [...reported, ...batch], options, fingerprints);
     if (reported.length >= options.keep) break;
   }
   return {
@@ -205,13 +207,23 @@ export function reportMinima(
 
 /**
  * Reports every entry (`reportPoint`; entries already reported are kept as they are) and merges
- * those that arrive at the same minimum, lowest refined energy first.
+ * those that arrive at the same minimum, lowest refined energy first. `fingerprints` caches each
+ * minimum's structure fingerprint across calls.
  */
 export function refineMinima(
   system: System,
   entries: (ArchiveEntry | ReportedMinimum)[],
   tolerances: { energyTolerance: number; searchFmax: number },
+  fingerprints: Map<ReportedMinimum, Float64Array> = new Map(),
 ): ReportedMinimum[] {
+  const fingerprintOf = (minimum: ReportedMinimum) => {
+    let fingerprint = fingerprints.get(minimum);
+    if (fingerprint === undefined) {
+      fingerprint = structureFingerprint(minimum.positions, minimum.species, system.box);
+      fingerprints.set(minimum, fingerprint);
+    }
+    return fingerprint;
+  };
   const refined = entries.map((entry): ReportedMinimum =>
     "energyF32" in entry ? entry : {
       ...reportPoint(system, entry.positions, entry.species, {
@@ -226,12 +238,12 @@ export function refineMinima(
       replica: entry.replica,
     }
   );
-  acceptReachedPolishes(system, refined, tolerances.energyTolerance);
+  acceptReachedPolishes(system, refined, tolerances.energyTolerance, fingerprints, fingerprintOf);
   refined.sort((a, b) => a.energy - b.energy);
   const merged: { minimum: ReportedMinimum; fingerprint: Float64Array }[] = [];
   // A point whose f64 energy is not finite (atoms on top of each other) is no minimum to report.
   for (const minimum of refined.filter((m) => Number.isFinite(m.energy))) {
-    const fingerprint = structureFingerprint(minimum.positions, minimum.species, system.box);
+    const fingerprint = fingerprintOf(minimum);
     const same = merged.find((kept) =>
       kept.minimum.polished === minimum.polished &&
       minimum.energy - kept.minimum.energy <= tolerances.energyTolerance &&
@@ -249,23 +261,27 @@ export function refineMinima(
  * (a basin whose f32 points lie further above its bottom than the tolerance, as on flat Gupta
  * and silicon landscapes): that point is reported polished.
  */
-function acceptReachedPolishes(system: System, minima: ReportedMinimum[], tolerance: number) {
-  const reached = minima.filter((m) => m.polished).map((m) => ({
-    energy: m.energy,
-    fingerprint: structureFingerprint(m.positions, m.species, system.box),
-  }));
+function acceptReachedPolishes(
+  system: System,
+  minima: ReportedMinimum[],
+  tolerance: number,
+  fingerprints: Map<ReportedMinimum, Float64Array>,
+  fingerprintOf: (minimum: ReportedMinimum) => Float64Array,
+) {
+  const reached = minima.filter((m) => m.polished);
   for (const minimum of minima) {
     const polish = minimum.discardedPolish;
     if (polish === undefined) continue;
     const fingerprint = structureFingerprint(polish.positions, minimum.species, system.box);
     const same = reached.some((r) =>
       Math.abs(r.energy - polish.energy) <= tolerance &&
-      fingerprintDistance(r.fingerprint, fingerprint) <= DEFAULT_FINGERPRINT_TOLERANCE
+      fingerprintDistance(fingerprintOf(r), fingerprint) <= DEFAULT_FINGERPRINT_TOLERANCE
     );
     if (!same) continue;
     const { evaluations } = minimum;
     Object.assign(minimum, polish, { evaluations, polishRejected: false });
     delete minimum.discardedPolish;
+    fingerprints.set(minimum, fingerprint);
   }
 }
 

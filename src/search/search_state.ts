@@ -28,7 +28,7 @@ import { MOVE_NAMES } from "../methods/method_spec.ts";
 import { MAX_LOG_CAPACITY } from "../methods/optimizer_batch.ts";
 import { LOCAL_METHOD_NAMES } from "../methods/registry.ts";
 import { MAX_LBFGS_HISTORY } from "../methods/lbfgs.ts";
-import { parseSystem } from "../systems/system.ts";
+import { parseSystem, type System } from "../systems/system.ts";
 import { readInputBytes } from "../io/input_files.ts";
 import type { ArchiveEntry } from "./archive.ts";
 import { ARCHIVE_CAPACITY, MAX_REPLICAS } from "./limits.ts";
@@ -201,7 +201,7 @@ function stateFrom(
       buffers[name.slice(6) as keyof BatchState["buffers"]] = tensor(name, Uint32Array);
     }
   }
-  const options = checkSavedOptions(rest.options, unreadable);
+  const { options, system } = checkSavedOptions(rest.options, unreadable);
   const stops = ["budget", "all-stopped", "target", "known", "interrupted", "failed", null];
   if (!stops.includes(rest.stopped)) unreadable("an unknown stop reason");
   if (
@@ -212,7 +212,6 @@ function stateFrom(
     unreadable("malformed state metadata");
   }
   // The archive and the per-replica tensors, against the system and the replica count.
-  const system = parseSystem(options.system);
   const size = 3 * system.nAtoms;
   const positions = tensor("archive.positions", Float64Array);
   const species = tensor("archive.species", Uint32Array);
@@ -274,9 +273,13 @@ function stateFrom(
  * The saved options, checked as the flags that made them were (a damaged or edited state must
  * not reach the kernels): the system parses, the method, drivers, local methods and moves are
  * known, counts are in their ranges, and every other number is finite and within what the
- * kernels' f32 arithmetic holds (core/numbers.ts), or a whole count up to 2^32 - 1.
+ * kernels' f32 arithmetic holds (core/numbers.ts), or a whole count up to 2^32 - 1. With the
+ * system they name.
  */
-function checkSavedOptions(options: unknown, unreadable: (why: string) => never): SavedOptions {
+function checkSavedOptions(
+  options: unknown,
+  unreadable: (why: string) => never,
+): { options: SavedOptions; system: System } {
   const bad = (field: string) => unreadable(`its options' ${field} is not one a search takes`);
   if (typeof options !== "object" || options === null) return bad("record");
   const o = options as Record<string, unknown>;
@@ -286,11 +289,12 @@ function checkSavedOptions(options: unknown, unreadable: (why: string) => never)
       bad(field);
     }
   };
+  if (typeof o.system !== "string") return bad("system");
+  let system: System;
   try {
-    if (typeof o.system !== "string") bad("system");
-    parseSystem(o.system as string);
+    system = parseSystem(o.system);
   } catch (error) {
-    if (error instanceof UserError) bad("system");
+    if (error instanceof UserError) return bad("system");
     throw error;
   }
   if (!(METHODS as readonly unknown[]).includes(o.method)) bad("method");
@@ -359,5 +363,5 @@ function checkSavedOptions(options: unknown, unreadable: (why: string) => never)
   };
   numbers(o.settings, "settings");
   numbers(o.sweeps, "sweeps");
-  return options as SavedOptions;
+  return { options: options as SavedOptions, system };
 }
