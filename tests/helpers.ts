@@ -3,6 +3,13 @@ import type { EnergyForcesFn, Structure } from "../mod.ts";
 import { type TuningOptions, tuningSeed } from "../src/eval/tuning.ts";
 import tinyConfig from "../configs/tiny.json" with { type: "json" };
 
+/* Without a login session Mesa's Vulkan driver prints "error: XDG_RUNTIME_DIR is invalid or not
+ * set" on stderr (README): harmless, but the commands the tests run are judged by their stderr.
+ * They inherit a private one where the machine gives none. */
+if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+  Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync({ prefix: "learn2hop-xdg-" }));
+}
+
 /** Central finite-difference forces, -dE/dx ~ -(E(x + h) - E(x - h)) / 2h, per coordinate. */
 export function finiteDifferenceForces(
   energy: EnergyForcesFn,
