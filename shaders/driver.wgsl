@@ -194,8 +194,10 @@ fn is_finite(value: f32) -> bool {
   return (bitcast<u32>(value) & 0x7f800000u) != 0x7f800000u;
 }
 
-// Energy and forces at x; counts the evaluation and tracks the best energy seen. The caller
-// then sets state.fmax, with set_fmax or, in FIRE, inside a loop it runs anyway.
+// Energy and forces at x; counts the evaluation and tracks the best energy seen (finite energies
+// only). The caller then sets state.fmax, with set_fmax or, in FIRE, inside a loop it runs
+// anyway. A non-finite energy or force leaves the replica diverged() until the driver rejects the
+// point (reject_nonfinite); the local method skips its update.
 fn evaluate_energy() {
   if (ATOM_ENERGIES) {
     for (var k = 0u; k < OWNED_ATOMS; k++) {
@@ -206,7 +208,6 @@ fn evaluate_energy() {
   state.evaluations += 1u;
   state.energy = energy;
   if (!is_finite(energy)) {
-    state.status = STATUS_FAILED;
     return;
   }
   state.since_best += 1u;
@@ -227,8 +228,7 @@ fn evaluate_energy() {
   }
 }
 
-// The largest per-atom force from the square of this invocation's largest; non-finite forces
-// fail the replica.
+// The largest per-atom force from the square of this invocation's largest.
 fn set_fmax(fmax2: f32) {
   set_replica_fmax(reduce4(vec4f(0.0, 0.0, 0.0, fmax2)).w);
 }
@@ -236,9 +236,37 @@ fn set_fmax(fmax2: f32) {
 // The same from the square of the replica's largest (already reduced).
 fn set_replica_fmax(largest2: f32) {
   state.fmax = sqrt(largest2);
-  if (!is_finite(largest2)) {
-    state.status = STATUS_FAILED;
+}
+
+// The last evaluation's energy or largest force was not finite (atoms on top of each other, an
+// overflow in f32, or a learned step gone wild).
+fn diverged() -> bool {
+  return !is_finite(state.energy) || !is_finite(state.fmax);
+}
+
+// Rejects a non-finite point, so that no replica ever stops for one: hopping goes back to the
+// Markov chain's minimum (the start before one is accepted) and makes a uniform move from there;
+// the other modes have no chain and restart from a random structure. Costs one evaluation (the new
+// point), counted like any other, and the event is counted in state.rejected_nonfinite.
+// Loop budget: a hop's (hopping), or a restart's (src/methods/dispatch_plan.ts).
+fn reject_nonfinite() {
+  state.rejected_nonfinite += 1u;
+  if (MODE == MODE_HOPPING) {
+    for (var k = 0u; k < OWNED_ATOMS; k++) {
+      let i = atom_of(k);
+      if (i >= N_ATOMS) {
+        break;
+      }
+      x[i] = read_plane(PLANE_MARKOV, i);
+    }
+    uniform_move(state.dr);
+  } else {
+    restart_move();
   }
+  constrain();
+  local_reset();
+  state.relax_steps = 0u;
+  evaluate();
 }
 
 fn evaluate() {
@@ -343,6 +371,7 @@ fn initialize(
   state.since_best = 0u;
   state.relax_steps = 0u;
   state.hop_fmax_scale = 1.0;
+  state.rejected_nonfinite = 0u;
   if (is_leader()) {
     minima_log[log_base()] = 0u;
   }
@@ -377,12 +406,19 @@ fn run(
     return;
   }
   load_replica();
+  // Hops and rejections of non-finite points share the dispatch's settings.hops_per_dispatch.
   var hops = 0u;
   for (var s = 0u; s < settings.steps_per_dispatch; s++) {
     if (state.status != STATUS_RUNNING || state.evaluations >= settings.evaluation_limit) {
       break;
     }
-    if (MODE == MODE_FREE) {
+    if (diverged()) {
+      if (hops == settings.hops_per_dispatch) {
+        break;
+      }
+      reject_nonfinite();
+      hops += 1u;
+    } else if (MODE == MODE_FREE) {
       let was_relaxed = state.fmax < settings.fmax;
       local_step();
       if (!was_relaxed && state.fmax < settings.fmax && state.status == STATUS_RUNNING) {

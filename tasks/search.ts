@@ -582,15 +582,17 @@ function report(result: SearchResult, out: string): string {
   }
   if (result.target) lines.push(goalLine("target", result.target, options.replicas));
   if (result.reference) lines.push(goalLine("reference", result.reference, options.replicas));
-  const { running, converged, failed } = result.replicaStatus;
+  const { running, converged } = result.replicaStatus;
+  const rejected = result.rejectedNonfinite;
   const fmax = options.settings.driver === "local" ? ` below fmax ${options.settings.fmax}` : "";
   const reported = result.minima.length;
   const examined = result.candidatesExamined > reported
     ? `, from ${result.candidatesExamined} candidates (several relax to the same minimum in f64)`
     : "";
   lines.push(
-    `replicas at the end: ${running} running, ${converged} converged${fmax}, ${failed} failed` +
-      (failed > 0 ? " (a non-finite energy or force: they stopped there)" : ""),
+    `replicas at the end: ${running} running, ${converged} converged${fmax}; ` +
+      `${rejected.points} non-finite points rejected by ${rejected.replicas} replicas` +
+      (rejected.points > 0 ? " (each went back to its Markov minimum or restarted)" : ""),
     `distinct minima ${result.distinctMinima} in the GPU's archive` +
       `${full ? " (it keeps the lowest)" : ""}; ${reported} reported${examined}`,
     `${result.evaluationsPerReplica} evaluations per replica (${result.totalEvaluations} in ` +

@@ -89,7 +89,8 @@ function fakeResult(
     minima: [],
     candidatesExamined: 0,
     refinementEvaluations: 0,
-    replicaStatus: { running: bests.length, converged: 0, failed: 0 },
+    replicaStatus: { running: bests.length, converged: 0 },
+    rejectedNonfinite: { points: 0, replicas: 0 },
     replicaBestEnergies: Float32Array.from(bests),
     replicaFirstHits: firstHits && Float64Array.from(firstHits),
     ...extra,
@@ -362,7 +363,7 @@ Deno.test("a tiny suite end to end: files written and readable, runs repeat exac
         const reached = Math.min(...m.replicaBestEnergies);
         assert.ok(m.refinedBestEnergy >= reached - result.tolerance, `${m.method}`);
         assert.equal(xyz[0].info.converged, m.refinedBestConverged ? "T" : "F");
-        assert.equal(m.failedReplicas, m.search.replicaStatus.failed);
+        assert.equal(m.rejectedNonfinite, m.search.rejectedNonfinite.points);
         assert.equal(m.refinementEvaluations, m.search.evaluations.refinement);
       }
       assert.deepEqual(result.units, {

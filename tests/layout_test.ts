@@ -28,9 +28,10 @@ Deno.test("layouts: word offsets, padding and the WGSL declaration", () => {
     fields: [{ name: "a", type: "u32" }, { name: "v", type: "vec4u" }],
   };
   assert.throws(() => offsets(misaligned), /multiple of 4 words/);
-  // The kernel's Replica struct: 24 words, its random state last.
-  assert.equal(layoutWords(REPLICA_LAYOUT), 24);
-  assert.equal(offsets(REPLICA_LAYOUT).rng, 20);
+  // The kernel's Replica struct: its random state first, 25 words padded to a multiple of 4.
+  assert.equal(layoutWords(REPLICA_LAYOUT), 28);
+  assert.equal(offsets(REPLICA_LAYOUT).rng, 0);
+  assert.equal(offsets(REPLICA_LAYOUT).rejected_nonfinite, 24);
 });
 
 Deno.test("layouts: fields written through one struct array read back per field", () => {

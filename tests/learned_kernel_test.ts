@@ -12,7 +12,7 @@ import {
   parseSystem,
   perAtomMlp,
   randomStructures,
-  referencePotential,
+  referenceContext,
   ReferenceReplica,
   THREAD_LAYOUTS,
 } from "../mod.ts";
@@ -76,15 +76,7 @@ for (
     const n = 3 * system.nAtoms;
     const references = Array.from({ length: replicas }, (_, r) =>
       new ReferenceReplica(
-        {
-          potential: referencePotential(system.potential),
-          species: system.species,
-          nSpecies: system.elements.length,
-          box: system.box,
-          spec,
-          logCapacity: batch.logCapacity,
-          weights: thetas,
-        },
+        referenceContext(system, spec, { logCapacity: batch.logCapacity, weights: thetas }),
         start.subarray(n * r, n * (r + 1)),
         hyper(r),
         r,

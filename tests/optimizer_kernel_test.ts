@@ -57,6 +57,8 @@ interface Case {
    * start, and after a hop, is chaotic: f32 rounding grows about tenfold every ten steps there,
    * so its comparisons start from minima and end within that horizon, after two hops). */
   prerelax?: number;
+  /** Atom 1 starts on atom 0 (a non-finite energy): every replica must reject that point. */
+  coincident?: boolean;
 }
 
 /** `count` random starts of `system`, each relaxed `steps` steps by f64 FIRE (0: as they are). */
@@ -134,22 +136,21 @@ async function compareTrajectories(c: Case, shape: (typeof SHAPES)[number]) {
   });
   const batch = await OptimizerBatch.create(gpu, system, replicas, { spec, layout, workgroup });
   const start = starts(system, replicas, c.prerelax ?? 0);
-  batch.initialize(start, hyper);
   const n = 3 * system.nAtoms;
+  if (c.coincident) {
+    for (let r = 0; r < replicas; r++) start.copyWithin(n * r + 3, n * r, n * r + 3);
+  }
+  batch.initialize(start, hyper);
   const calls = new Array(replicas).fill(0);
   const potential = referencePotential(system.potential);
   const references = Array.from({ length: replicas }, (_, r) =>
     new ReferenceReplica(
       {
+        ...referenceContext(system, spec, { logCapacity: batch.logCapacity }),
         potential: (structure) => {
           calls[r]++;
           return potential(structure);
         },
-        species: system.species,
-        nSpecies: system.elements.length,
-        box: system.box,
-        spec,
-        logCapacity: batch.logCapacity,
       },
       start.subarray(n * r, n * (r + 1)),
       hyper(r),
@@ -185,6 +186,12 @@ async function compareTrajectories(c: Case, shape: (typeof SHAPES)[number]) {
       assert.ok(positionError < 1e-3, `${label}: position error ${positionError}`);
       assert.equal(state.hops[r], reference.hops, `${label}: hops`);
       assert.equal(state.accepted[r], reference.accepted, `${label}: accepted hops`);
+      assert.equal(
+        state.rejectedNonfinite[r],
+        reference.rejectedNonfinite,
+        `${label}: non-finite points rejected`,
+      );
+      if (c.coincident) assert.ok(reference.rejectedNonfinite > 0, `${label}: a rejection`);
       assert.ok(Math.abs(state.dr[r] - reference.dr) < 1e-6 * reference.dr, `${label}: dr`);
       assert.ok(
         Math.abs(state.bestEnergy[r] - reference.bestEnergy) <
@@ -304,6 +311,22 @@ const CASES: Case[] = [
     spec: hopping("fire", { relaxStepCap: 60, moves: { restart: 1 }, startRadius: 1.6 }),
     step: 0.1,
     checkpoints: [150, 300],
+  },
+  {
+    system: "LJ13",
+    label: "bh over fire from a start with two atoms on one point (rejected: a uniform move)",
+    spec: hopping("fire", { relaxStepCap: 60 }),
+    step: 0.1,
+    checkpoints: [60, 150],
+    coincident: true,
+  },
+  {
+    system: "LJ13",
+    label: "fire from a start with two atoms on one point (rejected: a restart)",
+    spec: local("fire"),
+    step: 0.1,
+    checkpoints: [40, 100],
+    coincident: true,
   },
   {
     system: "Ag7Au6",
@@ -501,8 +524,10 @@ Deno.test("the dispatch planner refuses systems whose step would not fit", () =>
     planDispatch(kind, n, spec, 4);
   const lj13 = parseSystem("LJ13");
   // LJ13 FIRE: a step is 78 pairs + 26 + 13 (energy) + 4 x 13 (FIRE) + 3 x 13 + 2 (driver) = 210
-  // iterations, of 60,000 less 4 x 13 (load, store) and 2 x 13 (FIRE's velocity) a dispatch.
-  assert.equal(plan("lj", 13, local("fire")()).stepsPerDispatch, Math.floor(59_922 / 210));
+  // iterations, of 60,000 less 4 x 13 (load, store) and 2 x 13 (FIRE's velocity) a dispatch,
+  // less one slot to reject a non-finite point: a restart, 8 trials x (78 pairs + 13 atoms), 4 x
+  // 13 around it, FIRE's reset (13) and the evaluation (117), 910 in all.
+  assert.equal(plan("lj", 13, local("fire")()).stepsPerDispatch, Math.floor((59_922 - 910) / 210));
   assert.throws(() => plan("lj", 400, local("fire")()), UserError);
   assert.throws(() => plan("sw", 300, local("fire")()), UserError);
   assert.throws(() => plan("gupta", 250, hopping("fire", {})(lj13)), UserError);

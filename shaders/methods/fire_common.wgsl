@@ -52,7 +52,7 @@ fn fire_finish_step(dt: f32) {
   }
   let totals = reduce4(vec4f(sums, fmax2));
   set_replica_fmax(totals.w);
-  if (state.status == STATUS_FAILED) {
+  if (diverged()) {
     return;
   }
   let f2 = totals.x;

@@ -142,7 +142,7 @@ fn local_step() {
     constrain_with_sum(sum);
   }
   evaluate();
-  if (state.status == STATUS_FAILED) {
+  if (diverged()) {
     return;
   }
   let allowance = LBFGS_MAX_RISE * (abs(local.energy_before) + f32(N_ATOMS));

@@ -3,8 +3,11 @@
  * src/methods/kernel_source.ts) and its f64 mirror.
  */
 
-export type ReplicaStatus = "running" | "converged" | "failed";
-export const STATUS_CODES: Record<ReplicaStatus, number> = { running: 0, converged: 1, failed: 2 };
+/** A replica never stops for a non-finite energy or force: the point is rejected and counted
+ * (Replica.rejected_nonfinite, shaders/driver.wgsl), so "converged" is the only end besides the
+ * budget. */
+export type ReplicaStatus = "running" | "converged";
+export const STATUS_CODES: Record<ReplicaStatus, number> = { running: 0, converged: 1 };
 export const STATUS_NAMES = Object.keys(STATUS_CODES) as ReplicaStatus[];
 
 /** Stands for +infinity in energies (the largest f32 is 3.4028e38): the first relaxed minimum is

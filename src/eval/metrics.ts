@@ -73,8 +73,8 @@ export interface MethodMetrics {
   refinedBestConverged: boolean | null;
   /** f64 evaluations spent reporting minima, apart from `totalEvaluations`. */
   refinementEvaluations: number;
-  /** Replicas that stopped on a non-finite energy or force. */
-  failedReplicas: number;
+  /** Points with a non-finite energy or force the replicas rejected (SearchResult). */
+  rejectedNonfinite: number;
   distinctMinima: number;
   /** distinctMinima / all replicas' evaluations * 1e6. */
   distinctMinimaPerMillion: number;
@@ -181,7 +181,7 @@ export function methodMetrics(
     refinedBestEnergy: result.minima[0]?.energy ?? null,
     refinedBestConverged: result.minima[0]?.converged ?? null,
     refinementEvaluations: result.refinementEvaluations,
-    failedReplicas: result.replicaStatus.failed,
+    rejectedNonfinite: result.rejectedNonfinite.points,
     distinctMinima: result.distinctMinima,
     distinctMinimaPerMillion: result.distinctMinima / result.totalEvaluations * 1e6,
     evaluationsPerReplica: result.evaluationsPerReplica,

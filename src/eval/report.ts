@@ -67,7 +67,7 @@ export function systemTable(result: SystemEvaluation): string {
     "best E (f32)",
     "gap/atom q10 / median / q90",
     "best E (f64)",
-    "failed",
+    "non-finite",
     "minima per 1e6 evals",
     "evals/replica",
     "wall s",
@@ -79,7 +79,7 @@ export function systemTable(result: SystemEvaluation): string {
     fixed(m.bestEnergy.best, 6),
     gapSpread(m.gapPerAtom),
     `${fixed(m.refinedBestEnergy, 6)}${m.refinedBestConverged === false ? " (unfinished)" : ""}`,
-    String(m.failedReplicas),
+    String(m.rejectedNonfinite),
     fixed(m.distinctMinimaPerMillion, 0),
     String(m.evaluationsPerReplica),
     fixed(m.wallSeconds, 1),
@@ -94,7 +94,8 @@ function referenceLine(result: SystemEvaluation): string {
     `${reference.description}; success = a replica's best energy (f32) within ` +
     `${tolerance.toPrecision(3)} of it; gap/atom = (best E - reference) / ${result.nAtoms}; ` +
     "best E (f64) is the lowest reported point, polished only where the search brought it below " +
-    "its force tolerance (unfinished: it had not); failed = replicas stopped by a non-finite energy";
+    "its force tolerance (unfinished: it had not); non-finite = points with a non-finite energy or force, each rejected (the replica went " +
+    "back to its Markov minimum or restarted; none stops)";
 }
 
 function comparisonCells(system: string, c: Comparison): string[] {

@@ -305,6 +305,6 @@ class FireResidualMirror implements LocalMirror {
     }
     r.constrain();
     r.evaluate();
-    if (!r.failed) this.#fire.finish(r);
+    if (!r.diverged) this.#fire.finish(r);
   }
 }

@@ -17,10 +17,10 @@
  * - success: the fraction of its tasks not yet within the tolerance (energyTolerance) of the
  *   known minimum, averaged over the budgets, plus gapWeight times the gap at the end: what eval
  *   measures (success at equal evaluations), with the gap to break ties among failures.
- * With the gap loss a failed replica (non-finite energy) makes its member's loss NaN, and ES drops
- * that pair; with the success loss it counts with the best energy it had reached (it succeeded
- * only if that was at the minimum), so a move that blows a replica apart costs that replica's
- * chances, not the whole pair.
+ * With the gap loss a replica that rejected a non-finite point (shaders/driver.wgsl) makes its
+ * member's loss NaN, and ES drops that pair; with the success loss it counts with the best energy
+ * it reached (it succeeded only if that was at the minimum), so a move that blows a replica apart
+ * costs that replica's evaluations, not the whole pair.
  */
 import type { Gpu } from "../gpu/device.ts";
 import type { ThreadLayout } from "../gpu/thread_layout.ts";
@@ -220,13 +220,14 @@ export class PopulationEvaluator {
   }
 
   /** The meta-loss of replicas [first, first + count) of an unroll on `system` (see above); a
-   * failed replica makes it NaN when `failedIsNaN` (training), else counts its best energy. */
+   * replica that rejected a non-finite point makes it NaN when `failedIsNaN` (training), else
+   * counts its best energy. */
   #loss(system: System, unroll: Unroll, first: number, count: number, failedIsNaN = true): number {
     const reference = referenceEnergy(system);
     const { final, bests } = unroll;
     let sum = 0;
     for (let r = first; r < first + count; r++) {
-      const failed = failedIsNaN && this.config.loss === "gap" && final.status[r] === "failed";
+      const failed = failedIsNaN && this.config.loss === "gap" && final.rejectedNonfinite[r] > 0;
       const best = failed ? NaN : final.bestEnergy[r];
       sum += (best - reference) / system.nAtoms;
     }

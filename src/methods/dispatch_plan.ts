@@ -45,10 +45,11 @@ export function planDispatch(
     ? laneCosts(kind, n, spec, logCapacity)
     : workgroupCosts(kind, n, spec, logCapacity, kernel.shape);
   const available = budget - fixed;
-  // Each hop reserved costs steps.
+  // Each hop reserved costs steps; outside hopping, one slot rejects a non-finite point (a
+  // restart, shaders/driver.wgsl).
   const hopsPerDispatch = hopping
     ? Math.max(1, Math.min(MAX_HOPS_PER_DISPATCH, Math.floor(available / 8 / hop)))
-    : 0;
+    : 1;
   const stepsPerDispatch = Math.floor((available - hopsPerDispatch * hop) / step);
   if (stepsPerDispatch < 1) {
     throw new UserError(
@@ -58,7 +59,7 @@ export function planDispatch(
         } loop iterations of llvmpipe's ${budget}; try --layout workgroup)`,
     );
   }
-  return { stepsPerDispatch, hopsPerDispatch: Math.max(1, hopsPerDispatch) };
+  return { stepsPerDispatch, hopsPerDispatch };
 }
 
 interface Costs {
@@ -110,11 +111,13 @@ function workgroupCosts(
 }
 
 /** The hopping wrapper, the log, a surface move with its ranking (the largest move but
- * restarts), the hop controller's decision, and restarts when the batch has them. */
+ * restarts), the hop controller's decision, and restarts when the batch has them; outside
+ * hopping, the restart that rejects a non-finite point. A hopping kernel rejects one with a
+ * uniform move, within a hop's bound. */
 function hopIterations(n: number, spec: MethodSpec, logCapacity: number): number {
+  const restart = PLACEMENT_TRIALS * (n * (n - 1) / 2 + n);
+  if (spec.driver.mode !== "hopping") return 4 * n + restart;
   let hop = 9 * n + logCapacity + 5 * n + PLACEMENT_TRIALS + (hopControl(spec)?.cost(n) ?? 0);
-  if (spec.driver.mode === "hopping" && (spec.driver.hopping.moves.restart ?? 0) > 0) {
-    hop += PLACEMENT_TRIALS * (n * (n - 1) / 2 + n);
-  }
+  if ((spec.driver.hopping.moves.restart ?? 0) > 0) hop += restart;
   return hop;
 }

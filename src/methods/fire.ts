@@ -137,7 +137,7 @@ export function fire(settings: FireSettings): LocalMethod {
           for (let k = 0; k < x.length; k++) x[k] += scale * dt * v[k];
           r.constrain();
           r.evaluate();
-          if (!r.failed) state.finish(r);
+          if (!r.diverged) state.finish(r);
         },
       };
     },

@@ -35,6 +35,8 @@ export const SETTINGS_LAYOUT: Layout = {
 export const REPLICA_LAYOUT: Layout = {
   name: "Replica",
   fields: [
+    // First: a vec4u starts at a multiple of 4 words.
+    { name: "rng", type: "vec4u" },
     { name: "energy", type: "f32" },
     { name: "best_energy", type: "f32" },
     { name: "fmax", type: "f32" },
@@ -60,7 +62,12 @@ export const REPLICA_LAYOUT: Layout = {
       doc: "hopping: the current relaxation ends below settings.fmax times this (1 without a " +
         "hop controller)",
     },
-    { name: "rng", type: "vec4u" },
+    {
+      name: "rejected_nonfinite",
+      type: "u32",
+      doc: "evaluations whose energy or force was not finite: each point rejected (hopping: back " +
+        "to the Markov minimum and a new uniform move; otherwise a random restart)",
+    },
   ],
 };
 

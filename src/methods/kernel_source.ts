@@ -26,7 +26,7 @@ import {
   type WorkgroupShape,
 } from "../gpu/thread_layout.ts";
 import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
-import { compiledMoves, hopControl, type MethodSpec } from "./method_spec.ts";
+import { compiledMoves, hopControl, type MethodSpec, restartPlacement } from "./method_spec.ts";
 import { SURFACE_TIE } from "./moves.ts";
 
 export const MODE_CODES = { local: 0, hopping: 1, free: 2 } as const;
@@ -67,6 +67,7 @@ export function kernelSource(
   const hopping = spec.driver.mode === "hopping" ? spec.driver.hopping : undefined;
   const moves = compiledMoves(spec, system.elements.length);
   const control = hopControl(spec);
+  const placement = restartPlacement(system, spec);
   const constants: Record<string, ShaderConstant> = {
     N_ATOMS: system.nAtoms,
     ...(kernel.layout === "lane"
@@ -90,15 +91,14 @@ export function kernelSource(
     LOG_CAPACITY: logCapacity,
     STATUS_RUNNING: STATUS_CODES.running,
     STATUS_CONVERGED: STATUS_CODES.converged,
-    STATUS_FAILED: STATUS_CODES.failed,
     NO_ENERGY: { f32: NO_ENERGY },
     PLACEMENT_TRIALS,
     TWO_PI: { f32: 2 * Math.PI },
     RELAX_STEP_CAP: hopping?.relaxStepCap ?? 0,
     ADAPT_INTERVAL: hopping?.adaptInterval ?? 0,
     ADAPT_FACTOR: { f32: hopping?.adaptFactor ?? 1 },
-    START_RADIUS: { f32: hopping?.startRadius ?? 0 },
-    MIN_DISTANCE: { f32: hopping?.minDistance ?? 0 },
+    START_RADIUS: { f32: placement.startRadius },
+    MIN_DISTANCE: { f32: placement.minDistance },
     SURFACE_OFFSET: { f32: hopping?.surfaceOffset ?? 0 },
     SURFACE_TIE: { f32: SURFACE_TIE },
     MOVE_SURFACE: moves.surface,

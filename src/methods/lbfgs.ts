@@ -188,7 +188,7 @@ class LbfgsMirror {
       r.constrain();
     }
     r.evaluate();
-    if (r.failed) return;
+    if (r.diverged) return;
     const allowance = c.maxRise * (Math.abs(this.#energyBefore) + n);
     if (r.energy > this.#energyBefore + allowance) {
       if (this.#backtracks < c.maxBacktracks) {

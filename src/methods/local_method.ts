@@ -30,7 +30,9 @@ export interface MirrorReplica {
   readonly sinceBest: number;
   /** The replica's step hyperparameter (ReplicaHyperparameters.step). */
   readonly step: number;
-  readonly failed: boolean;
+  /** The last evaluation's energy or largest force was not finite: skip the update (the driver
+   * rejects the point next). */
+  readonly diverged: boolean;
   readonly rng: Rng;
   /** Energy and forces at x: one counted evaluation, best-energy bookkeeping, fmax. */
   evaluate(): void;

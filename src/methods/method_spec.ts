@@ -88,6 +88,18 @@ export function restartHopping(system: System, hopFmax: number): HoppingSettings
   };
 }
 
+/** Where restarts place atoms: the hopping settings' (restart moves), otherwise the defaults of
+ * `restartHopping` (the restart that rejects a non-finite point outside hopping). */
+export function restartPlacement(
+  system: System,
+  spec: MethodSpec,
+): { startRadius: number; minDistance: number } {
+  const hopping = spec.driver.mode === "hopping"
+    ? spec.driver.hopping
+    : restartHopping(system, driverFmax(spec.driver));
+  return { startRadius: hopping.startRadius, minDistance: hopping.minDistance };
+}
+
 /** Which moves a kernel contains: those of positive weight in the driver's mix (swaps only with
  * two species or more). Replicas may weigh them differently, but use no others. The kernel's
  * constants and the f64 mirror's choice of move both follow this. */

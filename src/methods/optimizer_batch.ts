@@ -54,6 +54,8 @@ export interface ReplicaSnapshot {
   markovEnergy: Float32Array;
   hops: Uint32Array;
   accepted: Uint32Array;
+  /** Non-finite points each replica rejected (shaders/driver.wgsl, reject_nonfinite). */
+  rejectedNonfinite: Uint32Array;
 }
 
 export interface SyncResult {
@@ -559,6 +561,7 @@ export class OptimizerBatch {
       markovEnergy: s.column("markov_energy", "f32"),
       hops: s.column("hops", "u32"),
       accepted: s.column("accepted", "u32"),
+      rejectedNonfinite: s.column("rejected_nonfinite", "u32"),
     };
   }
 

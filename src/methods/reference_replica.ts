@@ -5,8 +5,8 @@
  * trajectories; the host also uses it to re-relax reported minima in f64.
  *
  * One call of `advance` is one loop iteration of the kernel and costs exactly one energy+force
- * evaluation (a local-method step, or a hop with its new start), except when a local-mode replica
- * finds itself converged, which ends it.
+ * evaluation (a local-method step, a hop with its new start, or the rejection of a non-finite
+ * point with its new one), except when a local-mode replica finds itself converged, which ends it.
  */
 import { NO_ENERGY, type ReplicaStatus } from "../core/codes.ts";
 import { Rng } from "../core/rng.ts";
@@ -27,6 +27,7 @@ import {
   type MethodSpec,
   moveProbabilities,
   type ReplicaHyperparameters,
+  restartPlacement,
 } from "./method_spec.ts";
 import {
   type MoveContext,
@@ -82,6 +83,8 @@ export interface ReplicaContext {
   logCapacity: number;
   /** Learned optimizers: every weight vector, concatenated (replicas pick theirs by index). */
   weights?: ArrayLike<number>;
+  /** Where restarts place atoms (restart moves, and rejected points outside hopping). */
+  placement: { startRadius: number; minDistance: number };
 }
 
 /** The context of replicas of `system` on its f64 reference potential. */
@@ -98,6 +101,7 @@ export function referenceContext(
     spec,
     logCapacity: options.logCapacity ?? 1,
     weights: options.weights,
+    placement: restartPlacement(system, spec),
   };
 }
 
@@ -126,6 +130,8 @@ export class ReferenceReplica implements MirrorReplica {
   accepted = 0;
   windowAccepted = 0;
   sinceBest = 0;
+  /** Non-finite points rejected (the kernel's rejected_nonfinite). */
+  rejectedNonfinite = 0;
   rng: Rng;
   log: LoggedMinimum[] = [];
   /** Called at the end of every hop (the new start evaluated); observing changes nothing. */
@@ -175,15 +181,20 @@ export class ReferenceReplica implements MirrorReplica {
     this.evaluate();
   }
 
-  get failed(): boolean {
-    return this.status === "failed";
+  /** The last evaluation's energy or largest force was not finite (the kernel's diverged()). */
+  get diverged(): boolean {
+    return !Number.isFinite(this.energy) || !Number.isFinite(this.fmax);
   }
 
-  /** One kernel loop iteration; false when the replica has stopped (converged or failed). */
+  /** One kernel loop iteration; false when the replica has converged (local mode). */
   advance(): boolean {
     if (this.status !== "running") return false;
     const { driver } = this.#context.spec;
     const fmax = driverFmax(driver);
+    if (this.diverged) {
+      this.#rejectNonfinite();
+      return true;
+    }
     if (driver.mode === "free") {
       const wasRelaxed = this.fmax < fmax;
       this.local.step(this);
@@ -250,10 +261,7 @@ export class ReferenceReplica implements MirrorReplica {
       fmax2 = Math.max(fmax2, this.f[3 * i] ** 2 + this.f[3 * i + 1] ** 2 + this.f[3 * i + 2] ** 2);
     }
     this.fmax = Math.sqrt(fmax2);
-    if (!Number.isFinite(result.energy) || !Number.isFinite(fmax2)) {
-      this.status = "failed";
-      return;
-    }
+    if (!Number.isFinite(result.energy)) return;
     this.sinceBest++;
     if (result.energy < this.bestEnergy) {
       this.sinceBest = 0;
@@ -269,6 +277,24 @@ export class ReferenceReplica implements MirrorReplica {
     this.x[3 * i] += dx * scale;
     this.x[3 * i + 1] += dy * scale;
     this.x[3 * i + 2] += dz * scale;
+  }
+
+  /** The kernel's reject_nonfinite: back to the Markov minimum and a uniform move (hopping), else
+   * a random restart; one evaluation. */
+  #rejectNonfinite() {
+    const { spec, species, box, placement } = this.#context;
+    this.rejectedNonfinite++;
+    const c: MoveContext = { n: this.n, x: this.x, rng: this.rng, species, box };
+    if (spec.driver.mode === "hopping") {
+      this.x.set(this.markov);
+      uniformMove(c, this.dr);
+    } else {
+      restartMove(c, placement.startRadius, placement.minDistance);
+    }
+    this.constrain();
+    this.local.reset(this);
+    this.relaxSteps = 0;
+    this.evaluate();
   }
 
   /** Kept like the kernel's log: append while there is room, else replace the highest if lower. */
@@ -406,7 +432,7 @@ export class ReferenceReplica implements MirrorReplica {
     const u = this.rng.uniform24();
     const [pRestart, pSurface, pSwap] = this.#moveProbabilities(decision);
     if (restart && u < pRestart) {
-      restartMove(c, spec.driver.hopping.startRadius, spec.driver.hopping.minDistance);
+      restartMove(c, this.#context.placement.startRadius, this.#context.placement.minDistance);
       return { move: "restart" };
     }
     const surfaceUntil = Math.fround(pRestart + pSurface);

@@ -127,9 +127,10 @@ export interface SearchSummary {
   known: (KnownMinimum & GoalStatus) | null;
   target: GoalStatus | null;
   reference: GoalStatus | null;
-  /** Replicas by how they ended: running, converged (a local method's fmax) or failed (a
-   * non-finite energy or force). */
+  /** Replicas by how they ended: running, or converged (a local method's fmax). */
   replicaStatus: Record<ReplicaStatus, number>;
+  /** Non-finite points the replicas rejected, and how many replicas had any (SearchResult). */
+  rejectedNonfinite: { points: number; replicas: number };
   /** Distinct minima in the GPU's archive (told apart in f32: energy and structure). */
   distinctMinima: number;
   archiveCapacity: number;
@@ -192,6 +193,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
     target: result.target ?? null,
     reference: result.reference ?? null,
     replicaStatus: result.replicaStatus,
+    rejectedNonfinite: result.rejectedNonfinite,
     distinctMinima: result.distinctMinima,
     archiveCapacity: result.archiveCapacity,
     candidatesExamined: result.candidatesExamined,

@@ -253,8 +253,11 @@ export interface SearchResult {
   candidatesExamined: number;
   /** f64 evaluations spent reporting `minima` (polishing included), not part of the search's. */
   refinementEvaluations: number;
-  /** How many replicas ended running, converged and failed (a non-finite energy or force). */
+  /** How many replicas ended running and converged (a local method's fmax). */
   replicaStatus: Record<ReplicaStatus, number>;
+  /** Non-finite points rejected (each counted as the evaluation it was; the replica went back to
+   * its Markov minimum or restarted, shaders/driver.wgsl), and how many replicas had any. */
+  rejectedNonfinite: { points: number; replicas: number };
   /** Each replica's lowest energy at the end (f32, GPU; +Infinity where none was finite). */
   replicaBestEnergies: Float32Array;
   /** Evaluations each replica had spent when it first reached the known minimum (`known`),
@@ -425,6 +428,10 @@ export async function runSearch(
     candidatesExamined: reported.examined,
     refinementEvaluations: reported.evaluations,
     replicaStatus: statusCounts(last?.status ?? Array(replicas).fill("running")),
+    rejectedNonfinite: {
+      points: last ? sum(last.rejectedNonfinite) : 0,
+      replicas: last ? last.rejectedNonfinite.filter((count) => count > 0).length : 0,
+    },
     replicaBestEnergies: last
       ? replicaBests(last.bestEnergy)
       : new Float32Array(replicas).fill(Infinity),
