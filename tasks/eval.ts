@@ -1,9 +1,11 @@
 /**
  * deno task eval [--suite quick|lj|gupta|bimetallic|si|generalization] [--methods LIST]
  *                [--replicas B] [--max-evals N] [--seed S] [--out DIR] [--checkpoint FILE] [--json]
+ * deno task eval --suite hard [--systems LIST] [--methods LIST] [--seeds K] [--gmin RUN.SH] ...
  *
- * The learned optimizer against hand-designed methods at equal cost (src/eval/run_eval.ts):
- * progress on stderr, the per-system tables and the verdict on stdout, every file in --out.
+ * The learned optimizer against hand-designed methods at equal cost (src/eval/run_eval.ts), or
+ * the hard suite beside GMIN (src/eval/hard.ts): progress on stderr, the tables on stdout, every
+ * file in --out.
  */
 import { parseArgs } from "node:util";
 import {
@@ -39,7 +41,21 @@ import {
   runEvaluation,
 } from "../src/eval/run_eval.ts";
 import { DEFAULT_RESAMPLES } from "../src/core/statistics.ts";
-import { type Suite, SUITE_NAMES, suiteByName, SUITES } from "../src/eval/suites.ts";
+import {
+  HARD_SUITE_NAME,
+  type Suite,
+  SUITE_NAMES,
+  suiteByName,
+  SUITES,
+} from "../src/eval/suites.ts";
+import {
+  HARD_DEFAULTS,
+  HARD_SYSTEMS,
+  hardMarkdown,
+  hardReference,
+  runHardEvaluation,
+} from "../src/eval/hard.ts";
+import { type Method, METHODS } from "../src/search/defaults.ts";
 import { type BhChoice, bhSweeps, tuningSeed } from "../src/eval/tuning.ts";
 import { hoppingReport } from "../src/eval/hopping_report.ts";
 import { parseSystem } from "../src/systems/system.ts";
@@ -60,8 +76,9 @@ method found), evaluations to the first hit, the replicas' best energies, distin
 million evaluations and wall time, and two verdicts per system with a bootstrap 95% interval of
 the difference: learned against the best hand-designed baseline, and against its untrained start.
 
-  --suite NAME          ${SUITE_NAMES.join(", ")} (default: quick)
+  --suite NAME          ${SUITE_NAMES.join(", ")}, ${HARD_SUITE_NAME} (default: quick)
 ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`).join("\n")}
+                        ${HARD_SUITE_NAME}: see below
   --methods LIST        comma-separated, from ${EVAL_METHODS.join(", ")}
                         (default: ${DEFAULT_EVAL_METHODS.join(",")}); untrained is the
                         checkpoint's architecture at the weights its training started from,
@@ -90,11 +107,35 @@ best-SYSTEM-METHOD.xyz (the lowest reported point, f64 energy and forces). With 
 search (a system x method shard, a tuning point) is a work item that any worker runs whole; the
 report's numbers are the same as on one machine with the workers' adapter. Exit status 2 for a
 bad option, suite, method or checkpoint, or a Redis that cannot be reached or refuses the
-password.`;
+password.
+
+--suite ${HARD_SUITE_NAME}: where global optimization is judged (${HARD_SYSTEMS.join(", ")}; the
+metal clusters against pooled references until a published minimum is found), beside GMIN. For
+each system and method, one batch of --replicas per seed, each replica given --max-evals; reports
+per run (one replica, as one GMIN run) the share that reached the global minimum within 2e4, 5e4,
+1e5 and 1e6 evaluations, and per batch the work (evaluations summed over every replica) and wall
+time until any replica first reached it, median and quartiles over the seeds. GMIN's published
+LJ38 runs are shown above ours. Defaults sized for a CPU: ${HARD_DEFAULTS.replicas} replicas x ${
+  HARD_DEFAULTS.maxEvaluations.toLocaleString("en-US")
+} evaluations, ${HARD_DEFAULTS.seeds} seeds, method bh.
+  --systems LIST        comma-separated systems (default: all of the above)
+  --methods LIST        search methods, from ${METHODS.join(", ")} (default: bh)
+  --seeds K             batches per system and method, seeds S..S+K-1 (default: ${HARD_DEFAULTS.seeds})
+  --gmin RUN.SH         also run GMIN (LJ systems) through this run.sh of a GMIN build: its
+                        basic, symmetrise and csm inputs (needs permission to run it)
+  --gmin-runs R         GMIN runs per input (default: ${HARD_DEFAULTS.gminRuns})
+  --gmin-timeout S      seconds a GMIN run may take before it counts as not reached
+                        (default: ${HARD_DEFAULTS.gminTimeoutSeconds})
+Writes DIR/hard.json and DIR/hard.md; --json prints hard.json.`;
 
 const OPTIONS = {
   suite: { type: "string", default: "quick" },
-  methods: { type: "string", default: DEFAULT_EVAL_METHODS.join(",") },
+  methods: { type: "string" },
+  systems: { type: "string" },
+  seeds: { type: "string" },
+  gmin: { type: "string" },
+  "gmin-runs": { type: "string" },
+  "gmin-timeout": { type: "string" },
   checkpoint: { type: "string" },
   replicas: { type: "string" },
   "max-evals": { type: "string" },
@@ -125,6 +166,12 @@ export async function main(args: string[]): Promise<void> {
   }
   if (positionals.length > 0) throw new UserError(`unexpected argument '${positionals[0]}'`);
   const layout = layoutFlag(values.layout);
+  if (values.suite === HARD_SUITE_NAME) return await hardMain(values, layout);
+  for (const flag of HARD_FLAGS) {
+    if (values[flag] !== undefined) {
+      throw new UserError(`--${flag} is for --suite ${HARD_SUITE_NAME}`);
+    }
+  }
   const redis = values.redis === undefined ? undefined : parseRedisUrl(values.redis);
   const options = await optionsFromFlags(values);
   const claim = {
@@ -223,7 +270,7 @@ async function writeHopping(
 
 async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   const suite = suiteByName(values.suite);
-  const methods = parseMethods(values.methods);
+  const methods = parseMethods(values.methods ?? DEFAULT_EVAL_METHODS.join(","));
   const replicas = values.replicas === undefined
     ? suite.replicas
     : integerFlag("replicas", values.replicas, 1, MAX_REPLICAS);
@@ -287,6 +334,116 @@ function parseMethods(text: string): EvalMethod[] {
     }
   }
   return methods as EvalMethod[];
+}
+
+const HARD_FLAGS = ["systems", "seeds", "gmin", "gmin-runs", "gmin-timeout"] as const;
+
+/** --suite hard (src/eval/hard.ts). */
+async function hardMain(values: Values, layout: ReturnType<typeof layoutFlag>): Promise<void> {
+  if (values.redis !== undefined) {
+    throw new UserError(`--redis is not supported with --suite ${HARD_SUITE_NAME} yet`);
+  }
+  if (values["no-hopping"]) {
+    throw new UserError(`--no-hopping is not for --suite ${HARD_SUITE_NAME}`);
+  }
+  const replicas = values.replicas === undefined
+    ? HARD_DEFAULTS.replicas
+    : integerFlag("replicas", values.replicas, 1, MAX_REPLICAS);
+  const maxEvaluations = values["max-evals"] === undefined
+    ? HARD_DEFAULTS.maxEvaluations
+    : integerFlag("max-evals", values["max-evals"], 2);
+  const seed = integerFlag("seed", values.seed, 0);
+  const seedCount = values.seeds === undefined
+    ? HARD_DEFAULTS.seeds
+    : integerFlag("seeds", values.seeds, 1, 10_000);
+  if (seed + seedCount - 1 > MAX_U32) throw new UserError("--seed plus --seeds exceeds a u32");
+  const gmin = values.gmin === undefined ? undefined : {
+    script: await gminScript(values.gmin),
+    runs: values["gmin-runs"] === undefined
+      ? HARD_DEFAULTS.gminRuns
+      : integerFlag("gmin-runs", values["gmin-runs"], 1, 10_000),
+    timeoutSeconds: values["gmin-timeout"] === undefined
+      ? HARD_DEFAULTS.gminTimeoutSeconds
+      : integerFlag("gmin-timeout", values["gmin-timeout"], 1, 86_400),
+  };
+  if (gmin === undefined && (values["gmin-runs"] ?? values["gmin-timeout"]) !== undefined) {
+    throw new UserError("--gmin-runs and --gmin-timeout go with --gmin");
+  }
+  const methods = (values.methods ?? "bh").split(",").map((m) => m.trim());
+  for (const method of methods) {
+    if (!(METHODS as readonly string[]).includes(method)) {
+      throw new UserError(
+        `--methods takes ${METHODS.join(", ")} with --suite hard; got '${method}'`,
+      );
+    }
+  }
+  const systems = (values.systems ?? HARD_SYSTEMS.join(",")).split(",").map((name) => {
+    const system = parseSystem(name.trim());
+    hardReference(system);
+    return system;
+  });
+  const learned = methods.includes("learned")
+    ? (await loadEvalCheckpoint(await checkpointPath(values.checkpoint))).optimizer
+    : undefined;
+  const folder = values.out === undefined
+    ? await RunFolder.claimFree(`runs/eval-${HARD_SUITE_NAME}`, {
+      ...HARD_CLAIM,
+      flag: "the default output folder",
+    })
+    : await RunFolder.claimNew(values.out, { ...HARD_CLAIM, flag: "--out" });
+  const out = folder.path;
+  const signals = new StopSignals(async (name) => {
+    console.error(`${name}: stopped; ${out} holds no report (run it again)`);
+    await folder.release();
+    Deno.exit(SIGNAL_STATUS[name]);
+  });
+  try {
+    const log = (line: string) => console.error(line);
+    const seeds = Array.from({ length: seedCount }, (_, k) => seed + k);
+    log(
+      `eval ${HARD_SUITE_NAME}: ${methods.join(", ")} on ${
+        systems.map((s) => s.name).join(", ")
+      }, ` +
+        `${replicas} replicas x ${maxEvaluations} evaluations, seeds ${seeds[0]}..${seeds.at(-1)}`,
+    );
+    const report = await runHardEvaluation(
+      { systems, methods: methods as Method[], replicas, maxEvaluations, seeds, learned, gmin },
+      localSearches(await Gpu.open({ layout })),
+      { log },
+    );
+    const markdown = hardMarkdown(report);
+    await writeFileAtomic(`${out}/${HARD_FILES.json}`, JSON.stringify(report, jsonNumbers, 2));
+    await writeFileAtomic(`${out}/${HARD_FILES.markdown}`, markdown);
+    console.log(
+      values.json
+        ? JSON.stringify(report, jsonNumbers, 2)
+        : `${markdown}\nWritten: ${out}/${HARD_FILES.json}, ${out}/${HARD_FILES.markdown}`,
+    );
+  } finally {
+    signals.dispose();
+    await folder.release();
+  }
+}
+
+const HARD_FILES = { json: "hard.json", markdown: "hard.md" } as const;
+const HARD_CLAIM = {
+  savedState: [HARD_FILES.json, HARD_FILES.markdown],
+  leftovers: [],
+  what: "an evaluation",
+};
+
+/** JSON has no Infinity: a run or batch that never got there is null. */
+function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === "number" && !Number.isFinite(value) ? null : value;
+}
+
+/** --gmin's script: an executable file, or a UserError. */
+async function gminScript(path: string): Promise<string> {
+  const info = await Deno.stat(path).catch(() => null);
+  if (info === null || !info.isFile) {
+    throw new UserError(`--gmin: no file at ${path} (GMIN's run.sh)`);
+  }
+  return path;
 }
 
 if (import.meta.main) await runCommand("eval", main);

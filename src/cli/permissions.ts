@@ -4,7 +4,8 @@
  *   - writing only for the commands that write (search, train, eval, reference, bench), where the
  *     user points them (--out, --file) or in their default folders;
  *   - the network only with --redis (train, eval, worker) and for the bench's loopback peers;
- *   - subprocesses only for the bench (LAMMPS, GMIN, redis-server, its workers);
+ *   - subprocesses only for the bench (LAMMPS, GMIN, redis-server, its workers) and for eval with
+ *     --gmin (GMIN beside the hard suite);
  *   - the host name only for the worker's default name; of the environment only INIT_CWD, which
  *     `deno task` sets (args.ts).
  * Declared once here: the installed command's launcher is generated from it (tasks/install.ts),
@@ -28,23 +29,24 @@ interface Capabilities {
   write: boolean;
   /** "redis": any host, only with --redis; "loopback": 127.0.0.1, always. */
   net: "never" | "redis" | "loopback";
-  run: boolean;
+  /** "gmin": only with --gmin. */
+  run: "never" | "gmin" | "always";
   sys: boolean;
 }
 
 export const CAPABILITIES: Record<CommandName, Capabilities> = {
-  search: { write: true, net: "never", run: false, sys: false },
-  energy: { write: false, net: "never", run: false, sys: false },
-  train: { write: true, net: "redis", run: false, sys: false },
-  eval: { write: true, net: "redis", run: false, sys: false },
-  reference: { write: true, net: "never", run: false, sys: false },
-  bench: { write: true, net: "loopback", run: true, sys: false },
-  worker: { write: false, net: "redis", run: false, sys: true },
+  search: { write: true, net: "never", run: "never", sys: false },
+  energy: { write: false, net: "never", run: "never", sys: false },
+  train: { write: true, net: "redis", run: "never", sys: false },
+  eval: { write: true, net: "redis", run: "gmin", sys: false },
+  reference: { write: true, net: "never", run: "never", sys: false },
+  bench: { write: true, net: "loopback", run: "always", sys: false },
+  worker: { write: false, net: "redis", run: "never", sys: true },
 };
 
-/** Whether `args` ask for distributed mode. */
-function usesRedis(args: string[]): boolean {
-  return args.some((arg) => arg === "--redis" || arg.startsWith("--redis="));
+/** Whether `args` hold the flag `name` (--name VALUE or --name=VALUE). */
+function usesFlag(args: string[], name: string): boolean {
+  return args.some((arg) => arg === name || arg.startsWith(`${name}=`));
 }
 
 /** The `deno run` permission flags of `command`, with the network --redis needs when `redis`. */
@@ -54,7 +56,7 @@ export function permissionFlags(command: CommandName, redis: boolean): string[] 
   if (needs.write) flags.push("--allow-write");
   if (needs.net === "loopback") flags.push("--allow-net=127.0.0.1");
   if (needs.net === "redis" && redis) flags.push("--allow-net");
-  if (needs.run) flags.push("--allow-run");
+  if (needs.run !== "never") flags.push("--allow-run");
   if (needs.sys) flags.push("--allow-sys=hostname");
   return flags;
 }
@@ -65,9 +67,11 @@ export async function dropUnneeded(command: CommandName, args: string[]): Promis
   const needs = CAPABILITIES[command];
   const drop: Deno.PermissionDescriptor[] = [{ name: "env" }, { name: "ffi" }];
   if (!needs.write) drop.push({ name: "write" });
-  if (!needs.run) drop.push({ name: "run" });
+  if (needs.run === "never" || (needs.run === "gmin" && !usesFlag(args, "--gmin"))) {
+    drop.push({ name: "run" });
+  }
   if (!needs.sys) drop.push({ name: "sys" });
-  if (needs.net === "never" || (needs.net === "redis" && !usesRedis(args))) {
+  if (needs.net === "never" || (needs.net === "redis" && !usesFlag(args, "--redis"))) {
     drop.push({ name: "net" });
   }
   // Revoking a permission that was never granted changes nothing.

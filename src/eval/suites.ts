@@ -143,10 +143,15 @@ export const SUITES: Readonly<Record<string, Suite>> = Object.fromEntries(
 
 export const SUITE_NAMES: readonly string[] = SUITE_LIST.map((suite) => suite.name);
 
+/** The hard suite (src/eval/hard.ts) is run and reported its own way: per run and per batch,
+ * over seeds, beside GMIN. */
+export const HARD_SUITE_NAME = "hard";
+
 /** The suite called `name`, or a UserError listing them. */
 export function suiteByName(name: string): Suite {
   if (!Object.hasOwn(SUITES, name)) {
-    throw new UserError(`unknown suite '${name}' (known: ${SUITE_NAMES.join(", ")})`);
+    const known = [...SUITE_NAMES, HARD_SUITE_NAME].join(", ");
+    throw new UserError(`unknown suite '${name}' (known: ${known})`);
   }
   return SUITES[name];
 }
