@@ -261,7 +261,7 @@ fn reject_nonfinite() {
     }
     uniform_move(state.dr);
   } else {
-    restart_move();
+    restart_move(0.0);
   }
   constrain();
   local_reset();

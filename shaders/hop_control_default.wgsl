@@ -3,7 +3,7 @@
 // chain's minimum. No loops beyond rank_atoms' OWNED_ATOMS.
 
 fn hop_decide() -> HopDecision {
-  return HopDecision(1.0, 1.0, 1.0, 0.0, 0.0, 0.0);
+  return HopDecision(1.0, 1.0, 1.0, array<f32, MOVE_COUNT>());
 }
 
 fn rank_atoms() {

@@ -4,57 +4,51 @@
 // (hop_decide: the defaults, or a hop controller's, src/methods/hop_control.ts), accept the minimum
 // by Metropolis at the replica's temperature times the decision's scale, adapt dr every
 // ADAPT_INTERVAL hops toward half accepted (GMIN's rule), then propose a new start from the Markov
-// chain's minimum with one of the moves of shaders/moves.wgsl, chosen by the replica's move
+// chain's minimum with one of the registered moves (shaders/moves/), chosen by the replica's move
 // probabilities (with a controller, reweighted by its logits), and reset the local method. Costs
 // one evaluation (the new start).
-// Loop budget: the evaluation, 6 OWNED_ATOMS + LOG_CAPACITY, the move, rank_atoms (surface moves), the
-// controller's hop_decide and the method's reset.
+// Loop budget: the evaluation, 6 OWNED_ATOMS + LOG_CAPACITY + 3 MOVE_COUNT, the move (with
+// rank_atoms for a surface move), the controller's hop_decide and the method's reset.
 
-// A hop's decisions (src/methods/hop_control.ts), returned by the controller's hop_decide().
+// A hop's decisions (src/methods/hop_control.ts), returned by the controller's hop_decide(): three
+// multipliers of the defaults, and a residual logit per move of the registry
+// (src/methods/moves/registry.ts), at MOVE_INDEX_<NAME>.
 struct HopDecision {
   temperature_scale: f32,
   dr_scale: f32,
   hop_fmax_scale: f32,
-  surface_logit: f32,
-  swap_logit: f32,
-  restart_logit: f32,
+  logits: array<f32, MOVE_COUNT>,
 }
 
-// The probability of each move after the decision's logits: p exp(logit), renormalised (uniform's
-// logit is 0). Without a controller, the replica's probabilities as they are.
-fn move_probabilities(d: HopDecision) -> vec3f {
-  let p = vec3f(state.restart_probability, state.surface_probability, state.swap_probability);
+// The probability of each registered move after the decision's logits: p exp(logit),
+// renormalised with the uniform move's remainder (its logit is 0). Without a controller, the
+// replica's probabilities as they are.
+fn move_probabilities(d: HopDecision) -> array<f32, MOVE_COUNT> {
+  var p = replica_move_probabilities();
   if (!HOP_CONTROL) {
     return p;
   }
-  let w = p * exp(vec3f(d.restart_logit, d.surface_logit, d.swap_logit));
-  let uniform = max(0.0, 1.0 - p.x - p.y - p.z);
-  return w / (uniform + w.x + w.y + w.z);
+  // Function-scope copies: the loops index them at run time.
+  var logits = d.logits;
+  var uniform = 1.0;
+  var w = p;
+  for (var k = 0u; k < MOVE_COUNT; k++) {
+    uniform -= p[k];
+    w[k] = p[k] * exp(logits[k]);
+  }
+  var total = max(0.0, uniform);
+  for (var k = 0u; k < MOVE_COUNT; k++) {
+    total += w[k];
+  }
+  for (var k = 0u; k < MOVE_COUNT; k++) {
+    w[k] /= total;
+  }
+  return w;
 }
 
-fn propose(d: HopDecision) {
-  let dr = state.dr * d.dr_scale;
-  if (!(MOVE_SURFACE || MOVE_SWAP || MOVE_RESTART)) {
-    uniform_move(dr);
-    return;
-  }
-  let p = move_probabilities(d);
-  let u = rng_uniform();
-  if (MOVE_RESTART && u < p.x) {
-    restart_move();
-    return;
-  }
-  let surface_until = p.x + p.y;
-  if (MOVE_SURFACE && u < surface_until) {
-    rank_atoms();
-    surface_move();
-    return;
-  }
-  if (MOVE_SWAP && u < surface_until + p.z && swap_move()) {
-    return;
-  }
-  uniform_move(dr);
-}
+// propose(d), which draws one move by these probabilities in the registry's order and falls back
+// to the uniform move, is generated with replica_move_probabilities() from the registry
+// (src/methods/moves/move_source.ts).
 
 fn hop() {
   log_minimum();

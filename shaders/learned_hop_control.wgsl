@@ -100,7 +100,11 @@ fn hop_decide() -> HopDecision {
   );
   let o = replica_network(features);
   let scales = exp(o[0]);
-  return HopDecision(scales.x, scales.y, scales.z, o[0].w, o[1].x, o[1].y);
+  var d = HopDecision(scales.x, scales.y, scales.z, array<f32, MOVE_COUNT>());
+  d.logits[MOVE_INDEX_SURFACE] = o[0].w;
+  d.logits[MOVE_INDEX_SWAP] = o[1].x;
+  d.logits[MOVE_INDEX_RESTART] = o[1].y;
+  return d;
 }
 
 fn radial(r: f32, centre: f32) -> f32 {

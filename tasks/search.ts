@@ -38,7 +38,13 @@ import { parseXyz } from "../src/io/xyz.ts";
 import { DEFAULT_LOG_CAPACITY, MAX_LOG_CAPACITY } from "../src/methods/optimizer_batch.ts";
 import { JAX_MD_FIRE } from "../src/methods/fire.ts";
 import { LBFGS, MAX_LBFGS_HISTORY } from "../src/methods/lbfgs.ts";
-import { MOVE_NAMES, moveProbabilities, type MoveWeights } from "../src/methods/method_spec.ts";
+import {
+  MOVE_NAMES,
+  moveProbabilities,
+  moveSystem,
+  type MoveWeights,
+} from "../src/methods/method_spec.ts";
+import { HOP_MOVES } from "../src/methods/moves/registry.ts";
 import {
   DEFAULT_MAX_STEP,
   defaultLocalSettings,
@@ -137,9 +143,10 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
   --local M             bh, random: the local method that relaxes between hops, one of
                         ${LOCAL_METHOD_NAMES.join(", ")} (default ${DEFAULT_HOP_LOCAL})
   --moves LIST          bh: hop proposals with weights, e.g. uniform=1,surface=1 (a bare name
-                        weighs 1): ${MOVE_NAMES.join(", ")} (default: uniform=0.5,surface=0.5 for
-                        clusters, uniform for periodic systems; bimetallics 0.45, 0.45 and
-                        swap=0.1)
+                        weighs 1; default: uniform=0.5,surface=0.5 for clusters, uniform for
+                        periodic systems; bimetallics 0.45, 0.45 and swap=0.1):
+                        uniform: every coordinate displaced up to dr
+${HOP_MOVES.map((move) => `                        ${move.name}: ${move.summary}`).join("\n")}
   --hop-fmax F          bh, random: a relaxation ends, and the replica hops, when the largest
                         force is below F (default ${DEFAULT_HOP_FMAX}; minima are polished in f64
                         from below ${POLISH_SLACK} F and ${POLISH_START_FMAX}, whatever F)
@@ -160,6 +167,10 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
                         lengths, 0.36 sigma for LJ)
   --temperature T|LO:HI bh: Metropolis kT (default ${DEFAULT_TEMPERATURE.lj} for LJ, ${DEFAULT_TEMPERATURE.gupta} eV Gupta, ${DEFAULT_TEMPERATURE.sw} eV silicon)
   --adapt N             bh: adapt dr every N hops towards half accepted (default ${DEFAULT_ADAPT_INTERVAL}; 0 = fixed)
+  --exchange R          bh: replica exchange (parallel tempering basin hopping) in ladders of R
+                        consecutive replicas at temperatures spaced geometrically over
+                        --temperature LO:HI; neighbouring rungs swap temperatures (and hop
+                        sizes) at every sync by the Metropolis rule on their chains' minima
   --container R         clusters: keep atoms within R of the centre of mass (default 0 = none)
 
 Writes DIR/minima.xyz (extended XYZ, lowest first: f64 energy and forces, count per frame, the
@@ -197,6 +208,7 @@ const OPTIONS = {
   dr: { type: "string" },
   temperature: { type: "string" },
   adapt: { type: "string" },
+  exchange: { type: "string" },
   local: { type: "string" },
   moves: { type: "string" },
   "hop-fmax": { type: "string" },
@@ -224,6 +236,7 @@ const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
   dr: ["bh"],
   temperature: ["bh"],
   adapt: ["bh"],
+  exchange: ["bh"],
 };
 
 /** Flags --resume takes besides itself: how to print, not what to run. */
@@ -392,6 +405,15 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
     syncEvery: count("sync-every", defaults.syncEvery),
     logCapacity: count("log-capacity", defaults.logCapacity, MAX_LOG_CAPACITY),
   };
+  if (settings.driver === "hopping" && (settings.hopping.exchangeRungs ?? 0) > 0) {
+    const range = sweeps.temperature;
+    if (typeof range === "number" || !(range.from > 0 && range.to > range.from)) {
+      throw new UserError("--exchange needs --temperature LO:HI with 0 < LO < HI");
+    }
+    if (settings.hopping.exchangeRungs! > options.replicas) {
+      throw new UserError("--exchange: a ladder cannot have more rungs than --replicas");
+    }
+  }
   // Last, so that mistakes in the other flags are reported without reading a file.
   if (values.start !== undefined) {
     const frames = parseXyz(await readInputText(values.start, "an XYZ file"), values.start);
@@ -448,6 +470,9 @@ function settingsFromFlags(system: System, method: Method, values: Values): Meth
     hopping.relaxStepCap = integerFlag("relax-steps", values["relax-steps"], 1);
   }
   if (values.adapt !== undefined) hopping.adaptInterval = integerFlag("adapt", values.adapt, 0);
+  if (values.exchange !== undefined) {
+    hopping.exchangeRungs = integerFlag("exchange", values.exchange, 2, MAX_REPLICAS);
+  }
   return { driver: "hopping", local, hopping, containerRadius };
 }
 
@@ -489,11 +514,11 @@ function parseMoves(system: System, text: string): MoveWeights {
     weights[name as keyof MoveWeights] = weight;
   }
   moveProbabilities(weights);
-  if ((weights.surface ?? 0) > 0 && system.box !== undefined) {
-    throw new UserError(`--moves surface needs a cluster; ${system.name} is periodic`);
-  }
-  if ((weights.swap ?? 0) > 0 && system.elements.length < 2) {
-    throw new UserError(`--moves swap needs two elements; ${system.name} has one`);
+  for (const move of HOP_MOVES) {
+    const refusal = move.refusal(moveSystem(system));
+    if ((weights[move.name] ?? 0) > 0 && refusal !== null) {
+      throw new UserError(`--moves ${move.name}: ${refusal} (${system.name})`);
+    }
   }
   return weights;
 }
@@ -592,7 +617,11 @@ function report(result: SearchResult, out: string): string {
   lines.push(
     `replicas at the end: ${running} running, ${converged} converged${fmax}; ` +
       `${rejected.points} non-finite points rejected by ${rejected.replicas} replicas` +
-      (rejected.points > 0 ? " (each went back to its Markov minimum or restarted)" : ""),
+      (rejected.points > 0 ? " (each went back to its Markov minimum or restarted)" : "") +
+      (result.exchanges === null
+        ? ""
+        : `; replica exchange: ${result.exchanges.accepted} of ${result.exchanges.attempted} ` +
+          "swaps accepted"),
     `distinct minima ${result.distinctMinima} in the GPU's archive` +
       `${full ? " (it keeps the lowest)" : ""}; ${reported} reported${examined}`,
     `${result.evaluationsPerReplica} evaluations per replica (${result.totalEvaluations} in ` +

@@ -91,6 +91,7 @@ function fakeResult(
     refinementEvaluations: 0,
     replicaStatus: { running: bests.length, converged: 0 },
     rejectedNonfinite: { points: 0, replicas: 0 },
+    exchanges: null,
     replicaBestEnergies: Float32Array.from(bests),
     replicaFirstHits: firstHits && Float64Array.from(firstHits),
     ...extra,

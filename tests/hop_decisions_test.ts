@@ -16,7 +16,7 @@ import {
 import { ARCHITECTURES } from "../src/learned/architectures.ts";
 import { HOPPER_ARCHITECTURE, initialHopperTheta } from "../src/learned/hopper.ts";
 import { DEFAULT_DECISION } from "../src/methods/hop_control.ts";
-import { SURFACE_TIE, surfaceAtom, surfaceRank } from "../src/methods/moves.ts";
+import { SURFACE_TIE, surfaceAtom, surfaceRank } from "../src/methods/moves/surface.ts";
 import type { HopEvent } from "../src/methods/reference_replica.ts";
 import { hopDecisions, recordHops, summariseHops } from "../src/eval/hop_decisions.ts";
 

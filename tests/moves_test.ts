@@ -19,7 +19,10 @@ import {
   Rng,
   UserError,
 } from "../mod.ts";
-import { SURFACE_TIE, surfaceMove, uniformMove } from "../src/methods/moves.ts";
+import { SURFACE_TIE, surfaceMove } from "../src/methods/moves/surface.ts";
+import { uniformMove } from "../src/methods/moves/uniform.ts";
+import { capMove } from "../src/methods/moves/cap.ts";
+import { symmetriseMove, SYMMETRY_TOLERANCE } from "../src/methods/moves/symmetrise.ts";
 import { icosahedron13 } from "./helpers.ts";
 
 const LJ13 = parseSystem("LJ13");
@@ -83,6 +86,70 @@ Deno.test("a surface move puts the highest-energy atom on the outer shell, nothi
   assert.deepEqual(changed, [1]);
 });
 
+Deno.test("a cap rotation turns a cap of atoms rigidly about an axis through the centre", () => {
+  const distance = (x: Float64Array, i: number, j: number) =>
+    Math.hypot(x[3 * i] - x[3 * j], x[3 * i + 1] - x[3 * j + 1], x[3 * i + 2] - x[3 * j + 2]);
+  const sizes = new Set<number>();
+  for (let seed = 1; seed <= 20; seed++) {
+    const x = icosahedron13(1.1).map((v, k) => v + 0.01 * Math.sin(5 * k));
+    const before = Float64Array.from(x);
+    const turned = capMove({ n: 13, x, rng: new Rng(seed), species: LJ13.species });
+    const moved = Array.from({ length: 13 }, (_, i) => i).filter((i) =>
+      [0, 1, 2].some((k) => Math.abs(x[3 * i + k] - before[3 * i + k]) > 1e-12)
+    );
+    assert.ok(turned >= 1 && moved.length <= turned, `seed ${seed}: ${turned}, ${moved}`);
+    sizes.add(turned);
+    // Rigid: distances within the cap, and within the rest, are kept; so is each turned atom's
+    // distance from the centre (the cap turns about an axis through it).
+    const centre = [0, 1, 2].map((k) =>
+      before.filter((_, j) => j % 3 === k).reduce((a, b) => a + b) / 13
+    );
+    for (const i of moved) {
+      for (const j of moved) {
+        assert.ok(Math.abs(distance(x, i, j) - distance(before, i, j)) < 1e-12);
+      }
+      const r = (y: Float64Array) => Math.hypot(...[0, 1, 2].map((k) => y[3 * i + k] - centre[k]));
+      assert.ok(Math.abs(r(x) - r(before)) < 1e-12);
+    }
+  }
+  assert.ok(sizes.size >= 4, `cap sizes ${[...sizes]}`);
+});
+
+Deno.test("symmetrise: an icosahedron's displaced atom goes back to its inversion image", () => {
+  const x = icosahedron13(1.1);
+  const original = Float64Array.from(x);
+  // Atom 7 pulled 0.88 outward: the least stable atom. Two inversion images are empty, its own
+  // and its antipode's (atom 7's old site); the antipode is the more stable of the two.
+  for (let k = 0; k < 3; k++) x[21 + k] *= 1.8;
+  const { atomEnergies } = lennardJones()({ positions: x, species: new Uint32Array(13) });
+  // A stream whose first draw picks inversion (element 0 of 7).
+  let seed = 1;
+  while (new Rng(seed).uniform24() >= 1 / 7) seed++;
+  const moved = symmetriseMove(
+    { n: 13, x, rng: new Rng(seed), species: LJ13.species },
+    atomEnergies!,
+    SYMMETRY_TOLERANCE * LJ13.bondLength,
+  );
+  assert.equal(moved, 7);
+  const back = Math.hypot(...[0, 1, 2].map((k) => x[21 + k] - original[21 + k]));
+  // Off by twice the centre of mass's shift (0.88 / 13 = 0.068, doubled by the inversion).
+  assert.ok(back < 0.14, `${back}`);
+  for (let i = 0; i < 13; i++) {
+    if (i !== 7) {
+      assert.deepEqual(x.subarray(3 * i, 3 * i + 3), original.subarray(3 * i, 3 * i + 3));
+    }
+  }
+  // The perfect icosahedron has every inversion image occupied: not made.
+  const perfect = icosahedron13(1.1);
+  const shares = lennardJones()({ positions: perfect, species: new Uint32Array(13) }).atomEnergies!;
+  const none = symmetriseMove(
+    { n: 13, x: perfect, rng: new Rng(seed), species: LJ13.species },
+    shares,
+    SYMMETRY_TOLERANCE * LJ13.bondLength,
+  );
+  assert.equal(none, -1);
+});
+
 Deno.test("a uniform move displaces every coordinate by at most dr", () => {
   const x = icosahedron13(1.1);
   const before = Float64Array.from(x);
@@ -97,6 +164,8 @@ Deno.test("move weights: normalised, and refused unless non-negative with a posi
     surface: 0.75,
     swap: 0,
     restart: 0,
+    cap: 0,
+    symmetrise: 0,
   });
   for (const bad of [{}, { uniform: 0 }, { uniform: -1, surface: 2 }, { uniform: NaN }]) {
     assert.throws(() => moveProbabilities(bad), UserError, JSON.stringify(bad));

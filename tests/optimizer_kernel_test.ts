@@ -314,6 +314,20 @@ const CASES: Case[] = [
   },
   {
     system: "LJ13",
+    label: "bh over fire, uniform and cap moves",
+    spec: hopping("fire", { relaxStepCap: 60, moves: { uniform: 1, cap: 1 } }),
+    step: 0.1,
+    checkpoints: [150, 300],
+  },
+  {
+    system: "LJ13",
+    label: "bh over fire, uniform, surface and symmetrise moves",
+    spec: hopping("fire", { relaxStepCap: 60, moves: { uniform: 1, surface: 1, symmetrise: 2 } }),
+    step: 0.1,
+    checkpoints: [150, 300],
+  },
+  {
+    system: "LJ13",
     label: "bh over fire from a start with two atoms on one point (rejected: a uniform move)",
     spec: hopping("fire", { relaxStepCap: 60 }),
     step: 0.1,

@@ -504,9 +504,12 @@ Deno.test("CLI: bad system or method is one line and status 2; --help is status 
       ],
       [
         ["--system", "Si64", "--moves", "uniform,surface"],
-        /^error: --moves surface needs a cluster/,
+        /^error: --moves surface: surface moves need a cluster's outer shell; a periodic box has none \(Si64\)$/m,
       ],
-      [["--system", "LJ13", "--moves", "swap"], /^error: --moves swap needs two elements/],
+      [
+        ["--system", "LJ13", "--moves", "swap"],
+        /^error: --moves swap: swap moves need two elements \(LJ13\)$/m,
+      ],
       [
         ["--system", "LJ13", "--method", "fire", "--moves", "uniform"],
         /^error: --moves applies to bh/,

@@ -15,10 +15,12 @@ import {
   ReferenceReplica,
 } from "../methods/reference_replica.ts";
 import { defaultSettings, methodSpec } from "../search/defaults.ts";
+import { MOVE_NAMES } from "../methods/moves/registry.ts";
 import { randomStructure } from "../systems/random_structures.ts";
 import type { System } from "../systems/system.ts";
 
-export const HOP_MOVES: readonly HopMove[] = ["uniform", "surface", "swap", "restart"];
+/** Every move a hop can make (src/methods/moves/registry.ts). */
+export const HOP_MOVES: readonly HopMove[] = MOVE_NAMES;
 
 /** The hops of one optimizer's trajectories, and the evaluations they spent. */
 export interface HopRecord {

@@ -20,7 +20,12 @@
 import SHADER from "../../shaders/learned_hop_control.wgsl" with { type: "text" };
 import { Rng } from "../core/rng.ts";
 import { basinHoppingSpec, DR_PER_BOND_LENGTH } from "../methods/basin_hopping.ts";
-import type { HopControl, HopDecision, HopView } from "../methods/hop_control.ts";
+import {
+  DEFAULT_DECISION,
+  type HopControl,
+  type HopDecision,
+  type HopView,
+} from "../methods/hop_control.ts";
 import type { MethodSpec } from "../methods/method_spec.ts";
 import type { System } from "../systems/system.ts";
 import type { Architecture } from "./checkpoint.ts";
@@ -148,9 +153,7 @@ export function hopperControl(settings: HopperSettings): HopControl {
             temperatureScale: Math.exp(o[0]),
             drScale: Math.exp(o[1]),
             hopFmaxScale: Math.exp(o[2]),
-            surfaceLogit: o[3],
-            swapLogit: o[4],
-            restartLogit: o[5],
+            logits: { ...DEFAULT_DECISION.logits, surface: o[3], swap: o[4], restart: o[5] },
           };
         },
         rankAtoms(view: HopView): Float64Array {

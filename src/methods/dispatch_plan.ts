@@ -6,12 +6,13 @@
  * workgroup layout's over its own atoms, their pairs with every atom, and the reduction trees.
  */
 import { UserError } from "../core/errors.ts";
-import { PLACEMENT_TRIALS } from "../core/codes.ts";
 import { atomEnergyIterations, LOOP_BUDGET, replicaEnergyIterations } from "../gpu/loop_budget.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
 import { reductionIterations, type WorkgroupShape } from "../gpu/thread_layout.ts";
 import type { KernelShape } from "./kernel_source.ts";
 import { hopControl, type MethodSpec } from "./method_spec.ts";
+import { HOP_MOVES } from "./moves/registry.ts";
+import { restartCost } from "./moves/restart.ts";
 
 /** Steps per dispatch where the device sets no loop budget: the batch sizes its dispatches by
  * time (OptimizerBatch) up to this. */
@@ -110,14 +111,15 @@ function workgroupCosts(
   };
 }
 
-/** The hopping wrapper, the log, a surface move with its ranking (the largest move but
- * restarts), the hop controller's decision, and restarts when the batch has them; outside
- * hopping, the restart that rejects a non-finite point. A hopping kernel rejects one with a
- * uniform move, within a hop's bound. */
+/** The hopping wrapper, the log, the move probabilities, the uniform move and every move the
+ * kernel compiles in (a bound: a hop makes one, or one and the uniform move), and the hop
+ * controller's decision and ranking; outside hopping, the restart that rejects a non-finite point.
+ * A hopping kernel rejects one with a uniform move, within a hop's bound. */
 function hopIterations(n: number, spec: MethodSpec, logCapacity: number): number {
-  const restart = PLACEMENT_TRIALS * (n * (n - 1) / 2 + n);
-  if (spec.driver.mode !== "hopping") return 4 * n + restart;
-  let hop = 9 * n + logCapacity + 5 * n + PLACEMENT_TRIALS + (hopControl(spec)?.cost(n) ?? 0);
-  if ((spec.driver.hopping.moves.restart ?? 0) > 0) hop += restart;
-  return hop;
+  if (spec.driver.mode !== "hopping") return 4 * n + restartCost(n);
+  // Every move of positive weight: those the kernel compiles in, and perhaps a few more.
+  const weights = spec.driver.hopping.moves;
+  const made = HOP_MOVES.filter((move) => (weights[move.name] ?? 0) > 0)
+    .reduce((sum, move) => sum + move.cost(n), 0);
+  return 9 * n + logCapacity + 3 * HOP_MOVES.length + n + made + (hopControl(spec)?.cost(n) ?? 0);
 }

@@ -6,7 +6,8 @@
  * kernel runs the defaults exactly (shaders/hop_control_default.wgsl). A learned controller
  * (src/learned/hopper.ts) is a residual on basin hopping: zero outputs are basin hopping.
  *
- * The WGSL of a controller defines `hop_decide() -> HopDecision` (called at each hop, after the
+ * The WGSL of a controller defines `hop_decide() -> HopDecision` (HopDecision's logits hold one
+ * slot per registered move, at MOVE_INDEX_<NAME>; called at each hop, after the
  * relaxed minimum is logged and before the Metropolis test; it may read `state`, x[], f[],
  * `settings` and `weights` at `state.weights`), and `rank_atoms()`, called before a surface move
  * with x[] at the Markov chain's minimum, which fills `atom_rank[]` (the default: each atom's
@@ -14,6 +15,7 @@
  * declared by shaders/hopping.wgsl.
  */
 import type { ShaderConstant } from "../gpu/shader_source.ts";
+import { HOP_MOVES, type RegisteredMoveName } from "./moves/registry.ts";
 
 /** The decisions of one hop, as multipliers of the defaults and residual logits. */
 export interface HopDecision {
@@ -23,10 +25,9 @@ export interface HopDecision {
   drScale: number;
   /** The next relaxation ends below the hop tolerance times this. */
   hopFmaxScale: number;
-  /** Added to the log of each move's probability (uniform's is fixed at 0); then renormalised. */
-  surfaceLogit: number;
-  swapLogit: number;
-  restartLogit: number;
+  /** Added to the log of each registered move's probability (absent: 0; uniform's is fixed at
+   * 0); then renormalised. */
+  logits: Partial<Record<RegisteredMoveName, number>>;
 }
 
 /** The decisions without a controller. */
@@ -34,9 +35,7 @@ export const DEFAULT_DECISION: HopDecision = {
   temperatureScale: 1,
   drScale: 1,
   hopFmaxScale: 1,
-  surfaceLogit: 0,
-  swapLogit: 0,
-  restartLogit: 0,
+  logits: Object.fromEntries(HOP_MOVES.map((move) => [move.name, 0])),
 };
 
 /** What a controller's f64 mirror sees of its replica at a hop (ReferenceReplica). */

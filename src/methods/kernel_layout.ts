@@ -6,6 +6,8 @@
  */
 import type { Layout } from "../core/layout.ts";
 import type { LocalMethod } from "./local_method.ts";
+import { probabilityField } from "./moves/move_source.ts";
+import { HOP_MOVES } from "./moves/registry.ts";
 
 export const SETTINGS_LAYOUT: Layout = {
   name: "Settings",
@@ -53,9 +55,8 @@ export const REPLICA_LAYOUT: Layout = {
     { name: "accepted", type: "u32" },
     { name: "window_accepted", type: "u32" },
     { name: "weights", type: "u32", doc: "learned optimizers: the weight vector used" },
-    { name: "restart_probability", type: "f32" },
-    { name: "surface_probability", type: "f32" },
-    { name: "swap_probability", type: "f32" },
+    // Hopping: each registered move's probability (src/methods/moves/registry.ts).
+    ...HOP_MOVES.map((move) => ({ name: probabilityField(move.name), type: "f32" as const })),
     {
       name: "hop_fmax_scale",
       type: "f32",

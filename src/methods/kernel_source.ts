@@ -16,7 +16,6 @@ import type { System } from "../systems/system.ts";
 import DRIVER from "../../shaders/driver.wgsl" with { type: "text" };
 import HOP_CONTROL_DEFAULT from "../../shaders/hop_control_default.wgsl" with { type: "text" };
 import HOPPING from "../../shaders/hopping.wgsl" with { type: "text" };
-import MOVES from "../../shaders/moves.wgsl" with { type: "text" };
 import LANE from "../../shaders/layouts/lane.wgsl" with { type: "text" };
 import WORKGROUP from "../../shaders/layouts/workgroup.wgsl" with { type: "text" };
 import WORKGROUP_ATOMS from "../../shaders/layouts/workgroup_atoms.wgsl" with { type: "text" };
@@ -26,8 +25,16 @@ import {
   type WorkgroupShape,
 } from "../gpu/thread_layout.ts";
 import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
-import { compiledMoves, hopControl, type MethodSpec, restartPlacement } from "./method_spec.ts";
-import { SURFACE_TIE } from "./moves.ts";
+import {
+  compiledMoves,
+  hopControl,
+  type MethodSpec,
+  moveSystem,
+  ranksAtoms,
+  restartPlacement,
+} from "./method_spec.ts";
+import { moveConstants, movesSource } from "./moves/move_source.ts";
+import { SURFACE_TIE } from "./moves/surface.ts";
 
 export const MODE_CODES = { local: 0, hopping: 1, free: 2 } as const;
 
@@ -65,7 +72,7 @@ export function kernelSource(
   const box = system.box ?? 0;
   const planes = planeNames(spec.local);
   const hopping = spec.driver.mode === "hopping" ? spec.driver.hopping : undefined;
-  const moves = compiledMoves(spec, system.elements.length);
+  const moves = compiledMoves(spec, moveSystem(system));
   const control = hopControl(spec);
   const placement = restartPlacement(system, spec);
   const constants: Record<string, ShaderConstant> = {
@@ -101,10 +108,8 @@ export function kernelSource(
     MIN_DISTANCE: { f32: placement.minDistance },
     SURFACE_OFFSET: { f32: hopping?.surfaceOffset ?? 0 },
     SURFACE_TIE: { f32: SURFACE_TIE },
-    MOVE_SURFACE: moves.surface,
-    MOVE_SWAP: moves.swap,
-    MOVE_RESTART: moves.restart,
-    ATOM_ENERGIES: moves.surface,
+    ...moveConstants(moves, system),
+    ATOM_ENERGIES: ranksAtoms(moves),
     HOP_CONTROL: control !== undefined,
     PLANES: planes.length,
     ...Object.fromEntries(planes.map((name, k) => [`PLANE_${name}`, k])),
@@ -119,7 +124,7 @@ export function kernelSource(
       ...layoutShaders,
       KERNEL_SHADERS.rng,
       control?.shader ?? HOP_CONTROL_DEFAULT,
-      MOVES,
+      movesSource(),
       HOPPING,
       spec.local.shader,
       DRIVER,

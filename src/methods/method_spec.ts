@@ -12,9 +12,12 @@ import type { System } from "../systems/system.ts";
 import type { HopControl } from "./hop_control.ts";
 import type { LocalMethod } from "./local_method.ts";
 
-export const MOVE_NAMES = ["uniform", "surface", "swap", "restart"] as const;
-export type MoveName = typeof MOVE_NAMES[number];
-/** Relative weights of the hop proposals (src/methods/moves.ts); they need not sum to 1. */
+import { HOP_MOVES, isMoveName, MOVE_NAMES, type MoveName } from "./moves/registry.ts";
+import type { MoveSystem } from "./moves/move.ts";
+
+export { MOVE_NAMES, type MoveName };
+/** Relative weights of the hop proposals (src/methods/moves/registry.ts); they need not sum to
+ * 1. */
 export type MoveWeights = Partial<Record<MoveName, number>>;
 
 export interface HoppingSettings {
@@ -34,6 +37,10 @@ export interface HoppingSettings {
   minDistance: number;
   /** Surface moves put the chosen atom this far beyond the farthest other atom (length). */
   surfaceOffset: number;
+  /** Replica exchange between the chains, run by the host between dispatches (not the kernel):
+   * ladders of this many replicas at temperatures spaced geometrically over the temperature
+   * sweep (src/search/replica_exchange.ts); absent or 0: none. */
+  exchangeRungs?: number;
 }
 
 export type Driver =
@@ -55,7 +62,7 @@ export interface MethodSpec {
 export function moveProbabilities(weights: MoveWeights): Record<MoveName, number> {
   let total = 0;
   for (const [name, weight] of Object.entries(weights)) {
-    if (!(MOVE_NAMES as readonly string[]).includes(name)) {
+    if (!isMoveName(name)) {
       throw new UserError(`unknown move '${name}' (known: ${MOVE_NAMES.join(", ")})`);
     }
     if (!(Number.isFinite(weight) && weight! >= 0)) {
@@ -100,19 +107,26 @@ export function restartPlacement(
   return { startRadius: hopping.startRadius, minDistance: hopping.minDistance };
 }
 
-/** Which moves a kernel contains: those of positive weight in the driver's mix (swaps only with
- * two species or more). Replicas may weigh them differently, but use no others. The kernel's
- * constants and the f64 mirror's choice of move both follow this. */
-export function compiledMoves(
-  spec: MethodSpec,
-  nSpecies: number,
-): { surface: boolean; swap: boolean; restart: boolean } {
-  const moves = spec.driver.mode === "hopping" ? spec.driver.hopping.moves : {};
-  return {
-    surface: (moves.surface ?? 0) > 0,
-    swap: (moves.swap ?? 0) > 0 && nSpecies > 1,
-    restart: (moves.restart ?? 0) > 0,
-  };
+/** What decides which moves a system takes (src/methods/moves/move.ts). */
+export function moveSystem(system: System): MoveSystem {
+  return { periodic: system.box !== undefined, nSpecies: system.elements.length };
+}
+
+/** Which registered moves a kernel contains: those of positive weight in the driver's mix that
+ * the system takes (a swap with one element never finds a partner). Replicas may weigh them
+ * differently, but use no others. The kernel's constants and the f64 mirror's choice of move both
+ * follow this. */
+export function compiledMoves(spec: MethodSpec, system: MoveSystem): Set<MoveName> {
+  const moves: MoveWeights = spec.driver.mode === "hopping" ? spec.driver.hopping.moves : {};
+  return new Set(
+    HOP_MOVES.filter((move) => (moves[move.name] ?? 0) > 0 && move.refusal(system) === null)
+      .map((move) => move.name),
+  );
+}
+
+/** Whether any of these moves reads atom ranks (the kernel then keeps per-atom energies). */
+export function ranksAtoms(moves: ReadonlySet<MoveName>): boolean {
+  return HOP_MOVES.some((move) => move.ranksAtoms && moves.has(move.name));
 }
 
 /** The hop controller of a hopping driver, if any. */

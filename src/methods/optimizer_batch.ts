@@ -6,7 +6,7 @@
  */
 import { type ReplicaStatus, STATUS_NAMES } from "../core/codes.ts";
 import { UserError } from "../core/errors.ts";
-import { layoutWords, StructArray } from "../core/layout.ts";
+import { layoutWords, offsets, StructArray } from "../core/layout.ts";
 import { Rng } from "../core/rng.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { potentialLayout } from "../gpu/potential_layout.ts";
@@ -32,8 +32,12 @@ import {
   type MethodSpec,
   type MoveName,
   moveProbabilities,
+  moveSystem,
+  ranksAtoms,
   type ReplicaHyperparameters,
 } from "./method_spec.ts";
+import { probabilityField } from "./moves/move_source.ts";
+import { HOP_MOVES } from "./moves/registry.ts";
 import type { LoggedMinimum } from "./reference_replica.ts";
 
 /** Minima each replica may log between two syncs (the lowest are kept). */
@@ -51,6 +55,7 @@ export interface ReplicaSnapshot {
   evaluations: Uint32Array;
   bestEvaluations: Uint32Array;
   dr: Float32Array;
+  temperature: Float32Array;
   markovEnergy: Float32Array;
   hops: Uint32Array;
   accepted: Uint32Array;
@@ -135,14 +140,16 @@ export interface BatchState {
 }
 const READ_ONLY = new Set(["species", "params", "weights"]);
 
-/** A surface move needs an outer shell: refused for periodic systems (moves.ts). */
+/** A move the system cannot take (its registry entry's refusal: a surface move in a periodic
+ * box, a swap with one element) is refused. */
 export function checkSpec(system: System, spec: MethodSpec): void {
   if (spec.driver.mode !== "hopping") return;
   const probabilities = moveProbabilities(spec.driver.hopping.moves);
-  if (system.box !== undefined && probabilities.surface > 0) {
-    throw new UserError(
-      `surface moves need a cluster's outer shell; ${system.name} is periodic (use uniform or swap moves)`,
-    );
+  for (const move of HOP_MOVES) {
+    const refusal = move.refusal(moveSystem(system));
+    if (probabilities[move.name] > 0 && refusal !== null) {
+      throw new UserError(`${refusal} (${system.name}); use other moves`);
+    }
   }
 }
 
@@ -157,7 +164,7 @@ export function batchBufferBytes(
   const logCapacity = options.logCapacity ?? DEFAULT_LOG_CAPACITY;
   const logStride = 1 + 2 * logCapacity + 3 * n * logCapacity;
   const replicaBytes = layoutWords(REPLICA_LAYOUT) * 4;
-  const surface = compiledMoves(spec, system.elements.length).surface;
+  const keepsAtomEnergies = ranksAtoms(compiledMoves(spec, moveSystem(system)));
   return {
     settings: Math.ceil(layoutWords(SETTINGS_LAYOUT) / 4) * 16,
     positions: replicas * n * 12,
@@ -169,7 +176,7 @@ export function batchBufferBytes(
     log: replicas * logStride * 4,
     weights: (options.weightVectors ?? 0) * learnedParameterCount(spec) * 4,
     localStates: replicas * layoutWords(spec.local.state) * 4,
-    atomEnergies: surface ? 2 * replicas * n * 4 : 0,
+    atomEnergies: keepsAtomEnergies ? 2 * replicas * n * 4 : 0,
     readback: replicas * (replicaBytes + logStride * 4),
   };
 }
@@ -381,9 +388,9 @@ export class OptimizerBatch {
       structs.u32[structs.at(r, "weights")] = hyper.weights ?? 0;
       if (driver.mode === "hopping") {
         const p = moveProbabilities(hyper.moves ?? driver.hopping.moves);
-        for (const move of ["restart", "surface", "swap"] as const) {
-          checkMove(driver.hopping.moves, move, p[move]);
-          structs.f32[structs.at(r, `${move}_probability`)] = p[move];
+        for (const move of HOP_MOVES) {
+          checkMove(driver.hopping.moves, move.name, p[move.name]);
+          structs.f32[structs.at(r, probabilityField(move.name))] = p[move.name];
         }
       }
       structs.u32.set(new Rng(hyper.seed, hyper.stream ?? r).state(), structs.at(r, "rng"));
@@ -392,6 +399,21 @@ export class OptimizerBatch {
     this.#limit = 1;
     this.#writeSettings(1);
     this.#submit(this.#pipelines.initialize, 1);
+  }
+
+  /** Sets replica r's Metropolis temperature and hop size between dispatches (replica exchange,
+   * src/search/replica_exchange.ts); the rest of its state is untouched. */
+  setHopParameters(replica: number, temperature: number, dr: number): void {
+    const at = offsets(REPLICA_LAYOUT);
+    const base = replica * layoutWords(REPLICA_LAYOUT);
+    const write = (field: string, value: number) =>
+      this.gpu.device.queue.writeBuffer(
+        this.#buffers.replicas,
+        4 * (base + at[field]),
+        Float32Array.of(value),
+      );
+    write("temperature", temperature);
+    write("dr", dr);
   }
 
   /**
@@ -558,6 +580,7 @@ export class OptimizerBatch {
       evaluations: s.column("evaluations", "u32"),
       bestEvaluations: s.column("best_evaluations", "u32"),
       dr: s.column("dr", "f32"),
+      temperature: s.column("temperature", "f32"),
       markovEnergy: s.column("markov_energy", "f32"),
       hops: s.column("hops", "u32"),
       accepted: s.column("accepted", "u32"),

@@ -29,15 +29,10 @@ import {
   type ReplicaHyperparameters,
   restartPlacement,
 } from "./method_spec.ts";
-import {
-  type MoveContext,
-  restartMove,
-  SURFACE_TIE,
-  surfaceMove,
-  surfaceRank,
-  swapMove,
-  uniformMove,
-} from "./moves.ts";
+import type { MoveContext, MoveMirrorContext } from "./moves/move.ts";
+import { HOP_MOVES, type MoveName } from "./moves/registry.ts";
+import { restartMove } from "./moves/restart.ts";
+import { uniformMove } from "./moves/uniform.ts";
 
 export interface LoggedMinimum {
   energy: number;
@@ -45,8 +40,9 @@ export interface LoggedMinimum {
   positions: Float64Array;
 }
 
-/** The move a hop made (a swap that finds no unlike partner makes the uniform move). */
-export type HopMove = "uniform" | "surface" | "swap" | "restart";
+/** The move a hop made (a move that cannot be made, such as a swap that finds no unlike partner,
+ * makes the uniform move). */
+export type HopMove = MoveName;
 
 /** What one hop decided and did, for analysis (`ReferenceReplica.onHop`). Lengths in the
  * system's unit. */
@@ -83,8 +79,9 @@ export interface ReplicaContext {
   logCapacity: number;
   /** Learned optimizers: every weight vector, concatenated (replicas pick theirs by index). */
   weights?: ArrayLike<number>;
-  /** Where restarts place atoms (restart moves, and rejected points outside hopping). */
-  placement: { startRadius: number; minDistance: number };
+  /** Where restarts place atoms (restart moves, and rejected points outside hopping), and the
+   * system's bond length (the moves' unit). */
+  placement: { startRadius: number; minDistance: number; bondLength: number };
 }
 
 /** The context of replicas of `system` on its f64 reference potential. */
@@ -101,7 +98,7 @@ export function referenceContext(
     spec,
     logCapacity: options.logCapacity ?? 1,
     weights: options.weights,
-    placement: restartPlacement(system, spec),
+    placement: { ...restartPlacement(system, spec), bondLength: system.bondLength },
   };
 }
 
@@ -136,7 +133,8 @@ export class ReferenceReplica implements MirrorReplica {
   log: LoggedMinimum[] = [];
   /** Called at the end of every hop (the new start evaluated); observing changes nothing. */
   onHop?: (event: HopEvent) => void;
-  readonly moves: { restart: number; surface: number; swap: number };
+  /** Each registered move's probability (src/methods/moves/registry.ts order), in f32. */
+  readonly moves: number[];
   readonly local: LocalMirror;
   readonly control: HopControlMirror | undefined;
   #context: ReplicaContext;
@@ -162,12 +160,7 @@ export class ReferenceReplica implements MirrorReplica {
     const weights = spec.driver.mode === "hopping" ? hyper.moves ?? spec.driver.hopping.moves : {};
     const p = spec.driver.mode === "hopping" ? moveProbabilities(weights) : undefined;
     // The kernel holds them, and sums them, in f32.
-    const f = Math.fround;
-    this.moves = {
-      restart: f(p?.restart ?? 0),
-      surface: f(p?.surface ?? 0),
-      swap: f(p?.swap ?? 0),
-    };
+    this.moves = HOP_MOVES.map((move) => Math.fround(p?.[move.name] ?? 0));
     this.rng = new Rng(hyper.seed, stream);
     this.local = spec.local.mirror({ weights: context.weights, weightsIndex: hyper.weights ?? 0 });
     const control = hopControl(spec);
@@ -403,48 +396,48 @@ export class ReferenceReplica implements MirrorReplica {
     };
   }
 
-  /** The move probabilities after the decision's logits, like the kernel's move_probabilities:
-   * [restart, surface, swap]. */
+  /** The move probabilities after the decision's logits, like the kernel's move_probabilities,
+   * in registry order. */
   #moveProbabilities(d: HopDecision): number[] {
-    const p = [this.moves.restart, this.moves.surface, this.moves.swap];
+    const p = this.moves;
     if (this.control === undefined) return p;
-    const w = [d.restartLogit, d.surfaceLogit, d.swapLogit].map((logit, k) =>
-      p[k] * Math.exp(logit)
-    );
-    const uniform = Math.max(0, 1 - p[0] - p[1] - p[2]);
-    const total = uniform + w[0] + w[1] + w[2];
+    const w = HOP_MOVES.map((move, k) => p[k] * Math.exp(d.logits[move.name] ?? 0));
+    const uniform = Math.max(0, p.reduce((rest, value) => rest - value, 1));
+    const total = w.reduce((sum, value) => sum + value, uniform);
     return w.map((value) => value / total);
   }
 
-  /** One move, chosen like the kernel's `propose` (compiled-in moves: kernel_source.ts); what
-   * it made. */
+  /** One move, chosen like the kernel's `propose` (compiled-in moves: kernel_source.ts; the
+   * registry's order); what it made. */
   #propose(decision: HopDecision): Pick<HopEvent, "move" | "surface"> {
     const { spec, species, box, nSpecies } = this.#context;
     if (spec.driver.mode !== "hopping") throw new Error("hop outside the hopping mode");
-    const { surface, swap, restart } = compiledMoves(spec, nSpecies);
-    const c: MoveContext = { n: this.n, x: this.x, rng: this.rng, species, box };
+    const compiled = compiledMoves(spec, { periodic: box !== undefined, nSpecies });
     const dr = this.dr * decision.drScale;
-    const uniform = () => {
-      uniformMove(c, dr);
-      return { move: "uniform" as const };
+    const c: MoveMirrorContext = {
+      n: this.n,
+      x: this.x,
+      rng: this.rng,
+      species,
+      box,
+      dr,
+      placement: { ...this.#context.placement, surfaceOffset: spec.driver.hopping.surfaceOffset },
+      ranks: () => this.control?.rankAtoms(this.#view()) ?? this.markovAtomEnergies,
+      markovAtomEnergies: this.markovAtomEnergies,
     };
-    if (!(surface || swap || restart)) return uniform();
-    const u = this.rng.uniform24();
-    const [pRestart, pSurface, pSwap] = this.#moveProbabilities(decision);
-    if (restart && u < pRestart) {
-      restartMove(c, this.#context.placement.startRadius, this.#context.placement.minDistance);
-      return { move: "restart" };
+    if (compiled.size > 0) {
+      const u = this.rng.uniform24();
+      const p = this.#moveProbabilities(decision);
+      let until = 0;
+      for (const [k, move] of HOP_MOVES.entries()) {
+        until = Math.fround(until + p[k]);
+        if (!compiled.has(move.name) || !(u < until)) continue;
+        const outcome = move.mirror(c);
+        if (outcome !== null) return { move: move.name, ...outcome };
+        break;
+      }
     }
-    const surfaceUntil = Math.fround(pRestart + pSurface);
-    if (surface && u < surfaceUntil) {
-      const rank = this.control?.rankAtoms(this.#view()) ?? this.markovAtomEnergies;
-      const atom = surfaceMove(c, rank, spec.driver.hopping.surfaceOffset, SURFACE_TIE);
-      return {
-        move: "surface",
-        surface: { atom, rank: surfaceRank(this.markovAtomEnergies, this.n, SURFACE_TIE, atom) },
-      };
-    }
-    if (swap && u < Math.fround(surfaceUntil + pSwap) && swapMove(c)) return { move: "swap" };
-    return uniform();
+    uniformMove(c, dr);
+    return { move: "uniform" };
   }
 }

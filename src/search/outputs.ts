@@ -131,6 +131,8 @@ export interface SearchSummary {
   replicaStatus: Record<ReplicaStatus, number>;
   /** Non-finite points the replicas rejected, and how many replicas had any (SearchResult). */
   rejectedNonfinite: { points: number; replicas: number };
+  /** Replica exchange: pairs tested and swapped by this run (SearchResult); null without. */
+  exchanges: { attempted: number; accepted: number } | null;
   /** Distinct minima in the GPU's archive (told apart in f32: energy and structure). */
   distinctMinima: number;
   archiveCapacity: number;
@@ -194,6 +196,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
     reference: result.reference ?? null,
     replicaStatus: result.replicaStatus,
     rejectedNonfinite: result.rejectedNonfinite,
+    exchanges: result.exchanges,
     distinctMinima: result.distinctMinima,
     archiveCapacity: result.archiveCapacity,
     candidatesExamined: result.candidatesExamined,

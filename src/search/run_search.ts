@@ -46,6 +46,7 @@ import {
   sweepValue,
 } from "./defaults.ts";
 import { type ReportedMinimum, reportMinima } from "./refine.ts";
+import { exchangeRng, exchangeRound, ladderTemperature } from "./replica_exchange.ts";
 import { ARCHIVE_CAPACITY } from "./limits.ts";
 import { GOAL_NAMES, type GoalName, type SavedOptions, type SearchState } from "./search_state.ts";
 
@@ -258,6 +259,9 @@ export interface SearchResult {
   /** Non-finite points rejected (each counted as the evaluation it was; the replica went back to
    * its Markov minimum or restarted, shaders/driver.wgsl), and how many replicas had any. */
   rejectedNonfinite: { points: number; replicas: number };
+  /** Replica exchange (settings.hopping.exchangeRungs): pairs tested and swapped by this run
+   * (since its start or resume); null without exchange. */
+  exchanges: { attempted: number; accepted: number } | null;
   /** Each replica's lowest energy at the end (f32, GPU; +Infinity where none was finite). */
   replicaBestEnergies: Float32Array;
   /** Evaluations each replica had spent when it first reached the known minimum (`known`),
@@ -327,6 +331,11 @@ export function restoredOptions(saved: SavedOptions, system: System): SearchOpti
  * equal to it: the random starts already use stream r of `seed`, and the kernel's first hop would
  * otherwise draw the same numbers that placed the atoms.
  */
+/** The ladder size of a search's replica exchange; 0 without one. */
+function exchangeRungs(settings: MethodSettings): number {
+  return settings.driver === "hopping" ? settings.hopping.exchangeRungs ?? 0 : 0;
+}
+
 export function streamSeed(seed: number): number {
   return new Rng(seed, -1).nextUint32();
 }
@@ -353,6 +362,8 @@ export async function runSearch(
     weightVectors: learned === undefined ? 0 : 1,
   });
   const record = new SearchRecord(options, resume);
+  const rungs = exchangeRungs(options.settings);
+  const exchanges = { attempted: 0, accepted: 0 };
   let stopReason: StopReason = "budget";
   let error: unknown;
   const candidates: ArchiveEntry[] = [];
@@ -366,7 +377,9 @@ export async function runSearch(
       batch.initialize(starts, (r) => ({
         step: sweepValue(sweeps.step, r, replicas),
         dr: sweepValue(sweeps.dr, r, replicas),
-        temperature: sweepValue(sweeps.temperature, r, replicas),
+        temperature: rungs > 1
+          ? ladderTemperature(sweeps.temperature, r, rungs)
+          : sweepValue(sweeps.temperature, r, replicas),
         seed,
         weights: 0,
       }));
@@ -380,6 +393,24 @@ export async function runSearch(
       const sync = await advance(batch, limit, options.maxEvaluations);
       const progress = record.add(sync, seconds());
       context.onProgress?.(progress);
+      if (rungs > 1) {
+        // The sync's index: the trace has one point per sync, resumed ones included.
+        const index = record.trace.length - 1;
+        const { temperature, dr, markovEnergy } = sync.replicas;
+        const round = exchangeRound(
+          temperature,
+          markovEnergy,
+          rungs,
+          index,
+          exchangeRng(options.seed, index),
+        );
+        exchanges.attempted += round.attempted;
+        exchanges.accepted += round.swaps.length;
+        for (const [a, b] of round.swaps) {
+          batch.setHopParameters(a, temperature[b], dr[b]);
+          batch.setHopParameters(b, temperature[a], dr[a]);
+        }
+      }
       const reason = record.stopReason(context.signal);
       if (reason !== undefined) {
         stopReason = reason;
@@ -428,6 +459,7 @@ export async function runSearch(
     candidatesExamined: reported.examined,
     refinementEvaluations: reported.evaluations,
     replicaStatus: statusCounts(last?.status ?? Array(replicas).fill("running")),
+    exchanges: rungs > 1 ? exchanges : null,
     rejectedNonfinite: {
       points: last ? sum(last.rejectedNonfinite) : 0,
       replicas: last ? last.rejectedNonfinite.filter((count) => count > 0).length : 0,
