@@ -372,6 +372,9 @@ fn initialize(
   state.relax_steps = 0u;
   state.hop_fmax_scale = 1.0;
   state.rejected_nonfinite = 0u;
+  state.chain_best = NO_ENERGY;
+  state.stale_hops = 0u;
+  state.reseeds = 0u;
   if (is_leader()) {
     minima_log[log_base()] = 0u;
   }

@@ -5,8 +5,9 @@
 // by Metropolis at the replica's temperature times the decision's scale, adapt dr every
 // ADAPT_INTERVAL hops toward half accepted (GMIN's rule), then propose a new start from the Markov
 // chain's minimum with one of the registered moves (shaders/moves/), chosen by the replica's move
-// probabilities (with a controller, reweighted by its logits), and reset the local method. Costs
-// one evaluation (the new start).
+// probabilities (with a controller, reweighted by its logits), and reset the local method; with
+// RESEED_HOPS, a chain whose lowest minimum has not improved for that many hops restarts from a
+// random structure instead (GMIN's NEWRESTART). Costs one evaluation (the new start).
 // Loop budget: the evaluation, 6 OWNED_ATOMS + LOG_CAPACITY + 3 MOVE_COUNT, the move (with
 // rank_atoms for a surface move), the controller's hop_decide and the method's reset.
 
@@ -79,14 +80,31 @@ fn hop() {
     state.dr = select(state.dr / ADAPT_FACTOR, state.dr * ADAPT_FACTOR, grow);
     state.window_accepted = 0u;
   }
-  for (var k = 0u; k < OWNED_ATOMS; k++) {
-    let i = atom_of(k);
-    if (i >= N_ATOMS) {
-      break;
+  if (RESEED_HOPS > 0u) {
+    if (state.energy < state.chain_best - RESEED_TOLERANCE) {
+      state.chain_best = state.energy;
+      state.stale_hops = 0u;
+    } else {
+      state.stale_hops += 1u;
     }
-    x[i] = read_plane(PLANE_MARKOV, i);
   }
-  propose(d);
+  if (RESEED_HOPS > 0u && state.stale_hops >= RESEED_HOPS) {
+    // GMIN's NEWRESTART: a stale chain starts afresh and accepts its next minimum.
+    state.reseeds += 1u;
+    state.stale_hops = 0u;
+    state.chain_best = NO_ENERGY;
+    state.markov_energy = NO_ENERGY;
+    restart_move(0.0);
+  } else {
+    for (var k = 0u; k < OWNED_ATOMS; k++) {
+      let i = atom_of(k);
+      if (i >= N_ATOMS) {
+        break;
+      }
+      x[i] = read_plane(PLANE_MARKOV, i);
+    }
+    propose(d);
+  }
   constrain();
   local_reset();
   state.relax_steps = 0u;

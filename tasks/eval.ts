@@ -49,13 +49,14 @@ import {
   SUITES,
 } from "../src/eval/suites.ts";
 import {
+  CLASSIC_BH,
   HARD_DEFAULTS,
+  HARD_SEARCHES,
   HARD_SYSTEMS,
   hardMarkdown,
   hardReference,
   runHardEvaluation,
 } from "../src/eval/hard.ts";
-import { type Method, METHODS } from "../src/search/defaults.ts";
 import { type BhChoice, bhSweeps, tuningSeed } from "../src/eval/tuning.ts";
 import { hoppingReport } from "../src/eval/hopping_report.ts";
 import { parseSystem } from "../src/systems/system.ts";
@@ -117,9 +118,14 @@ per run (one replica, as one GMIN run) the share that reached the global minimum
 time until any replica first reached it, median and quartiles over the seeds. GMIN's published
 LJ38 runs are shown above ours. Defaults sized for a CPU: ${HARD_DEFAULTS.replicas} replicas x ${
   HARD_DEFAULTS.maxEvaluations.toLocaleString("en-US")
-} evaluations, ${HARD_DEFAULTS.seeds} seeds, method bh.
+} evaluations, ${HARD_DEFAULTS.seeds} seeds.
   --systems LIST        comma-separated systems (default: all of the above)
-  --methods LIST        search methods, from ${METHODS.join(", ")} (default: bh)
+  --methods LIST        searches, from ${HARD_SEARCHES.join(", ")} (default:
+                        ${
+  HARD_DEFAULTS.methods.join(",")
+}); ${CLASSIC_BH} is bh without its symmetrise moves
+                        (their share given to the uniform and surface moves), as it was
+                        before them
   --seeds K             batches per system and method, seeds S..S+K-1 (default: ${HARD_DEFAULTS.seeds})
   --gmin RUN.SH         also run GMIN (LJ systems) through this run.sh of a GMIN build: its
                         basic, symmetrise and csm inputs (needs permission to run it)
@@ -369,11 +375,13 @@ async function hardMain(values: Values, layout: ReturnType<typeof layoutFlag>): 
   if (gmin === undefined && (values["gmin-runs"] ?? values["gmin-timeout"]) !== undefined) {
     throw new UserError("--gmin-runs and --gmin-timeout go with --gmin");
   }
-  const methods = (values.methods ?? "bh").split(",").map((m) => m.trim());
+  const methods = (values.methods ?? HARD_DEFAULTS.methods.join(",")).split(",").map((m) =>
+    m.trim()
+  );
   for (const method of methods) {
-    if (!(METHODS as readonly string[]).includes(method)) {
+    if (!HARD_SEARCHES.includes(method)) {
       throw new UserError(
-        `--methods takes ${METHODS.join(", ")} with --suite hard; got '${method}'`,
+        `--methods takes ${HARD_SEARCHES.join(", ")} with --suite hard; got '${method}'`,
       );
     }
   }
@@ -407,7 +415,7 @@ async function hardMain(values: Values, layout: ReturnType<typeof layoutFlag>): 
         `${replicas} replicas x ${maxEvaluations} evaluations, seeds ${seeds[0]}..${seeds.at(-1)}`,
     );
     const report = await runHardEvaluation(
-      { systems, methods: methods as Method[], replicas, maxEvaluations, seeds, learned, gmin },
+      { systems, methods, replicas, maxEvaluations, seeds, learned, gmin },
       localSearches(await Gpu.open({ layout })),
       { log },
     );

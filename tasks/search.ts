@@ -143,8 +143,9 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
   --local M             bh, random: the local method that relaxes between hops, one of
                         ${LOCAL_METHOD_NAMES.join(", ")} (default ${DEFAULT_HOP_LOCAL})
   --moves LIST          bh: hop proposals with weights, e.g. uniform=1,surface=1 (a bare name
-                        weighs 1; default: uniform=0.5,surface=0.5 for clusters, uniform for
-                        periodic systems; bimetallics 0.45, 0.45 and swap=0.1):
+                        weighs 1; default: uniform, surface and symmetrise a third each for
+                        clusters, uniform for periodic systems; bimetallics 0.3 each and
+                        swap=0.1):
                         uniform: every coordinate displaced up to dr
 ${HOP_MOVES.map((move) => `                        ${move.name}: ${move.summary}`).join("\n")}
   --hop-fmax F          bh, random: a relaxation ends, and the replica hops, when the largest
@@ -167,6 +168,8 @@ ${HOP_MOVES.map((move) => `                        ${move.name}: ${move.summary}
                         lengths, 0.36 sigma for LJ)
   --temperature T|LO:HI bh: Metropolis kT (default ${DEFAULT_TEMPERATURE.lj} for LJ, ${DEFAULT_TEMPERATURE.gupta} eV Gupta, ${DEFAULT_TEMPERATURE.sw} eV silicon)
   --adapt N             bh: adapt dr every N hops towards half accepted (default ${DEFAULT_ADAPT_INTERVAL}; 0 = fixed)
+  --reseed K            bh: a chain whose lowest minimum has not improved for K hops restarts from a
+                        random structure (GMIN's NEWRESTART; default 0: never)
   --exchange R          bh: replica exchange (parallel tempering basin hopping) in ladders of R
                         consecutive replicas at temperatures spaced geometrically over
                         --temperature LO:HI; neighbouring rungs swap temperatures (and hop
@@ -209,6 +212,7 @@ const OPTIONS = {
   temperature: { type: "string" },
   adapt: { type: "string" },
   exchange: { type: "string" },
+  reseed: { type: "string" },
   local: { type: "string" },
   moves: { type: "string" },
   "hop-fmax": { type: "string" },
@@ -237,6 +241,7 @@ const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
   temperature: ["bh"],
   adapt: ["bh"],
   exchange: ["bh"],
+  reseed: ["bh"],
 };
 
 /** Flags --resume takes besides itself: how to print, not what to run. */
@@ -470,6 +475,9 @@ function settingsFromFlags(system: System, method: Method, values: Values): Meth
     hopping.relaxStepCap = integerFlag("relax-steps", values["relax-steps"], 1);
   }
   if (values.adapt !== undefined) hopping.adaptInterval = integerFlag("adapt", values.adapt, 0);
+  if (values.reseed !== undefined) {
+    hopping.reseedHops = integerFlag("reseed", values.reseed, 0, MAX_U32);
+  }
   if (values.exchange !== undefined) {
     hopping.exchangeRungs = integerFlag("exchange", values.exchange, 2, MAX_REPLICAS);
   }
@@ -621,7 +629,8 @@ function report(result: SearchResult, out: string): string {
       (result.exchanges === null
         ? ""
         : `; replica exchange: ${result.exchanges.accepted} of ${result.exchanges.attempted} ` +
-          "swaps accepted"),
+          "swaps accepted") +
+      (result.reseeds === null ? "" : `; ${result.reseeds} stale chains reseeded`),
     `distinct minima ${result.distinctMinima} in the GPU's archive` +
       `${full ? " (it keeps the lowest)" : ""}; ${reported} reported${examined}`,
     `${result.evaluationsPerReplica} evaluations per replica (${result.totalEvaluations} in ` +

@@ -92,6 +92,7 @@ function fakeResult(
     replicaStatus: { running: bests.length, converged: 0 },
     rejectedNonfinite: { points: 0, replicas: 0 },
     exchanges: null,
+    reseeds: null,
     replicaBestEnergies: Float32Array.from(bests),
     replicaFirstHits: firstHits && Float64Array.from(firstHits),
     ...extra,
@@ -246,7 +247,12 @@ Deno.test("tuning grid, suites and the checkpoint's training systems", async () 
   if (fireNoSurface.driver === "hopping") {
     assert.equal(fireNoSurface.local.method, "fire");
     assert.equal(fireNoSurface.hopping.hopFmax, 1e-3);
-    assert.deepEqual(fireNoSurface.hopping.moves, { uniform: 1, surface: 0 });
+    // The surface share splits the uniform and surface moves; symmetrise keeps its third.
+    assert.deepEqual(fireNoSurface.hopping.moves, {
+      uniform: 2 / 3,
+      surface: 0,
+      symmetrise: 1 / 3,
+    });
   }
   const grid = gridPoints({
     locals: ["fire", "lbfgs"],

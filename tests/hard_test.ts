@@ -8,7 +8,14 @@ import { testGpu } from "./gpu.ts";
 import { runTaskFile } from "./helpers.ts";
 import { parseSystem } from "../mod.ts";
 import { publishedLj38Runs, runGmin } from "../src/eval/gmin.ts";
-import { HARD_BUDGETS, hardMarkdown, runHardEvaluation, secondsAt } from "../src/eval/hard.ts";
+import {
+  CLASSIC_BH,
+  HARD_BUDGETS,
+  hardMarkdown,
+  hardSearchOptions,
+  runHardEvaluation,
+  secondsAt,
+} from "../src/eval/hard.ts";
 import { localSearches } from "../src/eval/search_runner.ts";
 import type { SearchResult } from "../src/search/run_search.ts";
 
@@ -25,6 +32,20 @@ Deno.test("GMIN's published LJ38 runs give its table: 6/13/31%, 35/60/78%, 99/10
   // GMIN's example: the CSM runs' mean is 4,090 calls.
   const mean = runs.csm.reduce((sum, run) => sum + run.calls!, 0) / 100;
   assert.ok(Math.abs(mean - 4090) < 1, `mean ${mean}`);
+});
+
+Deno.test("bh-classic is basin hopping's mix before the symmetrise move", () => {
+  const moves = (system: string) => {
+    const settings = hardSearchOptions(parseSystem(system), CLASSIC_BH, {}).settings;
+    assert.equal(settings.driver, "hopping");
+    return settings.driver === "hopping" ? settings.hopping.moves : {};
+  };
+  assert.deepEqual(moves("LJ38"), { uniform: 0.5, surface: 0.5 });
+  const alloy = moves("Pd19Pt19");
+  assert.ok(Math.abs(alloy.uniform! - 0.45) < 1e-12 && Math.abs(alloy.surface! - 0.45) < 1e-12);
+  assert.equal(alloy.swap, 0.1);
+  assert.equal(alloy.symmetrise, undefined);
+  assert.deepEqual(moves("Si64"), { uniform: 1 });
 });
 
 Deno.test("the time of the first hit is interpolated between the syncs around it", () => {
@@ -60,12 +81,12 @@ Deno.test("hard evaluation on LJ13: per-run shares and per-batch work follow the
   assert.equal(row.batches, 2);
   // Only the budgets the replicas were given are reported.
   assert.deepEqual(row.within.map((w) => w === null), HARD_BUDGETS.map((b) => b > maxEvaluations));
-  assert.equal(row.rejectedNonfinite, 0);
   assert.equal(logged.length, 2);
   // The same searches run again give the per-batch work: replicas x the first hitter's count.
   const { runSearch, searchOptions } = await import("../src/search/run_search.ts");
   const works: number[] = [];
   let hits = 0;
+  let rejected = 0;
   for (const seed of seeds) {
     const result = await runSearch(
       searchOptions(parseSystem("LJ13"), "bh", { replicas, maxEvaluations, seed }),
@@ -74,6 +95,7 @@ Deno.test("hard evaluation on LJ13: per-run shares and per-batch work follow the
     const first = result.known!.evaluationsPerReplica;
     works.push(first === null ? Infinity : first * replicas);
     hits += result.replicaFirstHits!.filter((h) => h <= 2e4).length;
+    rejected += result.rejectedNonfinite.points;
   }
   assert.equal(row.batchesReached, works.filter(Number.isFinite).length);
   assert.equal(row.batchWork.median, (works[0] + works[1]) / 2);
@@ -83,6 +105,7 @@ Deno.test("hard evaluation on LJ13: per-run shares and per-batch work follow the
   );
   assert.ok(row.batchWork.median <= replicas * maxEvaluations);
   assert.equal(row.within[0], hits / row.runs);
+  assert.equal(row.rejectedNonfinite, rejected);
   assert.ok(row.batchSeconds.median > 0 && Number.isFinite(row.batchSeconds.median));
   assert.match(hardMarkdown(report), /### LJ13: reference -44\.326801/);
 });

@@ -73,8 +73,15 @@ Deno.test("theta = 0: one event per hop, every decision basin hopping's, moves a
   }
   const surface = events.filter((e) => e.move === "surface");
   const uniform = events.filter((e) => e.move === "uniform");
+  const symmetrise = events.filter((e) => e.move === "symmetrise");
   assert.ok(surface.length >= 5 && uniform.length >= 5, `${surface.length}, ${uniform.length}`);
-  assert.equal(surface.length + uniform.length, events.length);
+  assert.ok(symmetrise.length >= 1, `${symmetrise.length} symmetrise moves`);
+  assert.equal(surface.length + uniform.length + symmetrise.length, events.length);
+  for (const e of symmetrise) {
+    // One atom moved (the least stable, to an empty image): the root mean square is the largest
+    // displacement over sqrt(13).
+    assert.ok(Math.abs(e.rmsDisplacement - e.maxDisplacement / Math.sqrt(13)) < 1e-12);
+  }
   for (const e of surface) {
     assert.equal(e.surface!.rank, 0);
     // One atom moved: the root mean square is the largest displacement over sqrt(13).
@@ -131,9 +138,9 @@ Deno.test("the shipped LJ hopper's decisions differ from basin hopping's; its st
   assert.equal(untrained.surface!.basinHoppingAtom, 1);
   assert.equal(untrained.surface!.meanRank, 0);
   for (const s of [learned, untrained]) {
-    const moves = s.moves.uniform + s.moves.surface + s.moves.swap + s.moves.restart;
+    const moves = Object.values(s.moves).reduce((sum, share) => sum + share, 0);
     assert.ok(Math.abs(moves - 1) < 1e-12);
-    assert.equal(s.moves.swap + s.moves.restart, 0, "LJ13 has no swap or restart moves");
+    assert.equal(s.moves.swap + s.moves.restart + s.moves.cap, 0, "LJ13 has none of these");
     assert.ok(s.acceptance > 0 && s.acceptance <= 1);
     assert.ok(s.rmsDisplacement.median <= s.rmsDisplacement.q90);
     assert.ok(s.rmsDisplacement.median <= s.maxDisplacement.median);
@@ -162,7 +169,14 @@ Deno.test("hop summaries of known events", () => {
   assert.deepEqual(s.rmsDisplacement, { median: 0.1, q90: 0.15 });
   assert.deepEqual(s.maxDisplacement, { median: 0.2, q90: 0.3 });
   assert.deepEqual(s.meanScales, { temperature: 2.5, dr: 1, hopFmax: 1 });
-  assert.deepEqual(s.moves, { uniform: 0.25, surface: 0.5, swap: 0, restart: 0.25 });
+  assert.deepEqual(s.moves, {
+    uniform: 0.25,
+    surface: 0.5,
+    swap: 0,
+    restart: 0.25,
+    cap: 0,
+    symmetrise: 0,
+  });
   assert.equal(s.acceptance, 0.5);
   assert.deepEqual(s.surface, { moves: 2, basinHoppingAtom: 0.5, meanRank: 1.5 });
   assert.equal(

@@ -86,13 +86,19 @@ Deno.test("defaults follow the system: LJ, bimetallic Gupta, periodic silicon", 
     dr: 0,
     temperature: 0,
   });
-  // Basin hopping: L-BFGS relaxations to 0.03, half uniform kicks and half surface moves.
+  // Basin hopping: L-BFGS relaxations to 0.03, a third each of uniform kicks, surface moves and
+  // symmetrise moves; bimetallics a tenth of swaps.
   assert.equal(hoppingOf(bh).local.method, "lbfgs");
   assert.equal(hoppingOf(bh).hopping.hopFmax, 0.03);
-  assert.deepEqual(hoppingOf(bh).hopping.moves, { uniform: 0.5, surface: 0.5 });
+  assert.deepEqual(hoppingOf(bh).hopping.moves, {
+    uniform: 1 / 3,
+    surface: 1 / 3,
+    symmetrise: 1 / 3,
+  });
   assert.deepEqual(hoppingOf(defaultSettings(parseSystem("Ag27Au28"), "bh")).hopping.moves, {
-    uniform: 0.45,
-    surface: 0.45,
+    uniform: 0.3,
+    surface: 0.3,
+    symmetrise: 0.3,
     swap: 0.1,
   });
   const si = parseSystem("Si64");
@@ -511,6 +517,11 @@ Deno.test("CLI: bad system or method is one line and status 2; --help is status 
         /^error: --moves swap: swap moves need two elements \(LJ13\)$/m,
       ],
       [
+        ["--system", "Si64", "--moves", "uniform,symmetrise"],
+        /^error: --moves symmetrise: symmetrise moves need a cluster's centre; a periodic box has none \(Si64\)$/m,
+      ],
+      [["--system", "Si64", "--exchange", "4"], /^error: --exchange needs --temperature LO:HI/],
+      [
         ["--system", "LJ13", "--method", "fire", "--moves", "uniform"],
         /^error: --moves applies to bh/,
       ],
@@ -540,7 +551,7 @@ Deno.test("CLI: --layout names a layout; a system too large for it is one error 
     // llvmpipe's loop budget: 400 atoms' pairs in one invocation.
     cases.push([
       ["LJ400", "lane"],
-      /in the lane layout .* of llvmpipe's 60000; try --layout workgroup/,
+      /in the lane layout .* of llvmpipe's 55000; try --layout workgroup/,
     ]);
   }
   for (const [[system, layout], message] of cases) {

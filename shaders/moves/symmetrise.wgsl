@@ -5,7 +5,7 @@
 // filled by the least stable atom
 // (top_ranked_atom, shaders/moves/surface.wgsl). False when every image is occupied or the mover
 // is that atom itself.
-// Loop budget: rank_atoms, then 2 N_ATOMS (N_ATOMS + 1) + 2 N_ATOMS + OWNED_ATOMS and a reduction.
+// Loop budget: rank_atoms, then N_ATOMS (N_ATOMS + 4) + OWNED_ATOMS and a reduction.
 
 fn symmetry_image(p: vec3f, centre: vec3f, element: u32, axis: vec3f) -> vec3f {
   let v = p - centre;
@@ -21,17 +21,6 @@ fn symmetry_image(p: vec3f, centre: vec3f, element: u32, axis: vec3f) -> vec3f {
   return centre + v * c + cross(axis, v) * sin(angle) + axis * (dot(axis, v) * (1.0 - c));
 }
 
-// Whether atom k's image lies SYMMETRY_TOLERANCE or farther from every atom.
-fn empty_image(k: u32, centre: vec3f, element: u32, axis: vec3f) -> bool {
-  let image = symmetry_image(x[k], centre, element, axis);
-  var empty = true;
-  for (var j = 0u; j < N_ATOMS; j++) {
-    let d = x[j] - image;
-    empty = empty && dot(d, d) >= SYMMETRY_TOLERANCE * SYMMETRY_TOLERANCE;
-  }
-  return empty;
-}
-
 fn symmetrise_move(dr: f32) -> bool {
   let element = min(u32(rng_uniform() * 7.0), 6u);
   let toward = min(u32(rng_uniform() * f32(N_ATOMS)), N_ATOMS - 1u);
@@ -44,12 +33,21 @@ fn symmetrise_move(dr: f32) -> bool {
     axis = vec3f(0.0, 0.0, 1.0);
   }
   axis = normalize(axis);
-  // The lowest rank among atoms with an empty image, then the first of them within SURFACE_TIE
-  // (relative) of it: symmetric atoms share their energies, and f32 and f64 must pick alike.
+  // Which atoms' images are empty, and the lowest rank among them; then the first of them within
+  // SURFACE_TIE (relative) of it: symmetric atoms share their energies, and f32 and f64 must pick
+  // alike.
+  var empty: array<bool, N_ATOMS>;
   var lowest = 0.0;
   var found = false;
   for (var k = 0u; k < N_ATOMS; k++) {
-    if (empty_image(k, centre, element, axis) && (!found || atom_rank[k] < lowest)) {
+    let image = symmetry_image(x[k], centre, element, axis);
+    var clear = true;
+    for (var j = 0u; j < N_ATOMS; j++) {
+      let d = x[j] - image;
+      clear = clear && dot(d, d) >= SYMMETRY_TOLERANCE * SYMMETRY_TOLERANCE;
+    }
+    empty[k] = clear;
+    if (clear && (!found || atom_rank[k] < lowest)) {
       lowest = atom_rank[k];
       found = true;
     }
@@ -57,7 +55,7 @@ fn symmetrise_move(dr: f32) -> bool {
   var partner = N_ATOMS;
   let threshold = lowest + SURFACE_TIE * abs(lowest);
   for (var k = 0u; k < N_ATOMS; k++) {
-    if (found && atom_rank[k] <= threshold && empty_image(k, centre, element, axis)) {
+    if (found && empty[k] && atom_rank[k] <= threshold) {
       partner = k;
       break;
     }

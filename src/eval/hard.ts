@@ -13,8 +13,13 @@
 import { UserError } from "../core/errors.ts";
 import { median, quantile, sortedCopy } from "../core/statistics.ts";
 import type { LearnedOptimizer } from "../learned/learned_optimizer.ts";
-import type { Method } from "../search/defaults.ts";
-import { knownGoal, searchOptions, type SearchResult } from "../search/run_search.ts";
+import { defaultSettings, type Method, METHODS } from "../search/defaults.ts";
+import {
+  knownGoal,
+  type SearchOptions,
+  searchOptions,
+  type SearchResult,
+} from "../search/run_search.ts";
 import type { KnownMinimum } from "../systems/known_minima.ts";
 import type { System } from "../systems/system.ts";
 import { GMIN_MODE_LABELS, GMIN_MODES, type GminRun, publishedLj38Runs, runGmin } from "./gmin.ts";
@@ -28,9 +33,37 @@ export const HARD_BUDGETS = [2e4, 5e4, 1e5, 1e6] as const;
  * references are pooled searches (data/pooled_minima.json) until a published minimum is found. */
 export const HARD_SYSTEMS = ["LJ38", "LJ55", "LJ75", "Au38", "Pt38", "Pd19Pt19"] as const;
 
+/** Basin hopping as it was before the symmetrise move joined its default mix: the symmetrise
+ * share given back to the uniform and surface moves (the baseline the symmetrise move is judged
+ * against). */
+export const CLASSIC_BH = "bh-classic";
+/** What the hard suite can run: every search method, and CLASSIC_BH. */
+export const HARD_SEARCHES: readonly string[] = [...METHODS, CLASSIC_BH];
+
+/** The search options of `search` (a HARD_SEARCHES name) on `system`, with `overrides`. */
+export function hardSearchOptions(
+  system: System,
+  search: string,
+  overrides: Partial<SearchOptions>,
+): SearchOptions {
+  if (search !== CLASSIC_BH) return searchOptions(system, search as Method, overrides);
+  const settings = defaultSettings(system, "bh");
+  if (settings.driver !== "hopping") throw new Error("basin hopping without a hopping driver");
+  const { symmetrise, ...rest } = settings.hopping.moves;
+  const half = (symmetrise ?? 0) / 2;
+  const moves = {
+    ...rest,
+    ...(rest.uniform === undefined ? {} : { uniform: rest.uniform + half }),
+    ...(rest.surface === undefined ? {} : { surface: rest.surface + half }),
+  };
+  const hopping = { ...settings.hopping, moves };
+  return searchOptions(system, "bh", { ...overrides, settings: { ...settings, hopping } });
+}
+
 /** Sized for 2 CPU cores (minutes per system and method); --replicas, --max-evals and --seeds
  * scale it up on a GPU. GMIN: runs per input, and seconds before a run counts as not reached. */
 export const HARD_DEFAULTS = {
+  methods: ["bh", CLASSIC_BH],
   replicas: 16,
   maxEvaluations: 50_000,
   seeds: 10,
@@ -47,7 +80,8 @@ export interface HardGminOptions {
 
 export interface HardOptions {
   systems: System[];
-  methods: Method[];
+  /** HARD_SEARCHES names. */
+  methods: string[];
   replicas: number;
   /** Evaluations per replica. */
   maxEvaluations: number;
@@ -159,7 +193,7 @@ export async function runHardEvaluation(
     }
     for (const method of options.methods) {
       const batch = options.seeds.map((seed) =>
-        searchOptions(system, method, {
+        hardSearchOptions(system, method, {
           replicas: options.replicas,
           maxEvaluations: options.maxEvaluations,
           seed,
@@ -234,7 +268,7 @@ export function secondsAt(result: SearchResult, evaluations: number): number {
   return previous.seconds;
 }
 
-function ourRow(method: Method, results: SearchResult[], options: HardOptions): HardRow {
+function ourRow(method: string, results: SearchResult[], options: HardOptions): HardRow {
   const hits = results.flatMap((result) => Array.from(result.replicaFirstHits ?? []));
   const runs = results.length * options.replicas;
   const work: number[] = [];

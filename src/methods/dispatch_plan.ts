@@ -112,7 +112,8 @@ function workgroupCosts(
 }
 
 /** The hopping wrapper, the log, the move probabilities, the uniform move and every move the
- * kernel compiles in (a bound: a hop makes one, or one and the uniform move), and the hop
+ * kernel compiles in, and a restart with reseeding (a bound: a hop makes one, or one and the
+ * uniform move), and the hop
  * controller's decision and ranking; outside hopping, the restart that rejects a non-finite point.
  * A hopping kernel rejects one with a uniform move, within a hop's bound. */
 function hopIterations(n: number, spec: MethodSpec, logCapacity: number): number {
@@ -120,6 +121,7 @@ function hopIterations(n: number, spec: MethodSpec, logCapacity: number): number
   // Every move of positive weight: those the kernel compiles in, and perhaps a few more.
   const weights = spec.driver.hopping.moves;
   const made = HOP_MOVES.filter((move) => (weights[move.name] ?? 0) > 0)
-    .reduce((sum, move) => sum + move.cost(n), 0);
+    .reduce((sum, move) => sum + move.cost(n), 0) +
+    ((spec.driver.hopping.reseedHops ?? 0) > 0 ? restartCost(n) : 0);
   return 9 * n + logCapacity + 3 * HOP_MOVES.length + n + made + (hopControl(spec)?.cost(n) ?? 0);
 }

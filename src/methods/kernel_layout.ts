@@ -64,6 +64,17 @@ export const REPLICA_LAYOUT: Layout = {
         "hop controller)",
     },
     {
+      name: "chain_best",
+      type: "f32",
+      doc: "hopping with reseeding: the lowest minimum since the chain's last (re)start",
+    },
+    {
+      name: "stale_hops",
+      type: "u32",
+      doc: "hopping with reseeding: hops since chain_best last improved",
+    },
+    { name: "reseeds", type: "u32", doc: "hopping: restarts for a stale chain (RESEED_HOPS)" },
+    {
       name: "rejected_nonfinite",
       type: "u32",
       doc: "evaluations whose energy or force was not finite: each point rejected (hopping: back " +

@@ -13,6 +13,7 @@ import { FUSED_SW_MAX_NEIGHBOURS } from "../gpu/loop_budget.ts";
 import { potentialLayout } from "../gpu/potential_layout.ts";
 import { assembleShader, KERNEL_SHADERS, type ShaderConstant } from "../gpu/shader_source.ts";
 import type { System } from "../systems/system.ts";
+import { energyTolerance } from "../systems/energy_tolerance.ts";
 import DRIVER from "../../shaders/driver.wgsl" with { type: "text" };
 import HOP_CONTROL_DEFAULT from "../../shaders/hop_control_default.wgsl" with { type: "text" };
 import HOPPING from "../../shaders/hopping.wgsl" with { type: "text" };
@@ -108,6 +109,8 @@ export function kernelSource(
     MIN_DISTANCE: { f32: placement.minDistance },
     SURFACE_OFFSET: { f32: hopping?.surfaceOffset ?? 0 },
     SURFACE_TIE: { f32: SURFACE_TIE },
+    RESEED_HOPS: hopping?.reseedHops ?? 0,
+    RESEED_TOLERANCE: { f32: energyTolerance(system) },
     ...moveConstants(moves, system),
     ATOM_ENERGIES: ranksAtoms(moves),
     HOP_CONTROL: control !== undefined,

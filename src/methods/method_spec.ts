@@ -37,6 +37,10 @@ export interface HoppingSettings {
   minDistance: number;
   /** Surface moves put the chosen atom this far beyond the farthest other atom (length). */
   surfaceOffset: number;
+  /** GMIN's NEWRESTART: a chain whose lowest minimum has not improved (by more than the system's
+   * energy tolerance) for this many hops restarts from a random structure and accepts its next
+   * minimum; absent or 0: never. */
+  reseedHops?: number;
   /** Replica exchange between the chains, run by the host between dispatches (not the kernel):
    * ladders of this many replicas at temperatures spaced geometrically over the temperature
    * sweep (src/search/replica_exchange.ts); absent or 0: none. */

@@ -61,6 +61,8 @@ export interface ReplicaSnapshot {
   accepted: Uint32Array;
   /** Non-finite points each replica rejected (shaders/driver.wgsl, reject_nonfinite). */
   rejectedNonfinite: Uint32Array;
+  /** Restarts of stale chains (HoppingSettings.reseedHops). */
+  reseeds: Uint32Array;
 }
 
 export interface SyncResult {
@@ -585,6 +587,7 @@ export class OptimizerBatch {
       hops: s.column("hops", "u32"),
       accepted: s.column("accepted", "u32"),
       rejectedNonfinite: s.column("rejected_nonfinite", "u32"),
+      reseeds: s.column("reseeds", "u32"),
     };
   }
 

@@ -13,6 +13,7 @@ import { Rng } from "../core/rng.ts";
 import type { EnergyForcesFn } from "../potentials/types.ts";
 import { referencePotential } from "../potentials/potential.ts";
 import type { System } from "../systems/system.ts";
+import { energyTolerance } from "../systems/energy_tolerance.ts";
 import {
   DEFAULT_DECISION,
   type HopControlMirror,
@@ -82,6 +83,9 @@ export interface ReplicaContext {
   /** Where restarts place atoms (restart moves, and rejected points outside hopping), and the
    * system's bond length (the moves' unit). */
   placement: { startRadius: number; minDistance: number; bondLength: number };
+  /** Reseeding: a chain's lowest minimum improves when it falls by more than this (the system's
+   * energy tolerance). */
+  reseedTolerance: number;
 }
 
 /** The context of replicas of `system` on its f64 reference potential. */
@@ -99,6 +103,7 @@ export function referenceContext(
     logCapacity: options.logCapacity ?? 1,
     weights: options.weights,
     placement: { ...restartPlacement(system, spec), bondLength: system.bondLength },
+    reseedTolerance: energyTolerance(system),
   };
 }
 
@@ -129,6 +134,10 @@ export class ReferenceReplica implements MirrorReplica {
   sinceBest = 0;
   /** Non-finite points rejected (the kernel's rejected_nonfinite). */
   rejectedNonfinite = 0;
+  /** Reseeding (the kernel's chain_best, stale_hops, reseeds). */
+  chainBest = NO_ENERGY;
+  staleHops = 0;
+  reseeds = 0;
   rng: Rng;
   log: LoggedMinimum[] = [];
   /** Called at the end of every hop (the new start evaluated); observing changes nothing. */
@@ -335,8 +344,33 @@ export class ReferenceReplica implements MirrorReplica {
       this.dr = 2 * this.windowAccepted > interval ? this.dr * factor : this.dr / factor;
       this.windowAccepted = 0;
     }
-    this.x.set(this.markov);
-    const proposal = this.#propose(decision);
+    const reseedHops = hopping.reseedHops ?? 0;
+    if (reseedHops > 0) {
+      if (this.energy < this.chainBest - this.#context.reseedTolerance) {
+        this.chainBest = this.energy;
+        this.staleHops = 0;
+      } else {
+        this.staleHops++;
+      }
+    }
+    let proposal: Pick<HopEvent, "move" | "surface">;
+    if (reseedHops > 0 && this.staleHops >= reseedHops) {
+      // GMIN's NEWRESTART, as the kernel.
+      this.reseeds++;
+      this.staleHops = 0;
+      this.chainBest = NO_ENERGY;
+      this.markovEnergy = NO_ENERGY;
+      const { species, box, placement } = this.#context;
+      restartMove(
+        { n: this.n, x: this.x, rng: this.rng, species, box },
+        placement.startRadius,
+        placement.minDistance,
+      );
+      proposal = { move: "restart" };
+    } else {
+      this.x.set(this.markov);
+      proposal = this.#propose(decision);
+    }
     const displacement = this.#displacement();
     this.constrain();
     this.local.reset(this);

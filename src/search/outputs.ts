@@ -133,6 +133,8 @@ export interface SearchSummary {
   rejectedNonfinite: { points: number; replicas: number };
   /** Replica exchange: pairs tested and swapped by this run (SearchResult); null without. */
   exchanges: { attempted: number; accepted: number } | null;
+  /** Restarts of stale chains (--reseed); null without. */
+  reseeds: number | null;
   /** Distinct minima in the GPU's archive (told apart in f32: energy and structure). */
   distinctMinima: number;
   archiveCapacity: number;
@@ -197,6 +199,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
     replicaStatus: result.replicaStatus,
     rejectedNonfinite: result.rejectedNonfinite,
     exchanges: result.exchanges,
+    reseeds: result.reseeds,
     distinctMinima: result.distinctMinima,
     archiveCapacity: result.archiveCapacity,
     candidatesExamined: result.candidatesExamined,

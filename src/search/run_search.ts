@@ -262,6 +262,8 @@ export interface SearchResult {
   /** Replica exchange (settings.hopping.exchangeRungs): pairs tested and swapped by this run
    * (since its start or resume); null without exchange. */
   exchanges: { attempted: number; accepted: number } | null;
+  /** Restarts of stale chains over all replicas (settings.hopping.reseedHops); null without. */
+  reseeds: number | null;
   /** Each replica's lowest energy at the end (f32, GPU; +Infinity where none was finite). */
   replicaBestEnergies: Float32Array;
   /** Evaluations each replica had spent when it first reached the known minimum (`known`),
@@ -460,6 +462,9 @@ export async function runSearch(
     refinementEvaluations: reported.evaluations,
     replicaStatus: statusCounts(last?.status ?? Array(replicas).fill("running")),
     exchanges: rungs > 1 ? exchanges : null,
+    reseeds: options.settings.driver === "hopping" && (options.settings.hopping.reseedHops ?? 0) > 0
+      ? (last ? sum(last.reseeds) : 0)
+      : null,
     rejectedNonfinite: {
       points: last ? sum(last.rejectedNonfinite) : 0,
       replicas: last ? last.rejectedNonfinite.filter((count) => count > 0).length : 0,
