@@ -277,12 +277,7 @@ async function writeHopping(
 async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   const suite = suiteByName(values.suite);
   const methods = parseMethods(values.methods ?? DEFAULT_EVAL_METHODS.join(","));
-  const replicas = values.replicas === undefined
-    ? suite.replicas
-    : integerFlag("replicas", values.replicas, 1, MAX_REPLICAS);
-  const maxEvaluations = values["max-evals"] === undefined
-    ? suite.maxEvaluations
-    : integerFlag("max-evals", values["max-evals"], 2);
+  const { replicas, maxEvaluations } = budgetFlags(values, suite);
   const seed = integerFlag("seed", values.seed, 0);
   // Last, so that mistakes in the other flags are reported without reading a file.
   const checkpoint: EvalCheckpoint | undefined =
@@ -312,6 +307,21 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
       }
       : undefined,
     resamples: DEFAULT_RESAMPLES,
+  };
+}
+
+/** --replicas and --max-evals, or a suite's defaults. */
+function budgetFlags(
+  values: Values,
+  defaults: { replicas: number; maxEvaluations: number },
+): { replicas: number; maxEvaluations: number } {
+  return {
+    replicas: values.replicas === undefined
+      ? defaults.replicas
+      : integerFlag("replicas", values.replicas, 1, MAX_REPLICAS),
+    maxEvaluations: values["max-evals"] === undefined
+      ? defaults.maxEvaluations
+      : integerFlag("max-evals", values["max-evals"], 2),
   };
 }
 
@@ -352,12 +362,7 @@ async function hardMain(values: Values, layout: ReturnType<typeof layoutFlag>): 
   if (values["no-hopping"]) {
     throw new UserError(`--no-hopping is not for --suite ${HARD_SUITE_NAME}`);
   }
-  const replicas = values.replicas === undefined
-    ? HARD_DEFAULTS.replicas
-    : integerFlag("replicas", values.replicas, 1, MAX_REPLICAS);
-  const maxEvaluations = values["max-evals"] === undefined
-    ? HARD_DEFAULTS.maxEvaluations
-    : integerFlag("max-evals", values["max-evals"], 2);
+  const { replicas, maxEvaluations } = budgetFlags(values, HARD_DEFAULTS);
   const seed = integerFlag("seed", values.seed, 0);
   const seedCount = values.seeds === undefined
     ? HARD_DEFAULTS.seeds

@@ -7,20 +7,17 @@
  * and cluster-specific basin hopping use besides single-atom moves. Clusters only.
  */
 import SHADER from "../../../shaders/moves/cap.wgsl" with { type: "text" };
+import { centreOf, randomDirection, rotateAbout } from "./geometry.ts";
 import type { HopMoveEntry, MoveContext } from "./move.ts";
 
 /** Draws 4 uniforms: the direction (2), the plane's share of the top height, the angle. Returns
  * how many atoms turned. */
 export function capMove(c: MoveContext): number {
   const { n, x, rng } = c;
-  const z = 2 * rng.uniform24() - 1;
-  const phi = 2 * Math.PI * rng.uniform24();
-  const ring = Math.sqrt(Math.max(0, 1 - z * z));
-  const axis = [ring * Math.cos(phi), ring * Math.sin(phi), z];
+  const axis = randomDirection(rng);
   const share = rng.uniform24();
   const angle = 2 * Math.PI * rng.uniform24();
-  const centre = [0, 0, 0];
-  for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) centre[k] += x[3 * i + k] / n;
+  const centre = centreOf(x, n);
   const height = (i: number) =>
     (x[3 * i] - centre[0]) * axis[0] + (x[3 * i + 1] - centre[1]) * axis[1] +
     (x[3 * i + 2] - centre[2]) * axis[2];
@@ -30,17 +27,9 @@ export function capMove(c: MoveContext): number {
   const [cosine, sine] = [Math.cos(angle), Math.sin(angle)];
   let turned = 0;
   for (let i = 0; i < n; i++) {
-    const h = height(i);
-    if (!(h >= cut)) continue;
+    if (!(height(i) >= cut)) continue;
     const v = [0, 1, 2].map((k) => x[3 * i + k] - centre[k]);
-    const cross = [
-      axis[1] * v[2] - axis[2] * v[1],
-      axis[2] * v[0] - axis[0] * v[2],
-      axis[0] * v[1] - axis[1] * v[0],
-    ];
-    for (let k = 0; k < 3; k++) {
-      x[3 * i + k] = centre[k] + v[k] * cosine + cross[k] * sine + axis[k] * h * (1 - cosine);
-    }
+    x.set(rotateAbout(v, axis, cosine, sine, centre), 3 * i);
     turned++;
   }
   return turned;

@@ -7,6 +7,7 @@
  * outer shell. A hop controller may rank the atoms (src/methods/hop_control.ts).
  */
 import SHADER from "../../../shaders/moves/surface.wgsl" with { type: "text" };
+import { centreOf, randomDirection } from "./geometry.ts";
 import type { HopMoveEntry, MoveContext } from "./move.ts";
 
 /** Surface moves: atoms within this relative energy of the highest count as tied. */
@@ -53,8 +54,7 @@ export function surfaceMove(
 ): number {
   const { n, x } = c;
   const chosen = surfaceAtom(ranks, n, tie);
-  const centre = [0, 0, 0];
-  for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) centre[k] += x[3 * i + k] / n;
+  const centre = centreOf(x, n);
   let radius = 0;
   for (let i = 0; i < n; i++) {
     if (i === chosen) continue;
@@ -63,10 +63,7 @@ export function surfaceMove(
       Math.hypot(x[3 * i] - centre[0], x[3 * i + 1] - centre[1], x[3 * i + 2] - centre[2]),
     );
   }
-  const z = 2 * c.rng.uniform24() - 1;
-  const phi = 2 * Math.PI * c.rng.uniform24();
-  const ring = Math.sqrt(Math.max(0, 1 - z * z));
-  const direction = [ring * Math.cos(phi), ring * Math.sin(phi), z];
+  const direction = randomDirection(c.rng);
   for (let k = 0; k < 3; k++) x[3 * chosen + k] = centre[k] + (radius + offset) * direction[k];
   return chosen;
 }

@@ -12,6 +12,7 @@
  * it and lets the hops' Metropolis test judge.
  */
 import SHADER from "../../../shaders/moves/symmetrise.wgsl" with { type: "text" };
+import { centreOf, rotateAbout } from "./geometry.ts";
 import type { HopMoveEntry, MoveContext } from "./move.ts";
 import { SURFACE_TIE, surfaceAtom } from "./surface.ts";
 
@@ -29,17 +30,13 @@ function image(
   axis: number[],
 ): number[] {
   const v = [0, 1, 2].map((k) => x[3 * i + k] - centre[k]);
-  const along = v[0] * axis[0] + v[1] * axis[1] + v[2] * axis[2];
   if (element === 0) return v.map((value, k) => centre[k] - value);
-  if (element === 1) return v.map((value, k) => centre[k] + value - 2 * along * axis[k]);
+  if (element === 1) {
+    const along = v[0] * axis[0] + v[1] * axis[1] + v[2] * axis[2];
+    return v.map((value, k) => centre[k] + value - 2 * along * axis[k]);
+  }
   const angle = 2 * Math.PI / element;
-  const [c, s] = [Math.cos(angle), Math.sin(angle)];
-  const cross = [
-    axis[1] * v[2] - axis[2] * v[1],
-    axis[2] * v[0] - axis[0] * v[2],
-    axis[0] * v[1] - axis[1] * v[0],
-  ];
-  return v.map((value, k) => centre[k] + value * c + cross[k] * s + axis[k] * along * (1 - c));
+  return rotateAbout(v, axis, Math.cos(angle), Math.sin(angle), centre);
 }
 
 /** Draws 2 uniforms (the element, the atom its axis points at). Returns the atom moved, or -1
@@ -52,8 +49,7 @@ export function symmetriseMove(
   const { n, x, rng } = c;
   const element = Math.min(Math.floor(rng.uniform24() * ELEMENTS), ELEMENTS - 1);
   const toward = Math.min(Math.floor(rng.uniform24() * n), n - 1);
-  const centre = [0, 0, 0];
-  for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) centre[k] += x[3 * i + k] / n;
+  const centre = centreOf(x, n);
   let axis = [0, 1, 2].map((k) => x[3 * toward + k] - centre[k]);
   const length = Math.hypot(axis[0], axis[1], axis[2]);
   axis = length ** 2 < 1e-12 ? [0, 0, 1] : axis.map((value) => value / length);
