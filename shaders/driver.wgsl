@@ -451,6 +451,41 @@ fn run(
   store_replica();
 }
 
+// Replicas the host marked `placed` start a new chain from the positions it wrote (a reseed from
+// the population's pool, src/search/population.ts): the chain accepts its next minimum, as after
+// a reseed in hop(); the first evaluation there is counted. Other replicas are untouched.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn place(
+  @builtin(global_invocation_id) id: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) index: u32,
+) {
+  replica = enter(id, group, groups, index);
+  if (replica >= settings.n_replicas || replicas[replica].placed == 0u) {
+    return;
+  }
+  load_replica();
+  state.placed = 0u;
+  state.reseeds += 1u;
+  state.stale_hops = 0u;
+  state.chain_best = NO_ENERGY;
+  state.markov_energy = NO_ENERGY;
+  state.relax_steps = 0u;
+  state.hop_fmax_scale = 1.0;
+  constrain();
+  local_reset();
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    write_plane(PLANE_MARKOV, i, x[i]);
+  }
+  evaluate();
+  store_replica();
+}
+
 // Empties every replica's minima log after the host copied it.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn clear_log(

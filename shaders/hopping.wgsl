@@ -88,8 +88,9 @@ fn hop() {
       state.stale_hops += 1u;
     }
   }
-  if (RESEED_HOPS > 0u && state.stale_hops >= RESEED_HOPS) {
-    // GMIN's NEWRESTART: a stale chain starts afresh and accepts its next minimum.
+  if (RESEED_HOPS > 0u && !RESEED_BY_HOST && state.stale_hops >= RESEED_HOPS) {
+    // GMIN's NEWRESTART: a stale chain starts afresh and accepts its next minimum. With
+    // RESEED_BY_HOST the host does it from its pool at the next sync (place() in driver.wgsl).
     state.reseeds += 1u;
     state.stale_hops = 0u;
     state.chain_best = NO_ENERGY;

@@ -55,6 +55,12 @@ import {
   HARD_SYSTEMS,
   hardMarkdown,
   hardReference,
+  INVERSION_BH,
+  INVERSION_SHARE,
+  INVERSION_TEMPERATURE_SCALE,
+  POPULATION_BH,
+  POPULATION_POOL,
+  POPULATION_RESEED,
   runHardEvaluation,
 } from "../src/eval/hard.ts";
 import { type BhChoice, bhSweeps, tuningSeed } from "../src/eval/tuning.ts";
@@ -123,9 +129,15 @@ LJ38 runs are shown above ours. Defaults sized for a CPU: ${HARD_DEFAULTS.replic
   --methods LIST        searches, from ${HARD_SEARCHES.join(", ")} (default:
                         ${
   HARD_DEFAULTS.methods.join(",")
-}); ${CLASSIC_BH} is bh without its symmetrise moves
-                        (their share given to the uniform and surface moves), as it was
-                        before them
+}); ${CLASSIC_BH} is bh without its symmetrise and inversion
+                        moves (their share given to the uniform and surface moves), as it
+                        was before them; ${INVERSION_BH} is bh tuned for centrosymmetric
+                        minima (${
+  INVERSION_SHARE * 100
+}% inversion moves, ${INVERSION_TEMPERATURE_SCALE}x the temperature);
+                        ${POPULATION_BH} is bh as a population (a chain stale for
+                        ${POPULATION_RESEED} hops reseeded from the batch's ${POPULATION_POOL} lowest minima: search
+                        --reseed ${POPULATION_RESEED} --pool ${POPULATION_POOL})
   --seeds K             batches per system and method, seeds S..S+K-1 (default: ${HARD_DEFAULTS.seeds})
   --gmin RUN.SH         also run GMIN (LJ systems) through this run.sh of a GMIN build: its
                         basic, symmetrise and csm inputs (needs permission to run it)

@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   energyFlag,
+  fractionFlag,
   integerFlag,
   LAYOUT_OPTION,
   layoutFlag,
@@ -81,6 +82,7 @@ import {
 import { loadSearchState, STATE_FILE } from "../src/search/search_state.ts";
 import { POLISH_MAX_EVALUATIONS, POLISH_SLACK, POLISH_START_FMAX } from "../src/search/refine.ts";
 import { startsFromFrames } from "../src/search/starts.ts";
+import { DEFAULT_CROSSOVER } from "../src/search/population.ts";
 import {
   ARCHIVE_CAPACITY,
   DEFAULT_KEEP,
@@ -143,9 +145,9 @@ A value LO:HI gives replica r of B the value LO + (HI - LO) r / (B - 1), to scan
   --local M             bh, random: the local method that relaxes between hops, one of
                         ${LOCAL_METHOD_NAMES.join(", ")} (default ${DEFAULT_HOP_LOCAL})
   --moves LIST          bh: hop proposals with weights, e.g. uniform=1,surface=1 (a bare name
-                        weighs 1; default: uniform, surface and symmetrise a third each for
-                        clusters, uniform for periodic systems; bimetallics 0.3 each and
-                        swap=0.1):
+                        weighs 1; default for clusters: inversion=0.2 and uniform, surface
+                        and symmetrise sharing the rest, bimetallics also swap=0.1; periodic
+                        systems: uniform, and swap=0.1 for two elements):
                         uniform: every coordinate displaced up to dr
 ${HOP_MOVES.map((move) => `                        ${move.name}: ${move.summary}`).join("\n")}
   --hop-fmax F          bh, random: a relaxation ends, and the replica hops, when the largest
@@ -174,6 +176,12 @@ ${HOP_MOVES.map((move) => `                        ${move.name}: ${move.summary}
                         consecutive replicas at temperatures spaced geometrically over
                         --temperature LO:HI; neighbouring rungs swap temperatures (and hop
                         sizes) at every sync by the Metropolis rule on their chains' minima
+  --pool P              bh with --reseed: the batch as a population; a stale chain is reseeded
+                        from the P lowest distinct minima found by all replicas (at most
+                        --replicas) instead of a random structure, at the next sync
+  --crossover F         with --pool: the share of those reseeds made by cut-and-splice crossover
+                        of two pool members (Deaven and Ho; default ${DEFAULT_CROSSOVER} for clusters, refused
+                        in a periodic box); the others start from a pool member moved by +-dr
   --container R         clusters: keep atoms within R of the centre of mass (default 0 = none)
 
 Writes DIR/minima.xyz (extended XYZ, lowest first: f64 energy and forces, count per frame, the
@@ -213,6 +221,8 @@ const OPTIONS = {
   adapt: { type: "string" },
   exchange: { type: "string" },
   reseed: { type: "string" },
+  pool: { type: "string" },
+  crossover: { type: "string" },
   local: { type: "string" },
   moves: { type: "string" },
   "hop-fmax": { type: "string" },
@@ -242,6 +252,8 @@ const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
   adapt: ["bh"],
   exchange: ["bh"],
   reseed: ["bh"],
+  pool: ["bh"],
+  crossover: ["bh"],
 };
 
 /** Flags --resume takes besides itself: how to print, not what to run. */
@@ -419,6 +431,12 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
       throw new UserError("--exchange: a ladder cannot have more rungs than --replicas");
     }
   }
+  const pool = settings.driver === "hopping" ? settings.hopping.pool : undefined;
+  if (pool !== undefined && pool.size > options.replicas) {
+    throw new UserError(
+      `--pool: a pool of ${pool.size} minima is larger than the batch of ${options.replicas} replicas`,
+    );
+  }
   // Last, so that mistakes in the other flags are reported without reading a file.
   if (values.start !== undefined) {
     const frames = parseXyz(await readInputText(values.start, "an XYZ file"), values.start);
@@ -480,6 +498,23 @@ function settingsFromFlags(system: System, method: Method, values: Values): Meth
   }
   if (values.exchange !== undefined) {
     hopping.exchangeRungs = integerFlag("exchange", values.exchange, 2, MAX_REPLICAS);
+  }
+  if (values.crossover !== undefined && values.pool === undefined) {
+    throw new UserError("--crossover is the share of --pool's reseeds: give --pool P");
+  }
+  if (values.pool !== undefined) {
+    if (!(hopping.reseedHops! > 0)) {
+      throw new UserError("--pool reseeds stale chains: give --reseed K as well");
+    }
+    const crossover = values.crossover === undefined
+      ? (system.box === undefined ? DEFAULT_CROSSOVER : 0)
+      : fractionFlag("crossover", values.crossover);
+    if (crossover > 0 && system.box !== undefined) {
+      throw new UserError(
+        `--crossover: cut-and-splice crossover is for clusters, not a periodic box (${system.name})`,
+      );
+    }
+    hopping.pool = { size: integerFlag("pool", values.pool, 1, MAX_REPLICAS), crossover };
   }
   return { driver: "hopping", local, hopping, containerRadius };
 }
@@ -630,7 +665,11 @@ function report(result: SearchResult, out: string): string {
         ? ""
         : `; replica exchange: ${result.exchanges.accepted} of ${result.exchanges.attempted} ` +
           "swaps accepted") +
-      (result.reseeds === null ? "" : `; ${result.reseeds} stale chains reseeded`),
+      (result.reseeds === null ? "" : `; ${result.reseeds} stale chains reseeded`) +
+      (result.population === null
+        ? ""
+        : ` (from the pool: ${result.population.crossovers} crossovers, ` +
+          `${result.population.perturbed} perturbed members)`),
     `distinct minima ${result.distinctMinima} in the GPU's archive` +
       `${full ? " (it keeps the lowest)" : ""}; ${reported} reported${examined}`,
     `${result.evaluationsPerReplica} evaluations per replica (${result.totalEvaluations} in ` +

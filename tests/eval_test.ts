@@ -93,6 +93,7 @@ function fakeResult(
     rejectedNonfinite: { points: 0, replicas: 0 },
     exchanges: null,
     reseeds: null,
+    population: null,
     replicaBestEnergies: Float32Array.from(bests),
     replicaFirstHits: firstHits && Float64Array.from(firstHits),
     ...extra,
@@ -247,11 +248,13 @@ Deno.test("tuning grid, suites and the checkpoint's training systems", async () 
   if (fireNoSurface.driver === "hopping") {
     assert.equal(fireNoSurface.local.method, "fire");
     assert.equal(fireNoSurface.hopping.hopFmax, 1e-3);
-    // The surface share splits the uniform and surface moves; symmetrise keeps its third.
+    // The surface share splits the uniform and surface moves; symmetrise and inversion keep
+    // theirs.
     assert.deepEqual(fireNoSurface.hopping.moves, {
-      uniform: 2 / 3,
+      uniform: 0.8 / 3 + 0.8 / 3,
       surface: 0,
-      symmetrise: 1 / 3,
+      symmetrise: 0.8 / 3,
+      inversion: 0.2,
     });
   }
   const grid = gridPoints({

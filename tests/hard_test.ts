@@ -6,13 +6,17 @@
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import { runTaskFile } from "./helpers.ts";
-import { parseSystem } from "../mod.ts";
+import { defaultMoves, parseSystem } from "../mod.ts";
 import { publishedLj38Runs, runGmin } from "../src/eval/gmin.ts";
 import {
   CLASSIC_BH,
   HARD_BUDGETS,
   hardMarkdown,
   hardSearchOptions,
+  INVERSION_BH,
+  POPULATION_BH,
+  POPULATION_POOL,
+  POPULATION_RESEED,
   runHardEvaluation,
   secondsAt,
 } from "../src/eval/hard.ts";
@@ -34,7 +38,7 @@ Deno.test("GMIN's published LJ38 runs give its table: 6/13/31%, 35/60/78%, 99/10
   assert.ok(Math.abs(mean - 4090) < 1, `mean ${mean}`);
 });
 
-Deno.test("bh-classic is basin hopping's mix before the symmetrise move", () => {
+Deno.test("bh-classic is basin hopping's mix before the symmetrise and inversion moves", () => {
   const moves = (system: string) => {
     const settings = hardSearchOptions(parseSystem(system), CLASSIC_BH, {}).settings;
     assert.equal(settings.driver, "hopping");
@@ -46,6 +50,36 @@ Deno.test("bh-classic is basin hopping's mix before the symmetrise move", () => 
   assert.equal(alloy.swap, 0.1);
   assert.equal(alloy.symmetrise, undefined);
   assert.deepEqual(moves("Si64"), { uniform: 1 });
+});
+
+Deno.test("bh-inversion: 60% inversion moves at 1.5x the temperature, the rest in default shares", () => {
+  const options = hardSearchOptions(parseSystem("LJ38"), INVERSION_BH, { replicas: 16 });
+  assert.equal(options.settings.driver, "hopping");
+  const moves = options.settings.driver === "hopping" ? options.settings.hopping.moves : {};
+  assert.equal(moves.inversion, 0.6);
+  const rest = Object.entries(moves).filter(([name]) => name !== "inversion");
+  const sum = rest.reduce((total, [, weight]) => total + weight!, 0);
+  assert.ok(Math.abs(sum - 0.4) < 1e-12, `${sum}`);
+  // LJ's default temperature 0.8 (epsilon), times 1.5.
+  assert.ok(Math.abs((options.sweeps.temperature as number) - 1.2) < 1e-12);
+  // A periodic box has no centre: default basin hopping.
+  const si = hardSearchOptions(parseSystem("Si64"), INVERSION_BH, {}).settings;
+  assert.ok(si.driver === "hopping" && si.hopping.moves.inversion === undefined);
+});
+
+Deno.test("bh-pool is default basin hopping reseeding stale chains from a pool within the batch", () => {
+  const hopping = (system: string, replicas: number) => {
+    const settings = hardSearchOptions(parseSystem(system), POPULATION_BH, { replicas }).settings;
+    assert.equal(settings.driver, "hopping");
+    return settings.driver === "hopping" ? settings.hopping : undefined;
+  };
+  const lj = hopping("LJ38", 16)!;
+  assert.deepEqual(lj.moves, defaultMoves(parseSystem("LJ38")));
+  assert.equal(lj.reseedHops, POPULATION_RESEED);
+  assert.deepEqual(lj.pool, { size: POPULATION_POOL, crossover: 0.5 });
+  // Never larger than the batch; no crossover in a periodic box.
+  assert.equal(hopping("LJ38", 4)!.pool!.size, 4);
+  assert.equal(hopping("Si64", 16)!.pool!.crossover, 0);
 });
 
 Deno.test("the time of the first hit is interpolated between the syncs around it", () => {

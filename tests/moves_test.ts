@@ -23,6 +23,8 @@ import { SURFACE_TIE, surfaceMove } from "../src/methods/moves/surface.ts";
 import { uniformMove } from "../src/methods/moves/uniform.ts";
 import { capMove } from "../src/methods/moves/cap.ts";
 import { symmetriseMove, SYMMETRY_TOLERANCE } from "../src/methods/moves/symmetrise.ts";
+import { inversionMove } from "../src/methods/moves/inversion.ts";
+import { exchangeEstimate } from "../src/methods/moves/segregate.ts";
 import { icosahedron13 } from "./helpers.ts";
 
 const LJ13 = parseSystem("LJ13");
@@ -150,6 +152,53 @@ Deno.test("symmetrise: an icosahedron's displaced atom goes back to its inversio
   assert.equal(none, -1);
 });
 
+Deno.test("inversion: a centrosymmetric cluster stays put; a distorted one becomes centrosymmetric", () => {
+  const rng = new Rng(1);
+  const context = (x: Float64Array, species = LJ13.species) => ({ n: 13, x, rng, species });
+  const perfect = icosahedron13(1.1);
+  const kept = Float64Array.from(perfect);
+  inversionMove(context(kept));
+  kept.forEach((v, k) => assert.ok(Math.abs(v - perfect[k]) < 1e-12));
+  // Every atom displaced by up to 0.1: the average with the inverted image is centrosymmetric
+  // (each atom's image is an atom), within 0.1 of the icosahedron's sites, and the atoms stay
+  // apart.
+  const x = perfect.map((v, k) => v + 0.1 * Math.sin(7 * k + 1));
+  inversionMove(context(x));
+  const centre = [0, 1, 2].map((k) => x.filter((_, m) => m % 3 === k).reduce((a, b) => a + b) / 13);
+  for (let i = 0; i < 13; i++) {
+    const image = [0, 1, 2].map((k) => 2 * centre[k] - x[3 * i + k]);
+    const nearest = Math.min(
+      ...Array.from(
+        { length: 13 },
+        (_, j) => Math.hypot(...[0, 1, 2].map((k) => x[3 * j + k] - image[k])),
+      ),
+    );
+    assert.ok(nearest < 1e-12, `atom ${i}: its image ${nearest} from the nearest atom`);
+    const site = Math.hypot(...[0, 1, 2].map((k) => x[3 * i + k] - perfect[3 * i + k]));
+    assert.ok(site < 0.1, `atom ${i} off its site by ${site}`);
+  }
+  // Two elements: images are claimed within an element. Atom 0 (the centre) of element 1 and the
+  // shell of element 0: the centre stays at the centre whatever its neighbours.
+  const species = Uint32Array.from({ length: 13 }, (_, i) => i === 0 ? 1 : 0);
+  const alloy = perfect.map((v, k) => v + 0.05 * Math.cos(5 * k));
+  inversionMove(context(alloy, species));
+  const alloyCentre = [0, 1, 2].map((k) =>
+    alloy.filter((_, m) => m % 3 === k).reduce((a, b) => a + b) / 13
+  );
+  assert.ok(Math.hypot(...[0, 1, 2].map((k) => alloy[k] - alloyCentre[k])) < 1e-12);
+});
+
+Deno.test("segregate: the estimate moves the more strongly bound element onto the better-bound site", () => {
+  // Element 1 binds twice as strongly on average (mean shares -4 and -2).
+  const species = [0, 0, 1, 1];
+  const shares = [-3, -1, -5, -3];
+  // Atom 0 (element 0, well bound) with atom 3 (element 1, weakly bound): r = 2, the estimate
+  // -3 (2 - 1) + -3 (1/2 - 1) = -1.5; atom 1 with atom 2 the other way: -1 + 2.5 = +1.5.
+  assert.ok(Math.abs(exchangeEstimate(shares, species, 0, 3) - -1.5) < 1e-12);
+  assert.ok(Math.abs(exchangeEstimate(shares, species, 1, 2) - 1.5) < 1e-12);
+  assert.ok(Math.abs(exchangeEstimate(shares, species, 3, 0) - -1.5) < 1e-12);
+});
+
 Deno.test("a uniform move displaces every coordinate by at most dr", () => {
   const x = icosahedron13(1.1);
   const before = Float64Array.from(x);
@@ -166,6 +215,8 @@ Deno.test("move weights: normalised, and refused unless non-negative with a posi
     restart: 0,
     cap: 0,
     symmetrise: 0,
+    segregate: 0,
+    inversion: 0,
   });
   for (const bad of [{}, { uniform: 0 }, { uniform: -1, surface: 2 }, { uniform: NaN }]) {
     assert.throws(() => moveProbabilities(bad), UserError, JSON.stringify(bad));

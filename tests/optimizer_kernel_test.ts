@@ -61,6 +61,11 @@ interface Case {
   coincident?: boolean;
   /** Some replica must have reseeded a stale chain by the last checkpoint. */
   reseeds?: boolean;
+  /** A move some replica must have made by the last checkpoint (a new move's case). */
+  makes?: string;
+  /** At each checkpoint but the last, the host places the next replica's start into every
+   * replica whose chain is stale (the pool's reseeds: OptimizerBatch.place). */
+  places?: boolean;
 }
 
 /** `count` random starts of `system`, each relaxed `steps` steps by f64 FIRE (0: as they are). */
@@ -158,6 +163,8 @@ async function compareTrajectories(c: Case, shape: (typeof SHAPES)[number]) {
       hyper(r),
       r,
     ));
+  const made = new Set<string>();
+  for (const reference of references) reference.onHop = (event) => made.add(event.move);
   const worst = { energy: 0, position: 0 };
   for (const checkpoint of c.checkpoints) {
     const { replicas: state } = await batch.advanceTo(checkpoint);
@@ -201,10 +208,24 @@ async function compareTrajectories(c: Case, shape: (typeof SHAPES)[number]) {
           1e-4 * Math.max(1, Math.abs(reference.bestEnergy)),
         `${label}: best energy`,
       );
+      assert.equal(state.staleHops[r], reference.staleHops, `${label}: stale hops`);
       checkConstraints(system, positions.subarray(n * r, n * (r + 1)), spec, label);
+    }
+    if (c.places && checkpoint !== c.checkpoints.at(-1)) {
+      const reseedHops = spec.driver.mode === "hopping" ? spec.driver.hopping.reseedHops ?? 0 : 0;
+      const placements = references.flatMap((reference, r) => {
+        if (reference.staleHops < reseedHops) return [];
+        const next = (r + 1) % replicas;
+        const positions = start.subarray(n * next, n * (next + 1));
+        reference.place(positions);
+        return [{ replica: r, positions }];
+      });
+      assert.ok(placements.length > 0, "a stale chain to place");
+      batch.place(placements);
     }
   }
   if (c.reseeds) assert.ok(references.some((r) => r.reseeds > 0), "a chain reseeded");
+  if (c.makes) assert.ok(made.has(c.makes), `a ${c.makes} move made (${[...made]})`);
   batch.destroy();
   return worst;
 }
@@ -326,6 +347,14 @@ const CASES: Case[] = [
   },
   {
     system: "LJ13",
+    label: "bh over fire, its stale chains placed by the host (a pool's reseeds)",
+    spec: hopping("fire", { relaxStepCap: 60, reseedHops: 1, pool: { size: 1, crossover: 0 } }),
+    step: 0.1,
+    checkpoints: [150, 300],
+    places: true,
+  },
+  {
+    system: "LJ13",
     label: "bh over fire, uniform and cap moves",
     spec: hopping("fire", { relaxStepCap: 60, moves: { uniform: 1, cap: 1 } }),
     step: 0.1,
@@ -337,6 +366,14 @@ const CASES: Case[] = [
     spec: hopping("fire", { relaxStepCap: 60, moves: { uniform: 1, surface: 1, symmetrise: 2 } }),
     step: 0.1,
     checkpoints: [150, 300],
+  },
+  {
+    system: "LJ13",
+    label: "bh over fire, uniform and inversion moves",
+    spec: hopping("fire", { relaxStepCap: 60, moves: { uniform: 1, inversion: 1 } }),
+    step: 0.1,
+    checkpoints: [120, 240],
+    makes: "inversion",
   },
   {
     system: "LJ13",
@@ -360,6 +397,15 @@ const CASES: Case[] = [
     spec: hopping("lbfgs", { relaxStepCap: 40, moves: { uniform: 1, surface: 1, swap: 2 } }),
     step: 0.01,
     checkpoints: [20, 45],
+    prerelax: 400,
+  },
+  {
+    system: "Ag7Au6",
+    label: "bh over fire, swap and segregate moves",
+    spec: hopping("fire", { relaxStepCap: 40, moves: { uniform: 1, swap: 1, segregate: 2 } }),
+    step: 0.01,
+    checkpoints: [80, 160],
+    makes: "segregate",
     prerelax: 400,
   },
 ];

@@ -103,6 +103,15 @@ export function positiveNumber(flag: string, text: string, zero = false): number
   return value;
 }
 
+/** A share from 0 to 1 from a flag's text, or a UserError naming the flag. */
+export function fractionFlag(flag: string, text: string): number {
+  const value = parseDecimal(text);
+  if (!(value >= 0 && value <= 1)) {
+    throw new UserError(`--${flag} must be a number from 0 to 1, got '${text}'`);
+  }
+  return value;
+}
+
 /** An energy (--target, --reference): any sign, within MAX_MAGNITUDE. */
 export function energyFlag(flag: string, text: string): number {
   const value = numberFlag(flag, text);

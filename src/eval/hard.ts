@@ -13,13 +13,21 @@
 import { UserError } from "../core/errors.ts";
 import { median, quantile, sortedCopy } from "../core/statistics.ts";
 import type { LearnedOptimizer } from "../learned/learned_optimizer.ts";
-import { defaultSettings, type Method, METHODS } from "../search/defaults.ts";
 import {
+  defaultSettings,
+  defaultSweeps,
+  type Method,
+  METHODS,
+  type MethodSettings,
+} from "../search/defaults.ts";
+import {
+  DEFAULT_REPLICAS,
   knownGoal,
   type SearchOptions,
   searchOptions,
   type SearchResult,
 } from "../search/run_search.ts";
+import { DEFAULT_CROSSOVER } from "../search/population.ts";
 import type { KnownMinimum } from "../systems/known_minima.ts";
 import type { System } from "../systems/system.ts";
 import { GMIN_MODE_LABELS, GMIN_MODES, type GminRun, publishedLj38Runs, runGmin } from "./gmin.ts";
@@ -33,12 +41,70 @@ export const HARD_BUDGETS = [2e4, 5e4, 1e5, 1e6] as const;
  * references are pooled searches (data/pooled_minima.json) until a published minimum is found. */
 export const HARD_SYSTEMS = ["LJ38", "LJ55", "LJ75", "Au38", "Pt38", "Pd19Pt19"] as const;
 
-/** Basin hopping as it was before the symmetrise move joined its default mix: the symmetrise
- * share given back to the uniform and surface moves (the baseline the symmetrise move is judged
+/** Basin hopping as it was before the symmetrise and inversion moves joined its default mix:
+ * their shares given back to the uniform and surface moves (the baseline they are judged
  * against). */
 export const CLASSIC_BH = "bh-classic";
-/** What the hard suite can run: every search method, and CLASSIC_BH. */
-export const HARD_SEARCHES: readonly string[] = [...METHODS, CLASSIC_BH];
+/** Basin hopping tuned for clusters whose minima are centrosymmetric (LJ38's truncated
+ * octahedron; GMIN's CSM input guides by the inversion group too): INVERSION_SHARE of the hops
+ * inversion moves, the default mix's other moves sharing the rest, at INVERSION_TEMPERATURE_SCALE
+ * times the default temperature (tuned on LJ38, docs/RESULTS.md). */
+export const INVERSION_BH = "bh-inversion";
+export const INVERSION_SHARE = 0.6;
+export const INVERSION_TEMPERATURE_SCALE = 1.5;
+/** Default basin hopping as a population (src/search/population.ts): a chain stale for
+ * POPULATION_RESEED hops is reseeded from the batch's POPULATION_POOL lowest distinct minima (at
+ * most the batch), half by cut-and-splice crossover (clusters), half from perturbed members. */
+export const POPULATION_BH = "bh-pool";
+export const POPULATION_RESEED = 20;
+export const POPULATION_POOL = 8;
+
+type HoppingSettings = Extract<MethodSettings, { driver: "hopping" }>["hopping"];
+
+/** The hard suite's variants of default basin hopping: its hopping settings and temperature. */
+const BH_VARIANTS: Record<
+  string,
+  (system: System, hopping: HoppingSettings, replicas: number) => {
+    hopping: HoppingSettings;
+    temperatureScale?: number;
+  }
+> = {
+  [CLASSIC_BH]: (_system, hopping) => {
+    const { symmetrise, inversion, ...rest } = hopping.moves;
+    const half = ((symmetrise ?? 0) + (inversion ?? 0)) / 2;
+    const moves = {
+      ...rest,
+      ...(rest.uniform === undefined ? {} : { uniform: rest.uniform + half }),
+      ...(rest.surface === undefined ? {} : { surface: rest.surface + half }),
+    };
+    return { hopping: { ...hopping, moves } };
+  },
+  [INVERSION_BH]: (system, hopping) => {
+    if (system.box !== undefined) return { hopping };
+    const { inversion: _inversion, ...rest } = hopping.moves;
+    const total = Object.values(rest).reduce((sum, weight) => sum + weight, 0);
+    const moves = Object.fromEntries(
+      Object.entries(rest).map(([name, weight]) => [name, (1 - INVERSION_SHARE) * weight / total]),
+    );
+    return {
+      hopping: { ...hopping, moves: { ...moves, inversion: INVERSION_SHARE } },
+      temperatureScale: INVERSION_TEMPERATURE_SCALE,
+    };
+  },
+  [POPULATION_BH]: (system, hopping, replicas) => ({
+    hopping: {
+      ...hopping,
+      reseedHops: POPULATION_RESEED,
+      pool: {
+        size: Math.min(POPULATION_POOL, replicas),
+        crossover: system.box === undefined ? DEFAULT_CROSSOVER : 0,
+      },
+    },
+  }),
+};
+
+/** What the hard suite can run: every search method and the variants of basin hopping. */
+export const HARD_SEARCHES: readonly string[] = [...METHODS, ...Object.keys(BH_VARIANTS)];
 
 /** The search options of `search` (a HARD_SEARCHES name) on `system`, with `overrides`. */
 export function hardSearchOptions(
@@ -46,18 +112,22 @@ export function hardSearchOptions(
   search: string,
   overrides: Partial<SearchOptions>,
 ): SearchOptions {
-  if (search !== CLASSIC_BH) return searchOptions(system, search as Method, overrides);
+  const variant = BH_VARIANTS[search];
+  if (variant === undefined) return searchOptions(system, search as Method, overrides);
   const settings = defaultSettings(system, "bh");
   if (settings.driver !== "hopping") throw new Error("basin hopping without a hopping driver");
-  const { symmetrise, ...rest } = settings.hopping.moves;
-  const half = (symmetrise ?? 0) / 2;
-  const moves = {
-    ...rest,
-    ...(rest.uniform === undefined ? {} : { uniform: rest.uniform + half }),
-    ...(rest.surface === undefined ? {} : { surface: rest.surface + half }),
-  };
-  const hopping = { ...settings.hopping, moves };
-  return searchOptions(system, "bh", { ...overrides, settings: { ...settings, hopping } });
+  const { hopping, temperatureScale = 1 } = variant(
+    system,
+    settings.hopping,
+    overrides.replicas ?? DEFAULT_REPLICAS,
+  );
+  const changed = { ...settings, hopping };
+  const sweeps = defaultSweeps(system, changed);
+  return searchOptions(system, "bh", {
+    ...overrides,
+    settings: changed,
+    sweeps: { ...sweeps, temperature: (sweeps.temperature as number) * temperatureScale },
+  });
 }
 
 /** Sized for 2 CPU cores (minutes per system and method); --replicas, --max-evals and --seeds

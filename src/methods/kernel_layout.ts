@@ -71,9 +71,19 @@ export const REPLICA_LAYOUT: Layout = {
     {
       name: "stale_hops",
       type: "u32",
-      doc: "hopping with reseeding: hops since chain_best last improved",
+      doc: "hopping with reseeding: hops since chain_best last improved (RESEED_BY_HOST: it " +
+        "goes on counting until the host reseeds the chain at a sync)",
     },
-    { name: "reseeds", type: "u32", doc: "hopping: restarts for a stale chain (RESEED_HOPS)" },
+    {
+      name: "reseeds",
+      type: "u32",
+      doc: "hopping: restarts for a stale chain (RESEED_HOPS), random or from the host's pool",
+    },
+    {
+      name: "placed",
+      type: "u32",
+      doc: "1 where the host wrote a new start into positions for the place() entry point",
+    },
     {
       name: "rejected_nonfinite",
       type: "u32",

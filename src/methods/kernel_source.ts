@@ -110,6 +110,7 @@ export function kernelSource(
     SURFACE_OFFSET: { f32: hopping?.surfaceOffset ?? 0 },
     SURFACE_TIE: { f32: SURFACE_TIE },
     RESEED_HOPS: hopping?.reseedHops ?? 0,
+    RESEED_BY_HOST: hopping?.pool !== undefined,
     RESEED_TOLERANCE: { f32: energyTolerance(system) },
     ...moveConstants(moves, system),
     ATOM_ENERGIES: ranksAtoms(moves),

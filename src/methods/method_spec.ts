@@ -45,6 +45,19 @@ export interface HoppingSettings {
    * ladders of this many replicas at temperatures spaced geometrically over the temperature
    * sweep (src/search/replica_exchange.ts); absent or 0: none. */
   exchangeRungs?: number;
+  /** The batch as a population (src/search/population.ts; needs reseedHops): a stale chain is
+   * reseeded by the host, between dispatches, from a pool of the batch's lowest distinct minima
+   * instead of a random structure; absent: the kernel reseeds randomly. */
+  pool?: PoolSettings;
+}
+
+/** Reseeding from the population's pool (src/search/population.ts). */
+export interface PoolSettings {
+  /** The pool: this many of the lowest distinct minima found by any replica (the archive's). */
+  size: number;
+  /** The share of pool reseeds made by cut-and-splice crossover of two pool members (clusters
+   * only; Deaven & Ho 1995); the others start from a perturbed pool member. */
+  crossover: number;
 }
 
 export type Driver =

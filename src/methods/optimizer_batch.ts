@@ -61,8 +61,10 @@ export interface ReplicaSnapshot {
   accepted: Uint32Array;
   /** Non-finite points each replica rejected (shaders/driver.wgsl, reject_nonfinite). */
   rejectedNonfinite: Uint32Array;
-  /** Restarts of stale chains (HoppingSettings.reseedHops). */
+  /** Restarts of stale chains (HoppingSettings.reseedHops), random or placed by the host. */
   reseeds: Uint32Array;
+  /** Hops since the chain's lowest minimum last improved (with reseeding). */
+  staleHops: Uint32Array;
 }
 
 export interface SyncResult {
@@ -122,7 +124,10 @@ const BINDINGS = [
   "atomEnergies",
 ] as const;
 type Buffers = Record<typeof BINDINGS[number], GPUBuffer>;
-type Pipelines = Record<"initialize" | "run" | "clearLog", GPUComputePipeline>;
+/** `place` only where the host reseeds chains (HoppingSettings.pool). */
+type Pipelines = Record<"initialize" | "run" | "clearLog", GPUComputePipeline> & {
+  place?: GPUComputePipeline;
+};
 /** The buffers a replica's future depends on, besides the log (which every sync empties) and
  * what never changes (settings are rewritten per dispatch; species, params, weights are given). */
 const STATE_BUFFERS = [
@@ -152,6 +157,23 @@ export function checkSpec(system: System, spec: MethodSpec): void {
     if (probabilities[move.name] > 0 && refusal !== null) {
       throw new UserError(`${refusal} (${system.name}); use other moves`);
     }
+  }
+  const { pool, reseedHops } = spec.driver.hopping;
+  if (pool === undefined) return;
+  if (!(reseedHops! > 0)) {
+    throw new UserError("a pool reseeds stale chains: it needs reseeding (--reseed K)");
+  }
+  if (!(Number.isInteger(pool.size) && pool.size >= 1)) {
+    throw new UserError(`the pool size must be a positive integer, got ${pool.size}`);
+  }
+  if (!(pool.crossover >= 0 && pool.crossover <= 1)) {
+    throw new UserError(`the crossover share must lie in [0, 1], got ${pool.crossover}`);
+  }
+  if (pool.crossover > 0 && system.box !== undefined) {
+    throw new UserError(
+      `cut-and-splice crossover is for clusters, not a periodic box (${system.name}); ` +
+        "use --crossover 0",
+    );
   }
 }
 
@@ -341,8 +363,9 @@ export class OptimizerBatch {
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });
     const label = `optimize/${spec.driver.mode}/${spec.local.name}/${kind}/N=${n}/${kernel.layout}`;
-    const [initialize, run, clearLog] = await Promise.all(
-      ["initialize", "run", "clear_log"].map((entry) =>
+    const places = spec.driver.mode === "hopping" && spec.driver.hopping.pool !== undefined;
+    const [initialize, run, clearLog, place] = await Promise.all(
+      ["initialize", "run", "clear_log", ...(places ? ["place"] : [])].map((entry) =>
         gpu.computePipeline(label, code, pipelineLayout, entry)
       ),
     );
@@ -361,7 +384,7 @@ export class OptimizerBatch {
       options.timeSized ?? budget === Infinity,
       buffers,
       bindGroup,
-      { initialize, run, clearLog },
+      { initialize, run, clearLog, place },
     );
   }
 
@@ -416,6 +439,34 @@ export class OptimizerBatch {
       );
     write("temperature", temperature);
     write("dr", dr);
+  }
+
+  /**
+   * Starts new chains in some replicas from the given positions ([atom][xyz] each), between
+   * dispatches (HoppingSettings.pool: the host's reseeds from the population's pool, src/search/
+   * population.ts): each replica's chain restarts there and accepts its next minimum, with one
+   * evaluation counted (shaders/driver.wgsl, place). The rest of the batch is untouched.
+   */
+  place(placements: { replica: number; positions: ArrayLike<number> }[]): void {
+    const pipeline = this.#pipelines.place;
+    if (pipeline === undefined) throw new Error("place() needs a batch with a pool (spec)");
+    if (placements.length === 0) return;
+    const size = 3 * this.system.nAtoms;
+    const at = offsets(REPLICA_LAYOUT);
+    const words = layoutWords(REPLICA_LAYOUT);
+    const { queue } = this.gpu.device;
+    for (const { replica, positions } of placements) {
+      if (positions.length !== size) {
+        throw new RangeError(`expected ${size} coordinates, got ${positions.length}`);
+      }
+      queue.writeBuffer(this.#buffers.positions, 4 * size * replica, Float32Array.from(positions));
+      queue.writeBuffer(
+        this.#buffers.replicas,
+        4 * (replica * words + at.placed),
+        Uint32Array.of(1),
+      );
+    }
+    this.#submit(pipeline, 1);
   }
 
   /**
@@ -515,6 +566,8 @@ export class OptimizerBatch {
       this.gpu.device.queue.writeBuffer(this.#buffers[name], 0, Uint32Array.from(words));
     }
     this.#limit = state.limit;
+    // Dispatches before the next advance (a sync's clear_log, place) read the replica count.
+    this.#writeSettings(state.limit);
   }
 
   destroy(): void {
@@ -588,6 +641,7 @@ export class OptimizerBatch {
       accepted: s.column("accepted", "u32"),
       rejectedNonfinite: s.column("rejected_nonfinite", "u32"),
       reseeds: s.column("reseeds", "u32"),
+      staleHops: s.column("stale_hops", "u32"),
     };
   }
 

@@ -188,6 +188,22 @@ export class ReferenceReplica implements MirrorReplica {
     return !Number.isFinite(this.energy) || !Number.isFinite(this.fmax);
   }
 
+  /** A new chain from `positions`, placed by the host (the kernel's place(): a reseed from the
+   * population's pool); one evaluation. */
+  place(positions: ArrayLike<number>): void {
+    this.x.set(positions);
+    this.reseeds++;
+    this.staleHops = 0;
+    this.chainBest = NO_ENERGY;
+    this.markovEnergy = NO_ENERGY;
+    this.relaxSteps = 0;
+    this.hopFmaxScale = 1;
+    this.constrain();
+    this.local.reset(this);
+    this.markov.set(this.x);
+    this.evaluate();
+  }
+
   /** One kernel loop iteration; false when the replica has converged (local mode). */
   advance(): boolean {
     if (this.status !== "running") return false;
@@ -354,7 +370,7 @@ export class ReferenceReplica implements MirrorReplica {
       }
     }
     let proposal: Pick<HopEvent, "move" | "surface">;
-    if (reseedHops > 0 && this.staleHops >= reseedHops) {
+    if (reseedHops > 0 && hopping.pool === undefined && this.staleHops >= reseedHops) {
       // GMIN's NEWRESTART, as the kernel.
       this.reseeds++;
       this.staleHops = 0;

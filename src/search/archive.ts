@@ -153,9 +153,9 @@ export class MinimaArchive {
     return "new";
   }
 
-  /** Copies of the stored minima, lowest energy first. */
-  entries(): ArchiveEntry[] {
-    return this.#entries.map(publicEntry);
+  /** Copies of the stored minima, lowest energy first; the lowest `count` where given. */
+  entries(count?: number): ArchiveEntry[] {
+    return this.#entries.slice(0, count).map(publicEntry);
   }
 
   /** Plain numbers and arrays, lowest energy first, for JSON summary files. */

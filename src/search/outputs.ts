@@ -133,8 +133,11 @@ export interface SearchSummary {
   rejectedNonfinite: { points: number; replicas: number };
   /** Replica exchange: pairs tested and swapped by this run (SearchResult); null without. */
   exchanges: { attempted: number; accepted: number } | null;
-  /** Restarts of stale chains (--reseed); null without. */
+  /** Restarts of stale chains (--reseed), from the pool where there is one; null without. */
   reseeds: number | null;
+  /** Reseeds from the population's pool (--pool) by this run: cut-and-splice children and
+   * perturbed pool members (SearchResult); null without a pool. */
+  population: { crossovers: number; perturbed: number } | null;
   /** Distinct minima in the GPU's archive (told apart in f32: energy and structure). */
   distinctMinima: number;
   archiveCapacity: number;
@@ -200,6 +203,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
     rejectedNonfinite: result.rejectedNonfinite,
     exchanges: result.exchanges,
     reseeds: result.reseeds,
+    population: result.population,
     distinctMinima: result.distinctMinima,
     archiveCapacity: result.archiveCapacity,
     candidatesExamined: result.candidatesExamined,

@@ -47,6 +47,7 @@ import {
 } from "./defaults.ts";
 import { type ReportedMinimum, reportMinima } from "./refine.ts";
 import { exchangeRng, exchangeRound, ladderTemperature } from "./replica_exchange.ts";
+import { poolRound, populationRng } from "./population.ts";
 import { ARCHIVE_CAPACITY } from "./limits.ts";
 import { GOAL_NAMES, type GoalName, type SavedOptions, type SearchState } from "./search_state.ts";
 
@@ -115,6 +116,17 @@ function checkStarts(options: SearchOptions): void {
   if (starts !== undefined && starts.length !== replicas * 3 * system.nAtoms) {
     throw new UserError(
       `starts must hold ${replicas} x ${3 * system.nAtoms} coordinates, got ${starts.length}`,
+    );
+  }
+}
+
+/** A pool holds at most one minimum per replica: a UserError otherwise. */
+function checkPool(options: SearchOptions): void {
+  const { settings, replicas } = options;
+  const pool = settings.driver === "hopping" ? settings.hopping.pool : undefined;
+  if (pool !== undefined && pool.size > replicas) {
+    throw new UserError(
+      `a pool of ${pool.size} minima is larger than the batch of ${replicas} replicas`,
     );
   }
 }
@@ -262,8 +274,12 @@ export interface SearchResult {
   /** Replica exchange (settings.hopping.exchangeRungs): pairs tested and swapped by this run
    * (since its start or resume); null without exchange. */
   exchanges: { attempted: number; accepted: number } | null;
-  /** Restarts of stale chains over all replicas (settings.hopping.reseedHops); null without. */
+  /** Restarts of stale chains over all replicas (settings.hopping.reseedHops), from the pool
+   * where there is one; null without reseeding. */
   reseeds: number | null;
+  /** Reseeds from the population's pool (settings.hopping.pool) made by this run (since its start
+   * or resume): cut-and-splice children and perturbed pool members; null without a pool. */
+  population: { crossovers: number; perturbed: number } | null;
   /** Each replica's lowest energy at the end (f32, GPU; +Infinity where none was finite). */
   replicaBestEnergies: Float32Array;
   /** Evaluations each replica had spent when it first reached the known minimum (`known`),
@@ -357,6 +373,7 @@ export async function runSearch(
   const { system, replicas, sweeps, learned } = options;
   checkLearned(options);
   checkStarts(options);
+  checkPool(options);
   const spec = methodSpec(system, options.settings, learned);
   const batch = await OptimizerBatch.create(context.gpu, system, replicas, {
     spec,
@@ -366,6 +383,9 @@ export async function runSearch(
   const record = new SearchRecord(options, resume);
   const rungs = exchangeRungs(options.settings);
   const exchanges = { attempted: 0, accepted: 0 };
+  const hopping = options.settings.driver === "hopping" ? options.settings.hopping : undefined;
+  const pool = hopping?.pool;
+  const population = { crossovers: 0, perturbed: 0 };
   let stopReason: StopReason = "budget";
   let error: unknown;
   const candidates: ArchiveEntry[] = [];
@@ -390,7 +410,26 @@ export async function runSearch(
     const seconds = () => (performance.now() - t0) / 1000;
     const stateEvery = context.stateSeconds ?? DEFAULT_STATE_SECONDS;
     let saved = seconds();
+    // The last sync's replicas, whose stale chains the pool reseeds before the next round; a
+    // resumed run reads them again.
+    let stale = resume !== undefined && pool !== undefined
+      ? (await batch.sync()).replicas
+      : undefined;
     for (let limit = resume?.batch.limit ?? 1; limit < options.maxEvaluations;) {
+      if (stale !== undefined && pool !== undefined) {
+        const { staleHops, dr, status } = stale;
+        const round = poolRound(
+          pool,
+          hopping?.reseedHops ?? 0,
+          record.archive.entries(pool.size),
+          { staleHops, dr, running: (r) => status[r] === "running" },
+          system.species,
+          populationRng(options.seed, record.trace.length - 1),
+        );
+        batch.place(round.placements);
+        population.crossovers += round.crossovers;
+        population.perturbed += round.perturbed;
+      }
       limit = Math.min(limit + options.syncEvery, options.maxEvaluations);
       const sync = await advance(batch, limit, options.maxEvaluations);
       const progress = record.add(sync, seconds());
@@ -413,6 +452,9 @@ export async function runSearch(
           batch.setHopParameters(b, temperature[a], dr[a]);
         }
       }
+      // The pool's reseeds of this sync wait for the next round (below), so that a run stopped
+      // here (and its saved state) has no evaluation queued that its counts miss.
+      if (pool !== undefined) stale = sync.replicas;
       const reason = record.stopReason(context.signal);
       if (reason !== undefined) {
         stopReason = reason;
@@ -462,9 +504,8 @@ export async function runSearch(
     refinementEvaluations: reported.evaluations,
     replicaStatus: statusCounts(last?.status ?? Array(replicas).fill("running")),
     exchanges: rungs > 1 ? exchanges : null,
-    reseeds: options.settings.driver === "hopping" && (options.settings.hopping.reseedHops ?? 0) > 0
-      ? (last ? sum(last.reseeds) : 0)
-      : null,
+    reseeds: (hopping?.reseedHops ?? 0) > 0 ? (last ? sum(last.reseeds) : 0) : null,
+    population: pool !== undefined ? population : null,
     rejectedNonfinite: {
       points: last ? sum(last.rejectedNonfinite) : 0,
       replicas: last ? last.rejectedNonfinite.filter((count) => count > 0).length : 0,

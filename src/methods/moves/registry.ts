@@ -7,8 +7,10 @@
  * controller's logits, the dispatch plan, --moves and saved settings all read this list.
  */
 import { CAP_MOVE } from "./cap.ts";
+import { INVERSION_MOVE } from "./inversion.ts";
 import type { HopMoveEntry, MoveSystem } from "./move.ts";
 import { RESTART_MOVE } from "./restart.ts";
+import { SEGREGATE_MOVE } from "./segregate.ts";
 import { SURFACE_MOVE } from "./surface.ts";
 import { SWAP_MOVE } from "./swap.ts";
 import { SYMMETRISE_MOVE } from "./symmetrise.ts";
@@ -21,6 +23,8 @@ export const HOP_MOVES = [
   SWAP_MOVE,
   CAP_MOVE,
   SYMMETRISE_MOVE,
+  SEGREGATE_MOVE,
+  INVERSION_MOVE,
 ] as const;
 
 export type RegisteredMoveName = typeof HOP_MOVES[number]["name"];
