@@ -69,14 +69,22 @@ Deno.test("theta = 0: one event per hop, every decision basin hopping's, moves a
   for (const [k, e] of events.entries()) {
     assert.deepEqual(e.decision, DEFAULT_DECISION);
     assert.ok(k === 0 || e.evaluations > events[k - 1].evaluations);
-    assert.ok(e.relaxSteps > 0 && e.relaxSteps <= 1000);
+    // An inversion move from a centrosymmetric minimum starts at that minimum: the relaxation
+    // this hop ends took no step.
+    assert.ok(e.relaxSteps <= 1000);
+    assert.ok(e.relaxSteps > 0 || events[k - 1]?.move === "inversion", `hop ${k}`);
   }
   const surface = events.filter((e) => e.move === "surface");
   const uniform = events.filter((e) => e.move === "uniform");
   const symmetrise = events.filter((e) => e.move === "symmetrise");
   assert.ok(surface.length >= 5 && uniform.length >= 5, `${surface.length}, ${uniform.length}`);
   assert.ok(symmetrise.length >= 1, `${symmetrise.length} symmetrise moves`);
-  assert.equal(surface.length + uniform.length + symmetrise.length, events.length);
+  const inversion = events.filter((e) => e.move === "inversion");
+  assert.ok(inversion.length >= 1, `${inversion.length} inversion moves`);
+  assert.equal(
+    surface.length + uniform.length + symmetrise.length + inversion.length,
+    events.length,
+  );
   for (const e of symmetrise) {
     // One atom moved (the least stable, to an empty image): the root mean square is the largest
     // displacement over sqrt(13).
@@ -176,6 +184,8 @@ Deno.test("hop summaries of known events", () => {
     restart: 0.25,
     cap: 0,
     symmetrise: 0,
+    segregate: 0,
+    inversion: 0,
   });
   assert.equal(s.acceptance, 0.5);
   assert.deepEqual(s.surface, { moves: 2, basinHoppingAtom: 0.5, meanRank: 1.5 });

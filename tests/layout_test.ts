@@ -29,11 +29,11 @@ Deno.test("layouts: word offsets, padding and the WGSL declaration", () => {
   };
   assert.throws(() => offsets(misaligned), /multiple of 4 words/);
   // The kernel's Replica struct: its random state first, then 16 scalars, one probability per
-  // registered move (5), the hop tolerance's scale, reseeding's three fields and the rejection
-  // count: 30 words, padded to a multiple of 4.
-  assert.equal(layoutWords(REPLICA_LAYOUT), 32);
+  // registered move (7), the hop tolerance's scale, reseeding's three fields, the host's placement
+  // flag and the rejection count: 33 words, padded to a multiple of 4.
+  assert.equal(layoutWords(REPLICA_LAYOUT), 36);
   assert.equal(offsets(REPLICA_LAYOUT).rng, 0);
-  assert.equal(offsets(REPLICA_LAYOUT).rejected_nonfinite, 29);
+  assert.equal(offsets(REPLICA_LAYOUT).rejected_nonfinite, 32);
 });
 
 Deno.test("layouts: fields written through one struct array read back per field", () => {
