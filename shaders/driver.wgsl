@@ -347,6 +347,28 @@ fn log_minimum() {
   }
 }
 
+// A new chain from x (initialize, place): centred (or wrapped), the local method reset, x the
+// Markov chain's start, which accepts its next minimum; the first evaluation there, counted.
+fn start_chain() {
+  state.markov_energy = NO_ENERGY;
+  state.chain_best = NO_ENERGY;
+  state.stale_hops = 0u;
+  state.relax_steps = 0u;
+  state.hop_fmax_scale = 1.0;
+  constrain();
+  local_reset();
+  if (MODE == MODE_HOPPING) {
+    for (var k = 0u; k < OWNED_ATOMS; k++) {
+      let i = atom_of(k);
+      if (i >= N_ATOMS) {
+        break;
+      }
+      write_plane(PLANE_MARKOV, i, x[i]);
+    }
+  }
+  evaluate();
+}
+
 // Once per replica after the host wrote positions and the per-replica fields of `replicas`
 // (step, dr, temperature, move probabilities, rng): first evaluation and the method's state.
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -364,32 +386,16 @@ fn initialize(
   state.status = STATUS_RUNNING;
   state.evaluations = 0u;
   state.best_energy = NO_ENERGY;
-  state.markov_energy = NO_ENERGY;
   state.hops = 0u;
   state.accepted = 0u;
   state.window_accepted = 0u;
   state.since_best = 0u;
-  state.relax_steps = 0u;
-  state.hop_fmax_scale = 1.0;
   state.rejected_nonfinite = 0u;
-  state.chain_best = NO_ENERGY;
-  state.stale_hops = 0u;
   state.reseeds = 0u;
   if (is_leader()) {
     minima_log[log_base()] = 0u;
   }
-  constrain();
-  local_reset();
-  if (MODE == MODE_HOPPING) {
-    for (var k = 0u; k < OWNED_ATOMS; k++) {
-      let i = atom_of(k);
-      if (i >= N_ATOMS) {
-        break;
-      }
-      write_plane(PLANE_MARKOV, i, x[i]);
-    }
-  }
-  evaluate();
+  start_chain();
   store_replica();
 }
 
@@ -468,21 +474,7 @@ fn place(
   load_replica();
   state.placed = 0u;
   state.reseeds += 1u;
-  state.stale_hops = 0u;
-  state.chain_best = NO_ENERGY;
-  state.markov_energy = NO_ENERGY;
-  state.relax_steps = 0u;
-  state.hop_fmax_scale = 1.0;
-  constrain();
-  local_reset();
-  for (var k = 0u; k < OWNED_ATOMS; k++) {
-    let i = atom_of(k);
-    if (i >= N_ATOMS) {
-      break;
-    }
-    write_plane(PLANE_MARKOV, i, x[i]);
-  }
-  evaluate();
+  start_chain();
   store_replica();
 }
 

@@ -56,15 +56,6 @@ fn segregate_move(dr: f32) -> bool {
   if (best_i == N_ATOMS) {
     return false;
   }
-  layout_barrier();
-  let xi = x[best_i];
-  let xj = x[best_j];
-  layout_barrier();
-  if (owns(best_i)) {
-    x[best_i] = xj;
-  }
-  if (owns(best_j)) {
-    x[best_j] = xi;
-  }
+  exchange_positions(best_i, best_j);
   return true;
 }

@@ -3,21 +3,26 @@
 // draws.
 // Loop budget: PLACEMENT_TRIALS.
 
+// Atoms i and j trade positions (also the segregate move's exchange).
+fn exchange_positions(i: u32, j: u32) {
+  layout_barrier();
+  let xi = x[i];
+  let xj = x[j];
+  layout_barrier();
+  if (owns(i)) {
+    x[i] = xj;
+  }
+  if (owns(j)) {
+    x[j] = xi;
+  }
+}
+
 fn swap_move(dr: f32) -> bool {
   let i = min(u32(rng_uniform() * f32(N_ATOMS)), N_ATOMS - 1u);
   for (var trial = 0u; trial < PLACEMENT_TRIALS; trial++) {
     let j = min(u32(rng_uniform() * f32(N_ATOMS)), N_ATOMS - 1u);
     if (species[j] != species[i]) {
-      layout_barrier();
-      let xi = x[i];
-      let xj = x[j];
-      layout_barrier();
-      if (owns(i)) {
-        x[i] = xj;
-      }
-      if (owns(j)) {
-        x[j] = xi;
-      }
+      exchange_positions(i, j);
       return true;
     }
   }

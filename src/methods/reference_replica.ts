@@ -177,6 +177,17 @@ export class ReferenceReplica implements MirrorReplica {
       throw new Error("a hop controller needs weights");
     }
     this.control = control?.mirror({ weights: context.weights!, weightsIndex: hyper.weights ?? 0 });
+    this.#startChain();
+  }
+
+  /** A new chain from x (the kernel's start_chain): centred (or wrapped), the local method reset,
+   * x the Markov chain's start, which accepts its next minimum; one evaluation. */
+  #startChain(): void {
+    this.markovEnergy = NO_ENERGY;
+    this.chainBest = NO_ENERGY;
+    this.staleHops = 0;
+    this.relaxSteps = 0;
+    this.hopFmaxScale = 1;
     this.constrain();
     this.local.reset(this);
     this.markov.set(this.x);
@@ -193,15 +204,7 @@ export class ReferenceReplica implements MirrorReplica {
   place(positions: ArrayLike<number>): void {
     this.x.set(positions);
     this.reseeds++;
-    this.staleHops = 0;
-    this.chainBest = NO_ENERGY;
-    this.markovEnergy = NO_ENERGY;
-    this.relaxSteps = 0;
-    this.hopFmaxScale = 1;
-    this.constrain();
-    this.local.reset(this);
-    this.markov.set(this.x);
-    this.evaluate();
+    this.#startChain();
   }
 
   /** One kernel loop iteration; false when the replica has converged (local mode). */

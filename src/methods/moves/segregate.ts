@@ -13,6 +13,7 @@ import { PLACEMENT_TRIALS } from "../../core/codes.ts";
 import SHADER from "../../../shaders/moves/segregate.wgsl" with { type: "text" };
 import type { HopMoveEntry } from "./move.ts";
 import { SURFACE_TIE } from "./surface.ts";
+import { exchangePositions } from "./swap.ts";
 
 /** Random unlike pairs compared per move: enough that the pick leans hard toward the best
  * exchange, few enough that repeated hops from one minimum try different ones. */
@@ -71,8 +72,7 @@ export const SEGREGATE_MOVE: HopMoveEntry & { name: "segregate" } = {
       }
     }
     if (chosen === undefined) return null;
-    const [i, j] = chosen;
-    for (let k = 0; k < 3; k++) [x[3 * i + k], x[3 * j + k]] = [x[3 * j + k], x[3 * i + k]];
+    exchangePositions(x, ...chosen);
     return {};
   },
 };

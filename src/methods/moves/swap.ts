@@ -7,6 +7,11 @@ import { PLACEMENT_TRIALS } from "../../core/codes.ts";
 import SHADER from "../../../shaders/moves/swap.wgsl" with { type: "text" };
 import type { HopMoveEntry, MoveContext } from "./move.ts";
 
+/** Atoms i and j of x (flat [atom][xyz]) trade positions (also the segregate move's exchange). */
+export function exchangePositions(x: Float64Array, i: number, j: number): void {
+  for (let k = 0; k < 3; k++) [x[3 * i + k], x[3 * j + k]] = [x[3 * j + k], x[3 * i + k]];
+}
+
 /** Draws 1 + up to PLACEMENT_TRIALS uniforms (the atom, then partners until an unlike one). */
 export function swapMove(c: MoveContext): boolean {
   const pick = () => Math.min(Math.floor(c.rng.uniform24() * c.n), c.n - 1);
@@ -14,9 +19,7 @@ export function swapMove(c: MoveContext): boolean {
   for (let trial = 0; trial < PLACEMENT_TRIALS; trial++) {
     const j = pick();
     if (c.species[j] !== c.species[i]) {
-      for (let k = 0; k < 3; k++) {
-        [c.x[3 * i + k], c.x[3 * j + k]] = [c.x[3 * j + k], c.x[3 * i + k]];
-      }
+      exchangePositions(c.x, i, j);
       return true;
     }
   }
