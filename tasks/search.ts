@@ -85,6 +85,7 @@ import { startsFromFrames } from "../src/search/starts.ts";
 import { DEFAULT_CROSSOVER } from "../src/search/population.ts";
 import {
   ARCHIVE_CAPACITY,
+  checkPool,
   DEFAULT_KEEP,
   DEFAULT_MAX_EVALUATIONS,
   DEFAULT_REPLICAS,
@@ -431,12 +432,7 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
       throw new UserError("--exchange: a ladder cannot have more rungs than --replicas");
     }
   }
-  const pool = settings.driver === "hopping" ? settings.hopping.pool : undefined;
-  if (pool !== undefined && pool.size > options.replicas) {
-    throw new UserError(
-      `--pool: a pool of ${pool.size} minima is larger than the batch of ${options.replicas} replicas`,
-    );
-  }
+  checkPool(options);
   // Last, so that mistakes in the other flags are reported without reading a file.
   if (values.start !== undefined) {
     const frames = parseXyz(await readInputText(values.start, "an XYZ file"), values.start);

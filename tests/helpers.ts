@@ -2,6 +2,13 @@
 import type { EnergyForcesFn, Structure } from "../mod.ts";
 import { type TuningOptions, tuningSeed } from "../src/eval/tuning.ts";
 import tinyConfig from "../configs/tiny.json" with { type: "json" };
+import type { Gpu } from "../src/gpu/device.ts";
+import { runSearch, type SearchOptions, type SearchResult } from "../src/search/run_search.ts";
+import {
+  decodeSearchState,
+  encodeSearchState,
+  type SearchState,
+} from "../src/search/search_state.ts";
 
 /* Without a login session Mesa's Vulkan driver prints "error: XDG_RUNTIME_DIR is invalid or not
  * set" on stderr (README): harmless, but the commands the tests run are judged by their stderr.
@@ -172,3 +179,27 @@ export const TINY_TUNING: TuningOptions = {
   maxEvaluations: 100,
   seed: tuningSeed(5),
 };
+
+/** Runs a search stopped after its `syncs`-th sync (as by Ctrl-C), and the state it saved on the
+ * way out, through bytes: what --resume continues. */
+export async function interruptedSearch(
+  gpu: Gpu,
+  options: SearchOptions,
+  syncs: number,
+): Promise<{ result: SearchResult; saved: SearchState | undefined }> {
+  const controller = new AbortController();
+  let done = 0;
+  let saved: SearchState | undefined;
+  const result = await runSearch(options, {
+    gpu,
+    signal: controller.signal,
+    onProgress: () => {
+      if (++done === syncs) controller.abort();
+    },
+    saveState: (state) => {
+      saved = decodeSearchState(encodeSearchState(state), "test");
+      return Promise.resolve();
+    },
+  });
+  return { result, saved };
+}

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
-import { runTaskFile } from "./helpers.ts";
+import { interruptedSearch, runTaskFile } from "./helpers.ts";
 import { parseSystem, randomStructure, Rng } from "../mod.ts";
 import {
   cutAndSplice,
@@ -17,11 +17,6 @@ import {
 import type { ArchiveEntry } from "../src/search/archive.ts";
 import { defaultSettings } from "../src/search/defaults.ts";
 import { runSearch, type SearchOptions, searchOptions } from "../src/search/run_search.ts";
-import {
-  decodeSearchState,
-  encodeSearchState,
-  type SearchState,
-} from "../src/search/search_state.ts";
 
 const gpu = await testGpu();
 
@@ -191,20 +186,7 @@ Deno.test("a search reseeds stale chains from the pool: every reseed placed, cou
 Deno.test("a search with a pool resumed from its saved state equals the uninterrupted one", async () => {
   const options = pooledOptions(0.5);
   const whole = await runSearch(options, { gpu });
-  const controller = new AbortController();
-  let syncs = 0;
-  let saved: SearchState | undefined;
-  await runSearch(options, {
-    gpu,
-    signal: controller.signal,
-    onProgress: () => {
-      if (++syncs === 7) controller.abort();
-    },
-    saveState: (state) => {
-      saved = decodeSearchState(encodeSearchState(state), "test");
-      return Promise.resolve();
-    },
-  });
+  const { saved } = await interruptedSearch(gpu, options, 7);
   const resumed = await runSearch(options, { gpu, resume: saved });
   assert.deepEqual(resumed.replicaBestEnergies, whole.replicaBestEnergies);
   assert.deepEqual(resumed.replicaFirstHits, whole.replicaFirstHits);

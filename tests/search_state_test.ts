@@ -10,14 +10,9 @@ import { formatXyz, parseSystem, parseXyz } from "../mod.ts";
 import { refineStructure } from "../src/search/refine.ts";
 import { minimaFrames, searchSummary, searchTrace } from "../src/search/outputs.ts";
 import { runSearch, searchOptions, type SearchResult } from "../src/search/run_search.ts";
-import {
-  decodeSearchState,
-  encodeSearchState,
-  type SearchState,
-} from "../src/search/search_state.ts";
 import { startsFromFrames } from "../src/search/starts.ts";
 import { UserError } from "../src/core/errors.ts";
-import { icosahedron13, runTaskFile, spawnRun } from "./helpers.ts";
+import { icosahedron13, interruptedSearch, runTaskFile, spawnRun } from "./helpers.ts";
 
 const gpu = await testGpu();
 const LJ13 = parseSystem("LJ13");
@@ -43,20 +38,7 @@ for (const method of ["bh", "fire"] as const) {
     });
     const whole = await runSearch(options, { gpu });
     // Interrupted after its third sync, saving its state on the way out, through bytes.
-    const controller = new AbortController();
-    let syncs = 0;
-    let saved: SearchState | undefined;
-    const first = await runSearch(options, {
-      gpu,
-      signal: controller.signal,
-      onProgress: () => {
-        if (++syncs === 3) controller.abort();
-      },
-      saveState: (state) => {
-        saved = decodeSearchState(encodeSearchState(state), "test");
-        return Promise.resolve();
-      },
-    });
+    const { result: first, saved } = await interruptedSearch(gpu, options, 3);
     assert.equal(first.stopReason, "interrupted");
     assert.equal(saved?.stopped, "interrupted");
     const resumed = await runSearch(options, { gpu, resume: saved });

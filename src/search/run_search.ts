@@ -121,7 +121,7 @@ function checkStarts(options: SearchOptions): void {
 }
 
 /** A pool holds at most one minimum per replica: a UserError otherwise. */
-function checkPool(options: SearchOptions): void {
+export function checkPool(options: SearchOptions): void {
   const { settings, replicas } = options;
   const pool = settings.driver === "hopping" ? settings.hopping.pool : undefined;
   if (pool !== undefined && pool.size > replicas) {
