@@ -392,6 +392,8 @@ fn initialize(
   state.since_best = 0u;
   state.rejected_nonfinite = 0u;
   state.reseeds = 0u;
+  state.taboo_saved = 0u;
+  state.taboo_hits = 0u;
   if (is_leader()) {
     minima_log[log_base()] = 0u;
   }
@@ -459,7 +461,8 @@ fn run(
 
 // Replicas the host marked `placed` start a new chain from the positions it wrote (a reseed from
 // the population's pool, src/search/population.ts): the chain accepts its next minimum, as after
-// a reseed in hop(); the first evaluation there is counted. Other replicas are untouched.
+// a reseed in hop(), and the stale chain's lowest minimum joins the taboo list (TABOO); the first
+// evaluation there is counted. Other replicas are untouched.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn place(
   @builtin(global_invocation_id) id: vec3u,
@@ -473,6 +476,7 @@ fn place(
   }
   load_replica();
   state.placed = 0u;
+  remember_stale_chain();
   state.reseeds += 1u;
   start_chain();
   store_replica();

@@ -7,9 +7,11 @@
 // chain's minimum with one of the registered moves (shaders/moves/), chosen by the replica's move
 // probabilities (with a controller, reweighted by its logits), and reset the local method; with
 // RESEED_HOPS, a chain whose lowest minimum has not improved for that many hops restarts from a
-// random structure instead (GMIN's NEWRESTART). Costs one evaluation (the new start).
-// Loop budget: the evaluation, 6 OWNED_ATOMS + LOG_CAPACITY + 3 MOVE_COUNT, the move (with
-// rank_atoms for a surface move), the controller's hop_decide and the method's reset.
+// random structure instead (GMIN's NEWRESTART), at once where TABOO finds its lowest minimum on
+// the replica's taboo list (GMIN's AVOID). Costs one evaluation (the new start).
+// Loop budget: the evaluation, 6 OWNED_ATOMS + LOG_CAPACITY + 3 MOVE_COUNT (+ 3 TABOO_CAPACITY),
+// the move (with rank_atoms for a surface move), the controller's hop_decide and the method's
+// reset.
 
 // A hop's decisions (src/methods/hop_control.ts), returned by the controller's hop_decide(): three
 // multipliers of the defaults, and a residual logit per move of the registry
@@ -51,6 +53,28 @@ fn move_probabilities(d: HopDecision) -> array<f32, MOVE_COUNT> {
 // to the uniform move, is generated with replica_move_probabilities() from the registry
 // (src/methods/moves/move_source.ts).
 
+// GMIN's AVOID: whether energy e is on the replica's taboo list (within RESEED_TOLERANCE: the
+// energy stands for the minimum, as in the minima archive).
+fn on_taboo_list(e: f32) -> bool {
+  let saved = min(state.taboo_saved, TABOO_CAPACITY);
+  for (var k = 0u; k < saved; k++) {
+    if (abs(e - state.taboo[k]) <= RESEED_TOLERANCE) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A chain that went stale leaves its lowest minimum on the taboo list (once; the oldest entry
+// makes room). Called before every reseed, by the kernel or the host (place()).
+fn remember_stale_chain() {
+  if (!TABOO || state.chain_best == NO_ENERGY || on_taboo_list(state.chain_best)) {
+    return;
+  }
+  state.taboo[state.taboo_saved % TABOO_CAPACITY] = state.chain_best;
+  state.taboo_saved += 1u;
+}
+
 fn hop() {
   log_minimum();
   state.hops += 1u;
@@ -84,6 +108,11 @@ fn hop() {
     if (state.energy < state.chain_best - RESEED_TOLERANCE) {
       state.chain_best = state.energy;
       state.stale_hops = 0u;
+      if (TABOO && on_taboo_list(state.chain_best)) {
+        // Where an earlier chain went stale: this one is stale now.
+        state.taboo_hits += 1u;
+        state.stale_hops = RESEED_HOPS;
+      }
     } else {
       state.stale_hops += 1u;
     }
@@ -91,6 +120,7 @@ fn hop() {
   if (RESEED_HOPS > 0u && !RESEED_BY_HOST && state.stale_hops >= RESEED_HOPS) {
     // GMIN's NEWRESTART: a stale chain starts afresh and accepts its next minimum. With
     // RESEED_BY_HOST the host does it from its pool at the next sync (place() in driver.wgsl).
+    remember_stale_chain();
     state.reseeds += 1u;
     state.stale_hops = 0u;
     state.chain_best = NO_ENERGY;

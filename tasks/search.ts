@@ -39,12 +39,8 @@ import { parseXyz } from "../src/io/xyz.ts";
 import { DEFAULT_LOG_CAPACITY, MAX_LOG_CAPACITY } from "../src/methods/optimizer_batch.ts";
 import { JAX_MD_FIRE } from "../src/methods/fire.ts";
 import { LBFGS, MAX_LBFGS_HISTORY } from "../src/methods/lbfgs.ts";
-import {
-  MOVE_NAMES,
-  moveProbabilities,
-  moveSystem,
-  type MoveWeights,
-} from "../src/methods/method_spec.ts";
+import { TABOO_CAPACITY } from "../src/methods/kernel_layout.ts";
+import { MOVE_NAMES, moveProbabilities, type MoveWeights } from "../src/methods/method_spec.ts";
 import { HOP_MOVES } from "../src/methods/moves/registry.ts";
 import {
   DEFAULT_MAX_STEP,
@@ -85,7 +81,7 @@ import { startsFromFrames } from "../src/search/starts.ts";
 import { DEFAULT_CROSSOVER } from "../src/search/population.ts";
 import {
   ARCHIVE_CAPACITY,
-  checkPool,
+  checkHopping,
   DEFAULT_KEEP,
   DEFAULT_MAX_EVALUATIONS,
   DEFAULT_REPLICAS,
@@ -173,6 +169,9 @@ ${HOP_MOVES.map((move) => `                        ${move.name}: ${move.summary}
   --adapt N             bh: adapt dr every N hops towards half accepted (default ${DEFAULT_ADAPT_INTERVAL}; 0 = fixed)
   --reseed K            bh: a chain whose lowest minimum has not improved for K hops restarts from a
                         random structure (GMIN's NEWRESTART; default 0: never)
+  --taboo               bh with --reseed: each replica keeps the lowest minima of its last
+                        ${TABOO_CAPACITY} stale chains, and a chain whose lowest minimum is one of them
+                        is stale at once (GMIN's AVOID; default: off)
   --exchange R          bh: replica exchange (parallel tempering basin hopping) in ladders of R
                         consecutive replicas at temperatures spaced geometrically over
                         --temperature LO:HI; neighbouring rungs swap temperatures (and hop
@@ -222,6 +221,7 @@ const OPTIONS = {
   adapt: { type: "string" },
   exchange: { type: "string" },
   reseed: { type: "string" },
+  taboo: { type: "boolean" },
   pool: { type: "string" },
   crossover: { type: "string" },
   local: { type: "string" },
@@ -253,6 +253,7 @@ const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
   adapt: ["bh"],
   exchange: ["bh"],
   reseed: ["bh"],
+  taboo: ["bh"],
   pool: ["bh"],
   crossover: ["bh"],
 };
@@ -432,7 +433,7 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
       throw new UserError("--exchange: a ladder cannot have more rungs than --replicas");
     }
   }
-  checkPool(options);
+  checkHopping(options);
   // Last, so that mistakes in the other flags are reported without reading a file.
   if (values.start !== undefined) {
     const frames = parseXyz(await readInputText(values.start, "an XYZ file"), values.start);
@@ -480,7 +481,7 @@ function settingsFromFlags(system: System, method: Method, values: Values): Meth
     ? { restart: 1 }
     : values.moves === undefined
     ? defaultMoves(system)
-    : parseMoves(system, values.moves);
+    : parseMoves(values.moves);
   const hopping = defaultHopping(system, moves);
   if (values["hop-fmax"] !== undefined) {
     hopping.hopFmax = positiveNumber("hop-fmax", values["hop-fmax"]);
@@ -495,21 +496,14 @@ function settingsFromFlags(system: System, method: Method, values: Values): Meth
   if (values.exchange !== undefined) {
     hopping.exchangeRungs = integerFlag("exchange", values.exchange, 2, MAX_REPLICAS);
   }
+  if (values.taboo) hopping.taboo = true;
   if (values.crossover !== undefined && values.pool === undefined) {
     throw new UserError("--crossover is the share of --pool's reseeds: give --pool P");
   }
   if (values.pool !== undefined) {
-    if (!(hopping.reseedHops! > 0)) {
-      throw new UserError("--pool reseeds stale chains: give --reseed K as well");
-    }
     const crossover = values.crossover === undefined
       ? (system.box === undefined ? DEFAULT_CROSSOVER : 0)
       : fractionFlag("crossover", values.crossover);
-    if (crossover > 0 && system.box !== undefined) {
-      throw new UserError(
-        `--crossover: cut-and-splice crossover is for clusters, not a periodic box (${system.name})`,
-      );
-    }
     hopping.pool = { size: integerFlag("pool", values.pool, 1, MAX_REPLICAS), crossover };
   }
   return { driver: "hopping", local, hopping, containerRadius };
@@ -534,7 +528,7 @@ function localFromFlags(local: LocalSettings, values: Values): LocalSettings {
 }
 
 /** "uniform=1,surface=0.5,swap": names with optional weights (default 1). */
-function parseMoves(system: System, text: string): MoveWeights {
+function parseMoves(text: string): MoveWeights {
   const weights: MoveWeights = {};
   for (const part of text.split(",")) {
     const [name, weightText, extra] = part.split("=").map((s) => s.trim());
@@ -553,12 +547,6 @@ function parseMoves(system: System, text: string): MoveWeights {
     weights[name as keyof MoveWeights] = weight;
   }
   moveProbabilities(weights);
-  for (const move of HOP_MOVES) {
-    const refusal = move.refusal(moveSystem(system));
-    if ((weights[move.name] ?? 0) > 0 && refusal !== null) {
-      throw new UserError(`--moves ${move.name}: ${refusal} (${system.name})`);
-    }
-  }
   return weights;
 }
 
@@ -662,6 +650,7 @@ function report(result: SearchResult, out: string): string {
         : `; replica exchange: ${result.exchanges.accepted} of ${result.exchanges.attempted} ` +
           "swaps accepted") +
       (result.reseeds === null ? "" : `; ${result.reseeds} stale chains reseeded`) +
+      (result.tabooHits === null ? "" : ` (${result.tabooHits} at once by the taboo list)`) +
       (result.population === null
         ? ""
         : ` (from the pool: ${result.population.crossovers} crossovers, ` +

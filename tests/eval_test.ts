@@ -93,6 +93,7 @@ function fakeResult(
     rejectedNonfinite: { points: 0, replicas: 0 },
     exchanges: null,
     reseeds: null,
+    tabooHits: null,
     population: null,
     replicaBestEnergies: Float32Array.from(bests),
     replicaFirstHits: firstHits && Float64Array.from(firstHits),

@@ -1,7 +1,7 @@
 /** Binary layouts declared once in TypeScript: offsets, the emitted WGSL, and typed access. */
 import assert from "node:assert/strict";
 import { type Layout, layoutWords, offsets, StructArray, wgslStruct } from "../src/core/layout.ts";
-import { REPLICA_LAYOUT } from "../src/methods/kernel_layout.ts";
+import { REPLICA_LAYOUT, TABOO_CAPACITY } from "../src/methods/kernel_layout.ts";
 
 const LAYOUT: Layout = {
   name: "Example",
@@ -29,11 +29,14 @@ Deno.test("layouts: word offsets, padding and the WGSL declaration", () => {
   };
   assert.throws(() => offsets(misaligned), /multiple of 4 words/);
   // The kernel's Replica struct: its random state first, then 16 scalars, one probability per
-  // registered move (7), the hop tolerance's scale, reseeding's three fields, the host's placement
-  // flag and the rejection count: 33 words, padded to a multiple of 4.
-  assert.equal(layoutWords(REPLICA_LAYOUT), 36);
+  // registered move but the uniform one (7), the hop tolerance's scale, reseeding's three fields, the taboo list
+  // (TABOO_CAPACITY energies, the count saved and its hits), the host's placement flag and the
+  // rejection count: 55 words, padded to a multiple of 4.
+  assert.equal(TABOO_CAPACITY, 20);
+  assert.equal(layoutWords(REPLICA_LAYOUT), 56);
   assert.equal(offsets(REPLICA_LAYOUT).rng, 0);
-  assert.equal(offsets(REPLICA_LAYOUT).rejected_nonfinite, 32);
+  assert.equal(offsets(REPLICA_LAYOUT).taboo, 31);
+  assert.equal(offsets(REPLICA_LAYOUT).rejected_nonfinite, 54);
 });
 
 Deno.test("layouts: fields written through one struct array read back per field", () => {

@@ -61,6 +61,8 @@ interface Case {
   coincident?: boolean;
   /** Some replica must have reseeded a stale chain by the last checkpoint. */
   reseeds?: boolean;
+  /** Some replica's taboo list must have found a chain stale by the last checkpoint. */
+  tabooHits?: boolean;
   /** A move some replica must have made by the last checkpoint (a new move's case). */
   makes?: string;
   /** At each checkpoint but the last, the host places the next replica's start into every
@@ -209,6 +211,7 @@ async function compareTrajectories(c: Case, shape: (typeof SHAPES)[number]) {
         `${label}: best energy`,
       );
       assert.equal(state.staleHops[r], reference.staleHops, `${label}: stale hops`);
+      assert.equal(state.tabooHits[r], reference.tabooHits, `${label}: taboo hits`);
       checkConstraints(system, positions.subarray(n * r, n * (r + 1)), spec, label);
     }
     if (c.places && checkpoint !== c.checkpoints.at(-1)) {
@@ -225,6 +228,9 @@ async function compareTrajectories(c: Case, shape: (typeof SHAPES)[number]) {
     }
   }
   if (c.reseeds) assert.ok(references.some((r) => r.reseeds > 0), "a chain reseeded");
+  if (c.tabooHits) {
+    assert.ok(references.some((r) => r.tabooHits > 0), "a chain found stale by the taboo list");
+  }
   if (c.makes) assert.ok(made.has(c.makes), `a ${c.makes} move made (${[...made]})`);
   batch.destroy();
   return worst;
@@ -344,6 +350,29 @@ const CASES: Case[] = [
     step: 0.1,
     checkpoints: [150, 300],
     reseeds: true,
+  },
+  {
+    system: "LJ7",
+    label: "bh over fire, reseeding with a taboo list (GMIN's AVOID)",
+    spec: hopping("fire", { relaxStepCap: 200, hopFmax: 0.05, reseedHops: 1, taboo: true }),
+    step: 0.1,
+    checkpoints: [250, 450],
+    tabooHits: true,
+  },
+  {
+    system: "LJ7",
+    label: "bh over fire, its stale chains placed by the host, with a taboo list",
+    spec: hopping("fire", {
+      relaxStepCap: 200,
+      hopFmax: 0.05,
+      reseedHops: 1,
+      taboo: true,
+      pool: { size: 1, crossover: 0 },
+    }),
+    step: 0.1,
+    checkpoints: [250, 450],
+    places: true,
+    tabooHits: true,
   },
   {
     system: "LJ13",

@@ -202,7 +202,10 @@ Deno.test("CLI: --pool needs --reseed, fits the batch, and crosses over only clu
   const permissions = ["--allow-read", "--allow-write", "--allow-env"];
   for (
     const [args, pattern] of [
-      [["--system", "LJ13", "--pool", "4"], /--pool reseeds stale chains: give --reseed K/],
+      [
+        ["--system", "LJ13", "--pool", "4"],
+        /a pool reseeds stale chains: it needs reseeding \(--reseed K\)/,
+      ],
       [["--system", "LJ13", "--crossover", "0.5"], /--crossover is the share of --pool's reseeds/],
       [["--system", "LJ13", "--reseed", "5", "--pool", "0"], /--pool must be an integer from 1/],
       [

@@ -518,15 +518,15 @@ Deno.test("CLI: bad system or method is one line and status 2; --help is status 
       ],
       [
         ["--system", "Si64", "--moves", "uniform,surface"],
-        /^error: --moves surface: surface moves need a cluster's outer shell; a periodic box has none \(Si64\)$/m,
+        /^error: surface moves need a cluster's outer shell; a periodic box has none \(Si64\); choose other moves \(--moves\)$/m,
       ],
       [
         ["--system", "LJ13", "--moves", "swap"],
-        /^error: --moves swap: swap moves need two elements \(LJ13\)$/m,
+        /^error: swap moves need two elements \(LJ13\); choose other moves \(--moves\)$/m,
       ],
       [
         ["--system", "Si64", "--moves", "uniform,symmetrise"],
-        /^error: --moves symmetrise: symmetrise moves need a cluster's centre; a periodic box has none \(Si64\)$/m,
+        /^error: symmetrise moves need a cluster's centre; a periodic box has none \(Si64\); choose other moves \(--moves\)$/m,
       ],
       [["--system", "Si64", "--exchange", "4"], /^error: --exchange needs --temperature LO:HI/],
       [

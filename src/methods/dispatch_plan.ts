@@ -10,6 +10,7 @@ import { atomEnergyIterations, LOOP_BUDGET, replicaEnergyIterations } from "../g
 import type { PotentialKind } from "../potentials/potential.ts";
 import { reductionIterations, type WorkgroupShape } from "../gpu/thread_layout.ts";
 import type { KernelShape } from "./kernel_source.ts";
+import { TABOO_CAPACITY } from "./kernel_layout.ts";
 import { hopControl, type MethodSpec } from "./method_spec.ts";
 import { HOP_MOVES } from "./moves/registry.ts";
 import { restartCost } from "./moves/restart.ts";
@@ -113,7 +114,7 @@ function workgroupCosts(
 
 /** The hopping wrapper, the log, the move probabilities, the uniform move and every move the
  * kernel compiles in, and a restart with reseeding (a bound: a hop makes one, or one and the
- * uniform move), and the hop
+ * uniform move), the taboo list's three scans, and the hop
  * controller's decision and ranking; outside hopping, the restart that rejects a non-finite point.
  * A hopping kernel rejects one with a uniform move, within a hop's bound. */
 function hopIterations(n: number, spec: MethodSpec, logCapacity: number): number {
@@ -123,5 +124,7 @@ function hopIterations(n: number, spec: MethodSpec, logCapacity: number): number
   const made = HOP_MOVES.filter((move) => (weights[move.name] ?? 0) > 0)
     .reduce((sum, move) => sum + move.cost(n), 0) +
     ((spec.driver.hopping.reseedHops ?? 0) > 0 ? restartCost(n) : 0);
-  return 9 * n + logCapacity + 3 * HOP_MOVES.length + n + made + (hopControl(spec)?.cost(n) ?? 0);
+  const taboo = spec.driver.hopping.taboo === true ? 3 * TABOO_CAPACITY : 0;
+  return 9 * n + logCapacity + 3 * HOP_MOVES.length + n + made + taboo +
+    (hopControl(spec)?.cost(n) ?? 0);
 }

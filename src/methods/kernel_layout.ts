@@ -9,6 +9,9 @@ import type { LocalMethod } from "./local_method.ts";
 import { probabilityField } from "./moves/move_source.ts";
 import { HOP_MOVES } from "./moves/registry.ts";
 
+/** Minima a replica's taboo list holds (HoppingSettings.taboo): GMIN's AVOID keeps 20. */
+export const TABOO_CAPACITY = 20;
+
 export const SETTINGS_LAYOUT: Layout = {
   name: "Settings",
   fields: [
@@ -78,6 +81,19 @@ export const REPLICA_LAYOUT: Layout = {
       name: "reseeds",
       type: "u32",
       doc: "hopping: restarts for a stale chain (RESEED_HOPS), random or from the host's pool",
+    },
+    {
+      name: "taboo",
+      type: "f32",
+      count: TABOO_CAPACITY,
+      doc: "hopping with a taboo list: the energies of the minima at which this replica's chains " +
+        "went stale, the newest at (taboo_saved - 1) % TABOO_CAPACITY",
+    },
+    { name: "taboo_saved", type: "u32", doc: "minima ever saved to the taboo list" },
+    {
+      name: "taboo_hits",
+      type: "u32",
+      doc: "chains reseeded at once because their lowest minimum was on the taboo list",
     },
     {
       name: "placed",

@@ -25,7 +25,7 @@ import {
   workgroupConstants,
   type WorkgroupShape,
 } from "../gpu/thread_layout.ts";
-import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
+import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT, TABOO_CAPACITY } from "./kernel_layout.ts";
 import {
   compiledMoves,
   hopControl,
@@ -112,6 +112,8 @@ export function kernelSource(
     RESEED_HOPS: hopping?.reseedHops ?? 0,
     RESEED_BY_HOST: hopping?.pool !== undefined,
     RESEED_TOLERANCE: { f32: energyTolerance(system) },
+    TABOO: hopping?.taboo === true,
+    TABOO_CAPACITY,
     ...moveConstants(moves, system),
     ATOM_ENERGIES: ranksAtoms(moves),
     HOP_CONTROL: control !== undefined,

@@ -41,6 +41,11 @@ export interface HoppingSettings {
    * energy tolerance) for this many hops restarts from a random structure and accepts its next
    * minimum; absent or 0: never. */
   reseedHops?: number;
+  /** GMIN's AVOID (needs reseedHops): the replica keeps a list of the lowest minima of its
+   * chains that went stale (the last TABOO_CAPACITY, src/methods/kernel_layout.ts); a chain whose
+   * lowest minimum since its (re)start is one of them (within the system's energy tolerance) is
+   * stale at once, instead of after reseedHops more hops. Absent or false: none. */
+  taboo?: boolean;
   /** Replica exchange between the chains, run by the host between dispatches (not the kernel):
    * ladders of this many replicas at temperatures spaced geometrically over the temperature
    * sweep (src/search/replica_exchange.ts); absent or 0: none. */

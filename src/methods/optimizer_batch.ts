@@ -65,6 +65,8 @@ export interface ReplicaSnapshot {
   reseeds: Uint32Array;
   /** Hops since the chain's lowest minimum last improved (with reseeding). */
   staleHops: Uint32Array;
+  /** Chains found stale at once by the taboo list (HoppingSettings.taboo). */
+  tabooHits: Uint32Array;
 }
 
 export interface SyncResult {
@@ -147,18 +149,23 @@ export interface BatchState {
 }
 const READ_ONLY = new Set(["species", "params", "weights"]);
 
-/** A move the system cannot take (its registry entry's refusal: a surface move in a periodic
- * box, a swap with one element) is refused. */
+/** What a hopping spec may not ask of the system, refused with a UserError: a move it cannot take
+ * (its registry entry's refusal: a surface move in a periodic box, a swap with one element), a
+ * taboo list or a pool without reseeding, a pool's size or crossover share out of range, and
+ * crossover in a periodic box. */
 export function checkSpec(system: System, spec: MethodSpec): void {
   if (spec.driver.mode !== "hopping") return;
   const probabilities = moveProbabilities(spec.driver.hopping.moves);
   for (const move of HOP_MOVES) {
     const refusal = move.refusal(moveSystem(system));
     if (probabilities[move.name] > 0 && refusal !== null) {
-      throw new UserError(`${refusal} (${system.name}); use other moves`);
+      throw new UserError(`${refusal} (${system.name}); choose other moves (--moves)`);
     }
   }
-  const { pool, reseedHops } = spec.driver.hopping;
+  const { pool, reseedHops, taboo } = spec.driver.hopping;
+  if (taboo === true && !(reseedHops! > 0)) {
+    throw new UserError("a taboo list ends stale chains: it needs reseeding (--reseed K)");
+  }
   if (pool === undefined) return;
   if (!(reseedHops! > 0)) {
     throw new UserError("a pool reseeds stale chains: it needs reseeding (--reseed K)");
@@ -642,6 +649,7 @@ export class OptimizerBatch {
       rejectedNonfinite: s.column("rejected_nonfinite", "u32"),
       reseeds: s.column("reseeds", "u32"),
       staleHops: s.column("stale_hops", "u32"),
+      tabooHits: s.column("taboo_hits", "u32"),
     };
   }
 

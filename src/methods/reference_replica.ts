@@ -20,6 +20,7 @@ import {
   type HopDecision,
   type HopView,
 } from "./hop_control.ts";
+import { TABOO_CAPACITY } from "./kernel_layout.ts";
 import type { LocalMirror, MirrorReplica } from "./local_method.ts";
 import {
   compiledMoves,
@@ -138,6 +139,11 @@ export class ReferenceReplica implements MirrorReplica {
   chainBest = NO_ENERGY;
   staleHops = 0;
   reseeds = 0;
+  /** The taboo list (the kernel's taboo and taboo_saved: the last TABOO_CAPACITY entries) and
+   * the chains it found stale (taboo_hits). */
+  taboo: number[] = [];
+  tabooSaved = 0;
+  tabooHits = 0;
   rng: Rng;
   log: LoggedMinimum[] = [];
   /** Called at the end of every hop (the new start evaluated); observing changes nothing. */
@@ -203,6 +209,7 @@ export class ReferenceReplica implements MirrorReplica {
    * population's pool); one evaluation. */
   place(positions: ArrayLike<number>): void {
     this.x.set(positions);
+    this.#rememberStaleChain();
     this.reseeds++;
     this.#startChain();
   }
@@ -336,6 +343,21 @@ export class ReferenceReplica implements MirrorReplica {
     if (entry.energy < this.log[slot].energy) this.log[slot] = entry;
   }
 
+  /** GMIN's AVOID (shaders/hopping.wgsl, on_taboo_list). */
+  #onTabooList(energy: number): boolean {
+    return this.taboo.some((e) => Math.abs(energy - e) <= this.#context.reseedTolerance);
+  }
+
+  /** The kernel's remember_stale_chain: the stale chain's lowest minimum joins the list, in f32,
+   * once; the oldest entry makes room. */
+  #rememberStaleChain(): void {
+    const { spec } = this.#context;
+    if (spec.driver.mode !== "hopping" || spec.driver.hopping.taboo !== true) return;
+    if (this.chainBest === NO_ENERGY || this.#onTabooList(this.chainBest)) return;
+    this.taboo[this.tabooSaved % TABOO_CAPACITY] = Math.fround(this.chainBest);
+    this.tabooSaved++;
+  }
+
   /** The hopping wrapper (shaders/hopping.wgsl). */
   #hop() {
     const { spec } = this.#context;
@@ -368,6 +390,10 @@ export class ReferenceReplica implements MirrorReplica {
       if (this.energy < this.chainBest - this.#context.reseedTolerance) {
         this.chainBest = this.energy;
         this.staleHops = 0;
+        if (hopping.taboo === true && this.#onTabooList(this.chainBest)) {
+          this.tabooHits++;
+          this.staleHops = reseedHops;
+        }
       } else {
         this.staleHops++;
       }
@@ -375,6 +401,7 @@ export class ReferenceReplica implements MirrorReplica {
     let proposal: Pick<HopEvent, "move" | "surface">;
     if (reseedHops > 0 && hopping.pool === undefined && this.staleHops >= reseedHops) {
       // GMIN's NEWRESTART, as the kernel.
+      this.#rememberStaleChain();
       this.reseeds++;
       this.staleHops = 0;
       this.chainBest = NO_ENERGY;

@@ -135,6 +135,8 @@ export interface SearchSummary {
   exchanges: { attempted: number; accepted: number } | null;
   /** Restarts of stale chains (--reseed), from the pool where there is one; null without. */
   reseeds: number | null;
+  /** Chains found stale at once by the taboo lists (--taboo); null without. */
+  tabooHits: number | null;
   /** Reseeds from the population's pool (--pool) by this run: cut-and-splice children and
    * perturbed pool members (SearchResult); null without a pool. */
   population: { crossovers: number; perturbed: number } | null;
@@ -203,6 +205,7 @@ export function searchSummary(result: SearchResult): SearchSummary {
     rejectedNonfinite: result.rejectedNonfinite,
     exchanges: result.exchanges,
     reseeds: result.reseeds,
+    tabooHits: result.tabooHits,
     population: result.population,
     distinctMinima: result.distinctMinima,
     archiveCapacity: result.archiveCapacity,

@@ -24,6 +24,7 @@ import { Rng } from "../core/rng.ts";
 import type { Gpu } from "../gpu/device.ts";
 import type { LearnedOptimizer } from "../learned/learned_optimizer.ts";
 import {
+  checkSpec,
   DEFAULT_LOG_CAPACITY,
   OptimizerBatch,
   type ReplicaSnapshot,
@@ -120,10 +121,17 @@ function checkStarts(options: SearchOptions): void {
   }
 }
 
-/** A pool holds at most one minimum per replica: a UserError otherwise. */
-export function checkPool(options: SearchOptions): void {
-  const { settings, replicas } = options;
-  const pool = settings.driver === "hopping" ? settings.hopping.pool : undefined;
+/**
+ * What a basin-hopping batch would refuse, refused before any GPU work (the search task calls it
+ * while it reads its flags): a move the system cannot take, a pool or a taboo list without
+ * reseeding, crossover in a periodic box (checkSpec), and a pool larger than the batch (it holds
+ * at most one minimum per replica). A UserError.
+ */
+export function checkHopping(options: SearchOptions): void {
+  const { settings, replicas, system } = options;
+  if (settings.driver !== "hopping") return;
+  checkSpec(system, methodSpec(system, settings));
+  const { pool } = settings.hopping;
   if (pool !== undefined && pool.size > replicas) {
     throw new UserError(
       `a pool of ${pool.size} minima is larger than the batch of ${replicas} replicas`,
@@ -277,6 +285,9 @@ export interface SearchResult {
   /** Restarts of stale chains over all replicas (settings.hopping.reseedHops), from the pool
    * where there is one; null without reseeding. */
   reseeds: number | null;
+  /** Chains found stale at once by the replicas' taboo lists (settings.hopping.taboo); null
+   * without. */
+  tabooHits: number | null;
   /** Reseeds from the population's pool (settings.hopping.pool) made by this run (since its start
    * or resume): cut-and-splice children and perturbed pool members; null without a pool. */
   population: { crossovers: number; perturbed: number } | null;
@@ -373,7 +384,7 @@ export async function runSearch(
   const { system, replicas, sweeps, learned } = options;
   checkLearned(options);
   checkStarts(options);
-  checkPool(options);
+  checkHopping(options);
   const spec = methodSpec(system, options.settings, learned);
   const batch = await OptimizerBatch.create(context.gpu, system, replicas, {
     spec,
@@ -505,6 +516,7 @@ export async function runSearch(
     replicaStatus: statusCounts(last?.status ?? Array(replicas).fill("running")),
     exchanges: rungs > 1 ? exchanges : null,
     reseeds: (hopping?.reseedHops ?? 0) > 0 ? (last ? sum(last.reseeds) : 0) : null,
+    tabooHits: hopping?.taboo === true ? (last ? sum(last.tabooHits) : 0) : null,
     population: pool !== undefined ? population : null,
     rejectedNonfinite: {
       points: last ? sum(last.rejectedNonfinite) : 0,
