@@ -2,7 +2,8 @@
  * Headless benchmark: energy+force evaluations per second of the WebGPU kernels, without and with
  * readback, against the single-threaded f64 CPU reference on the same machine, and fused FIRE and
  * L-BFGS against LAMMPS; both thread layouts side by side (src/gpu/thread_layout.ts), with the
- * energy kernel's achieved GFLOP/s beside the device's fp32 peak.
+ * energy kernel's achieved GFLOP/s beside the device's fp32 peak; and what a learned hop
+ * controller costs a search in wall time (src/bench/controller_cost.ts).
  *
  *   deno task bench [--json] [--cases LJ38:4096,Au55:1024] [--seconds S | --quick]
  *                   [--layout lane|workgroup] [--peak-gflops G]
@@ -43,6 +44,13 @@ import {
   type RelaxRate,
 } from "../src/bench/relax_rate.ts";
 import { lammpsAvailable, type LammpsFireRate, lammpsFireRate } from "../src/bench/lammps_fire.ts";
+import {
+  controlledSpecs,
+  type ControllerCost,
+  controllerCost,
+} from "../src/bench/controller_cost.ts";
+import { loadLearnedOptimizer } from "../src/learned/learned_optimizer.ts";
+import { shippedOrPath } from "../src/cli/project.ts";
 
 const DEFAULT_CASES = "LJ13:4096,LJ38:4096,LJ55:1024,Au55:1024,Si64:512";
 const QUICK_SECONDS = 0.05;
@@ -55,6 +63,11 @@ const DEFAULT_FIRE_CASES = "LJ13:4096,LJ38:4096,Au55:1024,Si64:512";
 /** Fused FIRE goal: the better layout this many times LAMMPS FIRE (one process per core) on LJ38,
  * and the workgroup layout at least the lane layout's rate there. */
 const FIRE_TARGET = { system: "LJ38", replicas: 4096, required: 3 };
+/** The learned hop controller's cases and checkpoint, and the share of a search's rate it may
+ * cost (issue 21: at most 10% of the wall time). */
+const DEFAULT_HOPPER_CASES = "LJ38:256";
+const DEFAULT_HOPPER = "lj-hopper";
+const CONTROLLER_TARGET = 0.1;
 /** LAMMPS peer: random LJ starts per case, and seconds of work per process (amortises start-up). */
 const LAMMPS_CLUSTERS = 200;
 const LAMMPS_SECONDS = 3;
@@ -72,13 +85,19 @@ const USAGE = `Usage: ${command("bench")} [options]
 
 Energy+force evaluations per second on the WebGPU device (kernels only, and with energies and
 forces read back every evaluation) and of the single-threaded f64 CPU reference; then FIRE
-relaxation steps per second of the fused GPU kernel, the f64 reference and LAMMPS.
+relaxation steps per second of the fused GPU kernel, the f64 reference and LAMMPS; then a learned
+hopper's search against the same search without its controller, in evaluations per second.
 
 Options:
   --cases LIST   energy+force cases, SYSTEM:REPLICAS,... (default ${DEFAULT_CASES})
   --fire-cases LIST
                  fused FIRE and L-BFGS cases (default ${DEFAULT_FIRE_CASES}); LJ cases also
                  run LAMMPS fire and cg where \`lmp\` is installed; '' skips the section
+  --hopper-cases LIST
+                 learned hop controller cases (default ${DEFAULT_HOPPER_CASES}): the checkpoint's
+                 search with and without its controller; '' skips the section
+  --hopper FILE  the hop-residual checkpoint they time: a file or a shipped name (default
+                 ${DEFAULT_HOPPER})
   --layout L     only this thread layout: lane (one invocation per replica) or workgroup (one
                  workgroup per replica, one invocation per atom); default: both, side by side
   --peak-gflops G
@@ -159,6 +178,9 @@ interface Report {
   fire: FireResult[];
   refused: Refusal[];
   fireTarget: ReturnType<typeof fireTargetOf>;
+  /** The hop controller's cost per case and layout; `hopper` the checkpoint timed. */
+  hopper: string;
+  controller: ControllerCost[];
 }
 
 const progress = (message: string) => console.error(`bench: ${message}`);
@@ -171,6 +193,8 @@ export async function main(args: string[]): Promise<void> {
       json: { type: "boolean" },
       cases: { type: "string", default: DEFAULT_CASES },
       "fire-cases": { type: "string", default: DEFAULT_FIRE_CASES },
+      "hopper-cases": { type: "string", default: DEFAULT_HOPPER_CASES },
+      hopper: { type: "string", default: DEFAULT_HOPPER },
       seconds: { type: "string" },
       quick: { type: "boolean" },
       layout: { type: "string" },
@@ -214,6 +238,11 @@ export async function main(args: string[]): Promise<void> {
   const seconds = values.quick ? QUICK_SECONDS : positiveNumber("seconds", values.seconds ?? "1");
   const cases = parseCases(values.cases);
   const fireCases = values["fire-cases"] === "" ? [] : parseCases(values["fire-cases"]);
+  const hopperCases = values["hopper-cases"] === "" ? [] : parseCases(values["hopper-cases"]);
+  const hopper = hopperCases.length === 0
+    ? undefined
+    : await loadLearnedOptimizer(await shippedOrPath(values.hopper, "checkpoints", ".safetensors"));
+  for (const { system } of hopperCases) controlledSpecs(system, hopper!);
   const chosen = layoutFlag(values.layout);
   const layouts = chosen === undefined ? THREAD_LAYOUTS : [chosen];
   const peakFlag = values["peak-gflops"] === undefined
@@ -242,6 +271,18 @@ export async function main(args: string[]): Promise<void> {
       fire.push(...await benchRelax(gpu, c, local, seconds, lammps, layouts, refused));
     }
   }
+  const controller: ControllerCost[] = [];
+  for (const { system, replicas } of hopperCases) {
+    for (const layout of layouts) {
+      const cost = await controllerCost(gpu, system, hopper!, replicas, SEED, seconds, layout);
+      progress(
+        `hop controller ${system.name} B=${replicas} ${layout}: ${
+          (100 * cost.cost).toFixed(1)
+        }% of the search's rate`,
+      );
+      controller.push(cost);
+    }
+  }
   gpu.destroy();
 
   const report: Report = {
@@ -257,6 +298,8 @@ export async function main(args: string[]): Promise<void> {
     fire,
     refused,
     fireTarget: fireTargetOf(fire),
+    hopper: values.hopper,
+    controller,
   };
   console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
 }
@@ -516,7 +559,9 @@ function formatReport(report: Report): string {
     "",
     `target ${TARGET.system} B=${TARGET.replicas}, GPU >= ${TARGET.required}x f64 reference: ${targetText}`,
   ];
-  if (report.fire.length === 0 && report.refused.length === 0) return lines.join("\n");
+  if (report.fire.length === 0 && report.refused.length === 0) {
+    return [...lines, ...controllerLines(report)].join("\n");
+  }
   const fireTable = table(
     [
       "method",
@@ -571,7 +616,39 @@ function formatReport(report: Report): string {
     (overLane == null
       ? "not measured (needs both layouts)"
       : `${overLane >= 1 ? "PASS" : "MISS"} (${overLane.toFixed(2)}x)`),
+    ...controllerLines(report),
   ].join("\n");
+}
+
+/** The hop controller's section: both searches' rates and hops, and its cost against the target. */
+function controllerLines(report: Report): string[] {
+  if (report.controller.length === 0) return [];
+  const rate = (t: { evaluations: number; seconds: number }) => t.evaluations / t.seconds;
+  const rows = report.controller.map((c) => [
+    c.system,
+    String(c.replicas),
+    c.layout,
+    format(rate(c.plain)),
+    format(c.plain.hops / c.plain.seconds),
+    format(rate(c.learned)),
+    format(c.learned.hops / c.learned.seconds),
+    `${(100 * c.cost).toFixed(1)}%`,
+  ]);
+  const worst = Math.max(...report.controller.map((c) => c.cost));
+  return [
+    "",
+    `learned hop controller (${report.hopper}): its search against the same basin hopping ` +
+    "without the controller (its moves, local method and tolerances), random starts, no replica " +
+    "stops; evaluations and hops per second; cost: the share of the rate the controller gives up",
+    "",
+    ...table(
+      ["system", "B", "layout", "without/s", "hops/s", "with/s", "hops/s", "cost"],
+      rows,
+    ),
+    "",
+    `target: the controller costs at most ${100 * CONTROLLER_TARGET}% of a search's rate: ` +
+    `${worst <= CONTROLLER_TARGET ? "PASS" : "MISS"} (worst ${(100 * worst).toFixed(1)}%)`,
+  ];
 }
 
 /** Rows padded to columns: the first left-aligned, the rest right-aligned. */

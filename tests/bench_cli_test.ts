@@ -12,6 +12,8 @@ Deno.test("bench --quick --json: every case reports finite rates", async () => {
     "LJ13:16,Au13:8",
     "--fire-cases",
     "LJ13:16",
+    "--hopper-cases",
+    "LJ13:8",
   ]);
   assert.equal(code, 0, stderr);
   const report = JSON.parse(stdout);
@@ -34,6 +36,34 @@ Deno.test("bench --quick --json: every case reports finite rates", async () => {
   );
   for (const r of report.fire) assert.ok(r.gpu.clusterStepsPerSecond > 0);
   assert.equal(report.fire[0].lammps, null, "--quick skips the LAMMPS peer");
+  // The shipped LJ hopper's search with and without its controller, in both layouts.
+  assert.equal(report.hopper, "lj-hopper");
+  assert.deepEqual(
+    report.controller.map((c: { system: string; layout: string }) => `${c.system} ${c.layout}`),
+    ["LJ13 lane", "LJ13 workgroup"],
+  );
+  for (const c of report.controller) {
+    assert.ok(c.plain.evaluations > 0 && c.learned.evaluations > 0 && c.learned.hops > 0);
+    const rate = (t: { evaluations: number; seconds: number }) => t.evaluations / t.seconds;
+    assert.ok(Math.abs(c.cost - (1 - rate(c.learned) / rate(c.plain))) < 1e-12);
+  }
+});
+
+Deno.test("bench: a --hopper without a hop controller is one line with status 2", async () => {
+  const { code, stderr } = await runTaskFile("bench", PERMISSIONS, [
+    "--quick",
+    "--cases",
+    "LJ13:16",
+    "--fire-cases",
+    "",
+    "--hopper-cases",
+    "LJ13:8",
+    "--hopper",
+    "lj-small",
+  ]);
+  assert.equal(code, 2);
+  assert.match(stderr, /checkpoints have no hop controller to time/);
+  assert.equal(stderr.trim().split("\n").length, 1);
 });
 
 Deno.test("bench --layout workgroup --peak-gflops: one layout, its share of the peak", async () => {
@@ -43,6 +73,8 @@ Deno.test("bench --layout workgroup --peak-gflops: one layout, its share of the 
     "--cases",
     "LJ13:16",
     "--fire-cases",
+    "",
+    "--hopper-cases",
     "",
     "--layout",
     "workgroup",

@@ -18,6 +18,7 @@ import { referenceContext, ReferenceReplica } from "../methods/reference_replica
 import { defaultLocalSettings, localMethod } from "../methods/registry.ts";
 import { randomStructures } from "../systems/random_structures.ts";
 import type { System } from "../systems/system.ts";
+import { timeBatch } from "./timed_batch.ts";
 
 export type BenchLocal = "fire" | "lbfgs";
 export const BENCH_FMAX = 1e-3;
@@ -62,36 +63,12 @@ export async function gpuRelaxRate(
       randomStructures(system, seed, replicas),
       () => ({ step: STEP, dr: 0, temperature: 0, seed }),
     );
-    // Warm-up: compiles the kernels (llvmpipe compiles at first dispatch).
-    let limit = 1 + batch.stepsPerDispatch;
-    batch.advance(limit);
-    const warm = (await batch.sync()).replicas;
-    let before = sum(warm.evaluations);
-    let hopsBefore = sum(warm.hops);
-    let relaxations = 0;
-    // Grow the chunk until one takes a noticeable share of the time.
-    let chunk = batch.stepsPerDispatch;
-    let steps = 0;
-    let elapsed = 0;
-    while (elapsed < seconds * 1000) {
-      const start = performance.now();
-      limit += chunk;
-      batch.advance(limit);
-      const { replicas: state } = await batch.sync();
-      const spent = performance.now() - start;
-      const after = sum(state.evaluations);
-      steps += after - before;
-      before = after;
-      elapsed += spent;
-      if (spent < seconds * 250) chunk *= 2;
-      relaxations += sum(state.hops) - hopsBefore;
-      hopsBefore = sum(state.hops);
-    }
+    const timing = await timeBatch(batch, seconds);
     return {
-      clusterStepsPerSecond: steps / (elapsed / 1000),
-      steps,
-      seconds: elapsed / 1000,
-      relaxations,
+      clusterStepsPerSecond: timing.evaluations / timing.seconds,
+      steps: timing.evaluations,
+      seconds: timing.seconds,
+      relaxations: timing.hops,
       stepsPerDispatch: batch.stepsPerDispatch,
     };
   } finally {
@@ -126,10 +103,4 @@ export function referenceRelaxRate(
     steps += replica.evaluations;
   }
   return steps / ((performance.now() - start) / 1000);
-}
-
-function sum(values: ArrayLike<number>): number {
-  let total = 0;
-  for (let k = 0; k < values.length; k++) total += values[k];
-  return total;
 }
