@@ -147,6 +147,9 @@ export interface BatchState {
   limit: number;
   buffers: Record<typeof STATE_BUFFERS[number], Uint32Array>;
 }
+/** The most dispatches advanceTo submits between two syncs to bring stragglers to the limit. */
+const MAX_CATCH_UP_DISPATCHES = 1024;
+
 const READ_ONLY = new Set(["species", "params", "weights"]);
 
 /** What a hopping spec may not ask of the system, refused with a UserError: a move it cannot take
@@ -488,7 +491,11 @@ export class OptimizerBatch {
     this.#submit(this.#pipelines.run, Math.max(1, Math.ceil(delta / this.stepsPerDispatch)));
   }
 
-  /** Advances until every running replica has spent `evaluations`, then syncs. */
+  /** Advances until every running replica has spent `evaluations`, then syncs. A replica that
+   * keeps rejecting non-finite points may take as little as one evaluation per dispatch, so the
+   * stragglers get as many dispatches as the farthest behind lacks evaluations (at most
+   * MAX_CATCH_UP_DISPATCHES per sync): one sync, not one per evaluation (each costs ~11 ms of
+   * waiting). Replicas at the limit return at once; trajectories do not depend on dispatches. */
   async advanceTo(evaluations: number): Promise<SyncResult> {
     this.advance(evaluations);
     const minima: LoggedMinimum[][] = Array.from({ length: this.replicas }, () => []);
@@ -496,9 +503,12 @@ export class OptimizerBatch {
       const result = await this.sync();
       result.minima.forEach((list, r) => minima[r].push(...list));
       const { status, evaluations: spent } = result.replicas;
-      const behind = status.some((s, r) => s === "running" && spent[r] < evaluations);
-      if (!behind) return { replicas: result.replicas, minima };
-      this.#submit(this.#pipelines.run, 1);
+      let lag = 0;
+      status.forEach((s, r) => {
+        if (s === "running") lag = Math.max(lag, evaluations - spent[r]);
+      });
+      if (lag <= 0) return { replicas: result.replicas, minima };
+      this.#submit(this.#pipelines.run, Math.min(lag, MAX_CATCH_UP_DISPATCHES));
     }
   }
 
