@@ -476,8 +476,7 @@ fn place(
   }
   load_replica();
   state.placed = 0u;
-  remember_stale_chain();
-  state.reseeds += 1u;
+  end_stale_chain();
   start_chain();
   store_replica();
 }

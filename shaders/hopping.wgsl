@@ -65,9 +65,11 @@ fn on_taboo_list(e: f32) -> bool {
   return false;
 }
 
-// A chain that went stale leaves its lowest minimum on the taboo list (once; the oldest entry
-// makes room). Called before every reseed, by the kernel or the host (place()).
-fn remember_stale_chain() {
+// A stale chain ends, before every reseed (the kernel's here, the host's in place()): the reseed
+// is counted, and with TABOO the chain's lowest minimum joins the taboo list (once; the oldest
+// entry makes room).
+fn end_stale_chain() {
+  state.reseeds += 1u;
   if (!TABOO || state.chain_best == NO_ENERGY || on_taboo_list(state.chain_best)) {
     return;
   }
@@ -120,8 +122,7 @@ fn hop() {
   if (RESEED_HOPS > 0u && !RESEED_BY_HOST && state.stale_hops >= RESEED_HOPS) {
     // GMIN's NEWRESTART: a stale chain starts afresh and accepts its next minimum. With
     // RESEED_BY_HOST the host does it from its pool at the next sync (place() in driver.wgsl).
-    remember_stale_chain();
-    state.reseeds += 1u;
+    end_stale_chain();
     state.stale_hops = 0u;
     state.chain_best = NO_ENERGY;
     state.markov_energy = NO_ENERGY;

@@ -114,6 +114,15 @@ function hopping(method: LocalMethodName, settings: Partial<HoppingSettings>, ma
   });
 }
 
+/** LJ7 hopping that finds its few minima again within the trajectories' horizon: relaxations to
+ * 0.05, a chain stale after one hop without a new lowest minimum, with a taboo list. */
+const LJ7_TABOO: Partial<HoppingSettings> = {
+  relaxStepCap: 200,
+  hopFmax: 0.05,
+  reseedHops: 1,
+  taboo: true,
+};
+
 /** The layouts the trajectories run in: the adapter's shape of each, and the workgroup layout in
  * the hardware shape (32 invocations per replica, reductions by a tree), which llvmpipe would not
  * choose itself. */
@@ -354,7 +363,7 @@ const CASES: Case[] = [
   {
     system: "LJ7",
     label: "bh over fire, reseeding with a taboo list (GMIN's AVOID)",
-    spec: hopping("fire", { relaxStepCap: 200, hopFmax: 0.05, reseedHops: 1, taboo: true }),
+    spec: hopping("fire", LJ7_TABOO),
     step: 0.1,
     checkpoints: [250, 450],
     tabooHits: true,
@@ -362,13 +371,7 @@ const CASES: Case[] = [
   {
     system: "LJ7",
     label: "bh over fire, its stale chains placed by the host, with a taboo list",
-    spec: hopping("fire", {
-      relaxStepCap: 200,
-      hopFmax: 0.05,
-      reseedHops: 1,
-      taboo: true,
-      pool: { size: 1, crossover: 0 },
-    }),
+    spec: hopping("fire", { ...LJ7_TABOO, pool: { size: 1, crossover: 0 } }),
     step: 0.1,
     checkpoints: [250, 450],
     places: true,

@@ -209,8 +209,7 @@ export class ReferenceReplica implements MirrorReplica {
    * population's pool); one evaluation. */
   place(positions: ArrayLike<number>): void {
     this.x.set(positions);
-    this.#rememberStaleChain();
-    this.reseeds++;
+    this.#endStaleChain();
     this.#startChain();
   }
 
@@ -348,9 +347,10 @@ export class ReferenceReplica implements MirrorReplica {
     return this.taboo.some((e) => Math.abs(energy - e) <= this.#context.reseedTolerance);
   }
 
-  /** The kernel's remember_stale_chain: the stale chain's lowest minimum joins the list, in f32,
-   * once; the oldest entry makes room. */
-  #rememberStaleChain(): void {
+  /** The kernel's end_stale_chain: the reseed counted, and with a taboo list the stale chain's
+   * lowest minimum on it, in f32, once; the oldest entry makes room. */
+  #endStaleChain(): void {
+    this.reseeds++;
     const { spec } = this.#context;
     if (spec.driver.mode !== "hopping" || spec.driver.hopping.taboo !== true) return;
     if (this.chainBest === NO_ENERGY || this.#onTabooList(this.chainBest)) return;
@@ -401,8 +401,7 @@ export class ReferenceReplica implements MirrorReplica {
     let proposal: Pick<HopEvent, "move" | "surface">;
     if (reseedHops > 0 && hopping.pool === undefined && this.staleHops >= reseedHops) {
       // GMIN's NEWRESTART, as the kernel.
-      this.#rememberStaleChain();
-      this.reseeds++;
+      this.#endStaleChain();
       this.staleHops = 0;
       this.chainBest = NO_ENERGY;
       this.markovEnergy = NO_ENERGY;
