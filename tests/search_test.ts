@@ -188,6 +188,28 @@ Deno.test("basin hopping on LJ13 (32 replicas, 3000 evaluations) reaches the CCD
   assert.ok(result.distinctMinima > 20);
 });
 
+Deno.test("LJ38 with every default move, hopping every few steps: results do not depend on the dispatch size", async () => {
+  // llvmpipe runs 8 replicas of the lane layout under one loop counter, and their hops in
+  // different passes of a dispatch add up (src/methods/dispatch_plan.ts). Planned as one hop per
+  // dispatch, these dispatches had their loops cut short, and the results changed with the sync
+  // interval, which sets where dispatches end.
+  const system = parseSystem("LJ38");
+  const settings = defaultSettings(system, "bh");
+  assert.equal(settings.driver, "hopping");
+  const options = (syncEvery: number) =>
+    searchOptions(system, "bh", {
+      replicas: 64,
+      maxEvaluations: 3000,
+      syncEvery,
+      settings: { ...settings, hopping: { ...settings.hopping, hopFmax: 0.5 } },
+    });
+  const whole = await runSearch(options(256), { gpu });
+  const finer = await runSearch(options(97), { gpu });
+  assert.ok(whole.rejectedNonfinite.points > 0);
+  assert.deepEqual(finer.rejectedNonfinite, whole.rejectedNonfinite);
+  assert.deepEqual(finer.replicaBestEnergies, whole.replicaBestEnergies);
+});
+
 Deno.test("outputs: minima.xyz, summary.json and trace.json read back; runs repeat exactly", async () => {
   const first = await runSearch(small(), { gpu });
   const dir = await Deno.makeTempDir();

@@ -7,11 +7,15 @@
  */
 import type { PotentialKind } from "../potentials/potential.ts";
 
-/** Iterations allowed per invocation on llvmpipe, with a margin below its 65,535: the declared
- * costs undercount the kernels' real loops by up to ~15% (measured: LJ38 basin hopping over L-BFGS
- * with symmetrise moves, planned at 60,000, had its loops cut short and placed atoms on each
- * other; at 55,000 it does not). */
+/** Iterations allowed per invocation on llvmpipe, with a margin below its 65,535 for the loops
+ * the declared costs leave out: a loop in a branch that no lane takes still runs once. */
 export const LOOP_BUDGET = 55_000;
+/** Invocations that llvmpipe runs together as one SIMD group with one loop counter: its 256-bit
+ * vectors hold 8 f32 lanes (Mesa's gallivm, lp_native_vector_width; 4 on a CPU without AVX, for
+ * which 8 is a bound). The counter runs while any lane's loop does, so in the lane layout, where
+ * each lane is a replica, the loops of 8 replicas that branch differently add up
+ * (src/methods/dispatch_plan.ts). */
+export const SIMD_LANES = 8;
 /** Neighbours per atom held by the fused SW kernel (the energy kernel holds more, see
  * potential_layout.ts): twice the ~10 of random silicon at diamond density, and small enough that
  * a Si64 step plus a random restart fits one dispatch. More makes the replica fail, reported. */

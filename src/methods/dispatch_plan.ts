@@ -6,7 +6,12 @@
  * workgroup layout's over its own atoms, their pairs with every atom, and the reduction trees.
  */
 import { UserError } from "../core/errors.ts";
-import { atomEnergyIterations, LOOP_BUDGET, replicaEnergyIterations } from "../gpu/loop_budget.ts";
+import {
+  atomEnergyIterations,
+  LOOP_BUDGET,
+  replicaEnergyIterations,
+  SIMD_LANES,
+} from "../gpu/loop_budget.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
 import { reductionIterations, type WorkgroupShape } from "../gpu/thread_layout.ts";
 import type { KernelShape } from "./kernel_source.ts";
@@ -43,32 +48,65 @@ export function planDispatch(
       hopsPerDispatch: hopping ? MAX_HOPS_PER_DISPATCH : 1,
     };
   }
-  const { step, hop, fixed } = kernel.layout === "lane"
+  const costs = kernel.layout === "lane"
     ? laneCosts(kind, n, spec, logCapacity)
     : workgroupCosts(kind, n, spec, logCapacity, kernel.shape);
-  const available = budget - fixed;
-  // Each hop reserved costs steps; outside hopping, one slot rejects a non-finite point (a
-  // restart, shaders/driver.wgsl).
+  // Hops may take up to an eighth of the budget; outside hopping, one slot rejects a non-finite
+  // point (a restart, shaders/driver.wgsl).
+  const oneHop = costs.lanes * (costs.hop.shared + costs.hop.largestMove);
   const hopsPerDispatch = hopping
-    ? Math.max(1, Math.min(MAX_HOPS_PER_DISPATCH, Math.floor(available / 8 / hop)))
+    ? Math.max(1, Math.min(MAX_HOPS_PER_DISPATCH, Math.floor((budget - costs.fixed) / 8 / oneHop)))
     : 1;
-  const stepsPerDispatch = Math.floor((available - hopsPerDispatch * hop) / step);
-  if (stepsPerDispatch < 1) {
+  // The iterations grow with the steps: the most steps within the budget, by bisection.
+  let fits = 0;
+  let over = MAX_STEPS_PER_DISPATCH + 1;
+  while (over - fits > 1) {
+    const steps = Math.floor((fits + over) / 2);
+    if (dispatchIterations(costs, steps, hopsPerDispatch) <= budget) fits = steps;
+    else over = steps;
+  }
+  if (fits < 1) {
     throw new UserError(
       `${n} atoms are too many for the fused ${spec.local.name} kernel in the ${kernel.layout} ` +
         `layout with this potential on this device (one step needs ~${
-          Math.ceil(step + hopsPerDispatch * hop)
+          Math.ceil(dispatchIterations(costs, 1, hopsPerDispatch) - costs.fixed)
         } loop iterations of llvmpipe's ${budget}; try --layout workgroup)`,
     );
   }
-  return { stepsPerDispatch, hopsPerDispatch };
+  return { stepsPerDispatch: fits, hopsPerDispatch };
 }
 
 interface Costs {
   step: number;
-  hop: number;
+  hop: HopCost;
   /** Once per dispatch: loading and storing the replica. */
   fixed: number;
+  /** Replicas that share one loop counter: llvmpipe runs SIMD_LANES invocations of the lane
+   * layout together, one replica of the workgroup layout. */
+  lanes: number;
+}
+
+/** A hop's loops: those every hop runs, and its move's (each a bound). */
+interface HopCost {
+  shared: number;
+  /** The dearest move one hop may make (with a reseed's restart where chains reseed). */
+  largestMove: number;
+  /** Every move the kernel compiles in, which one iteration runs where its lanes hop with all. */
+  allMoves: number;
+}
+
+/**
+ * Loop iterations of one dispatch of `steps` loop passes of which each replica hops at most `hops`
+ * times. A loop counter belongs to a SIMD group, which runs an iteration while any of its lanes
+ * does: every pass costs a step, and a pass in which some lane hops costs a hop as well, with the
+ * moves its lanes make. The lanes of the lane layout hop in different passes, so up to
+ * lanes x hops passes hop, and their moves together cost at most one dearest move per lane hop.
+ */
+export function dispatchIterations(costs: Costs, steps: number, hops: number): number {
+  const { hop, lanes } = costs;
+  const hoppingPasses = Math.min(steps, lanes * hops);
+  const moves = Math.min(lanes * hops * hop.largestMove, hoppingPasses * hop.allMoves);
+  return costs.fixed + steps * costs.step + hoppingPasses * hop.shared + moves;
 }
 
 function laneCosts(kind: PotentialKind, n: number, spec: MethodSpec, logCapacity: number): Costs {
@@ -78,10 +116,12 @@ function laneCosts(kind: PotentialKind, n: number, spec: MethodSpec, logCapacity
   const cost = spec.local.cost(n);
   // A step: the method's loops, the constraint, the evaluation's force and best-position loops.
   const step = energy + cost.step + 3 * n + 2;
+  const hop = hopIterations(n, spec, logCapacity);
   return {
     step,
-    hop: energy + cost.reset + hopIterations(n, spec, logCapacity),
+    hop: { ...hop, shared: energy + cost.reset + hop.shared },
     fixed: 4 * n + cost.loadStore,
+    lanes: SIMD_LANES,
   };
 }
 
@@ -105,26 +145,35 @@ function workgroupCosts(
     cost.drawsPerAtom * n;
   // The moves and the controller are bounded as in the lane layout (every invocation draws the
   // whole replica's random numbers); their few reductions are within that bound.
+  const hop = hopIterations(n, spec, logCapacity);
   return {
     step,
-    hop: energy + cost.reset + hopIterations(n, spec, logCapacity) + 4 * reduction,
+    hop: { ...hop, shared: energy + cost.reset + hop.shared + 4 * reduction },
     fixed: 4 * owned + cost.loadStore,
+    lanes: 1,
   };
 }
 
-/** The hopping wrapper, the log, the move probabilities, the uniform move and every move the
- * kernel compiles in, and a restart with reseeding (a bound: a hop makes one, or one and the
- * uniform move), the taboo list's three scans, and the hop
- * controller's decision and ranking; outside hopping, the restart that rejects a non-finite point.
- * A hopping kernel rejects one with a uniform move, within a hop's bound. */
-function hopIterations(n: number, spec: MethodSpec, logCapacity: number): number {
-  if (spec.driver.mode !== "hopping") return 4 * n + restartCost(n);
+/** The hopping wrapper, the log, the move probabilities, the uniform move, the taboo list's three
+ * scans and the hop controller's decision and ranking (shared), and the moves: every move the
+ * kernel compiles in, and a restart where chains reseed (a hop makes one move, or one and the
+ * restart). Outside hopping, the restart that rejects a non-finite point; a hopping kernel rejects
+ * one with a uniform move, within a hop's bound. */
+function hopIterations(n: number, spec: MethodSpec, logCapacity: number): HopCost {
+  if (spec.driver.mode !== "hopping") {
+    return { shared: 4 * n, largestMove: restartCost(n), allMoves: restartCost(n) };
+  }
   // Every move of positive weight: those the kernel compiles in, and perhaps a few more.
   const weights = spec.driver.hopping.moves;
-  const made = HOP_MOVES.filter((move) => (weights[move.name] ?? 0) > 0)
-    .reduce((sum, move) => sum + move.cost(n), 0) +
-    ((spec.driver.hopping.reseedHops ?? 0) > 0 ? restartCost(n) : 0);
+  const moves = HOP_MOVES.filter((move) => (weights[move.name] ?? 0) > 0).map((move) =>
+    move.cost(n)
+  );
+  const reseed = (spec.driver.hopping.reseedHops ?? 0) > 0 ? restartCost(n) : 0;
   const taboo = spec.driver.hopping.taboo === true ? 3 * TABOO_CAPACITY : 0;
-  return 9 * n + logCapacity + 3 * HOP_MOVES.length + n + made + taboo +
-    (hopControl(spec)?.cost(n) ?? 0);
+  return {
+    shared: 9 * n + logCapacity + 3 * HOP_MOVES.length + n + taboo +
+      (hopControl(spec)?.cost(n) ?? 0),
+    largestMove: Math.max(0, ...moves) + reseed,
+    allMoves: moves.reduce((sum, cost) => sum + cost, 0) + reseed,
+  };
 }
