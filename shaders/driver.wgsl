@@ -417,14 +417,15 @@ fn run(
     return;
   }
   load_replica();
-  // Hops and rejections of non-finite points share the dispatch's settings.hops_per_dispatch.
+  // Hops and rejections of non-finite points (hopping) share the dispatch's
+  // settings.hops_per_dispatch.
   var hops = 0u;
   for (var s = 0u; s < settings.steps_per_dispatch; s++) {
     if (state.status != STATUS_RUNNING || state.evaluations >= settings.evaluation_limit) {
       break;
     }
     if (diverged()) {
-      if (hops == settings.hops_per_dispatch) {
+      if (MODE != MODE_HOPPING || hops == settings.hops_per_dispatch) {
         break;
       }
       reject_nonfinite();
@@ -455,6 +456,14 @@ fn run(
       }
       local_step();
     }
+  }
+  // Outside hopping a non-finite point is rejected here, after the loop: a restart is dear, and
+  // llvmpipe's loop counter is shared by the 8 replicas of a SIMD group in the lane layout, which
+  // would pay for a restart in every pass in which one of them diverged. Once per dispatch, the
+  // replica idle until then: the same evaluations as rejecting it at once.
+  if (MODE != MODE_HOPPING && state.status == STATUS_RUNNING &&
+      state.evaluations < settings.evaluation_limit && diverged()) {
+    reject_nonfinite();
   }
   store_replica();
 }

@@ -81,8 +81,8 @@ interface Costs {
   hop: HopCost;
   /** Once per dispatch: loading and storing the replica. */
   fixed: number;
-  /** Replicas that share one loop counter: llvmpipe runs SIMD_LANES invocations of the lane
-   * layout together, one replica of the workgroup layout. */
+  /** Replicas that share one loop counter and hop in passes of their own: llvmpipe runs
+   * SIMD_LANES invocations of the lane layout together, one replica of the workgroup layout. */
   lanes: number;
 }
 
@@ -121,7 +121,9 @@ function laneCosts(kind: PotentialKind, n: number, spec: MethodSpec, logCapacity
     step,
     hop: { ...hop, shared: energy + cost.reset + hop.shared },
     fixed: 4 * n + cost.loadStore,
-    lanes: SIMD_LANES,
+    // Outside hopping the one rejection of a dispatch comes after its loop (shaders/driver.wgsl),
+    // once for the whole SIMD group.
+    lanes: spec.driver.mode === "hopping" ? SIMD_LANES : 1,
   };
 }
 
