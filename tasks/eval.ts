@@ -34,6 +34,7 @@ import { SIGNAL_STATUS, StopSignals } from "../src/cli/stop_signals.ts";
 import { command } from "../src/cli/program.ts";
 import { displayPath, projectFile, shippedNames, shippedOrPath } from "../src/cli/project.ts";
 import {
+  checkEvalOptions,
   DEFAULT_EVAL_METHODS,
   type EvalCheckpoint,
   type EvalOptions,
@@ -297,7 +298,7 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
       ? await loadEvalCheckpoint(await checkpointPath(values.checkpoint))
       : undefined;
   const { tuning } = suite;
-  return {
+  const options: EvalOptions = {
     suite: suite.name,
     systems: suite.systems,
     methods,
@@ -320,6 +321,9 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
       : undefined,
     resamples: DEFAULT_RESAMPLES,
   };
+  // Before any GPU work: a checkpoint used on a family it was not trained on, among others.
+  checkEvalOptions(options);
+  return options;
 }
 
 /** --replicas and --max-evals, or a suite's defaults. */

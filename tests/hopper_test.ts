@@ -29,7 +29,9 @@ import {
   initialHopperTheta,
   REPLICA_NETWORK,
 } from "../src/learned/hopper.ts";
-import { LearnedOptimizer } from "../src/learned/learned_optimizer.ts";
+import { LearnedOptimizer, loadLearnedOptimizer } from "../src/learned/learned_optimizer.ts";
+import { checkpointCoverage } from "../src/learned/coverage.ts";
+import { UserError } from "../src/core/errors.ts";
 import { MetaTrainer } from "../src/learned/meta_train.ts";
 import { LocalTrainingWork } from "../src/learned/training_work.ts";
 import { parseTrainConfig } from "../src/learned/train_config.ts";
@@ -261,4 +263,54 @@ Deno.test("CLI: --max-step is refused for a hopper checkpoint, in one line", asy
     /^error: --max-step applies to a per-step learned optimizer; .* is a hop-residual one/,
   );
   assert.equal(run.stderr.trim().split("\n").length, 1);
+});
+
+Deno.test("a checkpoint serves the families it was trained on: others are one line and status 2", async () => {
+  const shipped = (name: string) =>
+    new URL(`../checkpoints/${name}.safetensors`, import.meta.url).pathname;
+  const families = async (name: string) =>
+    (await loadLearnedOptimizer(shipped(name))).coverage?.families;
+  assert.deepEqual(await families("lj-hopper"), ["lj"]);
+  assert.deepEqual(await families("gupta-hopper"), ["gupta"]);
+  assert.deepEqual(await families("bimetallic-hopper"), ["alloy"]);
+  assert.deepEqual(
+    checkpointCoverage({ systems: ["LJ10", "Cu12", "Ag4Au4", "Si64"] }, "general")?.families,
+    ["lj", "gupta", "alloy", "sw"],
+  );
+  // A checkpoint whose config names no systems (written outside `deno task train`): any system.
+  assert.equal(checkpointCoverage({}, "bare"), undefined);
+  assert.throws(
+    () => checkpointCoverage({ systems: ["Xx12"] }, "odd"),
+    /odd \(a checkpoint\): its config names training system 'Xx12', which this build/,
+  );
+  const lj = await loadLearnedOptimizer(shipped("lj-hopper"));
+  const settings = { fmax: 1e-3, containerRadius: 0 };
+  assert.equal(lj.spec(parseSystem("LJ38"), settings).driver.mode, "hopping");
+  assert.throws(
+    () => lj.spec(parseSystem("Au13"), settings),
+    (error) =>
+      error instanceof UserError &&
+      /lj-hopper.safetensors was trained on Lennard-Jones clusters, not on one-metal Gupta clusters such as Au13/
+        .test(error.message),
+  );
+  const permissions = ["--allow-read", "--allow-write", "--allow-env"];
+  for (
+    const [task, args, pattern] of [
+      [
+        "search",
+        ["--system", "Si64", "--method", "learned", "--checkpoint", shipped("lj-hopper")],
+        /not on Stillinger-Weber silicon such as Si64/,
+      ],
+      [
+        "eval",
+        ["--suite", "bimetallic", "--checkpoint", shipped("gupta-hopper")],
+        /trained on one-metal Gupta clusters, not on two-metal Gupta clusters such as/,
+      ],
+    ] as const
+  ) {
+    const run = await runTaskFile(task, [...permissions, "--allow-run", "--allow-net"], [...args]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    assert.match(run.stderr, pattern);
+  }
 });

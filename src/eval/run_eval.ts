@@ -11,6 +11,7 @@ import { potentialUnits, type Units } from "../potentials/potential.ts";
 import { UserError } from "../core/errors.ts";
 import { loadCheckpoint } from "../learned/checkpoint.ts";
 import { LearnedOptimizer, loadLearnedOptimizer } from "../learned/learned_optimizer.ts";
+import { checkCovers } from "../learned/coverage.ts";
 import { defaultLocalSettings } from "../methods/registry.ts";
 import { parseTrainConfig } from "../learned/train_config.ts";
 import { CHECKPOINT_METHODS, type EvalMethod, isHandDesigned } from "./eval_methods.ts";
@@ -173,12 +174,14 @@ export async function loadEvalCheckpoint(path: string): Promise<EvalCheckpoint> 
     optimizer.architecture,
     optimizer.architecture.initialTheta(seed, initScale),
     optimizer.maxStepBondLengths,
+    optimizer.coverage,
   );
   return { optimizer, untrained, checkpoint: path, trainingSystems: systems };
 }
 
-/** Refuses an empty or repeated method list, and methods whose inputs are missing. */
-function checkOptions(options: EvalOptions): void {
+/** Refuses an empty or repeated method list, methods whose inputs are missing, and a checkpoint
+ * used on a system outside the families it was trained on. */
+export function checkEvalOptions(options: EvalOptions): void {
   const { methods } = options;
   if (methods.length === 0) throw new UserError("no methods to compare");
   const repeated = methods.find((m, k) => methods.indexOf(m) !== k);
@@ -191,6 +194,11 @@ function checkOptions(options: EvalOptions): void {
     throw new UserError("bh needs its tuning options (training systems, grid, budget)");
   }
   if (options.systems.length === 0) throw new UserError("no systems to evaluate");
+  if (needsCheckpoint !== undefined) {
+    for (const name of options.systems) {
+      checkCovers(options.learned!.optimizer.coverage, parseSystem(name));
+    }
+  }
 }
 
 /** The search `method` runs on `system` in this evaluation. */
@@ -235,7 +243,7 @@ export async function runEvaluation(
   context: EvalContext,
 ): Promise<EvalOutcome> {
   const started = performance.now();
-  checkOptions(options);
+  checkEvalOptions(options);
   const systems = options.systems.map(parseSystem);
   const tuning = options.methods.includes("bh")
     ? await tuneBasinHopping(options.tuning!, context)

@@ -10,6 +10,7 @@ import { ARCHITECTURES, type LearnedArchitecture } from "./architectures.ts";
 import { checkMatches, type Checkpoint, loadCheckpoint } from "./checkpoint.ts";
 import { MAX_MAGNITUDE, MIN_MAGNITUDE, withinMagnitude } from "../core/numbers.ts";
 import { CheckpointError } from "./safetensors.ts";
+import { checkCovers, checkpointCoverage, type Coverage } from "./coverage.ts";
 
 /**
  * The energy per atom by which the energy-gap feature tanh((E - E_best) / (N scale)) divides, 1
@@ -29,6 +30,8 @@ export class LearnedOptimizer {
     readonly weights: Float32Array,
     /** The largest atom move per step, in bond lengths (the training config's `maxStep`). */
     readonly maxStepBondLengths = DEFAULT_LEARNED_MAX_STEP,
+    /** The families it was trained on (coverage.ts); undefined: any system. */
+    readonly coverage?: Coverage,
   ) {
     const count = architecture.description.parameterCount;
     if (weights.length !== count) {
@@ -37,11 +40,13 @@ export class LearnedOptimizer {
   }
 
   /** What the kernel runs for it on `system`; `maxStep` overrides the trained largest move
-   * (length), `fmax` is where a free-running optimizer logs minima. */
+   * (length), `fmax` is where a free-running optimizer logs minima. A UserError for a system
+   * outside the families it was trained on. */
   spec(
     system: System,
     settings: { maxStep?: number; fmax: number; containerRadius: number },
   ): MethodSpec {
+    checkCovers(this.coverage, system);
     return this.architecture.spec(system, {
       maxStep: settings.maxStep ?? this.maxStepBondLengths * system.bondLength,
       fmax: settings.fmax,
@@ -66,7 +71,8 @@ export function architectureOf(checkpoint: Checkpoint): LearnedArchitecture {
 /**
  * The learned optimizer of a meta-training checkpoint (src/learned/checkpoint.ts). Throws a
  * UserError (a CheckpointError for the contents) when the file is missing or unreadable, is not a
- * valid checkpoint, or was trained for another architecture or feature list.
+ * valid checkpoint, or was trained for another architecture or feature list. Its spec refuses
+ * systems outside the families it was trained on.
  */
 export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimizer> {
   if (path === "") throw new UserError("the checkpoint's path is empty");
@@ -81,7 +87,10 @@ export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimiz
   const maxStep = typeof config === "object" && config !== null && "maxStep" in config
     ? config.maxStep
     : undefined;
-  if (maxStep === undefined) return new LearnedOptimizer(architecture, checkpoint.theta);
+  const coverage = checkpointCoverage(config, path);
+  if (maxStep === undefined) {
+    return new LearnedOptimizer(architecture, checkpoint.theta, undefined, coverage);
+  }
   // The kernel takes it as an f32 constant: a value beyond what f32 holds fails to compile.
   if (typeof maxStep !== "number" || !(maxStep > 0) || !withinMagnitude(maxStep)) {
     throw new CheckpointError(
@@ -89,7 +98,7 @@ export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimiz
         `${MAX_MAGNITUDE} (bond lengths)`,
     );
   }
-  return new LearnedOptimizer(architecture, checkpoint.theta, maxStep);
+  return new LearnedOptimizer(architecture, checkpoint.theta, maxStep, coverage);
 }
 
 /**

@@ -1,0 +1,72 @@
+/**
+ * Which systems a learned optimizer serves: those of the families it was trained on (the systems
+ * its checkpoint's config names). Within a family its features are dimensionless, so a new size,
+ * element or composition is generalisation to test; another family is outside what it learned,
+ * and refused.
+ */
+import { quoted } from "../core/quote.ts";
+import { UserError } from "../core/errors.ts";
+import { parseSystem, type System } from "../systems/system.ts";
+import { CheckpointError } from "./safetensors.ts";
+
+export const FAMILIES = {
+  lj: "Lennard-Jones clusters",
+  gupta: "one-metal Gupta clusters",
+  alloy: "two-metal Gupta clusters",
+  sw: "Stillinger-Weber silicon",
+} as const;
+export type Family = keyof typeof FAMILIES;
+
+export function familyOf(system: System): Family {
+  switch (system.potential.kind) {
+    case "lj":
+      return "lj";
+    case "gupta":
+      return system.elements.length > 1 ? "alloy" : "gupta";
+    case "sw":
+      return "sw";
+  }
+}
+
+/** What a checkpoint covers: its training families, or undefined (any system) when its config
+ * names no systems (a checkpoint written outside `deno task train`). */
+export interface Coverage {
+  /** The checkpoint, as the user named it. */
+  label: string;
+  families: readonly Family[];
+}
+
+export function checkpointCoverage(config: unknown, label: string): Coverage | undefined {
+  const systems = typeof config === "object" && config !== null && "systems" in config
+    ? config.systems
+    : undefined;
+  if (!Array.isArray(systems) || systems.length === 0) return undefined;
+  const families = new Set<Family>();
+  for (const name of systems) {
+    let system: System;
+    try {
+      system = parseSystem(String(name));
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      throw new CheckpointError(
+        `${label} (a checkpoint): its config names training system ${
+          quoted(String(name))
+        }, which this build does not know`,
+      );
+    }
+    families.add(familyOf(system));
+  }
+  return { label, families: [...families] };
+}
+
+/** A UserError naming the mismatch unless `coverage` includes `system`'s family. */
+export function checkCovers(coverage: Coverage | undefined, system: System): void {
+  if (coverage === undefined) return;
+  const family = familyOf(system);
+  if (coverage.families.includes(family)) return;
+  throw new UserError(
+    `${coverage.label} was trained on ${
+      coverage.families.map((f) => FAMILIES[f]).join(", ")
+    }, not on ${FAMILIES[family]} such as ${system.name}; use a checkpoint trained on them`,
+  );
+}
