@@ -4,13 +4,16 @@
 // layers it is basin hopping exactly.
 //
 // Weights: the driver's `weights`, HOPPER_VEC4S vec4s per weight vector, the replica network
-// (8 -> 16 ReLU -> 8) then the atom network (8 -> 8 ReLU -> 4), in 4x4 blocks (src/learned/mlp.ts).
-// Loop budget: hop_decide 4 + 8 + 2 + 8; rank_atoms 2 OWNED_ATOMS + OWNED_ATOMS x (N_ATOMS + 8)
-// and 3 reductions.
+// (4 REPLICA_INPUT_VEC4S -> 16 ReLU -> 8: the replica features, and for hop-general the family
+// features, as the architecture's replica_input() gives them, shaders/hop_*replica_input.wgsl),
+// then the atom network (8 -> 8 ReLU -> 4), in 4x4 blocks (src/learned/mlp.ts).
+// Loop budget: hop_decide 4 REPLICA_INPUT_VEC4S + 8 + 2 + 8 and replica_input's; rank_atoms
+// 2 OWNED_ATOMS + OWNED_ATOMS x (N_ATOMS + 8) and 3 reductions.
 // Generated constants (hopper.ts): HOPPER_VEC4S, the REPLICA_* and ATOM_* offsets in vec4s,
 // HOP_OUTPUT_LIMIT, HOP_TINY, HOP_BOND_LENGTH, HOP_ENERGY_SCALE, HOP_DEFAULT_DR,
 // COORDINATION_RADIUS, RADIAL_CENTRE_0..2, RADIAL_WIDTH (lengths), NEIGHBOUR_NORM,
-// HOP_SPECIES_SCALE (1 / (species - 1), 0 for one element).
+// HOP_SPECIES_SCALE (1 / (species - 1), 0 for one element), HOP_SEVERAL_ELEMENTS (1 for two or
+// more elements, else 0), REPLICA_INPUT_VEC4S.
 
 fn hop_block(index: u32) -> mat4x4f {
   return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
@@ -20,14 +23,14 @@ fn hop_weights_base() -> u32 {
   return state.weights * HOPPER_VEC4S;
 }
 
-// 8 -> 16 (ReLU) -> 8.
-fn replica_network(input: array<vec4f, 2>) -> array<vec4f, 2> {
+// 4 REPLICA_INPUT_VEC4S -> 16 (ReLU) -> 8.
+fn replica_network(input: array<vec4f, REPLICA_INPUT_VEC4S>) -> array<vec4f, 2> {
   let base = hop_weights_base();
   var hidden: array<vec4f, 4>;
   for (var o = 0u; o < 4u; o++) {
     var sum = weights[base + REPLICA_L0_BIAS + o];
-    for (var i = 0u; i < 2u; i++) {
-      sum += hop_block(base + (o * 2u + i) * 4u) * input[i];
+    for (var i = 0u; i < REPLICA_INPUT_VEC4S; i++) {
+      sum += hop_block(base + (o * REPLICA_INPUT_VEC4S + i) * 4u) * input[i];
     }
     hidden[o] = max(sum, vec4f(0.0));
   }
@@ -98,7 +101,7 @@ fn hop_decide() -> HopDecision {
       tanh(log2(state.dr / HOP_DEFAULT_DR)),
     ),
   );
-  let o = replica_network(features);
+  let o = replica_network(replica_input(features));
   let scales = exp(o[0]);
   var d = HopDecision(scales.x, scales.y, scales.z, array<f32, MOVE_COUNT>());
   d.logits[MOVE_INDEX_SURFACE] = o[0].w;

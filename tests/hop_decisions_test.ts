@@ -14,7 +14,7 @@ import {
   ReferenceReplica,
 } from "../mod.ts";
 import { ARCHITECTURES } from "../src/learned/architectures.ts";
-import { HOPPER_ARCHITECTURE, initialHopperTheta } from "../src/learned/hopper.ts";
+import { HOPPER } from "../src/learned/hopper.ts";
 import { DEFAULT_DECISION } from "../src/methods/hop_control.ts";
 import { SURFACE_TIE, surfaceAtom, surfaceRank } from "../src/methods/moves/surface.ts";
 import type { HopEvent } from "../src/methods/reference_replica.ts";
@@ -22,8 +22,8 @@ import { hopDecisions, recordHops, summariseHops } from "../src/eval/hop_decisio
 
 const LJ13 = parseSystem("LJ13");
 const UNTRAINED = new LearnedOptimizer(
-  ARCHITECTURES[HOPPER_ARCHITECTURE.name],
-  initialHopperTheta(1),
+  ARCHITECTURES[HOPPER.architecture.name],
+  HOPPER.initialTheta(1),
 );
 const SHIPPED = await loadLearnedOptimizer("checkpoints/lj-hopper.safetensors");
 

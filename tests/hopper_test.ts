@@ -6,12 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
-import { runTaskFile, TINY_TRAIN_CONFIG } from "./helpers.ts";
+import { diamondCrystal, icosahedron13, runTaskFile, TINY_TRAIN_CONFIG } from "./helpers.ts";
 import {
   parseSystem,
   randomStructures,
   referenceContext,
+  referencePotential,
   ReferenceReplica,
+  type System,
   THREAD_LAYOUTS,
 } from "../mod.ts";
 import { defaultHopping } from "../src/methods/basin_hopping.ts";
@@ -20,15 +22,8 @@ import { fire, JAX_MD_FIRE } from "../src/methods/fire.ts";
 import type { MethodSpec } from "../src/methods/method_spec.ts";
 import { OptimizerBatch } from "../src/methods/optimizer_batch.ts";
 import { ARCHITECTURES } from "../src/learned/architectures.ts";
-import {
-  ATOM_NETWORK,
-  ATOM_NETWORK_OFFSET,
-  HOPPER_ARCHITECTURE,
-  HOPPER_PARAMETERS,
-  hopperControl,
-  initialHopperTheta,
-  REPLICA_NETWORK,
-} from "../src/learned/hopper.ts";
+import { GENERAL_HOPPER, HOPPER as PLAIN_HOPPER, type Hopper } from "../src/learned/hopper.ts";
+import { familyFeatures } from "../src/learned/hop_features.ts";
 import { LearnedOptimizer, loadLearnedOptimizer } from "../src/learned/learned_optimizer.ts";
 import { checkpointCoverage } from "../src/learned/coverage.ts";
 import { UserError } from "../src/core/errors.ts";
@@ -39,69 +34,163 @@ import { Rng } from "../src/core/rng.ts";
 import { runSearch, searchOptions } from "../src/search/run_search.ts";
 
 const gpu = await testGpu();
-const HOPPER = ARCHITECTURES[HOPPER_ARCHITECTURE.name];
 
-Deno.test("hopper layout: both networks fit theta, output layers start at zero", () => {
-  assert.equal(HOPPER_PARAMETERS, REPLICA_NETWORK.parameterCount + ATOM_NETWORK.parameterCount);
-  assert.equal(HOPPER_PARAMETERS % 4, 0);
-  const theta = initialHopperTheta(3);
-  const hidden = REPLICA_NETWORK.layerOffset(1);
-  assert.ok(theta.subarray(0, hidden).some((w) => w !== 0), "hidden weights are random");
-  assert.ok(theta.subarray(hidden, ATOM_NETWORK_OFFSET).every((w) => w === 0));
-  const atomOutput = ATOM_NETWORK_OFFSET + ATOM_NETWORK.layerOffset(1);
-  assert.ok(theta.subarray(atomOutput).every((w) => w === 0));
-  // Whatever the features, zero output layers decide exactly as basin hopping does.
-  const control = hopperControl({ bondLength: 1.12, energyScale: 1, nSpecies: 1 }).mirror({
-    weights: theta,
-    weightsIndex: 0,
+for (const hopper of [PLAIN_HOPPER, GENERAL_HOPPER]) {
+  const { replicaNetwork, atomNetwork, atomNetworkOffset, parameterCount } = hopper;
+  const name = hopper.architecture.name;
+  Deno.test(`${name} layout: both networks fit theta, output layers start at zero`, () => {
+    assert.equal(parameterCount, replicaNetwork.parameterCount + atomNetwork.parameterCount);
+    assert.equal(parameterCount % 4, 0);
+    assert.equal(hopper.features.length, replicaNetwork.sizes[0] + atomNetwork.sizes[0]);
+    const theta = hopper.initialTheta(3);
+    const hidden = replicaNetwork.layerOffset(1);
+    assert.ok(theta.subarray(0, hidden).some((w) => w !== 0), "hidden weights are random");
+    assert.ok(theta.subarray(hidden, atomNetworkOffset).every((w) => w === 0));
+    const atomOutput = atomNetworkOffset + atomNetwork.layerOffset(1);
+    assert.ok(theta.subarray(atomOutput).every((w) => w === 0));
+    // Whatever the features, zero output layers decide exactly as basin hopping does.
+    const control = hopper.control({ bondLength: 1.12, energyScale: 1, nSpecies: 1 }).mirror({
+      weights: theta,
+      weightsIndex: 0,
+    });
+    const lj = parseSystem("LJ13");
+    const x = Float64Array.from(randomStructures(lj, 1, 1));
+    const energies = Float64Array.from({ length: 13 }, (_, i) => -3 - 0.1 * i);
+    const view: HopView = {
+      n: 13,
+      x,
+      f: new Float64Array(39),
+      species: lj.species,
+      nSpecies: 1,
+      energy: -40,
+      bestEnergy: -41,
+      markovEnergy: -40.5,
+      fmax: 0.02,
+      hopFmax: 0.03,
+      relaxSteps: 30,
+      relaxStepCap: 1000,
+      sinceBest: 120,
+      hops: 7,
+      windowAccepted: 3,
+      adaptInterval: 10,
+      dr: 0.4,
+      markovAtomEnergies: energies,
+      atomEnergies: energies,
+      box: undefined,
+    };
+    assert.deepEqual(control.decide(view), DEFAULT_DECISION);
+    assert.deepEqual(control.rankAtoms(view), energies);
   });
+}
+
+Deno.test("family features tell a pair potential, a many-body one and a network solid apart", () => {
+  const scales = (system: System) => ({
+    bondLength: system.bondLength,
+    energyScale: 1,
+    defaultDr: 0,
+  });
+  // LJ13's icosahedron (CCD): the centre's share -5.9, a vertex's -3.2 of mean -3.41.
   const lj = parseSystem("LJ13");
-  const x = Float64Array.from(randomStructures(lj, 1, 1));
-  const energies = Float64Array.from({ length: 13 }, (_, i) => -3 - 0.1 * i);
-  const view: HopView = {
-    n: 13,
-    x,
-    f: new Float64Array(39),
+  const icosahedron = icosahedron13(lj.bondLength);
+  const ljEnergies = referencePotential(lj.potential)({
+    positions: icosahedron,
     species: lj.species,
-    nSpecies: 1,
-    energy: -40,
-    bestEnergy: -41,
-    markovEnergy: -40.5,
-    fmax: 0.02,
+  })
+    .atomEnergies!;
+  const view = (system: System, x: Float64Array, atomEnergies?: Float64Array): HopView => ({
+    n: system.nAtoms,
+    x,
+    f: new Float64Array(x.length),
+    species: system.species,
+    nSpecies: system.elements.length,
+    energy: 0,
+    bestEnergy: 0,
+    markovEnergy: 0,
+    fmax: 0,
     hopFmax: 0.03,
-    relaxSteps: 30,
+    relaxSteps: 99,
     relaxStepCap: 1000,
-    sinceBest: 120,
-    hops: 7,
-    windowAccepted: 3,
+    sinceBest: 0,
+    hops: 1,
+    windowAccepted: 0,
     adaptInterval: 10,
     dr: 0.4,
-    markovAtomEnergies: energies,
-  };
-  assert.deepEqual(control.decide(view), DEFAULT_DECISION);
-  assert.deepEqual(control.rankAtoms(view), energies);
+    markovAtomEnergies: new Float64Array(system.nAtoms),
+    atomEnergies,
+    box: system.box,
+  });
+  const [ljCoordination, ljSeveral, ljSpread, relax] = familyFeatures(
+    view(lj, icosahedron, ljEnergies),
+    scales(lj),
+  );
+  assert.equal(ljSeveral, 0);
+  assert.ok(Math.abs(relax - 2 / 3) < 1e-12, `${relax}`);
+  // The same icosahedron in Gupta gold: its shares are closer together than LJ's.
+  const au = parseSystem("Au13");
+  const auX = icosahedron13(au.bondLength);
+  const auEnergies = referencePotential(au.potential)({ positions: auX, species: au.species })
+    .atomEnergies!;
+  const [auCoordination, , auSpread] = familyFeatures(view(au, auX, auEnergies), scales(au));
+  assert.ok(Math.abs(auCoordination - ljCoordination) < 1e-9, `${auCoordination}`);
+  // Measured: 0.240 and 0.074.
+  assert.ok(ljSpread > 3 * auSpread, `spread LJ ${ljSpread}, Au ${auSpread}`);
+  // Diamond silicon: 4 neighbours at the bond length, the next 12 at 1.63 bond lengths.
+  const si = parseSystem("Si64");
+  const [siCoordination, , siSpread] = familyFeatures(
+    view(si, diamondCrystal(2, 5.431).positions),
+    scales(si),
+  );
+  // No energy shares in a kernel without surface or symmetrise moves; the four bonds of each atom
+  // (1 / (1 + 0.8^6) each) and 12 second neighbours at 1.63 bonds (0.168 each), then further
+  // shells, all of them inside the box's minimum images.
+  assert.equal(siSpread, 0);
+  const shells = 4 / (1 + 0.8 ** 6) + 12 / (1 + (Math.sqrt(8 / 3) / 1.25) ** 6);
+  assert.ok(
+    siCoordination * 12 > shells && siCoordination * 12 < shells + 2,
+    `Si ${siCoordination}`,
+  );
+  const several = familyFeatures(view(parseSystem("Ag7Au6"), icosahedron), scales(lj))[1];
+  assert.equal(several, 1);
 });
 
-for (const system of ["LJ13", "Ag7Au6"]) {
-  Deno.test(`${system}: the hopper at theta = 0 is basin hopping, replica for replica`, async () => {
+for (
+  const [system, hopper] of [
+    ["LJ13", PLAIN_HOPPER],
+    ["Ag7Au6", PLAIN_HOPPER],
+    ["LJ13", GENERAL_HOPPER],
+  ] as const
+) {
+  Deno.test(`${system}: ${hopper.architecture.name} at theta = 0 is basin hopping, replica for replica`, async () => {
     const s = parseSystem(system);
     const common = { replicas: 16, maxEvaluations: 1500, seed: 4 };
     const bh = await runSearch(searchOptions(s, "bh", common), { gpu });
-    const learned = new LearnedOptimizer(HOPPER, new Float32Array(HOPPER_PARAMETERS));
-    const hopper = await runSearch(searchOptions(s, "learned", { ...common, learned }), { gpu });
-    assert.deepEqual(hopper.replicaBestEnergies, bh.replicaBestEnergies);
-    assert.deepEqual(hopper.replicaFirstHits, bh.replicaFirstHits);
-    assert.deepEqual(hopper.minima.map((m) => m.energy), bh.minima.map((m) => m.energy));
-    assert.equal(hopper.distinctMinima, bh.distinctMinima);
+    const learned = new LearnedOptimizer(
+      ARCHITECTURES[hopper.architecture.name],
+      new Float32Array(hopper.parameterCount),
+    );
+    const search = await runSearch(searchOptions(s, "learned", { ...common, learned }), { gpu });
+    assert.deepEqual(search.replicaBestEnergies, bh.replicaBestEnergies);
+    assert.deepEqual(search.minima.map((m) => m.energy), bh.minima.map((m) => m.energy));
+    if (hopper === GENERAL_HOPPER) {
+      // Its dearer hops make shorter dispatches, so the minima log (LOG_CAPACITY entries, emptied
+      // at every readback) is read more often, and a revisit of the minimum may be what it keeps:
+      // first hits are measured within a few evaluations.
+      search.replicaFirstHits!.forEach((hit, r) =>
+        assert.ok(Math.abs(hit - bh.replicaFirstHits![r]) <= 10, `replica ${r}: ${hit}`)
+      );
+    } else {
+      assert.deepEqual(search.replicaFirstHits, bh.replicaFirstHits);
+      assert.equal(search.distinctMinima, bh.distinctMinima);
+    }
   });
 }
 
 /** Weights whose outputs move every decision: the output layers random too. */
-function activeTheta(seed: number): Float32Array {
-  const theta = new Float32Array(HOPPER_PARAMETERS);
+function activeTheta(hopper: Hopper, seed: number): Float32Array {
+  const theta = new Float32Array(hopper.parameterCount);
   const rng = new Rng(seed);
-  REPLICA_NETWORK.initialize(theta, 0, rng, 1, false);
-  ATOM_NETWORK.initialize(theta, ATOM_NETWORK_OFFSET, rng, 3, false);
+  hopper.replicaNetwork.initialize(theta, 0, rng, 1, false);
+  hopper.atomNetwork.initialize(theta, hopper.atomNetworkOffset, rng, 3, false);
   return theta;
 }
 
@@ -129,29 +218,34 @@ function relaxedStarts(system: ReturnType<typeof parseSystem>, count: number): F
 }
 
 for (
-  const [name, moves] of [
-    ["LJ13", { uniform: 1, surface: 1 }],
-    ["Ag7Au6", { uniform: 1, surface: 1, swap: 1 }],
+  const [name, moves, hopper, layouts] of [
+    ["LJ13", { uniform: 1, surface: 1 }, PLAIN_HOPPER, THREAD_LAYOUTS],
+    ["Ag7Au6", { uniform: 1, surface: 1, swap: 1 }, PLAIN_HOPPER, THREAD_LAYOUTS],
+    ["LJ13", { uniform: 1, surface: 1 }, GENERAL_HOPPER, THREAD_LAYOUTS],
+    ["Ag7Au6", { uniform: 1, surface: 1, swap: 1 }, GENERAL_HOPPER, THREAD_LAYOUTS],
+    // No per-atom energies, minimum images.
+    ["Si64", { uniform: 1 }, GENERAL_HOPPER, ["lane"]],
   ] as const
 ) {
-  for (const layout of THREAD_LAYOUTS) {
-    Deno.test(`${name}: the hopper's kernel follows its f64 mirror, decisions included (${layout})`, async () => {
+  for (const layout of layouts) {
+    Deno.test(`${name}: ${hopper.architecture.name}'s kernel follows its f64 mirror, decisions included (${layout})`, async () => {
       const system = parseSystem(name);
       const spec: MethodSpec = {
         local: fire({ maxStep: 0.2, fire: JAX_MD_FIRE }),
         driver: {
           mode: "hopping",
           hopping: { ...defaultHopping(system, moves), hopFmax: 1e-2, relaxStepCap: 25 },
-          control: hopperControl({
+          control: hopper.control({
             bondLength: system.bondLength,
             energyScale: 1,
             nSpecies: system.elements.length,
+            box: system.box,
           }),
         },
         containerRadius: 0,
       };
       const replicas = 4;
-      const weights = new Float32Array([...activeTheta(5), ...activeTheta(6)]);
+      const weights = new Float32Array([...activeTheta(hopper, 5), ...activeTheta(hopper, 6)]);
       const batch = await OptimizerBatch.create(gpu, system, replicas, {
         spec,
         weightVectors: 2,

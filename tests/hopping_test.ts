@@ -20,7 +20,7 @@ import {
 } from "../src/eval/hopping.ts";
 import { icosahedron13, minimize1d } from "./helpers.ts";
 import { hoppingReport } from "../src/eval/hopping_report.ts";
-import { HOPPER_ARCHITECTURE, HOPPER_PARAMETERS } from "../src/learned/hopper.ts";
+import { HOPPER } from "../src/learned/hopper.ts";
 
 const LJ13 = parseSystem("LJ13");
 
@@ -100,10 +100,10 @@ Deno.test("hopping report: a table row per method and two well-formed plots", ()
 });
 
 Deno.test("hopping report of a hopper: its hop decisions beside its untrained start's", () => {
-  const hopper = ARCHITECTURES[HOPPER_ARCHITECTURE.name];
+  const hopper = ARCHITECTURES[HOPPER.architecture.name];
   const report = hoppingReport({
     system: LJ13,
-    learned: new LearnedOptimizer(hopper, new Float32Array(HOPPER_PARAMETERS)),
+    learned: new LearnedOptimizer(hopper, new Float32Array(HOPPER.parameterCount)),
     untrained: new LearnedOptimizer(hopper, hopper.initialTheta(1)),
     starts: 1,
     evaluations: 300,

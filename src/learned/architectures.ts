@@ -5,7 +5,7 @@
  * architecture and loads into the matching entry.
  * - per-atom-mlp: the paper's per-step form, a local method run free (per_atom_mlp.ts);
  * - hop-residual: a hop controller on basin hopping, zero-initialised so it starts as basin
- *   hopping (hopper.ts);
+ *   hopping (hopper.ts); hop-general, the same seeing features that tell families apart;
  * - fire-residual: the per-step form repaired, a per-atom residual on FIRE's step (a learned step
  *   factor and a learned random kick), zero-initialised so it starts as FIRE, run free
  *   (fire_residual.ts).
@@ -23,7 +23,7 @@ import {
   fireResidualSpec,
   initialFireResidualTheta,
 } from "./fire_residual.ts";
-import { HOPPER_ARCHITECTURE, HOPPER_FEATURES, hopperSpec, initialHopperTheta } from "./hopper.ts";
+import { GENERAL_HOPPER, HOPPER, type Hopper } from "./hopper.ts";
 import { perAtomMlp } from "./per_atom_mlp.ts";
 
 /** How a learned optimizer runs on a system: the largest move per step (length), the force
@@ -44,6 +44,8 @@ export interface LearnedArchitecture {
   /** Each replica's step, dr and temperature on `system` (seed and stream given). */
   hyperparameters(system: System, seed: number): Omit<ReplicaHyperparameters, "stream" | "weights">;
   initialTheta(seed: number, scale?: number): Float32Array;
+  /** The hand-designed method it starts from, what training compares it with at the end. */
+  baseline: "basin hopping" | "FIRE with random restarts";
 }
 
 export const ARCHITECTURES: Record<string, LearnedArchitecture> = {
@@ -61,24 +63,32 @@ export const ARCHITECTURES: Record<string, LearnedArchitecture> = {
     }),
     hyperparameters: (_system, seed) => ({ step: 0.1, dr: 0, temperature: 0, seed }),
     initialTheta,
+    baseline: "FIRE with random restarts",
   },
-  [HOPPER_ARCHITECTURE.name]: {
-    description: HOPPER_ARCHITECTURE,
-    features: HOPPER_FEATURES,
-    spec: (system, settings) => {
-      const spec = hopperSpec(system, settings.energyScale);
-      return { ...spec, containerRadius: settings.containerRadius };
-    },
-    hyperparameters: basinHoppingHyperparameters,
-    initialTheta: initialHopperTheta,
-  },
+  [HOPPER.architecture.name]: hopperArchitecture(HOPPER),
+  [GENERAL_HOPPER.architecture.name]: hopperArchitecture(GENERAL_HOPPER),
   [FIRE_RESIDUAL_ARCHITECTURE.name]: {
     description: FIRE_RESIDUAL_ARCHITECTURE,
     features: FIRE_RESIDUAL_FEATURES,
     spec: fireResidualSpec,
     hyperparameters: fireResidualHyperparameters,
     initialTheta: initialFireResidualTheta,
+    baseline: "FIRE with random restarts",
   },
 };
 
 export const DEFAULT_ARCHITECTURE = ARCHITECTURE.name;
+
+function hopperArchitecture(hopper: Hopper): LearnedArchitecture {
+  return {
+    description: hopper.architecture,
+    features: hopper.features,
+    baseline: "basin hopping",
+    spec: (system, settings) => ({
+      ...hopper.spec(system, settings.energyScale),
+      containerRadius: settings.containerRadius,
+    }),
+    hyperparameters: basinHoppingHyperparameters,
+    initialTheta: (seed, scale) => hopper.initialTheta(seed, scale),
+  };
+}

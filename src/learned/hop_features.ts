@@ -21,11 +21,21 @@
  *   3-5 radial densities sum_j exp(-((r_ij - s bond) / (0.25 bond))^2), / 12, s = 1, 1.4, 1.8
  *   6 species index / (species - 1) (0 for one element)
  *   7 tanh((E_markov - E_best) / (N scale))
+ * Family features (the hop-general architecture), of the minimum the relaxation just reached, that
+ * tell potentials apart by their landscapes' own scales, not by name:
+ *   0 mean smooth coordination (as atom feature 1, minimum images in a box), / 12: about 1/3 in a
+ *     network solid such as silicon, 1/2 to 3/4 in close-packed clusters
+ *   1 1 for two or more elements, else 0
+ *   2 spread of the atoms' energy shares, std / |mean| (0 where the kernel computes no shares:
+ *     systems without surface or symmetrise moves): a pair potential's surface atoms have about
+ *     half the core's energy, a many-body (Gupta) one's about 1 / sqrt 2
+ *   3 log10(1 + relaxation steps) / 3: how long this landscape's relaxations take
  */
 import { NO_ENERGY } from "../core/codes.ts";
 import type { HopView } from "../methods/hop_control.ts";
 
 export const REPLICA_FEATURES = 8;
+export const FAMILY_FEATURES = 4;
 export const ATOM_FEATURES = 8;
 /** Guards divisions by a vanishing spread or force. */
 export const TINY = 1e-12;
@@ -40,6 +50,40 @@ export interface FeatureScales {
   energyScale: number;
   /** The default uniform-move amplitude (length) the dr feature is measured against. */
   defaultDr: number;
+}
+
+/** The family features of the relaxed minimum in `v.x`. */
+export function familyFeatures(v: HopView, s: FeatureScales): Float64Array {
+  const { n, x, box } = v;
+  const image = (d: number) => box === undefined ? d : d - box * Math.round(d / box);
+  let coordination = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const r = Math.hypot(
+        image(x[3 * j] - x[3 * i]),
+        image(x[3 * j + 1] - x[3 * i + 1]),
+        image(x[3 * j + 2] - x[3 * i + 2]),
+      );
+      const q = (r / (COORDINATION_RADIUS * s.bondLength)) ** 2;
+      coordination += 1 / (1 + q * q * q);
+    }
+  }
+  let spread = 0;
+  const e = v.atomEnergies;
+  if (e !== undefined) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += e[i] / n;
+    let variance = 0;
+    for (let i = 0; i < n; i++) variance += (e[i] - mean) ** 2 / n;
+    spread = Math.sqrt(variance) / (Math.abs(mean) + TINY);
+  }
+  return Float64Array.of(
+    coordination / n / NEIGHBOUR_NORM,
+    v.nSpecies > 1 ? 1 : 0,
+    spread,
+    Math.log10(1 + v.relaxSteps) / 3,
+  );
 }
 
 export function replicaFeatures(v: HopView, s: FeatureScales): Float64Array {

@@ -16,8 +16,17 @@
  * theta: the replica network's parameters, then the atom network's (mlp.ts layouts). Outputs 6
  * and 7 of the replica network, and 1 to 3 of the atom network, fill their blocks of four and
  * are not used.
+ *
+ * Two architectures share this code: hop-residual, whose replica network sees the 8 replica
+ * features, and hop-general (12 -> 16 ReLU -> 8), which also sees the 4 family features of
+ * hop_features.ts, so that one checkpoint can act differently on Lennard-Jones, Gupta and
+ * silicon landscapes without being told which it is on.
  */
 import SHADER from "../../shaders/learned_hop_control.wgsl" with { type: "text" };
+import REPLICA_INPUT from "../../shaders/hop_replica_input.wgsl" with { type: "text" };
+import GENERAL_REPLICA_INPUT from "../../shaders/hop_general_replica_input.wgsl" with {
+  type: "text",
+};
 import { Rng } from "../core/rng.ts";
 import { basinHoppingSpec, DR_PER_BOND_LENGTH } from "../methods/basin_hopping.ts";
 import {
@@ -33,6 +42,8 @@ import {
   ATOM_FEATURES,
   atomFeatures,
   COORDINATION_RADIUS,
+  FAMILY_FEATURES,
+  familyFeatures,
   type FeatureScales,
   NEIGHBOUR_NORM,
   RADIAL_CENTRES,
@@ -42,12 +53,6 @@ import {
   TINY,
 } from "./hop_features.ts";
 import { MlpLayout } from "./mlp.ts";
-
-export const REPLICA_NETWORK = new MlpLayout([REPLICA_FEATURES, 16, 8]);
-export const ATOM_NETWORK = new MlpLayout([ATOM_FEATURES, 8, 4]);
-/** Where the atom network's parameters start in theta. */
-export const ATOM_NETWORK_OFFSET = REPLICA_NETWORK.parameterCount;
-export const HOPPER_PARAMETERS = REPLICA_NETWORK.parameterCount + ATOM_NETWORK.parameterCount;
 
 /** The replica network's outputs, in order. */
 export const HOP_OUTPUTS = [
@@ -62,15 +67,8 @@ export const HOP_OUTPUTS = [
 /** Each output is clamped to +-this before use: multipliers stay within [1/20, 20]. */
 export const OUTPUT_LIMIT = 3;
 
-export const HOPPER_ARCHITECTURE: Architecture = {
-  name: "hop-residual",
-  inputs: REPLICA_FEATURES,
-  hidden: [16],
-  outputs: 8,
-  parameterCount: HOPPER_PARAMETERS,
-};
-
-/** The features' names, recorded in checkpoints: replica features, then atom features. */
+/** The features' names of hop-residual, recorded in checkpoints: replica features, then atom
+ * features. */
 export const HOPPER_FEATURES = [
   "fmax_over_tolerance",
   "relax_fraction",
@@ -90,12 +88,24 @@ export const HOPPER_FEATURES = [
   "markov_above_best",
 ] as const;
 
+/** hop-general's: the replica features, the family features, then the atom features. */
+export const GENERAL_HOPPER_FEATURES = [
+  ...HOPPER_FEATURES.slice(0, REPLICA_FEATURES),
+  "mean_coordination",
+  "several_elements",
+  "atom_energy_spread",
+  "log_relax_steps",
+  ...HOPPER_FEATURES.slice(REPLICA_FEATURES),
+] as const;
+
 /** What the hopper needs from the system. */
 export interface HopperSettings {
   bondLength: number;
   energyScale: number;
   /** Elements in the system (the species feature). */
   nSpecies: number;
+  /** The periodic box's side (family features), undefined for a cluster. */
+  box?: number;
 }
 
 function scales(system: { bondLength: number }, energyScale: number): FeatureScales {
@@ -108,87 +118,130 @@ function scales(system: { bondLength: number }, energyScale: number): FeatureSca
 
 const clamp = (value: number) => Math.max(-OUTPUT_LIMIT, Math.min(OUTPUT_LIMIT, value));
 
-/** The hop controller of the hopper for a system (weights are bound per batch). */
-export function hopperControl(settings: HopperSettings): HopControl {
-  const s = scales(settings, settings.energyScale);
-  const vec4 = (index: number) => index / 4;
-  const offsets = {
-    HOPPER_VEC4S: vec4(HOPPER_PARAMETERS),
-    REPLICA_L0_BIAS: vec4(REPLICA_NETWORK.biasIndex(0, 0)),
-    REPLICA_L1: vec4(REPLICA_NETWORK.layerOffset(1)),
-    REPLICA_L1_BIAS: vec4(REPLICA_NETWORK.biasIndex(1, 0)),
-    ATOM_L0: vec4(ATOM_NETWORK_OFFSET),
-    ATOM_L0_BIAS: vec4(ATOM_NETWORK_OFFSET + ATOM_NETWORK.biasIndex(0, 0)),
-    ATOM_L1: vec4(ATOM_NETWORK_OFFSET + ATOM_NETWORK.layerOffset(1)),
-    ATOM_L1_BIAS: vec4(ATOM_NETWORK_OFFSET + ATOM_NETWORK.biasIndex(1, 0)),
-  };
-  return {
-    name: HOPPER_ARCHITECTURE.name,
-    shader: SHADER,
-    constants: {
-      ...offsets,
-      HOP_OUTPUT_LIMIT: { f32: OUTPUT_LIMIT },
-      HOP_TINY: { f32: TINY },
-      HOP_BOND_LENGTH: { f32: s.bondLength },
-      HOP_ENERGY_SCALE: { f32: s.energyScale },
-      HOP_DEFAULT_DR: { f32: s.defaultDr },
-      COORDINATION_RADIUS: { f32: COORDINATION_RADIUS * s.bondLength },
-      RADIAL_CENTRE_0: { f32: RADIAL_CENTRES[0] * s.bondLength },
-      RADIAL_CENTRE_1: { f32: RADIAL_CENTRES[1] * s.bondLength },
-      RADIAL_CENTRE_2: { f32: RADIAL_CENTRES[2] * s.bondLength },
-      RADIAL_WIDTH: { f32: RADIAL_WIDTH * s.bondLength },
-      NEIGHBOUR_NORM: { f32: NEIGHBOUR_NORM },
-      HOP_SPECIES_SCALE: { f32: settings.nSpecies > 1 ? 1 / (settings.nSpecies - 1) : 0 },
-    },
-    parameterCount: HOPPER_PARAMETERS,
-    // hop_decide: 4 + 8 and 2 + 8 MLP iterations; rank_atoms: 3 N for the energies' spread and
-    // the centre, N pair loops of N, 2 + 4 + 2 MLP iterations per atom.
-    cost: (n) => 22 + 3 * n + n * (n + 8),
-    mirror: ({ weights, weightsIndex }) => {
-      const offset = weightsIndex * HOPPER_PARAMETERS;
-      return {
-        decide(view: HopView): HopDecision {
-          const o = REPLICA_NETWORK.forward(weights, offset, replicaFeatures(view, s)).map(clamp);
-          return {
-            temperatureScale: Math.exp(o[0]),
-            drScale: Math.exp(o[1]),
-            hopFmaxScale: Math.exp(o[2]),
-            logits: { ...DEFAULT_DECISION.logits, surface: o[3], swap: o[4], restart: o[5] },
-          };
-        },
-        rankAtoms(view: HopView): Float64Array {
-          const features = atomFeatures(view, s);
-          const rank = new Float64Array(view.n);
-          for (let i = 0; i < view.n; i++) {
-            const input = features.subarray(i * ATOM_FEATURES, (i + 1) * ATOM_FEATURES);
-            const score = clamp(
-              ATOM_NETWORK.forward(weights, offset + ATOM_NETWORK_OFFSET, input)[0],
-            );
-            rank[i] = view.markovAtomEnergies[i] + s.energyScale * score;
-          }
-          return rank;
-        },
-      };
-    },
-  };
+/** A hopper architecture: its networks, where they sit in theta, and what it runs. */
+export class Hopper {
+  readonly replicaNetwork: MlpLayout;
+  readonly atomNetwork = new MlpLayout([ATOM_FEATURES, 8, 4]);
+  /** Where the atom network's parameters start in theta. */
+  readonly atomNetworkOffset: number;
+  readonly parameterCount: number;
+  readonly architecture: Architecture;
+  readonly features: readonly string[];
+
+  constructor(name: string, readonly seesFamily: boolean) {
+    const inputs = REPLICA_FEATURES + (seesFamily ? FAMILY_FEATURES : 0);
+    this.replicaNetwork = new MlpLayout([inputs, 16, 8]);
+    this.atomNetworkOffset = this.replicaNetwork.parameterCount;
+    this.parameterCount = this.atomNetworkOffset + this.atomNetwork.parameterCount;
+    this.architecture = {
+      name,
+      inputs,
+      hidden: [16],
+      outputs: 8,
+      parameterCount: this.parameterCount,
+    };
+    this.features = seesFamily ? GENERAL_HOPPER_FEATURES : HOPPER_FEATURES;
+  }
+
+  /** The hop controller on a system (weights are bound per batch). */
+  control(settings: HopperSettings): HopControl {
+    const s = scales(settings, settings.energyScale);
+    const vec4 = (index: number) => index / 4;
+    const { replicaNetwork, atomNetwork, atomNetworkOffset, parameterCount, seesFamily } = this;
+    const offsets = {
+      HOPPER_VEC4S: vec4(parameterCount),
+      REPLICA_INPUT_VEC4S: vec4(replicaNetwork.sizes[0]),
+      REPLICA_L0_BIAS: vec4(replicaNetwork.biasIndex(0, 0)),
+      REPLICA_L1: vec4(replicaNetwork.layerOffset(1)),
+      REPLICA_L1_BIAS: vec4(replicaNetwork.biasIndex(1, 0)),
+      ATOM_L0: vec4(atomNetworkOffset),
+      ATOM_L0_BIAS: vec4(atomNetworkOffset + atomNetwork.biasIndex(0, 0)),
+      ATOM_L1: vec4(atomNetworkOffset + atomNetwork.layerOffset(1)),
+      ATOM_L1_BIAS: vec4(atomNetworkOffset + atomNetwork.biasIndex(1, 0)),
+    };
+    return {
+      name: this.architecture.name,
+      shader: SHADER + (seesFamily ? GENERAL_REPLICA_INPUT : REPLICA_INPUT),
+      constants: {
+        ...offsets,
+        HOP_OUTPUT_LIMIT: { f32: OUTPUT_LIMIT },
+        HOP_TINY: { f32: TINY },
+        HOP_BOND_LENGTH: { f32: s.bondLength },
+        HOP_ENERGY_SCALE: { f32: s.energyScale },
+        HOP_DEFAULT_DR: { f32: s.defaultDr },
+        COORDINATION_RADIUS: { f32: COORDINATION_RADIUS * s.bondLength },
+        RADIAL_CENTRE_0: { f32: RADIAL_CENTRES[0] * s.bondLength },
+        RADIAL_CENTRE_1: { f32: RADIAL_CENTRES[1] * s.bondLength },
+        RADIAL_CENTRE_2: { f32: RADIAL_CENTRES[2] * s.bondLength },
+        RADIAL_WIDTH: { f32: RADIAL_WIDTH * s.bondLength },
+        NEIGHBOUR_NORM: { f32: NEIGHBOUR_NORM },
+        HOP_SPECIES_SCALE: { f32: settings.nSpecies > 1 ? 1 / (settings.nSpecies - 1) : 0 },
+        HOP_SEVERAL_ELEMENTS: { f32: settings.nSpecies > 1 ? 1 : 0 },
+      },
+      parameterCount,
+      // hop_decide: 4 + 4 x (inputs / 4) and 2 + 8 MLP iterations (family features: N pair
+      // loops of N and N for the energies' spread); rank_atoms: 3 N for the energies' spread and
+      // the centre, N pair loops of N, 2 + 4 + 2 MLP iterations per atom.
+      cost: (n) =>
+        14 + 4 * vec4(replicaNetwork.sizes[0]) + 3 * n + n * (n + 8) +
+        (seesFamily ? n * (n + 1) : 0),
+      mirror: ({ weights, weightsIndex }) => {
+        const offset = weightsIndex * parameterCount;
+        return {
+          decide(view: HopView): HopDecision {
+            const features = seesFamily
+              ? Float64Array.of(...replicaFeatures(view, s), ...familyFeatures(view, s))
+              : replicaFeatures(view, s);
+            const o = replicaNetwork.forward(weights, offset, features).map(clamp);
+            return {
+              temperatureScale: Math.exp(o[0]),
+              drScale: Math.exp(o[1]),
+              hopFmaxScale: Math.exp(o[2]),
+              logits: { ...DEFAULT_DECISION.logits, surface: o[3], swap: o[4], restart: o[5] },
+            };
+          },
+          rankAtoms(view: HopView): Float64Array {
+            const features = atomFeatures(view, s);
+            const rank = new Float64Array(view.n);
+            for (let i = 0; i < view.n; i++) {
+              const input = features.subarray(i * ATOM_FEATURES, (i + 1) * ATOM_FEATURES);
+              const score = clamp(
+                atomNetwork.forward(weights, offset + atomNetworkOffset, input)[0],
+              );
+              rank[i] = view.markovAtomEnergies[i] + s.energyScale * score;
+            }
+            return rank;
+          },
+        };
+      },
+    };
+  }
+
+  /** The hopper's search on `system`: basin hopping's defaults with the hopper deciding. */
+  spec(system: System, energyScale: number): MethodSpec {
+    return basinHoppingSpec(
+      system,
+      this.control({
+        bondLength: system.bondLength,
+        energyScale,
+        nSpecies: system.elements.length,
+        box: system.box,
+      }),
+    );
+  }
+
+  /**
+   * A starting theta: the hidden layers random (standard deviation scale / sqrt(fan-in)), biases
+   * and both output layers zero, so every decision starts at basin hopping's.
+   */
+  initialTheta(seed: number, scale = 1): Float32Array {
+    const theta = new Float32Array(this.parameterCount);
+    const rng = new Rng(seed);
+    this.replicaNetwork.initialize(theta, 0, rng, scale, true);
+    this.atomNetwork.initialize(theta, this.atomNetworkOffset, rng, scale, true);
+    return theta;
+  }
 }
 
-/** The hopper's search on `system`: basin hopping's defaults with the hopper deciding. */
-export function hopperSpec(system: System, energyScale: number): MethodSpec {
-  return basinHoppingSpec(
-    system,
-    hopperControl({ bondLength: system.bondLength, energyScale, nSpecies: system.elements.length }),
-  );
-}
-
-/**
- * A starting theta: the hidden layers random (standard deviation scale / sqrt(fan-in)), biases
- * and both output layers zero, so every decision starts at basin hopping's.
- */
-export function initialHopperTheta(seed: number, scale = 1): Float32Array {
-  const theta = new Float32Array(HOPPER_PARAMETERS);
-  const rng = new Rng(seed);
-  REPLICA_NETWORK.initialize(theta, 0, rng, scale, true);
-  ATOM_NETWORK.initialize(theta, ATOM_NETWORK_OFFSET, rng, scale, true);
-  return theta;
-}
+export const HOPPER = new Hopper("hop-residual", false);
+export const GENERAL_HOPPER = new Hopper("hop-general", true);

@@ -83,7 +83,7 @@ export function populationSize(config: TrainConfig): number {
 
 /** The hand-designed method an architecture starts from, in words: what `baseline` runs. */
 export function baselineName(config: TrainConfig): string {
-  return config.architecture === "hop-residual" ? "basin hopping" : "FIRE with random restarts";
+  return ARCHITECTURES[config.architecture].baseline;
 }
 
 export class PopulationEvaluator {

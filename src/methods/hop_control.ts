@@ -63,6 +63,11 @@ export interface HopView {
   readonly dr: number;
   /** Per-atom energies at the Markov chain's minimum. */
   readonly markovAtomEnergies: Float64Array;
+  /** Per-atom energies at x, where the kernel computes them (ATOM_ENERGIES: moves that rank
+   * atoms), else undefined. */
+  readonly atomEnergies: Float64Array | undefined;
+  /** The periodic box's side, undefined for a cluster. */
+  readonly box: number | undefined;
 }
 
 export interface HopControlMirror {

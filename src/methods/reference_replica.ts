@@ -28,6 +28,7 @@ import {
   hopControl,
   type MethodSpec,
   moveProbabilities,
+  ranksAtoms,
   type ReplicaHyperparameters,
   restartPlacement,
 } from "./method_spec.ts";
@@ -472,7 +473,15 @@ export class ReferenceReplica implements MirrorReplica {
       adaptInterval: hopping?.adaptInterval ?? 0,
       dr: this.dr,
       markovAtomEnergies: this.markovAtomEnergies,
+      atomEnergies: this.#computesAtomEnergies() ? this.atomEnergies : undefined,
+      box: this.#context.box,
     };
+  }
+
+  /** Whether the kernel fills per-atom energies (kernel_source.ts' ATOM_ENERGIES). */
+  #computesAtomEnergies(): boolean {
+    const { spec, box, nSpecies } = this.#context;
+    return ranksAtoms(compiledMoves(spec, { periodic: box !== undefined, nSpecies }));
   }
 
   /** The move probabilities after the decision's logits, like the kernel's move_probabilities,
