@@ -367,6 +367,7 @@ Deno.test("a checkpoint serves the families it was trained on: others are one li
   assert.deepEqual(await families("lj-hopper"), ["lj"]);
   assert.deepEqual(await families("gupta-hopper"), ["gupta"]);
   assert.deepEqual(await families("bimetallic-hopper"), ["alloy"]);
+  assert.deepEqual(await families("general-hopper"), ["lj", "gupta", "alloy"]);
   assert.deepEqual(
     checkpointCoverage({ systems: ["LJ10", "Cu12", "Ag4Au4", "Si64"] }, "general")?.families,
     ["lj", "gupta", "alloy", "sw"],
@@ -392,8 +393,8 @@ Deno.test("a checkpoint serves the families it was trained on: others are one li
     const [task, args, pattern] of [
       [
         "search",
-        ["--system", "Si64", "--method", "learned", "--checkpoint", shipped("lj-hopper")],
-        /not on Stillinger-Weber silicon such as Si64/,
+        ["--system", "Si64", "--method", "learned", "--checkpoint", shipped("general-hopper")],
+        /general-hopper.safetensors was trained on Lennard-Jones clusters, one-metal Gupta clusters and two-metal Gupta clusters, not on Stillinger-Weber silicon such as Si64/,
       ],
       [
         "eval",

@@ -64,9 +64,12 @@ export function checkCovers(coverage: Coverage | undefined, system: System): voi
   if (coverage === undefined) return;
   const family = familyOf(system);
   if (coverage.families.includes(family)) return;
+  const names = coverage.families.map((f) => FAMILIES[f]);
+  const trained = names.length === 1
+    ? names[0]
+    : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
   throw new UserError(
-    `${coverage.label} was trained on ${
-      coverage.families.map((f) => FAMILIES[f]).join(", ")
-    }, not on ${FAMILIES[family]} such as ${system.name}; use a checkpoint trained on them`,
+    `${coverage.label} was trained on ${trained}, not on ${FAMILIES[family]} such as ` +
+      `${system.name}; use a checkpoint trained on them`,
   );
 }
