@@ -68,7 +68,7 @@ import { type BhChoice, bhSweeps, tuningSeed } from "../src/eval/tuning.ts";
 import { hoppingReport } from "../src/eval/hopping_report.ts";
 import { parseSystem } from "../src/systems/system.ts";
 
-const DEFAULT_CHECKPOINT = "checkpoints/lj-hopper.safetensors";
+const DEFAULT_CHECKPOINT = "checkpoints/general-hopper.safetensors";
 /** The hopping analysis: f64 trajectories per method, each this many evaluations. */
 const HOPPING_STARTS = 4;
 const HOPPING_EVALUATIONS = 2000;

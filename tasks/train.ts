@@ -80,8 +80,8 @@ family (config "loss": gap, the mean (best energy - known minimum) per atom; suc
 fraction of tasks not yet at the known minimum over several budgets plus a small gap), is
 measured at the start, at every checkpoint and at the end, and at the end beside the
 hand-designed method the architecture starts from (per-atom-mlp and fire-residual: FIRE with
-random restarts; hop-residual: basin hopping, theta = 0) given the same evaluations on the same
-tasks; the last line says which is better. Ctrl-C or SIGTERM abandons the work in flight,
+random restarts; hop-residual and hop-general: basin hopping, theta = 0) given the same
+evaluations on the same tasks; the last line says which is better. Ctrl-C or SIGTERM abandons the work in flight,
 saves a checkpoint of the last finished step and exits at once with status 130 (SIGINT) or 143
 (SIGTERM); a second signal does not interrupt the save. Exit status 2 for a bad config, option,
 output folder or checkpoint, before any GPU work, or a Redis that cannot be reached or refuses

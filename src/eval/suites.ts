@@ -45,9 +45,9 @@ const HELD_OUT_TUNING = {
 const SUITE_LIST: Suite[] = [
   {
     name: "quick",
-    description: "a few minutes on a CPU: LJ13, LJ19 and LJ26, which the default checkpoint " +
-      "(checkpoints/lj-hopper.safetensors) never saw",
-    systems: ["LJ13", "LJ19", "LJ26"],
+    description: "a few minutes on a CPU: LJ13, LJ19 and Au13, which the default checkpoint " +
+      "(checkpoints/general-hopper.safetensors) never saw",
+    systems: ["LJ13", "LJ19", "Au13"],
     replicas: 64,
     maxEvaluations: 2000,
     // Every dimension of the full grid but the hop size and temperature (one kernel per local
