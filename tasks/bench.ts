@@ -78,7 +78,7 @@ const DISTRIBUTED_STEPS = 10;
 const FAULT_STEPS = 1000;
 const KILL_EVERY = 50;
 /** Project files (src/cli/project.ts): the bench runs from any folder. */
-const DEFAULT_TRAIN_CONFIG = projectFile("configs/default.json");
+const DISTRIBUTED_CONFIG = projectFile("configs/lj-small.json");
 const FAULT_CONFIG = projectFile("configs/tiny.json");
 
 const USAGE = `Usage: ${command("bench")} [options]
@@ -215,7 +215,7 @@ export async function main(args: string[]): Promise<void> {
     const killEvery = integerFlag("kill-every", values["kill-every"] ?? String(KILL_EVERY), 1);
     const readConfig = async (path: string) =>
       parseTrainConfig(JSON.parse(await Deno.readTextFile(path)), path);
-    const config = await readConfig(DEFAULT_TRAIN_CONFIG);
+    const config = await readConfig(DISTRIBUTED_CONFIG);
     const gpu = await Gpu.open({ log: null });
     progress(`adapter ${gpu.adapterName}`);
     const report = await distributedBench({

@@ -55,8 +55,11 @@ const VALIDATION_SEED = 20211;
 
 const HELP = `Usage: ${command("train")} [options]
 
-Meta-trains the learned optimizer (a per-atom MLP run inside the fused GPU kernel) with
-antithetic evolution strategies on a task family, and writes checkpoints.
+Meta-trains a learned optimizer with antithetic evolution strategies on a task family, and
+writes checkpoints. The default config trains the general hopper (hop-general: a residual on
+basin hopping that sees features telling its families apart) on Lennard-Jones, one-metal and
+two-metal Gupta clusters in a few minutes; configs/general-hopper.json is the config of the
+shipped checkpoints/general-hopper.safetensors, and lj-small.json trains the per-atom MLP.
 
 Options:
   --config FILE    training configuration (default: the project's ${DEFAULT_CONFIG}), or

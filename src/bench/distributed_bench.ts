@@ -3,7 +3,7 @@
  * on this machine, with a Redis of its own (redis-server on a free loopback port, no
  * persistence) and worker processes (deno task worker) started and stopped here.
  *
- * 1. Overhead: the default training config for `steps` steps on this machine alone, then through
+ * 1. Overhead: the per-atom MLP's training config (configs/lj-small.json) for `steps` steps on this machine alone, then through
  *    Redis with 1, 2 and 3 worker processes. Per step: wall time, the busiest worker's
  *    computing time, and the coordination overhead 1 - busiest / wall (what the step spent
  *    beyond the critical path of GPU work: publishing, waiting for a reader, readback of

@@ -129,7 +129,7 @@ const SUITE_LIST: Suite[] = [
   },
   {
     name: "generalization",
-    description: "held out from the default training family LJ10-16: larger LJ clusters, " +
+    description: "held out from the per-atom MLP's training family LJ10-16: larger LJ clusters, " +
       "unseen elements and a composition",
     systems: ["LJ19", "LJ26", "Au13", "Ag13", "Ag6Au7"],
     replicas: 256,
