@@ -9,7 +9,7 @@
  */
 import { potentialUnits, type Units } from "../potentials/potential.ts";
 import { UserError } from "../core/errors.ts";
-import { loadCheckpoint } from "../learned/checkpoint.ts";
+import { configField, loadCheckpoint } from "../learned/checkpoint.ts";
 import { LearnedOptimizer, loadLearnedOptimizer } from "../learned/learned_optimizer.ts";
 import { checkCovers } from "../learned/coverage.ts";
 import { defaultLocalSettings } from "../methods/registry.ts";
@@ -152,9 +152,7 @@ export interface EvalCheckpoint {
 
 /** The training systems named by a checkpoint's config (`TrainConfig.systems`), or a UserError. */
 export function trainingSystems(config: unknown, path: string): string[] {
-  const systems = typeof config === "object" && config !== null && "systems" in config
-    ? config.systems
-    : undefined;
+  const systems = configField(config, "systems");
   if (
     !Array.isArray(systems) || systems.length === 0 || systems.some((s) => typeof s !== "string")
   ) {

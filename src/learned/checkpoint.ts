@@ -55,6 +55,14 @@ export interface Checkpoint {
   projectVersion: string;
 }
 
+/** A field of a checkpoint's config (any JSON value): undefined where the config is not an object
+ * or has no such field. */
+export function configField(config: unknown, key: string): unknown {
+  return typeof config === "object" && config !== null && key in config
+    ? (config as Record<string, unknown>)[key]
+    : undefined;
+}
+
 /** What the running code builds; a checkpoint for anything else is refused. */
 export interface ExpectedModel {
   architecture: Architecture;

@@ -7,6 +7,7 @@
 import { quoted } from "../core/quote.ts";
 import { UserError } from "../core/errors.ts";
 import { parseSystem, type System } from "../systems/system.ts";
+import { configField } from "./checkpoint.ts";
 import { CheckpointError } from "./safetensors.ts";
 
 export const FAMILIES = {
@@ -37,9 +38,7 @@ export interface Coverage {
 }
 
 export function checkpointCoverage(config: unknown, label: string): Coverage | undefined {
-  const systems = typeof config === "object" && config !== null && "systems" in config
-    ? config.systems
-    : undefined;
+  const systems = configField(config, "systems");
   if (!Array.isArray(systems) || systems.length === 0) return undefined;
   const families = new Set<Family>();
   for (const name of systems) {

@@ -23,12 +23,13 @@
  *   7 tanh((E_markov - E_best) / (N scale))
  * Family features (the hop-general architecture), of the minimum the relaxation just reached, that
  * tell potentials apart by their landscapes' own scales, not by name:
- *   0 mean smooth coordination (as atom feature 1, minimum images in a box), / 12: about 1/3 in a
- *     network solid such as silicon, 1/2 to 3/4 in close-packed clusters
+ *   0 mean smooth coordination (as atom feature 1, minimum images in a box), / 12: 0.46 for
+ *     LJ13's icosahedron, 0.53 for diamond silicon (its second shell, at 1.63 bonds, counts too)
  *   1 1 for two or more elements, else 0
  *   2 spread of the atoms' energy shares, std / |mean| (0 where the kernel computes no shares:
- *     systems without surface or symmetrise moves): a pair potential's surface atoms have about
- *     half the core's energy, a many-body (Gupta) one's about 1 / sqrt 2
+ *     systems without surface or symmetrise moves): 0.24 for LJ13's icosahedron, 0.07 for Au13's,
+ *     as a pair potential's surface atoms hold about half a core atom's energy and a many-body
+ *     (Gupta) one's about 1 / sqrt 2 of it
  *   3 log10(1 + relaxation steps) / 3: how long this landscape's relaxations take
  */
 import { NO_ENERGY } from "../core/codes.ts";

@@ -7,7 +7,7 @@ import { UserError } from "../core/errors.ts";
 import type { MethodSpec } from "../methods/method_spec.ts";
 import type { System } from "../systems/system.ts";
 import { ARCHITECTURES, type LearnedArchitecture } from "./architectures.ts";
-import { checkMatches, type Checkpoint, loadCheckpoint } from "./checkpoint.ts";
+import { checkMatches, type Checkpoint, configField, loadCheckpoint } from "./checkpoint.ts";
 import { MAX_MAGNITUDE, MIN_MAGNITUDE, withinMagnitude } from "../core/numbers.ts";
 import { CheckpointError } from "./safetensors.ts";
 import { checkCovers, checkpointCoverage, type Coverage } from "./coverage.ts";
@@ -84,9 +84,7 @@ export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimiz
   });
   checkUsableWeights(path, checkpoint.theta);
   const { config } = checkpoint;
-  const maxStep = typeof config === "object" && config !== null && "maxStep" in config
-    ? config.maxStep
-    : undefined;
+  const maxStep = configField(config, "maxStep");
   const coverage = checkpointCoverage(config, path);
   if (maxStep === undefined) {
     return new LearnedOptimizer(architecture, checkpoint.theta, undefined, coverage);

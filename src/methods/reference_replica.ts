@@ -154,6 +154,9 @@ export class ReferenceReplica implements MirrorReplica {
   readonly local: LocalMirror;
   readonly control: HopControlMirror | undefined;
   #context: ReplicaContext;
+  /** The moves the kernel compiles in (kernel_source.ts), and whether it keeps per-atom energies. */
+  #compiled: Set<MoveName>;
+  #atomEnergiesKept: boolean;
 
   constructor(
     context: ReplicaContext,
@@ -163,6 +166,11 @@ export class ReferenceReplica implements MirrorReplica {
   ) {
     this.#context = context;
     const { spec } = context;
+    this.#compiled = compiledMoves(spec, {
+      periodic: context.box !== undefined,
+      nSpecies: context.nSpecies,
+    });
+    this.#atomEnergiesKept = ranksAtoms(this.#compiled);
     this.n = positions.length / 3;
     this.x = Float64Array.from(positions);
     this.f = new Float64Array(3 * this.n);
@@ -473,15 +481,9 @@ export class ReferenceReplica implements MirrorReplica {
       adaptInterval: hopping?.adaptInterval ?? 0,
       dr: this.dr,
       markovAtomEnergies: this.markovAtomEnergies,
-      atomEnergies: this.#computesAtomEnergies() ? this.atomEnergies : undefined,
+      atomEnergies: this.#atomEnergiesKept ? this.atomEnergies : undefined,
       box: this.#context.box,
     };
-  }
-
-  /** Whether the kernel fills per-atom energies (kernel_source.ts' ATOM_ENERGIES). */
-  #computesAtomEnergies(): boolean {
-    const { spec, box, nSpecies } = this.#context;
-    return ranksAtoms(compiledMoves(spec, { periodic: box !== undefined, nSpecies }));
   }
 
   /** The move probabilities after the decision's logits, like the kernel's move_probabilities,
@@ -498,9 +500,9 @@ export class ReferenceReplica implements MirrorReplica {
   /** One move, chosen like the kernel's `propose` (compiled-in moves: kernel_source.ts; the
    * registry's order); what it made. */
   #propose(decision: HopDecision): Pick<HopEvent, "move" | "surface"> {
-    const { spec, species, box, nSpecies } = this.#context;
+    const { spec, species, box } = this.#context;
     if (spec.driver.mode !== "hopping") throw new Error("hop outside the hopping mode");
-    const compiled = compiledMoves(spec, { periodic: box !== undefined, nSpecies });
+    const compiled = this.#compiled;
     const dr = this.dr * decision.drScale;
     const c: MoveMirrorContext = {
       n: this.n,
