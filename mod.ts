@@ -116,6 +116,13 @@ export {
 } from "./src/methods/registry.ts";
 export { ADAM, type AdamConstants } from "./src/methods/adam.ts";
 export { type FireConstants, JAX_MD_FIRE } from "./src/methods/fire.ts";
+export {
+  anneal,
+  ANNEAL_SHARE,
+  type AnnealConstants,
+  annealTemperature,
+  MELT_TEMPERATURE,
+} from "./src/methods/anneal.ts";
 export { LBFGS, type LbfgsConstants, MAX_LBFGS_HISTORY } from "./src/methods/lbfgs.ts";
 export {
   type Driver,

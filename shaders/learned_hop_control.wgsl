@@ -107,6 +107,8 @@ fn hop_decide() -> HopDecision {
   d.logits[MOVE_INDEX_SURFACE] = o[0].w;
   d.logits[MOVE_INDEX_SWAP] = o[1].x;
   d.logits[MOVE_INDEX_RESTART] = o[1].y;
+  d.logits[MOVE_INDEX_BOND_SWITCH] = o[1].z;
+  d.logits[MOVE_INDEX_KICK] = o[1].w;
   return d;
 }
 

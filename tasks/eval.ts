@@ -88,9 +88,13 @@ the difference: learned against the best hand-designed baseline, and against its
 ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`).join("\n")}
                         ${HARD_SUITE_NAME}: see below
   --methods LIST        comma-separated, from ${EVAL_METHODS.join(", ")}
-                        (default: ${DEFAULT_EVAL_METHODS.join(",")}); untrained is the
+                        (default: ${DEFAULT_EVAL_METHODS.join(",")}; si: ${
+  SUITES.si.methods!.join(",")
+}); untrained is the
                         checkpoint's architecture at the weights its training started from,
-                        fire-bh basin hopping with FIRE relaxations (untuned)
+                        fire-bh basin hopping with FIRE relaxations (untuned), default-bh
+                        basin hopping on its defaults (untuned: needs no checkpoint), anneal
+                        a melt-quench (Langevin dynamics cooled over 4/5 of the budget)
   --checkpoint FILE     the learned optimizer, whose training systems also tune bh: a file,
                         or the name of a shipped one (${
   shippedNames("checkpoints", ".safetensors").join(", ")
@@ -289,7 +293,7 @@ async function writeHopping(
 
 async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   const suite = suiteByName(values.suite);
-  const methods = parseMethods(values.methods ?? DEFAULT_EVAL_METHODS.join(","));
+  const methods = parseMethods(values.methods ?? (suite.methods ?? DEFAULT_EVAL_METHODS).join(","));
   const { replicas, maxEvaluations } = budgetFlags(values, suite);
   const seed = integerFlag("seed", values.seed, 0);
   // Last, so that mistakes in the other flags are reported without reading a file.

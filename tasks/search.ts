@@ -38,6 +38,7 @@ import { SIGNAL_STATUS, StopSignals } from "../src/cli/stop_signals.ts";
 import { parseXyz } from "../src/io/xyz.ts";
 import { DEFAULT_LOG_CAPACITY, MAX_LOG_CAPACITY } from "../src/methods/optimizer_batch.ts";
 import { JAX_MD_FIRE } from "../src/methods/fire.ts";
+import { ANNEAL_SHARE, annealSteps, HOLD_SHARE, MELT_TEMPERATURE } from "../src/methods/anneal.ts";
 import { LBFGS, MAX_LBFGS_HISTORY } from "../src/methods/lbfgs.ts";
 import { TABOO_CAPACITY } from "../src/methods/kernel_layout.ts";
 import { MOVE_NAMES, moveProbabilities, type MoveWeights } from "../src/methods/method_spec.ts";
@@ -105,8 +106,10 @@ start, advanced together on the GPU. Budgets count energy+force evaluations PER 
 
   --system NAME         LJ38, Au55, Ag27Au28, Si64, Au55@set=jaxmd-gold, ... (required)
   --method M            bh (basin hopping, default), random (random restarts), one local
-                        relaxation per replica with lbfgs, fire, adam or gd, or learned (the
-                        meta-trained optimizer of --checkpoint, run for the whole budget)
+                        relaxation per replica with lbfgs, fire, adam or gd, anneal (a
+                        melt-quench: Langevin dynamics held at --temperature, cooled linearly
+                        to 0, then FIRE), or learned (the meta-trained optimizer of
+                        --checkpoint, run for the whole budget)
   --checkpoint FILE     learned: the checkpoint whose weights to use (train writes them), or
                         a shipped one's name (lj-hopper, gupta-hopper, ...); required with
                         --method learned, refused otherwise
@@ -153,19 +156,23 @@ ${HOP_MOVES.map((move) => `                        ${move.name}: ${move.summary}
   --relax-steps N       bh, random: ... or after N steps (default ${DEFAULT_RELAX_STEP_CAP})
   --step S|LO:HI        gd: step, length^2/energy (default ${DEFAULT_STEP.gd}); adam: learning rate,
                         length (default ${DEFAULT_STEP.adam}); fire: dt_start (default ${DEFAULT_STEP.fire});
-                        lbfgs: H0 without history (default ${DEFAULT_STEP.lbfgs}); not learned
+                        lbfgs: H0 without history (default ${DEFAULT_STEP.lbfgs}); anneal: the time
+                        step, unit masses (default ${DEFAULT_STEP.anneal}); not learned
   --max-step D          largest atom move per step (default ${DEFAULT_MAX_STEP}, ASE's maxstep;
                         learned: the checkpoint's training maxStep times the bond length;
                         refused for a hop-residual checkpoint, which relaxes with basin
                         hopping's own L-BFGS)
-  --fmax F              gd, adam, fire, lbfgs: the relaxation ends when the largest force is
+  --fmax F              gd, adam, fire, lbfgs, anneal: the relaxation ends when the largest force is
                         below F; learned: a minimum is logged each time the largest force falls
                         below F (default ${DEFAULT_FMAX})
   --dt-max T            FIRE's largest time step (default ${JAX_MD_FIRE.dtMax}, JAX MD's)
   --history M           L-BFGS: pairs kept, 1..${MAX_LBFGS_HISTORY} (default ${LBFGS.history})
   --dr D|LO:HI          bh: uniform-move amplitude per coordinate (default ${DR_PER_BOND_LENGTH} bond
                         lengths, 0.36 sigma for LJ)
-  --temperature T|LO:HI bh: Metropolis kT (default ${DEFAULT_TEMPERATURE.lj} for LJ, ${DEFAULT_TEMPERATURE.gupta} eV Gupta, ${DEFAULT_TEMPERATURE.sw} eV silicon)
+  --temperature T|LO:HI bh: Metropolis kT (default ${DEFAULT_TEMPERATURE.lj} for LJ, ${DEFAULT_TEMPERATURE.gupta} eV Gupta, ${DEFAULT_TEMPERATURE.sw} eV silicon);
+                        anneal: the melt's kT (default ${MELT_TEMPERATURE.lj} LJ, ${MELT_TEMPERATURE.gupta} eV Gupta, ${MELT_TEMPERATURE.sw} eV silicon)
+  --anneal-steps N      anneal: evaluations of the schedule, ${HOLD_SHARE} of them held at the melt
+                        (default ${ANNEAL_SHARE} of --max-evals); FIRE relaxes after it
   --adapt N             bh: adapt dr every N hops towards half accepted (default ${DEFAULT_ADAPT_INTERVAL}; 0 = fixed)
   --reseed K            bh: a chain whose lowest minimum has not improved for K hops restarts from a
                         random structure (GMIN's NEWRESTART; default 0: never)
@@ -218,6 +225,7 @@ const OPTIONS = {
   "relax-steps": { type: "string" },
   dr: { type: "string" },
   temperature: { type: "string" },
+  "anneal-steps": { type: "string" },
   adapt: { type: "string" },
   exchange: { type: "string" },
   reseed: { type: "string" },
@@ -242,14 +250,15 @@ function parseFlags(args: string[]) {
 /** Method options that only some methods use; giving one to another method is an error. */
 const METHOD_ONLY: Partial<Record<keyof typeof OPTIONS, Method[]>> = {
   checkpoint: ["learned"],
-  step: ["gd", "adam", "fire", "lbfgs", "bh", "random"],
-  fmax: ["gd", "adam", "fire", "lbfgs", "learned"],
+  step: ["gd", "adam", "fire", "lbfgs", "anneal", "bh", "random"],
+  fmax: ["gd", "adam", "fire", "lbfgs", "anneal", "learned"],
   local: ["bh", "random"],
   moves: ["bh"],
   "hop-fmax": ["bh", "random"],
   "relax-steps": ["bh", "random"],
   dr: ["bh"],
-  temperature: ["bh"],
+  temperature: ["bh", "anneal"],
+  "anneal-steps": ["anneal"],
   adapt: ["bh"],
   exchange: ["bh"],
   reseed: ["bh"],
@@ -474,6 +483,21 @@ function settingsFromFlags(system: System, method: Method, values: Values): Meth
     );
   }
   const local = localFromFlags(defaultLocalSettings(localName, maxStep), values);
+  if (local.method === "anneal") {
+    if (method !== "anneal") {
+      throw new UserError(
+        "--local anneal: an anneal is a whole search (--method anneal), not a " +
+          "relaxation between hops",
+      );
+    }
+    const budget = values["max-evals"] === undefined
+      ? DEFAULT_MAX_EVALUATIONS
+      : integerFlag("max-evals", values["max-evals"], 1, MAX_U32);
+    const steps = values["anneal-steps"] === undefined
+      ? annealSteps(budget)
+      : integerFlag("anneal-steps", values["anneal-steps"], 1, MAX_U32);
+    local.anneal = { ...local.anneal, steps };
+  }
   if (method !== "bh" && method !== "random") {
     return { driver: "local", local, fmax, containerRadius };
   }

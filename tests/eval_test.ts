@@ -455,7 +455,7 @@ Deno.test("search traces spread the replicas' bests; evaluateSystem needs learne
   await assert.rejects(runSearch({ ...options, starts: new Float64Array(3) }, { gpu }), UserError);
 });
 
-Deno.test("untrained is the hopper's start, basin hopping itself; fire-bh relaxes with FIRE", async () => {
+Deno.test("untrained is the hopper's start, basin hopping itself, as default-bh is; fire-bh relaxes with FIRE", async () => {
   const LJ8 = parseSystem("LJ8");
   const checkpoint = await loadEvalCheckpoint(HOPPER);
   // A trained checkpoint: its weights are not its start.
@@ -463,7 +463,7 @@ Deno.test("untrained is the hopper's start, basin hopping itself; fire-bh relaxe
   const { report } = await runEvaluation({
     ...(await tinyOptions()),
     systems: ["LJ8"],
-    methods: ["untrained", "fire-bh"],
+    methods: ["untrained", "fire-bh", "default-bh"],
     replicas: 8,
     maxEvaluations: 300,
     learned: checkpoint,
@@ -472,8 +472,9 @@ Deno.test("untrained is the hopper's start, basin hopping itself; fire-bh relaxe
     searchOptions(LJ8, "bh", { replicas: 8, maxEvaluations: 300, seed: 5, keep: 1 }),
     { gpu },
   );
-  const [untrained, fireBh] = report.results[0].methods;
+  const [untrained, fireBh, defaultBh] = report.results[0].methods;
   assert.deepEqual(untrained.replicaBestEnergies, Array.from(bh.replicaBestEnergies));
+  assert.deepEqual(defaultBh.replicaBestEnergies, Array.from(bh.replicaBestEnergies));
   const localOf = (settings: MethodSettings) =>
     settings.driver === "learned" ? null : settings.local.method;
   assert.equal(localOf(fireBh.search.options.settings), "fire");

@@ -223,8 +223,10 @@ for (
     ["Ag7Au6", { uniform: 1, surface: 1, swap: 1 }, PLAIN_HOPPER, THREAD_LAYOUTS],
     ["LJ13", { uniform: 1, surface: 1 }, GENERAL_HOPPER, THREAD_LAYOUTS],
     ["Ag7Au6", { uniform: 1, surface: 1, swap: 1 }, GENERAL_HOPPER, THREAD_LAYOUTS],
-    // No per-atom energies, minimum images.
-    ["Si64", { uniform: 1 }, GENERAL_HOPPER, ["lane"]],
+    // Minimum images; the network moves, the kick ranked by the atom network.
+    ["Si64", { uniform: 1, bond_switch: 1, kick: 1 }, GENERAL_HOPPER, THREAD_LAYOUTS],
+    // The controller's loops over owned atoms, planned as such within llvmpipe's loop budget.
+    ["Si216", { uniform: 1, bond_switch: 1, kick: 1 }, GENERAL_HOPPER, ["workgroup"]],
   ] as const
 ) {
   for (const layout of layouts) {

@@ -25,13 +25,16 @@ import { capMove } from "../src/methods/moves/cap.ts";
 import { symmetriseMove, SYMMETRY_TOLERANCE } from "../src/methods/moves/symmetrise.ts";
 import { inversionMove } from "../src/methods/moves/inversion.ts";
 import { exchangeEstimate } from "../src/methods/moves/segregate.ts";
-import { icosahedron13 } from "./helpers.ts";
+import { bondedTo, bondSwitchMove, separation } from "../src/methods/moves/bond_switch.ts";
+import { kickMove } from "../src/methods/moves/kick.ts";
+import { stillingerWeber } from "../src/potentials/stillinger_weber.ts";
+import { diamondCrystal, icosahedron13 } from "./helpers.ts";
 
 const LJ13 = parseSystem("LJ13");
 /** Cambridge Cluster Database, LJ13. */
 const LJ13_GLOBAL = -44.326801;
 
-Deno.test("per-atom energies sum to the energy (LJ and bimetallic Gupta)", () => {
+Deno.test("per-atom energies sum to the energy (LJ, bimetallic Gupta and Stillinger-Weber)", () => {
   const positions = icosahedron13(1.1).map((x, k) => x + 0.03 * Math.sin(3 * k));
   const lj = lennardJones()({ positions, species: new Uint32Array(13) });
   const ljSum = lj.atomEnergies!.reduce((a, b) => a + b, 0);
@@ -43,6 +46,19 @@ Deno.test("per-atom energies sum to the energy (LJ and bimetallic Gupta)", () =>
   });
   const auSum = au.atomEnergies!.reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(auSum - au.energy) < 1e-12 * Math.abs(au.energy));
+  // Diamond silicon: every atom's share is the crystal's -4.3366 eV (SW_DIAMOND_ENERGY_PER_ATOM);
+  // a distorted one still sums to the energy.
+  const crystal = diamondCrystal(2, 5.431);
+  const si = stillingerWeber()({ ...crystal, species: new Uint32Array(64) });
+  for (const e of si.atomEnergies!) assert.ok(Math.abs(e + 4.3366) < 1e-4, `${e}`);
+  const shaken = crystal.positions.map((x, k) => x + 0.1 * Math.sin(5 * k));
+  const siShaken = stillingerWeber()({
+    positions: shaken,
+    box: crystal.box,
+    species: new Uint32Array(64),
+  });
+  const siSum = siShaken.atomEnergies!.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(siSum - siShaken.energy) < 1e-12 * Math.abs(siShaken.energy));
   // The centre of an icosahedron has 12 neighbours, the surface atoms 6: it binds most.
   const centre = lennardJones()({ positions: icosahedron13(1.1), species: new Uint32Array(13) });
   assert.equal(centre.atomEnergies!.indexOf(Math.min(...centre.atomEnergies!)), 0);
@@ -217,6 +233,8 @@ Deno.test("move weights: normalised, and refused unless non-negative with a posi
     symmetrise: 0,
     segregate: 0,
     inversion: 0,
+    bond_switch: 0,
+    kick: 0,
   });
   for (const bad of [{}, { uniform: 0 }, { uniform: -1, surface: 2 }, { uniform: NaN }]) {
     assert.throws(() => moveProbabilities(bad), UserError, JSON.stringify(bad));
@@ -251,4 +269,84 @@ Deno.test("L-BFGS relaxes a distorted icosahedron to -44.326801 in fewer evaluat
   }
   console.log(`  evaluations to fmax 1e-6: L-BFGS ${lbfgs.evaluations}, FIRE ${fire.evaluations}`);
   assert.ok(lbfgs.evaluations < fire.evaluations / 2);
+});
+
+const SI64 = parseSystem("Si64");
+
+/** Diamond Si64 relaxed by f64 L-BFGS from `start` to a largest force of 1e-5 eV/A. */
+function relaxSilicon(start: Float64Array): ReferenceReplica {
+  const spec: MethodSpec = {
+    local: localMethod(defaultLocalSettings("lbfgs", 0.2)),
+    driver: { mode: "local", fmax: 1e-5 },
+    containerRadius: 0,
+  };
+  const replica = new ReferenceReplica(
+    referenceContext(SI64, spec),
+    start,
+    { step: 0.01, dr: 0, temperature: 0, seed: 1 },
+    0,
+  );
+  replica.advanceTo(20_000);
+  assert.equal(replica.status, "converged");
+  return replica;
+}
+
+Deno.test("a bond switch in diamond silicon relaxes to a Wooten-Winer-Weaire defect: A-C and B-D bonded, every atom four-fold", () => {
+  const crystal = diamondCrystal(2, 5.431);
+  assert.equal(crystal.box, SI64.box);
+  const c = {
+    n: 64,
+    x: Float64Array.from(crystal.positions),
+    rng: new Rng(5),
+    species: SI64.species,
+    box: SI64.box,
+  };
+  const switched = bondSwitchMove(c, SI64.bondLength);
+  assert.ok(switched !== null);
+  const { a, b, c: cAtom, d } = switched;
+  const relaxed = relaxSilicon(c.x);
+  const after = { ...c, x: relaxed.x };
+  const bonded = (i: number, j: number) => bondedTo(after, i, 1.25 * SI64.bondLength).includes(j);
+  assert.ok(bonded(a, cAtom) && bonded(b, d), "A-C and B-D formed");
+  assert.ok(!bonded(a, b) && !bonded(cAtom, d), "A-B and C-D broken");
+  assert.ok(bonded(b, cAtom), "B-C kept");
+  for (let i = 0; i < 64; i++) {
+    assert.equal(bondedTo(after, i, 1.25 * SI64.bondLength).length, 4, `atom ${i} four-fold`);
+  }
+  // The defect costs a few eV over the crystal (64 x -4.3366 eV): two five- and two seven-fold
+  // rings in place of six-fold ones.
+  const cost = relaxed.energy - 64 * -4.3366;
+  console.log(`  Wooten-Winer-Weaire defect in SW Si64: ${cost.toFixed(3)} eV above the crystal`);
+  assert.ok(cost > 1 && cost < 5, `${cost}`);
+});
+
+Deno.test("a kick displaces the highest-energy atom and its four bonded neighbours by at most dr, nothing else", () => {
+  const crystal = diamondCrystal(2, 5.431);
+  const x = Float64Array.from(crystal.positions);
+  // Atom 9 pushed off its site: its share is the highest.
+  x[27] += 0.3;
+  const potential = stillingerWeber();
+  const { atomEnergies } = potential({ positions: x, box: SI64.box, species: SI64.species });
+  assert.equal(atomEnergies!.indexOf(Math.max(...atomEnergies!)), 9);
+  const before = Float64Array.from(x);
+  const c = { n: 64, x, rng: new Rng(2), species: SI64.species, box: SI64.box };
+  const dr = 0.4;
+  const moved = kickMove(c, atomEnergies!, dr, SI64.bondLength);
+  const neighbours = bondedTo({ ...c, x: before }, 9, 1.25 * SI64.bondLength);
+  assert.equal(neighbours.length, 4);
+  assert.deepEqual(moved, [9, ...neighbours].sort((p, q) => p - q));
+  for (let i = 0; i < 64; i++) {
+    const shift = separation(
+      {
+        ...c,
+        x: Float64Array.of(...before.subarray(3 * i, 3 * i + 3), ...x.subarray(3 * i, 3 * i + 3)),
+        n: 2,
+      },
+      0,
+      1,
+    );
+    const largest = Math.max(...shift.map(Math.abs));
+    if (moved.includes(i)) assert.ok(largest > 0 && largest <= dr, `atom ${i}: ${largest}`);
+    else assert.equal(largest, 0, `atom ${i} stays`);
+  }
 });

@@ -18,9 +18,11 @@
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import {
+  anneal,
   defaultHopping,
   defaultLocalSettings,
   type HoppingSettings,
+  JAX_MD_FIRE,
   kernelShape,
   localMethod,
   type LocalMethodName,
@@ -95,6 +97,15 @@ function local(method: LocalMethodName, maxStep = 0.2, containerRadius = 0) {
     local: localMethod(defaultLocalSettings(method, maxStep)),
     driver: { mode: "local", fmax: 0 },
     containerRadius,
+  });
+}
+
+/** A melt-quench anneal whose schedule ends after `steps` evaluations (then FIRE). */
+function annealing(steps: number) {
+  return (): MethodSpec => ({
+    local: anneal({ maxStep: 0.2, anneal: { steps, friction: 1 }, fire: JAX_MD_FIRE }),
+    driver: { mode: "local", fmax: 0 },
+    containerRadius: 0,
   });
 }
 
@@ -274,6 +285,23 @@ function checkConstraints(
 }
 
 const CASES: Case[] = [
+  // The anneal's dynamics are chaotic (it is hot: kT 0.5 to 1.3 here) but draw the same noise;
+  // its schedule ends at 40 evaluations, and FIRE contracts after it.
+  {
+    system: "LJ13",
+    label: "anneal",
+    spec: annealing(40),
+    step: 0.02,
+    checkpoints: [5, 20, 50],
+  },
+  {
+    system: "Si64",
+    label: "anneal",
+    spec: annealing(12),
+    step: 0.02,
+    checkpoints: [6, 20],
+    replicas: 2,
+  },
   { system: "LJ13", label: "gd", spec: local("gd"), step: 1e-3, checkpoints: [2, 40, 300] },
   { system: "LJ13", label: "adam", spec: local("adam"), step: 1e-2, checkpoints: [2, 40, 300] },
   { system: "LJ13", label: "fire", spec: local("fire"), step: 0.1, checkpoints: [2, 40, 200] },
@@ -422,6 +450,26 @@ const CASES: Case[] = [
     step: 0.1,
     checkpoints: [40, 100],
     coincident: true,
+  },
+  {
+    system: "Si64",
+    label: "bh over fire, uniform moves and bond switches",
+    spec: hopping("fire", { relaxStepCap: 30, moves: { uniform: 1, bond_switch: 3 } }),
+    step: 0.1,
+    checkpoints: [40, 100],
+    replicas: 2,
+    prerelax: 300,
+    makes: "bond_switch",
+  },
+  {
+    system: "Si64",
+    label: "bh over fire, uniform moves and kicks",
+    spec: hopping("fire", { relaxStepCap: 30, moves: { uniform: 1, kick: 3 } }),
+    step: 0.1,
+    checkpoints: [40, 100],
+    replicas: 2,
+    prerelax: 300,
+    makes: "kick",
   },
   {
     system: "Ag7Au6",

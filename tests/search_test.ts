@@ -110,7 +110,11 @@ Deno.test("defaults follow the system: LJ, bimetallic Gupta, periodic silicon", 
     swap: 0.1,
   });
   const si = parseSystem("Si64");
-  assert.deepEqual(hoppingOf(defaultSettings(si, "bh")).hopping.moves, { uniform: 1 });
+  assert.deepEqual(hoppingOf(defaultSettings(si, "bh")).hopping.moves, {
+    uniform: 0.8,
+    bond_switch: 0.1,
+    kick: 0.1,
+  });
   const restarts = hoppingOf(defaultSettings(si, "random")).hopping;
   assert.deepEqual(restarts.moves, { restart: 1 });
   assert.equal(restarts.adaptInterval, 0);
@@ -806,7 +810,7 @@ Deno.test("CLI: a missing, truncated or misplaced --checkpoint is one line and s
       ],
       [
         [...lj13, "--method", "learned", "--checkpoint", good, "--step", "0.1"],
-        /^error: --step applies to gd, adam, fire, lbfgs, bh and random, not --method learned/,
+        /^error: --step applies to gd, adam, fire, lbfgs, anneal, bh and random, not --method learned/,
       ],
     ] as const
   ) {
@@ -816,6 +820,32 @@ Deno.test("CLI: a missing, truncated or misplaced --checkpoint is one line and s
     assert.match(stderr, message);
   }
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("CLI: the anneal's options belong to it, and it is not a relaxation between hops", async () => {
+  const lj13 = ["--system", "LJ13"];
+  for (
+    const [args, message] of [
+      [[...lj13, "--local", "anneal"], /^error: --local anneal: an anneal is a whole search/],
+      [
+        [...lj13, "--anneal-steps", "100"],
+        /^error: --anneal-steps applies to anneal, not --method bh/,
+      ],
+      [
+        [...lj13, "--method", "anneal", "--anneal-steps", "0"],
+        /^error: --anneal-steps must be an integer from 1/,
+      ],
+      [
+        [...lj13, "--method", "anneal", "--dr", "0.3"],
+        /^error: --dr applies to bh, not --method anneal/,
+      ],
+    ] as const
+  ) {
+    const { code, stderr } = await search(...args);
+    assert.equal(code, 2, stderr);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    assert.match(stderr, message);
+  }
 });
 
 Deno.test("runSearch refuses the learned method without weights, and weights elsewhere", async () => {

@@ -5,27 +5,5 @@
 // Loop budget per step: 4 OWNED_ATOMS and 2 reductions, plus the constraint and the evaluation.
 
 fn local_step() {
-  let dt = local.dt;
-  var largest2 = 0.0;
-  for (var k = 0u; k < OWNED_ATOMS; k++) {
-    if (atom_of(k) >= N_ATOMS) {
-      break;
-    }
-    v[k] += 0.5 * dt * f[k];
-    largest2 = max(largest2, dot(v[k], v[k]));
-  }
-  let largest = dt * sqrt(reduce4(vec4f(0.0, 0.0, 0.0, largest2)).w);
-  let scale = select(1.0, MAX_STEP / largest, largest > MAX_STEP);
-  var sum = vec3f(0.0);
-  for (var k = 0u; k < OWNED_ATOMS; k++) {
-    let i = atom_of(k);
-    if (i >= N_ATOMS) {
-      break;
-    }
-    x[i] += (scale * dt) * v[k];
-    sum += x[i];
-  }
-  constrain_with_sum(sum);
-  evaluate_energy();
-  fire_finish_step(dt);
+  fire_step();
 }

@@ -1,10 +1,11 @@
-// What every FIRE-like local method shares (fire.wgsl, fire_residual.wgsl; src/methods/fire.ts
-// FIRE_COMMON_SHADER): the velocity plane (private v[], one entry per owned atom) loaded, stored
-// and reset with FIRE's state (dt = the replica's step, alpha, the count of steps with positive
-// power), and FIRE's second half step after the forces at the new positions (Bitzek et al., PRL
-// 97, 170201 (2006), as JAX MD's fire_descent): the velocity's second half kick, the largest
-// force, the mixing of the velocity towards the force, and dt and alpha adapted by the power
-// F . v. Loop budget of the half step: 2 OWNED_ATOMS and 1 reduction.
+// What every FIRE-like local method shares (fire.wgsl, fire_residual.wgsl, anneal.wgsl;
+// src/methods/fire.ts FIRE_COMMON_SHADER): the velocity plane (private v[], one entry per owned
+// atom) loaded, stored and reset with FIRE's state (dt = the replica's step, alpha, the count of
+// steps with positive power), FIRE's whole step (fire_step), and its second half step after the
+// forces at the new positions (Bitzek et al., PRL 97, 170201 (2006), as JAX MD's fire_descent):
+// the velocity's second half kick, the largest force, the mixing of the velocity towards the
+// force, and dt and alpha adapted by the power F . v. Loop budget of the half step: 2 OWNED_ATOMS
+// and 1 reduction.
 
 var<private> v: array<vec3f, OWNED_ATOMS>;
 
@@ -79,4 +80,33 @@ fn fire_finish_step(dt: f32) {
       v[k] = vec3f(0.0);
     }
   }
+}
+
+// One FIRE step (fire.wgsl; the anneal's relaxation after its schedule): the half kick, the move
+// of dt v scaled down to MAX_STEP for the largest atom, the evaluation and the second half step.
+// Loop budget: 4 OWNED_ATOMS and 2 reductions, plus the constraint and the evaluation.
+fn fire_step() {
+  let dt = local.dt;
+  var largest2 = 0.0;
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    if (atom_of(k) >= N_ATOMS) {
+      break;
+    }
+    v[k] += 0.5 * dt * f[k];
+    largest2 = max(largest2, dot(v[k], v[k]));
+  }
+  let largest = dt * sqrt(reduce4(vec4f(0.0, 0.0, 0.0, largest2)).w);
+  let scale = select(1.0, MAX_STEP / largest, largest > MAX_STEP);
+  var sum = vec3f(0.0);
+  for (var k = 0u; k < OWNED_ATOMS; k++) {
+    let i = atom_of(k);
+    if (i >= N_ATOMS) {
+      break;
+    }
+    x[i] += (scale * dt) * v[k];
+    sum += x[i];
+  }
+  constrain_with_sum(sum);
+  evaluate_energy();
+  fire_finish_step(dt);
 }

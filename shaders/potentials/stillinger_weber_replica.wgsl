@@ -1,5 +1,7 @@
-// Stillinger-Weber, replica view: the whole replica's energy, forces into f[]; pair terms once
-// per pair, three-body terms once per (centre, unordered pair of its neighbours).
+// Stillinger-Weber, replica view: the whole replica's energy, forces into f[] (and, when
+// ATOM_ENERGIES, half of each pair energy to each atom and each three-body term to its centre, in
+// atom_energy[], as the atom view's shares); pair terms once per pair, three-body terms once per
+// (centre, unordered pair of its neighbours).
 // Neighbour lists hold SW_MAX_NEIGHBOURS per atom; more makes the energy NaN (replica fails).
 // Loop budget: N (N + 3) / 2 + N M (M + 1) / 2 iterations, M = SW_MAX_NEIGHBOURS.
 
@@ -28,6 +30,10 @@ fn replica_energy_forces() -> f32 {
         let r = sqrt(r2);
         let pair = sw_pair(r);
         energy += pair.x;
+        if (ATOM_ENERGIES) {
+          atom_energy[i] += 0.5 * pair.x;
+          atom_energy[j] += 0.5 * pair.x;
+        }
         let g = (pair.y / r) * d;
         f[i] += g;
         f[j] -= g;
@@ -47,6 +53,9 @@ fn replica_energy_forces() -> f32 {
         let k = sw_neighbours[i][b];
         let term = sw_three_body(dij, minimum_image(x[k] - x[i]));
         energy += term.energy;
+        if (ATOM_ENERGIES) {
+          atom_energy[i] += term.energy;
+        }
         f[j] -= term.grad_j;
         f[k] -= term.grad_k;
         f[i] += term.grad_j + term.grad_k;

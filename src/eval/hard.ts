@@ -43,7 +43,7 @@ export const HARD_SYSTEMS = ["LJ38", "LJ55", "LJ75", "Au38", "Pt38", "Pd19Pt19"]
 
 /** Basin hopping as it was before the symmetrise and inversion moves joined its default mix:
  * their shares given back to the uniform and surface moves (the baseline they are judged
- * against). */
+ * against); a box's bond switches and kicks given back to the uniform moves. */
 export const CLASSIC_BH = "bh-classic";
 /** Basin hopping tuned for clusters whose minima are centrosymmetric (LJ38's truncated
  * octahedron; GMIN's CSM input guides by the inversion group too): INVERSION_SHARE of the hops
@@ -70,11 +70,12 @@ const BH_VARIANTS: Record<
   }
 > = {
   [CLASSIC_BH]: (_system, hopping) => {
-    const { symmetrise, inversion, ...rest } = hopping.moves;
+    const { symmetrise, inversion, bond_switch, kick, ...rest } = hopping.moves;
     const half = ((symmetrise ?? 0) + (inversion ?? 0)) / 2;
+    const network = (bond_switch ?? 0) + (kick ?? 0);
     const moves = {
       ...rest,
-      ...(rest.uniform === undefined ? {} : { uniform: rest.uniform + half }),
+      ...(rest.uniform === undefined ? {} : { uniform: rest.uniform + half + network }),
       ...(rest.surface === undefined ? {} : { surface: rest.surface + half }),
     };
     return { hopping: { ...hopping, moves } };

@@ -206,7 +206,11 @@ export function methodSearchOptions(
   options: EvalOptions,
   tuning: BhTuning | null,
 ): SearchOptions {
-  const searched = method === "untrained" ? "learned" : method === "fire-bh" ? "bh" : method;
+  const searched = method === "untrained"
+    ? "learned"
+    : method === "fire-bh" || method === "default-bh"
+    ? "bh"
+    : method;
   const search = searchOptions(system, searched, {
     replicas: options.replicas,
     maxEvaluations: options.maxEvaluations,

@@ -6,6 +6,7 @@
  * them down).
  */
 import { UserError } from "../core/errors.ts";
+import type { EvalMethod } from "./eval_methods.ts";
 import type { TuningGrid } from "./tuning.ts";
 
 export interface Suite {
@@ -15,6 +16,9 @@ export interface Suite {
   replicas: number;
   /** Evaluations per replica, for every method. */
   maxEvaluations: number;
+  /** The methods compared without --methods; absent: DEFAULT_EVAL_METHODS (src/eval/run_eval.ts),
+   * the learned optimizer against its untrained start and the baselines. */
+  methods?: readonly EvalMethod[];
   /** Basin-hopping tuning on the training systems: the grid and each point's search, on at most
    * `maxSystems` of them (spread over the list) when given. */
   tuning: TuningGrid & { replicas: number; maxEvaluations: number; maxSystems?: number };
@@ -121,10 +125,13 @@ const SUITE_LIST: Suite[] = [
   },
   {
     name: "si",
-    description: "Stillinger-Weber silicon, 64 atoms in a periodic box at diamond density",
-    systems: ["Si64"],
-    replicas: 128,
-    maxEvaluations: 5000,
+    description: "Stillinger-Weber silicon, 64 and 216 atoms in periodic boxes at diamond " +
+      "density, from random starts: basin hopping on its defaults, a melt-quench anneal and " +
+      "random restarts (no checkpoint serves silicon yet); an hour on a CPU",
+    systems: ["Si64", "Si216"],
+    replicas: 64,
+    maxEvaluations: 20_000,
+    methods: ["default-bh", "anneal", "random"],
     tuning: FULL_TUNING,
   },
   {

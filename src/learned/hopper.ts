@@ -4,7 +4,8 @@
  * decisions as the defaults times exp(a learned output) (src/methods/hop_control.ts):
  *   - the Metropolis temperature of this hop, the uniform move's amplitude, and the force below
  *     which the next relaxation ends (so when to hop): multipliers exp(o), o clamped to +-3;
- *   - the move mix: residual logits of the surface, swap and restart moves (uniform's fixed);
+ *   - the move mix: residual logits of the surface, swap, restart, bond-switch and kick moves
+ *     (uniform's fixed; a move outside the search's mix stays out, whatever its logit);
  *   - which atom a surface move takes: the highest of (energy share + a learned per-atom score),
  *     where basin hopping takes the highest energy share.
  * A replica network (8 features -> 16 ReLU -> 8 outputs) runs once per hop on the replica's
@@ -13,9 +14,10 @@
  * hopper IS basin hopping, and ES starts from basin hopping's quality. The network runs at hops
  * only, a few hundred flops per hop against the thousands of pair terms of each relaxation step.
  *
- * theta: the replica network's parameters, then the atom network's (mlp.ts layouts). Outputs 6
- * and 7 of the replica network, and 1 to 3 of the atom network, fill their blocks of four and
- * are not used.
+ * theta: the replica network's parameters, then the atom network's (mlp.ts layouts). Outputs 1
+ * to 3 of the atom network fill their block of four and are not used. Outputs 6 and 7 of the
+ * replica network (the bond-switch and kick logits) were unused before those moves existed:
+ * checkpoints trained then steer them only where a search's mix includes them.
  *
  * Two architectures share this code: hop-residual, whose replica network sees the 8 replica
  * features, and hop-general (12 -> 16 ReLU -> 8), which also sees the 4 family features of
@@ -62,6 +64,8 @@ export const HOP_OUTPUTS = [
   "surfaceLogit",
   "swapLogit",
   "restartLogit",
+  "bondSwitchLogit",
+  "kickLogit",
 ] as const;
 
 /** Each output is clamped to +-this before use: multipliers stay within [1/20, 20]. */
@@ -179,12 +183,14 @@ export class Hopper {
         HOP_SEVERAL_ELEMENTS: { f32: settings.nSpecies > 1 ? 1 : 0 },
       },
       parameterCount,
-      // hop_decide: 4 + 4 x (inputs / 4) and 2 + 8 MLP iterations (family features: N pair
-      // loops of N and N for the energies' spread); rank_atoms: 3 N for the energies' spread and
-      // the centre, N pair loops of N, 2 + 4 + 2 MLP iterations per atom.
-      cost: (n) =>
-        14 + 4 * vec4(replicaNetwork.sizes[0]) + 3 * n + n * (n + 8) +
-        (seesFamily ? n * (n + 1) : 0),
+      // hop_decide: 4 + 4 x (inputs / 4) and 2 + 8 MLP iterations (family features: a pair loop
+      // of N for each owned atom, and one over them for the energies' spread, 2 reductions);
+      // rank_atoms: 3 loops over the owned atoms for the energies' spread and the centre, then for
+      // each a pair loop of N and 2 + 4 + 2 MLP iterations, 3 reductions.
+      cost: (n, owned) =>
+        14 + 4 * vec4(replicaNetwork.sizes[0]) + 3 * owned + owned * (n + 8) +
+        (seesFamily ? owned * (n + 1) : 0),
+      reductions: seesFamily ? 5 : 3,
       mirror: ({ weights, weightsIndex }) => {
         const offset = weightsIndex * parameterCount;
         return {
@@ -197,7 +203,14 @@ export class Hopper {
               temperatureScale: Math.exp(o[0]),
               drScale: Math.exp(o[1]),
               hopFmaxScale: Math.exp(o[2]),
-              logits: { ...DEFAULT_DECISION.logits, surface: o[3], swap: o[4], restart: o[5] },
+              logits: {
+                ...DEFAULT_DECISION.logits,
+                surface: o[3],
+                swap: o[4],
+                restart: o[5],
+                bond_switch: o[6],
+                kick: o[7],
+              },
             };
           },
           rankAtoms(view: HopView): Float64Array {

@@ -14,6 +14,7 @@ import {
 } from "../gpu/loop_budget.ts";
 import type { PotentialKind } from "../potentials/potential.ts";
 import { reductionIterations, type WorkgroupShape } from "../gpu/thread_layout.ts";
+import type { HopControl } from "./hop_control.ts";
 import type { KernelShape } from "./kernel_source.ts";
 import { TABOO_CAPACITY } from "./kernel_layout.ts";
 import { hopControl, type MethodSpec } from "./method_spec.ts";
@@ -70,7 +71,9 @@ export function planDispatch(
       `${n} atoms are too many for the fused ${spec.local.name} kernel in the ${kernel.layout} ` +
         `layout with this potential on this device (one step needs ~${
           Math.ceil(dispatchIterations(costs, 1, hopsPerDispatch) - costs.fixed)
-        } loop iterations of llvmpipe's ${budget}; try --layout workgroup)`,
+        } loop iterations of llvmpipe's ${budget}${
+          kernel.layout === "lane" ? "; try --layout workgroup" : ""
+        })`,
     );
   }
   return { stepsPerDispatch: fits, hopsPerDispatch };
@@ -116,7 +119,7 @@ function laneCosts(kind: PotentialKind, n: number, spec: MethodSpec, logCapacity
   const cost = spec.local.cost(n);
   // A step: the method's loops, the constraint, the evaluation's force and best-position loops.
   const step = energy + cost.step + 3 * n + 2;
-  const hop = hopIterations(n, spec, logCapacity);
+  const hop = hopIterations(n, n, 0, spec, logCapacity);
   return {
     step,
     hop: { ...hop, shared: energy + cost.reset + hop.shared },
@@ -145,9 +148,10 @@ function workgroupCosts(
   // history), which weigh once an invocation has few atoms: each reduction stands for one.
   const step = energy + cost.step + 3 * owned + 2 + (cost.reductions + 1) * (reduction + 2) +
     cost.drawsPerAtom * n;
-  // The moves and the controller are bounded as in the lane layout (every invocation draws the
-  // whole replica's random numbers); their few reductions are within that bound.
-  const hop = hopIterations(n, spec, logCapacity);
+  // The moves are bounded as in the lane layout (every invocation draws the whole replica's
+  // random numbers; their few reductions are within that bound); the controller's loops over
+  // atoms run over the owned ones, with its reductions.
+  const hop = hopIterations(n, owned, reduction + 2, spec, logCapacity);
   return {
     step,
     hop: { ...hop, shared: energy + cost.reset + hop.shared + 4 * reduction },
@@ -156,12 +160,29 @@ function workgroupCosts(
   };
 }
 
+/** A hop controller's loops and reductions (`reduction`: one reduction's iterations, 0 in the
+ * lane layout). */
+function controlCost(
+  control: HopControl | undefined,
+  n: number,
+  owned: number,
+  reduction: number,
+): number {
+  return control === undefined ? 0 : control.cost(n, owned) + control.reductions * reduction;
+}
+
 /** The hopping wrapper, the log, the move probabilities, the uniform move, the taboo list's three
  * scans and the hop controller's decision and ranking (shared), and the moves: every move the
  * kernel compiles in, and a restart where chains reseed (a hop makes one move, or one and the
  * restart). Outside hopping, the restart that rejects a non-finite point; a hopping kernel rejects
  * one with a uniform move, within a hop's bound. */
-function hopIterations(n: number, spec: MethodSpec, logCapacity: number): HopCost {
+function hopIterations(
+  n: number,
+  owned: number,
+  reduction: number,
+  spec: MethodSpec,
+  logCapacity: number,
+): HopCost {
   if (spec.driver.mode !== "hopping") {
     return { shared: 4 * n, largestMove: restartCost(n), allMoves: restartCost(n) };
   }
@@ -174,7 +195,7 @@ function hopIterations(n: number, spec: MethodSpec, logCapacity: number): HopCos
   const taboo = spec.driver.hopping.taboo === true ? 3 * TABOO_CAPACITY : 0;
   return {
     shared: 9 * n + logCapacity + 3 * HOP_MOVES.length + n + taboo +
-      (hopControl(spec)?.cost(n) ?? 0),
+      controlCost(hopControl(spec), n, owned, reduction),
     largestMove: Math.max(0, ...moves) + reseed,
     allMoves: moves.reduce((sum, cost) => sum + cost, 0) + reseed,
   };

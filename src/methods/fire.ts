@@ -57,6 +57,24 @@ export class FireMirrorState {
     this.positive = 0;
   }
 
+  /** One whole FIRE step (fire_step): half kick, the move scaled down to maxStep for the
+   * largest atom, the evaluation, the second half step. */
+  step(r: MirrorReplica, maxStep: number) {
+    const { x, f } = r;
+    const { v, dt } = this;
+    let largest2 = 0;
+    for (let i = 0; i < r.n; i++) {
+      for (let k = 3 * i; k < 3 * i + 3; k++) v[k] += 0.5 * dt * f[k];
+      largest2 = Math.max(largest2, v[3 * i] ** 2 + v[3 * i + 1] ** 2 + v[3 * i + 2] ** 2);
+    }
+    const largest = dt * Math.sqrt(largest2);
+    const scale = largest > maxStep ? maxStep / largest : 1;
+    for (let k = 0; k < x.length; k++) x[k] += scale * dt * v[k];
+    r.constrain();
+    r.evaluate();
+    if (!r.diverged) this.finish(r);
+  }
+
   /** The second half step, after `r.evaluate()` at the new positions (fire_finish_step). */
   finish(r: MirrorReplica) {
     const { x, f } = r;
@@ -124,21 +142,7 @@ export function fire(settings: FireSettings): LocalMethod {
       const state = new FireMirrorState(c);
       return {
         reset: (r: MirrorReplica) => state.reset(r),
-        step(r: MirrorReplica) {
-          const { x, f } = r;
-          const { v, dt } = state;
-          let largest2 = 0;
-          for (let i = 0; i < r.n; i++) {
-            for (let k = 3 * i; k < 3 * i + 3; k++) v[k] += 0.5 * dt * f[k];
-            largest2 = Math.max(largest2, v[3 * i] ** 2 + v[3 * i + 1] ** 2 + v[3 * i + 2] ** 2);
-          }
-          const largest = dt * Math.sqrt(largest2);
-          const scale = largest > maxStep ? maxStep / largest : 1;
-          for (let k = 0; k < x.length; k++) x[k] += scale * dt * v[k];
-          r.constrain();
-          r.evaluate();
-          if (!r.diverged) state.finish(r);
-        },
+        step: (r: MirrorReplica) => state.step(r, maxStep),
       };
     },
   };

@@ -82,7 +82,11 @@ export interface HopControl {
   readonly constants: Record<string, ShaderConstant>;
   /** Parameters per weight vector. */
   readonly parameterCount: number;
-  /** Loop iterations of `hop_decide` plus `rank_atoms` for N atoms (dispatch_plan.ts). */
-  cost(n: number): number;
+  /** Loop iterations of `hop_decide` plus `rank_atoms` for N atoms, of which the invocation owns
+   * `owned` (the lane layout: all N; the workgroup layout's loops over its own atoms), without
+   * their reductions (dispatch_plan.ts). */
+  cost(n: number, owned: number): number;
+  /** Workgroup reductions (reduce4) of `hop_decide` plus `rank_atoms`. */
+  readonly reductions: number;
   mirror(options: { weights: ArrayLike<number>; weightsIndex: number }): HopControlMirror;
 }

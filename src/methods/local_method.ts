@@ -30,6 +30,8 @@ export interface MirrorReplica {
   readonly sinceBest: number;
   /** The replica's step hyperparameter (ReplicaHyperparameters.step). */
   readonly step: number;
+  /** The replica's temperature hyperparameter (kT, energy: ReplicaHyperparameters.temperature). */
+  readonly temperature: number;
   /** The last evaluation's energy or largest force was not finite: skip the update (the driver
    * rejects the point next). */
   readonly diverged: boolean;

@@ -4,12 +4,13 @@
  */
 import { UserError } from "../core/errors.ts";
 import { ADAM, adam, type AdamConstants } from "./adam.ts";
+import { anneal, ANNEAL_FRICTION, type AnnealConstants, DEFAULT_ANNEAL_STEPS } from "./anneal.ts";
 import { fire, type FireConstants, JAX_MD_FIRE } from "./fire.ts";
 import { gradientDescent } from "./gradient_descent.ts";
 import { LBFGS, lbfgs, type LbfgsConstants } from "./lbfgs.ts";
 import type { LocalMethod } from "./local_method.ts";
 
-export const LOCAL_METHOD_NAMES = ["gd", "adam", "fire", "lbfgs"] as const;
+export const LOCAL_METHOD_NAMES = ["gd", "adam", "fire", "lbfgs", "anneal"] as const;
 export type LocalMethodName = typeof LOCAL_METHOD_NAMES[number];
 
 /** Largest displacement of one atom in one step, for every method: ASE's default maxstep for
@@ -24,19 +25,23 @@ export const DEFAULT_MAX_STEP = 0.2;
  * - adam 1e-2: all converge within 920 evaluations (3e-3: 1,720).
  * - fire: JAX MD's dt_start 0.1.
  * - lbfgs: H0 = 0.1 without history, GMIN's DGUESS for LJ.
+ * - anneal: the time step, 0.05 (unit masses): about 24 steps per period of silicon's stiffest
+ *   vibration and 12 of an LJ cluster's (src/methods/anneal.ts).
  */
 export const DEFAULT_STEP: Record<LocalMethodName, number> = {
   gd: 1e-3,
   adam: 1e-2,
   fire: 0.1,
   lbfgs: 0.1,
+  anneal: 0.05,
 };
 
 export type LocalSettings =
   | { method: "gd"; maxStep: number }
   | { method: "adam"; maxStep: number; adam: AdamConstants }
   | { method: "fire"; maxStep: number; fire: FireConstants }
-  | { method: "lbfgs"; maxStep: number; lbfgs: LbfgsConstants };
+  | { method: "lbfgs"; maxStep: number; lbfgs: LbfgsConstants }
+  | { method: "anneal"; maxStep: number; anneal: AnnealConstants; fire: FireConstants };
 
 /** A method's settings with its published defaults. */
 export function defaultLocalSettings(
@@ -52,6 +57,13 @@ export function defaultLocalSettings(
       return { method, maxStep, fire: JAX_MD_FIRE };
     case "lbfgs":
       return { method, maxStep, lbfgs: LBFGS };
+    case "anneal":
+      return {
+        method,
+        maxStep,
+        anneal: { steps: DEFAULT_ANNEAL_STEPS, friction: ANNEAL_FRICTION },
+        fire: JAX_MD_FIRE,
+      };
   }
 }
 
@@ -72,5 +84,7 @@ export function localMethod(settings: LocalSettings): LocalMethod {
       return fire(settings);
     case "lbfgs":
       return lbfgs(settings);
+    case "anneal":
+      return anneal(settings);
   }
 }

@@ -55,6 +55,8 @@ export function stillingerWeber(params: StillingerWeberParams = SILICON): Energy
     const neighbours: { j: number; d: Float64Array; r: number }[][] = [];
     for (let i = 0; i < n; i++) neighbours.push([]);
     let energy = 0;
+    // Each atom's share: half of each pair term, and the three-body terms centred on it.
+    const atomEnergies = new Float64Array(n);
     const d = new Float64Array(3);
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
@@ -67,7 +69,10 @@ export function stillingerWeber(params: StillingerWeberParams = SILICON): Energy
         const x = r / sigma;
         const x4 = x ** -4;
         const e = Math.exp(1 / (x - a));
-        energy += A * epsilon * (B * x4 - 1) * e;
+        const pair = A * epsilon * (B * x4 - 1) * e;
+        energy += pair;
+        atomEnergies[i] += 0.5 * pair;
+        atomEnergies[j] += 0.5 * pair;
         const dEdr = (A * epsilon / sigma) *
           (-4 * B * x4 / x * e - (B * x4 - 1) * e / ((x - a) * (x - a)));
         for (let k = 0; k < 3; k++) {
@@ -89,7 +94,9 @@ export function stillingerWeber(params: StillingerWeberParams = SILICON): Energy
           const dgk = -gk * gamma * sigma / ((rik - cutoff) * (rik - cutoff));
           const cos = (dij[0] * dik[0] + dij[1] * dik[1] + dij[2] * dik[2]) / (rij * rik);
           const delta = cos - cosTheta0;
-          energy += lambda * epsilon * delta * delta * gj * gk;
+          const term = lambda * epsilon * delta * delta * gj * gk;
+          energy += term;
+          atomEnergies[i] += term;
           const dEdcos = 2 * lambda * epsilon * delta * gj * gk;
           const dEdrij = lambda * epsilon * delta * delta * dgj * gk;
           const dEdrik = lambda * epsilon * delta * delta * gj * dgk;
@@ -106,6 +113,6 @@ export function stillingerWeber(params: StillingerWeberParams = SILICON): Energy
         }
       }
     }
-    return { energy, forces };
+    return { energy, forces, atomEnergies };
   };
 }

@@ -22,6 +22,7 @@ import {
   DR_PER_BOND_LENGTH,
 } from "../methods/basin_hopping.ts";
 import type { HoppingSettings, MethodSpec, MoveWeights } from "../methods/method_spec.ts";
+import { annealSteps, MELT_TEMPERATURE } from "../methods/anneal.ts";
 import type { System } from "../systems/system.ts";
 
 export { DEFAULT_STEP } from "../methods/registry.ts";
@@ -38,7 +39,16 @@ export {
   SURFACE_OFFSET_PER_BOND_LENGTH,
 } from "../methods/basin_hopping.ts";
 
-export const METHODS = ["gd", "adam", "fire", "lbfgs", "bh", "random", "learned"] as const;
+export const METHODS = [
+  "gd",
+  "adam",
+  "fire",
+  "lbfgs",
+  "anneal",
+  "bh",
+  "random",
+  "learned",
+] as const;
 export type Method = typeof METHODS[number];
 
 /** Settings of a search's method, by what drives the local method (src/methods/method_spec.ts):
@@ -56,20 +66,27 @@ export type MethodSettings =
     containerRadius: number;
   };
 
+/** Budget per replica: LJ38 basin hopping from random starts typically needs 1e4 to 1e6. */
+export const DEFAULT_MAX_EVALUATIONS = 100_000;
+
 /** Convergence of a local relaxation, and of the minima the learned optimizer logs. */
 export const DEFAULT_FMAX = 1e-3;
 
-/** The default settings of `method` on `system`. */
-export function defaultSettings(system: System, method: Method): MethodSettings {
+/** The default settings of `method` on `system` for a search of `maxEvaluations` per replica
+ * (the anneal cools over ANNEAL_SHARE of them). */
+export function defaultSettings(
+  system: System,
+  method: Method,
+  maxEvaluations = DEFAULT_MAX_EVALUATIONS,
+): MethodSettings {
   const containerRadius = 0;
   if (method === "learned") return { driver: "learned", fmax: DEFAULT_FMAX, containerRadius };
   if (isLocalMethodName(method)) {
-    return {
-      driver: "local",
-      local: defaultLocalSettings(method, DEFAULT_MAX_STEP),
-      fmax: DEFAULT_FMAX,
-      containerRadius,
-    };
+    const local = defaultLocalSettings(method, DEFAULT_MAX_STEP);
+    if (local.method === "anneal") {
+      local.anneal = { ...local.anneal, steps: annealSteps(maxEvaluations) };
+    }
+    return { driver: "local", local, fmax: DEFAULT_FMAX, containerRadius };
   }
   const moves: MoveWeights = method === "random" ? { restart: 1 } : defaultMoves(system);
   return {
@@ -131,13 +148,17 @@ export interface HyperparameterSweeps {
 
 /** Default per-replica hyperparameters; dr and temperature are 0 (unused) except for basin
  * hopping and the learned method (basin hopping's, which a learned hopper's decisions scale; the
- * per-step architecture uses none of them). */
+ * per-step architecture uses none of them), and the anneal's temperature (its melt). */
 export function defaultSweeps(system: System, settings: MethodSettings): HyperparameterSweeps {
   const hopping = settings.driver === "learned" ||
     (settings.driver === "hopping" && !settings.hopping.moves.restart);
   return {
     step: DEFAULT_STEP[settings.driver === "learned" ? DEFAULT_HOP_LOCAL : settings.local.method],
     dr: hopping ? DR_PER_BOND_LENGTH * system.bondLength : 0,
-    temperature: hopping ? DEFAULT_TEMPERATURE[system.potential.kind] : 0,
+    temperature: hopping
+      ? DEFAULT_TEMPERATURE[system.potential.kind]
+      : settings.driver === "local" && settings.local.method === "anneal"
+      ? MELT_TEMPERATURE[system.potential.kind]
+      : 0,
   };
 }

@@ -38,6 +38,7 @@ import type { System } from "../systems/system.ts";
 import { type ArchiveEntry, MinimaArchive } from "./archive.ts";
 import { energyTolerance } from "../systems/energy_tolerance.ts";
 import {
+  DEFAULT_MAX_EVALUATIONS,
   defaultSettings,
   defaultSweeps,
   type HyperparameterSweeps,
@@ -54,8 +55,7 @@ import { GOAL_NAMES, type GoalName, type SavedOptions, type SearchState } from "
 
 /** A batch size that fills a GPU for clusters of tens of atoms. */
 export const DEFAULT_REPLICAS = 1024;
-/** Budget per replica: LJ38 basin hopping from random starts typically needs 1e4 to 1e6. */
-export const DEFAULT_MAX_EVALUATIONS = 100_000;
+export { DEFAULT_MAX_EVALUATIONS } from "./defaults.ts";
 /** Evaluations per replica between two readbacks: on llvmpipe about a second for 1024 replicas of
  * LJ38, often enough for progress and a prompt Ctrl-C, rare enough that readbacks cost little. */
 export const DEFAULT_SYNC_EVERY = 256;
@@ -156,7 +156,8 @@ export function searchOptions(
   method: Method,
   overrides: Partial<Omit<SearchOptions, "system" | "method">> = {},
 ): SearchOptions {
-  const settings = overrides.settings ?? defaultSettings(system, method);
+  const settings = overrides.settings ??
+    defaultSettings(system, method, overrides.maxEvaluations ?? DEFAULT_MAX_EVALUATIONS);
   return {
     system,
     method,

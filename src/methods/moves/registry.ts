@@ -6,8 +6,10 @@
  * lists moves. The kernel's per-replica probabilities (kernel_layout.ts), its constants, the hop
  * controller's logits, the dispatch plan, --moves and saved settings all read this list.
  */
+import { BOND_SWITCH_MOVE } from "./bond_switch.ts";
 import { CAP_MOVE } from "./cap.ts";
 import { INVERSION_MOVE } from "./inversion.ts";
+import { KICK_MOVE } from "./kick.ts";
 import type { HopMoveEntry, MoveSystem } from "./move.ts";
 import { RESTART_MOVE } from "./restart.ts";
 import { SEGREGATE_MOVE } from "./segregate.ts";
@@ -25,6 +27,8 @@ export const HOP_MOVES = [
   SYMMETRISE_MOVE,
   SEGREGATE_MOVE,
   INVERSION_MOVE,
+  BOND_SWITCH_MOVE,
+  KICK_MOVE,
 ] as const;
 
 export type RegisteredMoveName = typeof HOP_MOVES[number]["name"];
