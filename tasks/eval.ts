@@ -100,6 +100,7 @@ ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`
   shippedNames("checkpoints", ".safetensors").join(", ")
 });
                         default: the project's ${DEFAULT_CHECKPOINT}
+  --systems LIST        comma-separated systems in place of the suite's (e.g. Si64)
   --replicas B          replicas per method and system (default: the suite's)
   --max-evals N         evaluations per replica (default: the suite's)
   --seed S              integer 0..${MAX_U32} (default: 1): starts, streams, resampling
@@ -304,7 +305,7 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   const { tuning } = suite;
   const options: EvalOptions = {
     suite: suite.name,
-    systems: suite.systems,
+    systems: values.systems === undefined ? suite.systems : systemsFlag(values.systems),
     methods,
     replicas,
     maxEvaluations,
@@ -328,6 +329,13 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
   // Before any GPU work: a checkpoint used on a family it was not trained on, among others.
   checkEvalOptions(options);
   return options;
+}
+
+/** --systems: names parseSystem takes (a UserError naming the first it does not). */
+function systemsFlag(text: string): string[] {
+  const names = text.split(",").map((name) => name.trim());
+  for (const name of names) parseSystem(name);
+  return names;
 }
 
 /** --replicas and --max-evals, or a suite's defaults. */
@@ -372,7 +380,7 @@ function parseMethods(text: string): EvalMethod[] {
   return methods as EvalMethod[];
 }
 
-const HARD_FLAGS = ["systems", "seeds", "gmin", "gmin-runs", "gmin-timeout"] as const;
+const HARD_FLAGS = ["seeds", "gmin", "gmin-runs", "gmin-timeout"] as const;
 
 /** --suite hard (src/eval/hard.ts). */
 async function hardMain(values: Values, layout: ReturnType<typeof layoutFlag>): Promise<void> {

@@ -8,7 +8,7 @@ import { localSearches } from "../src/eval/search_runner.ts";
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import { icosahedron13, runTaskFile, TINY_TUNING } from "./helpers.ts";
-import { parseSystem, parseXyz, Rng, UserError } from "../mod.ts";
+import { loopBudget, parseSystem, parseXyz, Rng, UserError } from "../mod.ts";
 import {
   countSuccesses,
   firstHitSummary,
@@ -42,6 +42,7 @@ import {
 import {
   bestBaseline,
   compareLearned,
+  criterionFor,
   type MethodSample,
   suiteVerdict,
   verdictFromInterval,
@@ -187,6 +188,20 @@ Deno.test("metrics: successes within the tolerance, first hits, gaps per atom, m
   assert.match(above.description, /pooled bh run/);
   const below = systemReference(au13, [fakeResult("Au13", [pooled - 0.5, pooled + 0.2], null)]);
   assert.deepEqual([below.source, below.energy], ["best-found", Math.fround(pooled - 0.5)]);
+});
+
+Deno.test("the criterion: success rate against a reference some method reached, else the median gap", () => {
+  const sample = (hits: number[]) => ({
+    method: "bh" as const,
+    hits: Float64Array.from(hits),
+    gaps: Float64Array.from(hits, (h) => 1 - h),
+  });
+  const known = { energy: -277.5424, source: "known" as const, description: "diamond" };
+  assert.equal(criterionFor(known, [sample([0, 0]), sample([0, 1])]), "success-rate");
+  // Silicon's crystal from random starts: nobody got there, so every success rate is 0.
+  assert.equal(criterionFor(known, [sample([0, 0]), sample([0, 0])]), "median-gap-per-atom");
+  const found = { ...known, source: "best-found" as const };
+  assert.equal(criterionFor(found, [sample([1, 1])]), "median-gap-per-atom");
 });
 
 Deno.test("verdicts: intervals that exclude 0 decide; the best baseline is picked", () => {
@@ -483,6 +498,24 @@ Deno.test("untrained is the hopper's start, basin hopping itself, as default-bh 
   assert.equal(report.results[0].learning, null);
 });
 
+Deno.test("an evaluation with a search that cannot run on this device refuses before running any", async () => {
+  // On llvmpipe's loop budget a local method's restart bound on Si216 does not fit one step;
+  // a GPU without the budget runs it, and then there is nothing to refuse.
+  if (loopBudget(gpu) === Infinity) return;
+  const lines: string[] = [];
+  await assert.rejects(
+    runEvaluation({
+      ...(await tinyOptions()),
+      systems: ["LJ7", "Si216"],
+      methods: ["random", "anneal"],
+      replicas: 2,
+      maxEvaluations: 50,
+    }, { searches: localSearches(gpu), log: (line) => lines.push(line) }),
+    /216 atoms are too many for the fused/,
+  );
+  assert.deepEqual(lines, [], "no search ran");
+});
+
 Deno.test("CLI: a bad suite or method is one line and status 2; --help is status 0", async () => {
   const permissions = ["--allow-read", "--allow-write", "--allow-env"];
   const suite = await runTaskFile("eval", permissions, ["--suite", "huge"]);
@@ -492,6 +525,10 @@ Deno.test("CLI: a bad suite or method is one line and status 2; --help is status
   const method = await runTaskFile("eval", permissions, ["--methods", "learned,simplex"]);
   assert.equal(method.code, 2);
   assert.match(method.stderr, /--methods takes .*'simplex'/);
+  const system = await runTaskFile("eval", permissions, ["--suite", "si", "--systems", "Si64,Xx9"]);
+  assert.equal(system.code, 2);
+  assert.equal(system.stderr.trim().split("\n").length, 1);
+  assert.match(system.stderr, /Xx9/);
   const help = await runTaskFile("eval", permissions, ["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--suite NAME/);

@@ -186,6 +186,8 @@ Deno.test("hop summaries of known events", () => {
     symmetrise: 0,
     segregate: 0,
     inversion: 0,
+    bond_switch: 0,
+    kick: 0,
   });
   assert.equal(s.acceptance, 0.5);
   assert.deepEqual(s.surface, { moves: 2, basinHoppingAtom: 0.5, meanRank: 1.5 });

@@ -29,14 +29,14 @@ Deno.test("layouts: word offsets, padding and the WGSL declaration", () => {
   };
   assert.throws(() => offsets(misaligned), /multiple of 4 words/);
   // The kernel's Replica struct: its random state first, then 16 scalars, one probability per
-  // registered move but the uniform one (7), the hop tolerance's scale, reseeding's three fields, the taboo list
-  // (TABOO_CAPACITY energies, the count saved and its hits), the host's placement flag and the
-  // rejection count: 55 words, padded to a multiple of 4.
+  // registered move but the uniform one (9), the hop tolerance's scale, reseeding's three fields,
+  // the taboo list (TABOO_CAPACITY energies, the count saved and its hits), the host's placement
+  // flag and the rejection count: 57 words, padded to a multiple of 4.
   assert.equal(TABOO_CAPACITY, 20);
-  assert.equal(layoutWords(REPLICA_LAYOUT), 56);
+  assert.equal(layoutWords(REPLICA_LAYOUT), 60);
   assert.equal(offsets(REPLICA_LAYOUT).rng, 0);
-  assert.equal(offsets(REPLICA_LAYOUT).taboo, 31);
-  assert.equal(offsets(REPLICA_LAYOUT).rejected_nonfinite, 54);
+  assert.equal(offsets(REPLICA_LAYOUT).taboo, 33);
+  assert.equal(offsets(REPLICA_LAYOUT).rejected_nonfinite, 56);
 });
 
 Deno.test("layouts: fields written through one struct array read back per field", () => {

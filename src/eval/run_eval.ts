@@ -305,7 +305,7 @@ export function evaluateSystem(
   const samples = runs.map((r, k) =>
     methodSample(methods[k], r.replicaBestEnergies, reference, tolerance, system.nAtoms)
   );
-  const criterion = criterionFor(reference);
+  const criterion = criterionFor(reference, samples);
   const margin = criterion === "median-gap-per-atom" ? tolerance / system.nAtoms : 0;
   const learned = samples.find((s) => s.method === "learned");
   const untrained = samples.find((s) => s.method === "untrained");

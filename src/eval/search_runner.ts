@@ -6,7 +6,12 @@
  * adapter and layout (but for its wall times).
  */
 import type { Gpu } from "../gpu/device.ts";
-import { runSearch, type SearchOptions, type SearchResult } from "../search/run_search.ts";
+import {
+  checkSearch,
+  runSearch,
+  type SearchOptions,
+  type SearchResult,
+} from "../search/run_search.ts";
 
 export interface SearchRunner {
   /** The adapter(s) the searches run on, and the thread layout, in words. */
@@ -28,6 +33,9 @@ export function localSearches(gpu: Gpu): SearchRunner {
     adapter: gpu.adapterName,
     layout: gpu.layout,
     async runAll(searches, onResult) {
+      // Every search is checked first: one that cannot run here (Si216's anneal on llvmpipe's
+      // loop budget) is refused before hours of the others are spent.
+      for (const options of searches) checkSearch(options, gpu);
       const results: SearchResult[] = [];
       for (const [k, options] of searches.entries()) {
         const result = await runSearch(options, { gpu });

@@ -64,10 +64,13 @@ export function methodSample(
   };
 }
 
-/** Success rate against a fixed reference (a known minimum or a pooled longer search's best),
- * else (the reference is the best any compared method found) the median gap. */
-export function criterionFor(reference: Reference): Criterion {
-  return reference.source === "best-found" ? "median-gap-per-atom" : "success-rate";
+/** Success rate against a fixed reference (a known minimum or a pooled longer search's best)
+ * that some compared method reached, else the median gap: where the reference is the best any
+ * method found, or where none reached it (silicon's crystal from random starts), success rates
+ * are all 0 and say nothing. */
+export function criterionFor(reference: Reference, samples: readonly MethodSample[]): Criterion {
+  const reached = samples.some((sample) => sample.hits.some((hit) => hit > 0));
+  return reference.source === "best-found" || !reached ? "median-gap-per-atom" : "success-rate";
 }
 
 /** The sample a criterion looks at, and the statistic it takes of it. */

@@ -22,7 +22,7 @@ import {
   type ThreadLayout,
   workgroupShape,
 } from "../gpu/thread_layout.ts";
-import { planDispatch } from "./dispatch_plan.ts";
+import { type DispatchPlan, planDispatch } from "./dispatch_plan.ts";
 import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
 import { fusedWorkgroupBytes, type KernelShape, kernelSource } from "./kernel_source.ts";
 import {
@@ -322,28 +322,45 @@ export class OptimizerBatch {
     this.#logStride = 1 + 2 * logCapacity + 3 * system.nAtoms * logCapacity;
   }
 
-  static async create(
+  /** Whether such a batch can be made on `gpu` (its box, its spec, its kernel's shape, its
+   * dispatch plan within the loop budget, its buffers), without making it: the reason as an
+   * exception (a UserError for a user's choice), else the kernel's shape and plan. */
+  static check(
     gpu: Gpu,
     system: System,
     replicas: number,
     options: OptimizerBatchOptions,
-  ): Promise<OptimizerBatch> {
+  ): { kernel: KernelShape; plan: DispatchPlan } {
     if (!Number.isInteger(replicas) || replicas < 1) {
       throw new RangeError(`replicas must be a positive integer, got ${replicas}`);
     }
     if (system.box !== undefined) {
       checkBox(system.name, system.box, potentialCutoff(system.potential));
     }
-    const { spec } = options;
-    checkSpec(system, spec);
-    const logCapacity = options.logCapacity ?? DEFAULT_LOG_CAPACITY;
-    const n = system.nAtoms;
-    const kind = system.potential.kind;
+    checkSpec(system, options.spec);
     const kernel = kernelShape(gpu, system, options.layout ?? gpu.layout, options.workgroup);
-    const budget = loopBudget(gpu);
-    const plan = planDispatch(kind, n, spec, logCapacity, kernel, budget);
-    const code = kernelSource(system, spec, logCapacity, kernel);
+    const plan = planDispatch(
+      system.potential.kind,
+      system.nAtoms,
+      options.spec,
+      options.logCapacity ?? DEFAULT_LOG_CAPACITY,
+      kernel,
+      loopBudget(gpu),
+    );
     checkBatchFits(gpu.device.limits, gpu.adapterName, system, replicas, options);
+    return { kernel, plan };
+  }
+
+  static async create(
+    gpu: Gpu,
+    system: System,
+    replicas: number,
+    options: OptimizerBatchOptions,
+  ): Promise<OptimizerBatch> {
+    const { kernel, plan } = OptimizerBatch.check(gpu, system, replicas, options);
+    const { spec } = options;
+    const logCapacity = options.logCapacity ?? DEFAULT_LOG_CAPACITY;
+    const code = kernelSource(system, spec, logCapacity, kernel);
     const { device } = gpu;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const bytes = batchBufferBytes(system, replicas, options);
@@ -372,7 +389,8 @@ export class OptimizerBatch {
       })),
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });
-    const label = `optimize/${spec.driver.mode}/${spec.local.name}/${kind}/N=${n}/${kernel.layout}`;
+    const label =
+      `optimize/${spec.driver.mode}/${spec.local.name}/${system.potential.kind}/N=${system.nAtoms}/${kernel.layout}`;
     const places = spec.driver.mode === "hopping" && spec.driver.hopping.pool !== undefined;
     const [initialize, run, clearLog, place] = await Promise.all(
       ["initialize", "run", "clear_log", ...(places ? ["place"] : [])].map((entry) =>
@@ -391,7 +409,7 @@ export class OptimizerBatch {
       logCapacity,
       kernel,
       plan,
-      options.timeSized ?? budget === Infinity,
+      options.timeSized ?? loopBudget(gpu) === Infinity,
       buffers,
       bindGroup,
       { initialize, run, clearLog, place },

@@ -370,6 +370,25 @@ export function streamSeed(seed: number): number {
   return new Rng(seed, -1).nextUint32();
 }
 
+/** The batch a search runs, after the checks of its options that need no GPU. */
+function searchBatchOptions(options: SearchOptions) {
+  checkLearned(options);
+  checkStarts(options);
+  checkHopping(options);
+  return {
+    spec: methodSpec(options.system, options.settings, options.learned),
+    logCapacity: options.logCapacity,
+    weightVectors: options.learned === undefined ? 0 : 1,
+  };
+}
+
+/** Throws what `runSearch` would throw before starting (a UserError for a system too large for
+ * the kernel on this device, among others), without any GPU work: so that a set of searches is
+ * refused before the first of them runs. */
+export function checkSearch(options: SearchOptions, gpu: Gpu): void {
+  OptimizerBatch.check(gpu, options.system, options.replicas, searchBatchOptions(options));
+}
+
 /**
  * Runs one search (see above). Throws only when the batch cannot be set up (a UserError for a
  * system too large for the fused kernel, or weights missing for the learned method or given to
@@ -383,15 +402,12 @@ export async function runSearch(
   const { resume } = context;
   const started = performance.now() - 1000 * (resume?.seconds ?? 0);
   const { system, replicas, sweeps, learned } = options;
-  checkLearned(options);
-  checkStarts(options);
-  checkHopping(options);
-  const spec = methodSpec(system, options.settings, learned);
-  const batch = await OptimizerBatch.create(context.gpu, system, replicas, {
-    spec,
-    logCapacity: options.logCapacity,
-    weightVectors: learned === undefined ? 0 : 1,
-  });
+  const batch = await OptimizerBatch.create(
+    context.gpu,
+    system,
+    replicas,
+    searchBatchOptions(options),
+  );
   const record = new SearchRecord(options, resume);
   const rungs = exchangeRungs(options.settings);
   const exchanges = { attempted: 0, accepted: 0 };
@@ -493,7 +509,7 @@ export async function runSearch(
     keep: options.keep,
     maxExamined: REPORT_EXAMINED_PER_KEPT * options.keep,
     energyTolerance: record.tolerance,
-    searchFmax: driverFmax(spec.driver),
+    searchFmax: driverFmax(batch.spec.driver),
   });
   const last = record.snapshot;
   return {
