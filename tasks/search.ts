@@ -400,7 +400,10 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
   if (method === "learned" && values.checkpoint === undefined) {
     throw new UserError("--method learned needs --checkpoint FILE (see --help)");
   }
-  const settings = settingsFromFlags(system, method, values);
+  const maxEvaluations = values["max-evals"] === undefined
+    ? DEFAULT_MAX_EVALUATIONS
+    : integerFlag("max-evals", values["max-evals"], 1, MAX_U32);
+  const settings = settingsFromFlags(system, method, values, maxEvaluations);
   const defaults = searchOptions(system, method, { settings });
   const sweeps = { ...defaultSweeps(system, settings) };
   if (values.step !== undefined) sweeps.step = sweep("step", values.step, true);
@@ -420,7 +423,7 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
   const options: SearchOptions = {
     ...defaults,
     replicas: count("replicas", defaults.replicas, MAX_REPLICAS),
-    maxEvaluations: count("max-evals", defaults.maxEvaluations),
+    maxEvaluations,
     seed: values.seed === undefined ? defaults.seed : integerFlag("seed", values.seed, 0),
     settings,
     sweeps,
@@ -467,7 +470,12 @@ async function optionsFromFlags(values: Values): Promise<SearchOptions> {
 }
 
 /** The method's settings from the defaults and the method flags. */
-function settingsFromFlags(system: System, method: Method, values: Values): MethodSettings {
+function settingsFromFlags(
+  system: System,
+  method: Method,
+  values: Values,
+  maxEvaluations: number,
+): MethodSettings {
   const maxStep = values["max-step"] === undefined
     ? undefined
     : positiveNumber("max-step", values["max-step"]);
@@ -490,11 +498,8 @@ function settingsFromFlags(system: System, method: Method, values: Values): Meth
           "relaxation between hops",
       );
     }
-    const budget = values["max-evals"] === undefined
-      ? DEFAULT_MAX_EVALUATIONS
-      : integerFlag("max-evals", values["max-evals"], 1, MAX_U32);
     const steps = values["anneal-steps"] === undefined
-      ? annealSteps(budget)
+      ? annealSteps(maxEvaluations)
       : integerFlag("anneal-steps", values["anneal-steps"], 1, MAX_U32);
     local.anneal = { ...local.anneal, steps };
   }
