@@ -66,7 +66,7 @@ const FIRE_TARGET = { system: "LJ38", replicas: 4096, required: 3 };
 /** The learned hop controller's cases and checkpoint, and the share of a search's rate it may
  * cost (issue 21: at most 10% of the wall time). */
 const DEFAULT_HOPPER_CASES = "LJ38:256";
-const DEFAULT_HOPPER = "lj-hopper";
+const DEFAULT_HOPPER = "hopper";
 const CONTROLLER_TARGET = 0.1;
 /** LAMMPS peer: random LJ starts per case, and seconds of work per process (amortises start-up). */
 const LAMMPS_CLUSTERS = 200;
@@ -96,7 +96,7 @@ Options:
   --hopper-cases LIST
                  learned hop controller cases (default ${DEFAULT_HOPPER_CASES}): the checkpoint's
                  search with and without its controller; '' skips the section
-  --hopper FILE  the hop-residual checkpoint they time: a file or a shipped name (default
+  --hopper FILE  the hopper checkpoint they time: a file or a shipped name (default
                  ${DEFAULT_HOPPER})
   --layout L     only this thread layout: lane (one invocation per replica) or workgroup (one
                  workgroup per replica, one invocation per atom); default: both, side by side

@@ -64,11 +64,11 @@ import {
   POPULATION_RESEED,
   runHardEvaluation,
 } from "../src/eval/hard.ts";
-import { type BhChoice, bhSweeps, tuningSeed } from "../src/eval/tuning.ts";
+import { type BhChoice, bhSweeps, tuningSeed, tuningSystems } from "../src/eval/tuning.ts";
 import { hoppingReport } from "../src/eval/hopping_report.ts";
 import { parseSystem } from "../src/systems/system.ts";
 
-const DEFAULT_CHECKPOINT = "checkpoints/general-hopper.safetensors";
+const DEFAULT_CHECKPOINT = "checkpoints/hopper.safetensors";
 /** The hopping analysis: f64 trajectories per method, each this many evaluations. */
 const HOPPING_STARTS = 4;
 const HOPPING_EVALUATIONS = 2000;
@@ -78,11 +78,12 @@ const HELP = `Usage: ${command("eval")} [options]
 Compares the learned optimizer with hand-designed methods at equal cost: every method searches
 every system of the suite with the same replicas, seed (same starting structures and random
 streams) and budget of evaluations PER REPLICA. Basin hopping's hop size and temperature are first
-tuned on a small grid on the checkpoint's training systems. Reports success rates against known
-global minima (else a pooled longer search's best, data/pooled_minima.json, or the best energy any
-method found), evaluations to the first hit, the replicas' best energies, distinct minima per
-million evaluations and wall time, and two verdicts per system with a bootstrap 95% interval of
-the difference: learned against the best hand-designed baseline, and against its untrained start.
+tuned on a small grid on the checkpoint's training systems of the families compared on. Reports
+success rates against known global minima (else a pooled longer search's best,
+data/pooled_minima.json, or the best energy any method found), evaluations to the first hit, the
+replicas' best energies, distinct minima per million evaluations and wall time, and two verdicts
+per system with a bootstrap 95% interval of the difference: learned against the best
+hand-designed baseline, and against its untrained start.
 
   --suite NAME          ${SUITE_NAMES.join(", ")}, ${HARD_SUITE_NAME} (default: quick)
 ${SUITE_NAMES.map((n) => `                        ${n}: ${suiteLine(SUITES[n])}`).join("\n")}
@@ -303,9 +304,10 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
       ? await loadEvalCheckpoint(await checkpointPath(values.checkpoint))
       : undefined;
   const { tuning } = suite;
+  const systems = values.systems === undefined ? suite.systems : systemsFlag(values.systems);
   const options: EvalOptions = {
     suite: suite.name,
-    systems: values.systems === undefined ? suite.systems : systemsFlag(values.systems),
+    systems,
     methods,
     replicas,
     maxEvaluations,
@@ -313,7 +315,7 @@ async function optionsFromFlags(values: Values): Promise<EvalOptions> {
     learned: methods.some((m) => CHECKPOINT_METHODS.includes(m)) ? checkpoint : undefined,
     tuning: methods.includes("bh")
       ? {
-        systems: spread(checkpoint!.trainingSystems, tuning.maxSystems),
+        systems: tuningSystems(checkpoint!.trainingSystems, systems, tuning.maxSystems),
         locals: tuning.locals,
         hopFmax: tuning.hopFmax,
         surfaceShares: tuning.surfaceShares,
@@ -358,16 +360,6 @@ function budgetFlags(
 async function checkpointPath(flag: string | undefined): Promise<string> {
   if (flag === undefined) return displayPath(projectFile(DEFAULT_CHECKPOINT));
   return displayPath(await shippedOrPath(flag, "checkpoints", ".safetensors"));
-}
-
-/** At most `count` items spread evenly over the list, first and last included. */
-function spread<T>(items: T[], count = items.length): T[] {
-  if (count >= items.length) return items;
-  if (count === 1) return [items[0]];
-  return Array.from(
-    { length: count },
-    (_, k) => items[Math.round(k * (items.length - 1) / (count - 1))],
-  );
 }
 
 function parseMethods(text: string): EvalMethod[] {

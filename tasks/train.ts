@@ -7,6 +7,7 @@
  */
 import { parseJsonText, readInputText } from "../src/io/input_files.ts";
 import { parseArgs } from "node:util";
+import { dirname, isAbsolute, join } from "node:path";
 import {
   integerFlag,
   LAYOUT_OPTION,
@@ -20,6 +21,7 @@ import { command } from "../src/cli/program.ts";
 import { displayPath, projectFile, shippedNames, shippedOrPath } from "../src/cli/project.ts";
 import { StopSignals } from "../src/cli/stop_signals.ts";
 import { UserError } from "../src/core/errors.ts";
+import { quoted } from "../src/core/quote.ts";
 import { Gpu } from "../src/gpu/device.ts";
 import { openForAppend, writeFileAtomic } from "../src/io/output_files.ts";
 import { RunFolder } from "../src/io/run_folder.ts";
@@ -76,6 +78,13 @@ ${redisHelp(19, `run the GPU work on the workers of this Redis (${command("worke
 ${layoutHelp(19)}
   -h, --help       this text
 
+A config with "start": CHECKPOINT (a shipped checkpoint's name, or a path relative to the
+config's folder) fine-tunes that checkpoint's weights, which must be of the config's
+architecture. configs/hopper.json fine-tunes the general hopper on every family: "draw":
+"family" puts systemsPerStep systems of each family in every step, and "normalise": true
+divides each system's losses by their spread over the population, so that every system weighs
+the same in the gradient (silicon's success loss moves only through its small gap term).
+
 Progress: one line per outer step (meta-loss of theta and of the population mean, best energy,
 gradient norm, the ES estimate's signal-to-noise ratio (about 1: noise), evaluations per
 second, ETA). The validation loss, theta's meta-loss on fixed tasks of every system in the
@@ -127,9 +136,9 @@ export async function main(args: string[]): Promise<void> {
   const steps = values.steps === undefined
     ? undefined
     : integerFlag("steps", values.steps, 1, MAX_STEPS);
-  const { folder, config, checkpoint, history, source } = values.resume === undefined
+  const { folder, config, checkpoint, history, source, startTheta } = values.resume === undefined
     ? await newRun(values.config, values.out, steps)
-    : await resumedRun(values.resume, steps);
+    : { ...await resumedRun(values.resume, steps), startTheta: undefined };
   const out = folder.path;
   const checkpointPath = `${out}/${CHECKPOINT}`;
   const metricsPath = `${out}/${METRICS}`;
@@ -147,6 +156,7 @@ export async function main(args: string[]): Promise<void> {
       await trainingWork(redis, out, config, source, layout, values.json),
       config,
       checkpoint,
+      startTheta,
     );
     metrics = await openForAppend(metricsPath);
     await train(trainer, metrics, {
@@ -183,13 +193,37 @@ async function newRun(configFlag: string | undefined, outFlag: string | undefine
     : await shippedOrPath(configFlag, "configs", ".json");
   const config = await readConfig(source);
   if (steps !== undefined) config.steps = steps;
+  const startTheta = config.start === undefined ? undefined : await startWeights(config, source);
   const folder = outFlag === undefined
     ? await RunFolder.claimFree(`runs/train-${config.name}`, {
       ...TRAIN_FOLDER,
       flag: "the default output folder",
     })
     : await RunFolder.claimNew(outFlag, { ...TRAIN_FOLDER, flag: "--out" });
-  return { folder, config, checkpoint: undefined, history: [], source: displayPath(source) };
+  return {
+    folder,
+    config,
+    checkpoint: undefined,
+    history: [],
+    source: displayPath(source),
+    startTheta,
+  };
+}
+
+/** The weights a fine-tuning config starts from: its `start` checkpoint (a shipped name, or a
+ * path relative to the config's folder), which must be of the config's architecture. */
+async function startWeights(config: TrainConfig, source: string): Promise<Float32Array> {
+  const named = config.start!;
+  const shipped = await shippedOrPath(named, "checkpoints", ".safetensors");
+  const path = shipped !== named || isAbsolute(named) ? shipped : join(dirname(source), named);
+  const checkpoint = await loadCheckpointOfKnownArchitecture(path);
+  if (checkpoint.architecture.name !== config.architecture) {
+    throw new UserError(
+      `${displayPath(source)}: start ${quoted(named)} is a ${checkpoint.architecture.name} ` +
+        `checkpoint, not ${config.architecture} as the config trains`,
+    );
+  }
+  return checkpoint.theta;
 }
 
 /** The run saved in `dir`, its folder claimed, with its metrics cut back to its checkpoint; a

@@ -36,8 +36,8 @@ Deno.test("bench --quick --json: every case reports finite rates", async () => {
   );
   for (const r of report.fire) assert.ok(r.gpu.clusterStepsPerSecond > 0);
   assert.equal(report.fire[0].lammps, null, "--quick skips the LAMMPS peer");
-  // The shipped LJ hopper's search with and without its controller, in both layouts.
-  assert.equal(report.hopper, "lj-hopper");
+  // The shipped hopper's search with and without its controller, in both layouts.
+  assert.equal(report.hopper, "hopper");
   assert.deepEqual(
     report.controller.map((c: { system: string; layout: string }) => `${c.system} ${c.layout}`),
     ["LJ13 lane", "LJ13 workgroup"],

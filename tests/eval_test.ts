@@ -38,6 +38,7 @@ import {
   chooseTuningPoint,
   gridPoints,
   tuningSeed,
+  tuningSystems,
 } from "../src/eval/tuning.ts";
 import {
   bestBaseline,
@@ -297,6 +298,14 @@ Deno.test("tuning grid, suites and the checkpoint's training systems", async () 
   });
   assert.equal(chooseTuningPoint([point(-1), point(-3), point(-3), point(-2)]).score, -3);
   assert.notEqual(tuningSeed(1), 1);
+  // Tuned on the training systems of the evaluated families, spread over them.
+  const training = ["LJ10", "LJ12", "LJ14", "Cu12", "Ag16", "Ag4Au4", "Si64"];
+  assert.deepEqual(tuningSystems(training, ["LJ13", "LJ19", "Au13"], 2), ["LJ10", "Ag16"]);
+  assert.deepEqual(tuningSystems(training, ["LJ26"], 2), ["LJ10", "LJ14"]);
+  assert.deepEqual(tuningSystems(training, ["Si216"]), ["Si64"]);
+  assert.deepEqual(tuningSystems(training, ["LJ13"], 1), ["LJ10"]);
+  // None of the evaluated families among them: all of them.
+  assert.deepEqual(tuningSystems(["LJ10", "LJ12"], ["Au13"]), ["LJ10", "LJ12"]);
 
   assert.deepEqual(suiteByName("quick").systems, ["LJ13", "LJ19", "Au13"]);
   assert.equal(SUITES.gupta.systems.length, 20);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { runTaskFile, TINY_TRAIN_CONFIG } from "./helpers.ts";
 import { ARCHITECTURE, FEATURE_NAMES, loadCheckpoint, PARAMETER_COUNT } from "../mod.ts";
-import { encodeCheckpoint } from "../src/learned/checkpoint.ts";
+import { configField, encodeCheckpoint } from "../src/learned/checkpoint.ts";
 import { decodeSafetensors, encodeSafetensors } from "../src/learned/safetensors.ts";
 import { parseTrainConfig } from "../src/learned/train_config.ts";
 
@@ -41,7 +41,14 @@ Deno.test("every config under configs/ is valid", async () => {
   for await (const entry of Deno.readDir(CONFIGS)) {
     if (!entry.name.endsWith(".json")) continue;
     const text = await Deno.readTextFile(new URL(entry.name, CONFIGS));
-    parseTrainConfig(JSON.parse(text), entry.name);
+    const config = parseTrainConfig(JSON.parse(text), entry.name);
+    if (config.start !== undefined) {
+      // A shipped config fine-tunes a shipped checkpoint of its own architecture.
+      const start = await loadCheckpoint(
+        new URL(`../checkpoints/${config.start}.safetensors`, import.meta.url).pathname,
+      );
+      assert.equal(start.architecture.name, config.architecture, entry.name);
+    }
     count++;
   }
   assert.ok(count >= 4);
@@ -154,6 +161,33 @@ Deno.test("train: a tiny run writes a checkpoint and metrics; --resume after a c
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("train: a config with start fine-tunes that checkpoint's weights from step 0", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/first.json`, JSON.stringify({ ...SMALL, steps: 1 }));
+  const first = await train("--config", `${dir}/first.json`, "--out", `${dir}/first`, "--json");
+  assert.equal(first.code, 0, first.stderr);
+  // The path is relative to the config's folder, not to the working folder.
+  await Deno.mkdir(`${dir}/configs`);
+  await Deno.writeTextFile(
+    `${dir}/configs/tuned.json`,
+    JSON.stringify({ ...SMALL, name: "tuned", steps: 1, start: "../first/checkpoint.safetensors" }),
+  );
+  const tuned = await train("--config", `${dir}/configs/tuned.json`, "--out", `${dir}/tuned`);
+  assert.equal(tuned.code, 0, tuned.stderr);
+  // Its first validation is the started checkpoint's last: the same weights on the same tasks.
+  const validations = async (run: string) =>
+    (await records(`${dir}/${run}/metrics.jsonl`)).filter((r) => r.type === "validation");
+  assert.deepEqual((await validations("tuned"))[0], {
+    ...(await validations("first")).at(-1),
+    step: 0,
+  });
+  const checkpoint = await loadCheckpoint(`${dir}/tuned/checkpoint.safetensors`, EXPECTED);
+  assert.equal(checkpoint.outerStep, 1);
+  assert.equal(checkpoint.optimizer.step, 1, "Adam starts afresh");
+  assert.equal(configField(checkpoint.config, "start"), "../first/checkpoint.safetensors");
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("train: SIGTERM mid-run saves a checkpoint of the last step and exits 143 at once", async () => {
   const dir = await Deno.makeTempDir();
   const config = `${dir}/long.json`;
@@ -208,6 +242,9 @@ Deno.test("train: mistakes are one line with status 2 before any GPU work; --hel
     await Deno.writeTextFile(`${dir}/${name}.json`, JSON.stringify({ ...SMALL, pairs }));
   }
   await Deno.writeTextFile(`${dir}/tiny.json`, JSON.stringify(SMALL));
+  for (const [name, start] of [["other", "general-hopper"], ["nowhere", "missing.safetensors"]]) {
+    await Deno.writeTextFile(`${dir}/${name}.json`, JSON.stringify({ ...SMALL, start }));
+  }
   await Deno.writeTextFile(`${dir}/afile`, "");
   // A valid checkpoint of the right network with one NaN weight.
   await Deno.mkdir(`${dir}/nan`);
@@ -239,6 +276,11 @@ Deno.test("train: mistakes are one line with status 2 before any GPU work; --hel
     [["--config", `${dir}/bad.json`], /bad.json: systems must be/],
     [["--config", `${dir}/huge.json`], /huge.json: pairs must be an integer from 1 to 877239$/],
     [["--config", `${dir}/million.json`], /million.json: pairs must be an integer from 1 to/],
+    [
+      ["--config", `${dir}/other.json`],
+      /other.json: start 'general-hopper' is a hop-general checkpoint, not per-atom-mlp as the config trains$/,
+    ],
+    [["--config", `${dir}/nowhere.json`], /\/missing.safetensors .*no such file$/],
     [["--resume", dir], /checkpoint/],
     [
       ["--resume", `${dir}/nan`],

@@ -7,7 +7,15 @@ import { testGpu } from "./gpu.ts";
 import { TINY_TRAIN_CONFIG } from "./helpers.ts";
 import { loadCheckpoint, saveCheckpoint, UserError } from "../mod.ts";
 import { MetaTrainer } from "../src/learned/meta_train.ts";
-import { LocalTrainingWork } from "../src/learned/training_work.ts";
+import {
+  LocalTrainingWork,
+  type StepLosses,
+  type StepPopulation,
+  type TrainingWork,
+} from "../src/learned/training_work.ts";
+import { esNoise, populationThetas } from "../src/learned/es.ts";
+import { Rng } from "../src/core/rng.ts";
+import type { TrainConfig } from "../src/learned/train_config.ts";
 import { checkDeviceLimits, MAX_PAIRS, parseTrainConfig } from "../src/learned/train_config.ts";
 
 const gpu = await testGpu();
@@ -39,6 +47,12 @@ Deno.test("train config: mistakes name the field", () => {
       /Au55 has neither \(make one: deno task reference Au55\)/,
     ],
     [{ ...TINY, systemsPerStep: 3 }, /systemsPerStep must be an integer from 1 to 2/],
+    [{ ...TINY, draw: "random" }, /draw must be one of uniform, family/],
+    [
+      { ...TINY, systems: ["LJ7", "LJ8", "Cu13"], draw: "family", systemsPerStep: 2 },
+      /systemsPerStep must be an integer from 1 to 1$/,
+    ],
+    [{ ...TINY, normalise: "yes" }, /normalise must be true or false/],
     [{ ...TINY, gapWeight: -1 }, /gapWeight must be 0 or a number from 1e-12 to 1000000/],
   ];
   for (const [json, message] of cases) {
@@ -61,6 +75,89 @@ Deno.test("train config: mistakes name the field", () => {
     parseTrainConfig({ ...TINY, systems: ["LJ7", "Cu13"], loss: "success" }).loss,
     "success",
   );
+});
+
+/**
+ * A TrainingWork without a GPU: member m's loss on system s is scale(s) x theta_m[index(s)], so
+ * the ES gradient of a step is (up to its noise) scale(s) along parameter index(s) per system.
+ */
+class LinearWork implements TrainingWork {
+  readonly adapter = "none";
+  readonly layout = "none";
+  readonly steps: string[][] = [];
+  constructor(
+    readonly config: TrainConfig,
+    readonly weights: Record<string, { index: number; scale: number }>,
+  ) {}
+  population(step: StepPopulation): Promise<StepLosses> {
+    this.steps.push(step.systems.map((s) => s.name));
+    const noise = esNoise(Rng.fromState(step.noiseState), this.config.pairs, step.theta.length);
+    const thetas = populationThetas(step.theta, noise, step.sigma);
+    return Promise.resolve({
+      systems: step.systems.map(({ name }) => {
+        const { index, scale } = this.weights[name];
+        return {
+          losses: Float64Array.from(thetas, (theta) => scale * theta[index]),
+          centreBestEnergy: 0,
+          evaluations: 1,
+        };
+      }),
+    });
+  }
+  validation(): Promise<number[]> {
+    return Promise.resolve([]);
+  }
+  baseline(): Promise<number[]> {
+    return Promise.resolve([]);
+  }
+  destroy(): void {}
+}
+
+Deno.test("draw family puts every family in every step; normalise weighs each system alike", async () => {
+  const systems = ["LJ7", "LJ8", "LJ9", "Cu13", "Si64"];
+  const base = parseTrainConfig({
+    ...TINY,
+    systems,
+    outer: "sgd",
+    clipNorm: 1e6,
+    pairs: 64,
+    learningRate: { kind: "constant", value: 1 },
+    clipToCentre: false,
+  });
+  const weights = {
+    LJ7: { index: 0, scale: 1000 },
+    LJ8: { index: 0, scale: 1000 },
+    LJ9: { index: 0, scale: 1000 },
+    Cu13: { index: 1, scale: 1 },
+    Si64: { index: 2, scale: 0.001 },
+  };
+  const family = { ...base, draw: "family" as const };
+  const drawn = new LinearWork(family, weights);
+  const trainer = new MetaTrainer(drawn, family);
+  for (let k = 0; k < 6; k++) await trainer.step();
+  for (const step of drawn.steps) {
+    assert.equal(step.length, 3);
+    assert.ok(["LJ7", "LJ8", "LJ9"].includes(step[0]), `${step}`);
+    assert.deepEqual(step.slice(1), ["Cu13", "Si64"]);
+  }
+  assert.ok(new Set(drawn.steps.map((step) => step[0])).size > 1, "the LJ system varies");
+  /** One SGD step's move of parameters 0, 1 and 2 (theta - lr g). */
+  const moves = async (normalise: boolean) => {
+    const config = { ...family, normalise };
+    const trainer = new MetaTrainer(new LinearWork(config, weights), config);
+    const before = Float32Array.from(trainer.theta);
+    await trainer.step();
+    return [0, 1, 2].map((i) => before[i] - trainer.theta[i]);
+  };
+  // Raw losses: the gradient is about (1000, 1, 0.001) / 3, and the other systems' parts are lost
+  // in the noise that the LJ system's scale spreads over every parameter (about 333 / 8).
+  const raw = await moves(false);
+  assert.ok(raw[0] > 200, `${raw}`);
+  assert.ok(Math.abs(raw[2]) > 100 * 0.001 / 3, `${raw}`);
+  // Normalised: every system's loss has spread 1, so each moves its parameter alike.
+  const even = await moves(true);
+  for (const move of even) assert.ok(move > 0, `${even}`);
+  assert.ok(Math.max(...even) / Math.min(...even) < 3, `${even}`);
 });
 
 Deno.test("train config: the population's buffers are checked against the adapter's limits", () => {

@@ -58,6 +58,15 @@ export function mean(values: ArrayLike<number>): number {
   return total / values.length;
 }
 
+/** The population standard deviation (over n, not n - 1); 0 for fewer than two values. */
+export function standardDeviation(values: ArrayLike<number>): number {
+  if (values.length < 2) return 0;
+  const centre = mean(values);
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += (values[i] - centre) ** 2;
+  return Math.sqrt(sum / values.length);
+}
+
 /** Fills `into` with a resample with replacement of `sample`. */
 function resample(sample: ArrayLike<number>, into: Float64Array, rng: Rng): Float64Array {
   for (let k = 0; k < into.length; k++) into[k] = sample[Math.floor(rng.uniform() * sample.length)];

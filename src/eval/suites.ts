@@ -50,7 +50,7 @@ const SUITE_LIST: Suite[] = [
   {
     name: "quick",
     description: "a few minutes on a CPU: LJ13, LJ19 and Au13, which the default checkpoint " +
-      "(checkpoints/general-hopper.safetensors) never saw",
+      "(checkpoints/hopper.safetensors) never saw",
     systems: ["LJ13", "LJ19", "Au13"],
     replicas: 64,
     maxEvaluations: 2000,

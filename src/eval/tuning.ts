@@ -1,7 +1,8 @@
 /**
  * Basin hopping tuned before it is compared: a small grid over its local method, hop tolerance,
  * share of surface moves, hop size and temperature, run on the learned optimizer's TRAINING
- * systems (its checkpoint's config), never on the evaluated ones, each point a short search from
+ * systems (its checkpoint's config) of the families evaluated (tuningSystems), never on the
+ * evaluated systems themselves, each point a short search from
  * seeded random starts. The point with the lowest mean best energy
  * per atom (mean over the systems of the mean over the replicas) is chosen, so basin hopping gets
  * the same chance to fit the training family as the learned optimizer had.
@@ -30,6 +31,7 @@ import type { SearchRunner } from "./search_runner.ts";
 import { Rng } from "../core/rng.ts";
 import { parseSystem, type System } from "../systems/system.ts";
 import { mean } from "../core/statistics.ts";
+import { familyOf } from "../learned/coverage.ts";
 
 /** Sigma per bond length: the LJ bond length is 2^(1/6) sigma. */
 export const SIGMA_PER_BOND_LENGTH = 2 ** (-1 / 6);
@@ -73,6 +75,24 @@ export interface BhTuning {
   /** Every grid point, in the grid's order. */
   points: TuningPoint[];
   chosen: TuningPoint;
+}
+
+/**
+ * The training systems basin hopping is tuned on: those of the families the evaluation compares
+ * on (a checkpoint trained on several families would otherwise tune the cluster searches on
+ * silicon), at most `count` spread evenly over them, first and last included; all the training
+ * systems where none is of those families.
+ */
+export function tuningSystems(training: string[], evaluated: string[], count?: number): string[] {
+  const families = new Set(evaluated.map((name) => familyOf(parseSystem(name))));
+  const same = training.filter((name) => families.has(familyOf(parseSystem(name))));
+  const pool = same.length > 0 ? same : training;
+  if (count === undefined || count >= pool.length) return pool;
+  if (count === 1) return [pool[0]];
+  return Array.from(
+    { length: count },
+    (_, k) => pool[Math.round(k * (pool.length - 1) / (count - 1))],
+  );
 }
 
 /**

@@ -5,14 +5,15 @@
  * One outer step:
  * 1. sigma and the learning rate from their schedules; P noise vectors e from the seeded stream;
  *    the population [theta, theta + sigma e_1, theta - sigma e_1, ...] (es.ts).
- * 2. Tasks: `systemsPerStep` systems drawn from the family (without replacement) and T random
- *    starts of each. Replica m T + t runs member m on task t; all members of a task share its
+ * 2. Tasks: `systemsPerStep` systems drawn from the list (without replacement; with draw
+ *    "family", that many from each family in it) and T random starts of each. Replica m T + t runs member m on task t; all members of a task share its
  *    start and its random stream, so their differences come from the weights alone (common random
  *    numbers).
  * 3. An unroll of U evaluations per replica (read at `budgets` evenly spaced budgets for the
  *    success loss), run by the TrainingWork (training_work.ts: this machine's GPU, or workers).
- * 4. Meta-loss of a member, averaged over its systems (each normalised on its own; the losses are
- *    population_evaluator.ts's).
+ * 4. Meta-loss of a member, averaged over its systems (each per atom; the losses are
+ *    population_evaluator.ts's); with `normalise`, each system's losses over its standard
+ *    deviation across the population first (the gradient's; the losses reported stay raw).
  * 5. The antithetic gradient (ESMC-clipped at the centre when configured), its signal-to-noise
  *    ratio (es.ts), clipped to a global norm, and one Adam (or SGD) step on theta.
  * Everything random comes from one generator whose state the checkpoint keeps, so a resumed run
@@ -26,6 +27,8 @@ import { esGradient, esNoise, pairDifferences, signalToNoise } from "./es.ts";
 import { OuterOptimizer } from "./outer_optimizer.ts";
 import { baselineName, populationSize } from "./population_evaluator.ts";
 import { scheduleValue } from "./schedule.ts";
+import { familyOf } from "./coverage.ts";
+import { standardDeviation } from "../core/statistics.ts";
 import type { TrainConfig } from "./train_config.ts";
 import type { TrainingWork, WorkTiming } from "./training_work.ts";
 
@@ -70,16 +73,27 @@ export class MetaTrainer {
   readonly work: TrainingWork;
   #rng: Rng;
 
-  /** A fresh run, or one continuing from `checkpoint` (its theta, Adam state, step and stream);
-   * the GPU work runs wherever `work` runs it. */
-  constructor(work: TrainingWork, config: TrainConfig, checkpoint?: Checkpoint) {
+  /** A fresh run (from the architecture's initial weights, or from `startTheta` when the config
+   * fine-tunes a checkpoint), or one continuing from `checkpoint` (its theta, Adam state, step
+   * and stream); the GPU work runs wherever `work` runs it. */
+  constructor(
+    work: TrainingWork,
+    config: TrainConfig,
+    checkpoint?: Checkpoint,
+    startTheta?: Float32Array,
+  ) {
     this.work = work;
     this.config = config;
     this.architecture = ARCHITECTURES[config.architecture];
     const count = this.parameterCount;
     const options = { method: config.outer, clipNorm: config.clipNorm };
     if (checkpoint === undefined) {
-      this.theta = this.architecture.initialTheta(config.seed, config.initScale);
+      this.theta = startTheta === undefined
+        ? this.architecture.initialTheta(config.seed, config.initScale)
+        : Float32Array.from(startTheta);
+      if (this.theta.length !== count) {
+        throw new Error(`start weights have ${this.theta.length} parameters, not ${count}`);
+      }
       this.optimizer = new OuterOptimizer(count, options);
       this.outerStep = 0;
       // A stream apart from the initial weights', which use stream 0 of the same seed.
@@ -125,20 +139,30 @@ export class MetaTrainer {
       systems: systems.map((system, k) => ({ name: system.name, taskSeed: taskSeeds[k] })),
     });
     const losses = new Array(this.members).fill(0);
+    /** What the gradient sees: `losses`, or with `normalise` each system's over its spread. */
+    const scored = config.normalise ? new Array(this.members).fill(0) : losses;
     let centreBestEnergy = 0;
     let evaluations = 0;
     for (const [k, system] of systems.entries()) {
       const result = work.systems[k];
       for (let m = 0; m < this.members; m++) losses[m] += result.losses[m] / systems.length;
+      if (config.normalise) {
+        const spread = standardDeviation(result.losses.filter(Number.isFinite));
+        for (let m = 0; m < this.members; m++) {
+          // A member's NaN stays NaN (its pair is dropped); a system without spread adds nothing.
+          const loss = result.losses[m];
+          scored[m] += spread > 0 ? loss / spread / systems.length : loss * 0;
+        }
+      }
       const best = result.centreBestEnergy;
       centreBestEnergy += (systems.length > 1 ? best / system.nAtoms : best) / systems.length;
       evaluations += result.evaluations;
     }
 
     const population = {
-      centre: losses[0],
-      plus: losses.filter((_, m) => m > 0 && m % 2 === 1),
-      minus: losses.filter((_, m) => m > 0 && m % 2 === 0),
+      centre: scored[0],
+      plus: scored.filter((_, m) => m > 0 && m % 2 === 1),
+      minus: scored.filter((_, m) => m > 0 && m % 2 === 0),
     };
     const { gradient, validPairs } = esGradient(population, noise, sigma, {
       clipToCentre: config.clipToCentre,
@@ -191,11 +215,18 @@ export class MetaTrainer {
   }
 
   #drawSystems(): System[] {
-    const names = [...this.config.systems];
+    const systems = this.config.systems.map((name) => parseSystem(name));
+    // "family": the families in the order they first appear in the list.
+    const groups = this.config.draw === "family"
+      ? [...new Set(systems.map(familyOf))].map((f) => systems.filter((s) => familyOf(s) === f))
+      : [systems];
     const drawn: System[] = [];
-    for (let k = 0; k < this.config.systemsPerStep; k++) {
-      const index = Math.floor(this.#rng.uniform() * names.length);
-      drawn.push(parseSystem(names.splice(index, 1)[0]));
+    for (const group of groups) {
+      const left = [...group];
+      for (let k = 0; k < this.config.systemsPerStep; k++) {
+        const index = Math.floor(this.#rng.uniform() * left.length);
+        drawn.push(left.splice(index, 1)[0]);
+      }
     }
     return drawn;
   }

@@ -11,6 +11,7 @@ import { REPLICA_LAYOUT } from "../methods/kernel_layout.ts";
 import { type BatchLimits, checkBatchFits } from "../methods/optimizer_batch.ts";
 import { trainingReference } from "../systems/known_minima.ts";
 import { parseSystem } from "../systems/system.ts";
+import { familyOf } from "./coverage.ts";
 import { PARAMETER_COUNT } from "./architecture.ts";
 import { ARCHITECTURES, DEFAULT_ARCHITECTURE } from "./architectures.ts";
 import { LEARNED_ENERGY_SCALE } from "./learned_optimizer.ts";
@@ -42,6 +43,8 @@ export const MAX_STEPS = Number.MAX_SAFE_INTEGER;
  * unroll, or the fraction of tasks not yet within the tolerance of it, averaged over budgets
  * spread evenly up to the unroll, plus `gapWeight` times that gap (what eval measures). */
 export const LOSSES = ["gap", "success"] as const;
+export const DRAWS = ["uniform", "family"] as const;
+export type DrawKind = typeof DRAWS[number];
 export type LossKind = typeof LOSSES[number];
 
 export interface TrainConfig {
@@ -53,6 +56,16 @@ export interface TrainConfig {
    * replacement) and `tasksPerStep` starts of each. */
   systems: string[];
   systemsPerStep: number;
+  /** How a step's systems are drawn: "uniform", systemsPerStep of the whole list; "family",
+   * systemsPerStep of each family in the list (coverage.ts), so that every family is in every
+   * step however few systems it has. */
+  draw: DrawKind;
+  /** Each system's member losses divided by their standard deviation over the population before
+   * the systems are averaged, so every system of a step weighs the same in the ES gradient
+   * whatever its loss's scale (a system no replica solves moves the success loss only through its
+   * small gap term); a system whose members all score alike is left out of that step's gradient.
+   * The losses reported stay as measured. */
+  normalise: boolean;
   tasksPerStep: number;
   loss: LossKind;
   /** success: how many budgets (the unroll split evenly) the success is averaged over. */
@@ -80,6 +93,11 @@ export interface TrainConfig {
   maxStep: number;
   /** Write a checkpoint every this many outer steps (and at the end). */
   checkpointEvery: number;
+  /** Fine-tuning: the checkpoint whose weights the run starts from instead of the architecture's
+   * initial ones (Adam's moments, the step count and the random stream start afresh), as the
+   * config names it: a shipped checkpoint's name or a path relative to the config's folder
+   * (tasks/train.ts resolves it). Undefined: a run from scratch. */
+  start?: string;
 }
 
 export function parseTrainConfig(json: unknown, source = "config"): TrainConfig {
@@ -92,6 +110,8 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
     "architecture",
     "systems",
     "systemsPerStep",
+    "draw",
+    "normalise",
     "loss",
     "budgets",
     "gapWeight",
@@ -108,6 +128,7 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
     "initScale",
     "maxStep",
     "checkpointEvery",
+    "start",
   ];
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) throw new UserError(`${source}: unknown field ${quoted(key)}`);
@@ -188,7 +209,31 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
   }
   const optional = <T>(key: string, fallback: T, read: (key: string) => T): T =>
     raw[key] === undefined ? fallback : read(key);
-  const systemsPerStep = optional("systemsPerStep", 1, (key) => integer(key, 1, systems.length));
+  const start = optional<string | undefined>("start", undefined, (key) => {
+    const value = raw[key];
+    if (typeof value !== "string" || value === "") {
+      throw new UserError(`${source}: ${key} must name a checkpoint (a shipped name or a path)`);
+    }
+    return value;
+  });
+  const draw = raw.draw ?? "uniform";
+  if (!(DRAWS as readonly unknown[]).includes(draw)) {
+    throw new UserError(`${source}: draw must be one of ${DRAWS.join(", ")}`);
+  }
+  // Drawn without replacement: at most the smallest family's systems (by family), or all.
+  const families = new Map<string, number>();
+  for (const name of systems) {
+    const family = familyOf(parseSystem(name));
+    families.set(family, (families.get(family) ?? 0) + 1);
+  }
+  const most = draw === "family" ? Math.min(...families.values()) : systems.length;
+  const systemsPerStep = optional("systemsPerStep", 1, (key) => integer(key, 1, most));
+  const normalise = optional("normalise", false, (key) => {
+    if (typeof raw[key] !== "boolean") {
+      throw new UserError(`${source}: ${key} must be true or false`);
+    }
+    return raw[key] as boolean;
+  });
   const budgets = optional("budgets", 4, (key) => integer(key, 1, 64));
   const gapWeight = optional("gapWeight", 0.1, (key) => {
     const value = raw[key];
@@ -212,6 +257,8 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
     architecture,
     systems,
     systemsPerStep,
+    draw: draw as DrawKind,
+    normalise,
     tasksPerStep,
     loss: loss as LossKind,
     budgets,
@@ -230,6 +277,7 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
     initScale: positiveF32("initScale"),
     maxStep: positiveF32("maxStep"),
     checkpointEvery: integer("checkpointEvery", 1, MAX_STEPS),
+    ...(start === undefined ? {} : { start }),
   };
 }
 
