@@ -213,10 +213,15 @@ export async function main(args: string[]): Promise<void> {
   const out = folder.path;
   // A report is written whole or not at all (its verdicts compare every method on every
   // system): a signal stops the evaluation where it is, saying so, and leaves no partial report.
+  // The hopping analysis comes after the report, which a signal then leaves without it.
+  let reported = false;
   const signals = new StopSignals(async (name) => {
     console.error(
-      `${name}: stopped; an evaluation is written only when it is complete, so ${out} holds ` +
-        "no report (run it again)",
+      reported
+        ? `${name}: stopped during the hopping analysis; the report in ${out} is complete ` +
+          "without it (--no-hopping skips it)"
+        : `${name}: stopped; an evaluation is written only when it is complete, so ${out} ` +
+          "holds no report (run it again)",
     );
     await folder.release();
     Deno.exit(SIGNAL_STATUS[name]);
@@ -237,6 +242,7 @@ export async function main(args: string[]): Promise<void> {
       searches.close?.();
     }
     await writeEvalOutputs(out, outcome);
+    reported = true;
     if (options.learned !== undefined && !values["no-hopping"]) {
       await writeHopping(out, options, outcome.report.tuning?.chosen, log);
     }

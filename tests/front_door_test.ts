@@ -341,6 +341,22 @@ Deno.test("signals: eval stops without a partial report; reference records what 
     /SIGTERM: stopped; an evaluation is written only when it is complete/,
   );
   await assert.rejects(() => Deno.stat(`${dir}/eval`), Deno.errors.NotFound);
+  // Stopped in the hopping analysis, which follows the report: the report stays, without it.
+  const analysis = spawnRun(Deno.execPath(), [
+    ...["run", ...ALL, task("eval"), "--methods", "learned", "--systems", "LJ38"],
+    ...["--replicas", "2", "--max-evals", "100", "--out", `${dir}/analysed`],
+  ]);
+  await analysis.progress(1, /^hopping analysis on LJ38$/gm);
+  analysis.child.kill("SIGTERM");
+  const interrupted = await analysis.finish();
+  assert.equal(interrupted.code, 143, interrupted.stderr);
+  assert.match(
+    interrupted.stderr,
+    /SIGTERM: stopped during the hopping analysis; the report in .*analysed is complete without it/,
+  );
+  const report = await Deno.readTextFile(`${dir}/analysed/report.md`);
+  assert.match(report, /## Verdict/);
+  assert.doesNotMatch(report, /## Hopping behaviour/);
 
   const reference = spawnRun(Deno.execPath(), [
     ...["run", ...ALL, task("reference"), "Cu4", "Cu5", "--replicas", "4"],
