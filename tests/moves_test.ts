@@ -242,17 +242,22 @@ Deno.test("move weights: normalised, and refused unless non-negative with a posi
   assert.throws(() => moveProbabilities({ jump: 1 } as never), UserError);
 });
 
-/** Evaluations f64 `method` takes from `start` to the largest force below 1e-6. */
-function relax(method: "fire" | "lbfgs", start: Float64Array) {
+/** `system` relaxed by f64 `method` from `start` (with `step`) until its largest force is below
+ * `fmax`, or 20,000 evaluations. */
+function relax(
+  method: "fire" | "lbfgs",
+  start: Float64Array,
+  { system = LJ13, fmax = 1e-6, step = 0.1 } = {},
+): ReferenceReplica {
   const spec: MethodSpec = {
     local: localMethod(defaultLocalSettings(method, 0.2)),
-    driver: { mode: "local", fmax: 1e-6 },
+    driver: { mode: "local", fmax },
     containerRadius: 0,
   };
   const replica = new ReferenceReplica(
-    referenceContext(LJ13, spec),
+    referenceContext(system, spec),
     start,
-    { step: 0.1, dr: 0, temperature: 0, seed: 1 },
+    { step, dr: 0, temperature: 0, seed: 1 },
     0,
   );
   replica.advanceTo(20_000);
@@ -275,18 +280,7 @@ const SI64 = parseSystem("Si64");
 
 /** Diamond Si64 relaxed by f64 L-BFGS from `start` to a largest force of 1e-5 eV/A. */
 function relaxSilicon(start: Float64Array): ReferenceReplica {
-  const spec: MethodSpec = {
-    local: localMethod(defaultLocalSettings("lbfgs", 0.2)),
-    driver: { mode: "local", fmax: 1e-5 },
-    containerRadius: 0,
-  };
-  const replica = new ReferenceReplica(
-    referenceContext(SI64, spec),
-    start,
-    { step: 0.01, dr: 0, temperature: 0, seed: 1 },
-    0,
-  );
-  replica.advanceTo(20_000);
+  const replica = relax("lbfgs", start, { system: SI64, fmax: 1e-5, step: 0.01 });
   assert.equal(replica.status, "converged");
   return replica;
 }

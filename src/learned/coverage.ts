@@ -29,6 +29,12 @@ export function familyOf(system: System): Family {
   }
 }
 
+/** `systems` grouped by family, the families in the order they first appear. */
+export function familyGroups(systems: readonly System[]): System[][] {
+  const families = [...new Set(systems.map(familyOf))];
+  return families.map((family) => systems.filter((system) => familyOf(system) === family));
+}
+
 /** What a checkpoint covers: its training families, or undefined (any system) when its config
  * names no systems (a checkpoint written outside `deno task train`). */
 export interface Coverage {

@@ -6,9 +6,9 @@
  * 1. sigma and the learning rate from their schedules; P noise vectors e from the seeded stream;
  *    the population [theta, theta + sigma e_1, theta - sigma e_1, ...] (es.ts).
  * 2. Tasks: `systemsPerStep` systems drawn from the list (without replacement; with draw
- *    "family", that many from each family in it) and T random starts of each. Replica m T + t runs member m on task t; all members of a task share its
- *    start and its random stream, so their differences come from the weights alone (common random
- *    numbers).
+ *    "family", that many from each family in it) and T random starts of each. Replica m T + t
+ *    runs member m on task t; all members of a task share its start and its random stream, so
+ *    their differences come from the weights alone (common random numbers).
  * 3. An unroll of U evaluations per replica (read at `budgets` evenly spaced budgets for the
  *    success loss), run by the TrainingWork (training_work.ts: this machine's GPU, or workers).
  * 4. Meta-loss of a member, averaged over its systems (each per atom; the losses are
@@ -27,7 +27,7 @@ import { esGradient, esNoise, pairDifferences, signalToNoise } from "./es.ts";
 import { OuterOptimizer } from "./outer_optimizer.ts";
 import { baselineName, populationSize } from "./population_evaluator.ts";
 import { scheduleValue } from "./schedule.ts";
-import { familyOf } from "./coverage.ts";
+import { familyGroups } from "./coverage.ts";
 import { standardDeviation } from "../core/statistics.ts";
 import type { TrainConfig } from "./train_config.ts";
 import type { TrainingWork, WorkTiming } from "./training_work.ts";
@@ -72,6 +72,8 @@ export class MetaTrainer {
   /** Where the GPU work runs (the trainer owns it). */
   readonly work: TrainingWork;
   #rng: Rng;
+  /** What a step draws from: the whole list, or (draw "family") each family of it. */
+  #groups: System[][];
 
   /** A fresh run (from the architecture's initial weights, or from `startTheta` when the config
    * fine-tunes a checkpoint), or one continuing from `checkpoint` (its theta, Adam state, step
@@ -86,6 +88,8 @@ export class MetaTrainer {
     this.config = config;
     this.architecture = ARCHITECTURES[config.architecture];
     const count = this.parameterCount;
+    const systems = config.systems.map((name) => parseSystem(name));
+    this.#groups = config.draw === "family" ? familyGroups(systems) : [systems];
     const options = { method: config.outer, clipNorm: config.clipNorm };
     if (checkpoint === undefined) {
       this.theta = startTheta === undefined
@@ -215,13 +219,8 @@ export class MetaTrainer {
   }
 
   #drawSystems(): System[] {
-    const systems = this.config.systems.map((name) => parseSystem(name));
-    // "family": the families in the order they first appear in the list.
-    const groups = this.config.draw === "family"
-      ? [...new Set(systems.map(familyOf))].map((f) => systems.filter((s) => familyOf(s) === f))
-      : [systems];
     const drawn: System[] = [];
-    for (const group of groups) {
+    for (const group of this.#groups) {
       const left = [...group];
       for (let k = 0; k < this.config.systemsPerStep; k++) {
         const index = Math.floor(this.#rng.uniform() * left.length);

@@ -11,7 +11,7 @@ import { REPLICA_LAYOUT } from "../methods/kernel_layout.ts";
 import { type BatchLimits, checkBatchFits } from "../methods/optimizer_batch.ts";
 import { trainingReference } from "../systems/known_minima.ts";
 import { parseSystem } from "../systems/system.ts";
-import { familyOf } from "./coverage.ts";
+import { familyGroups } from "./coverage.ts";
 import { PARAMETER_COUNT } from "./architecture.ts";
 import { ARCHITECTURES, DEFAULT_ARCHITECTURE } from "./architectures.ts";
 import { LEARNED_ENERGY_SCALE } from "./learned_optimizer.ts";
@@ -221,12 +221,9 @@ export function parseTrainConfig(json: unknown, source = "config"): TrainConfig 
     throw new UserError(`${source}: draw must be one of ${DRAWS.join(", ")}`);
   }
   // Drawn without replacement: at most the smallest family's systems (by family), or all.
-  const families = new Map<string, number>();
-  for (const name of systems) {
-    const family = familyOf(parseSystem(name));
-    families.set(family, (families.get(family) ?? 0) + 1);
-  }
-  const most = draw === "family" ? Math.min(...families.values()) : systems.length;
+  const most = draw === "family"
+    ? Math.min(...familyGroups(systems.map((name) => parseSystem(name))).map((g) => g.length))
+    : systems.length;
   const systemsPerStep = optional("systemsPerStep", 1, (key) => integer(key, 1, most));
   const normalise = optional("normalise", false, (key) => {
     if (typeof raw[key] !== "boolean") {
