@@ -21,7 +21,7 @@ export {
   energyWorkgroupBytes,
   energyWorkgroupShape,
 } from "./src/gpu/energy_batch.ts";
-export { SW_MAX_NEIGHBOURS } from "./src/gpu/potential_layout.ts";
+
 export {
   DEFAULT_GUPTA_SET,
   gupta,
@@ -39,21 +39,28 @@ export {
 export {
   POTENTIAL_KINDS,
   potentialCutoff,
+  potentialEntry,
   type PotentialKind,
+  POTENTIALS,
   type PotentialSpec,
   referencePotential,
-} from "./src/potentials/potential.ts";
+} from "./src/potentials/registry.ts";
 export {
   type Displacement,
   displacementFor,
   freeDisplacement,
   periodicDisplacement,
 } from "./src/potentials/space.ts";
+export { ASE_MORSE, morse, type MorseParams } from "./src/potentials/morse.ts";
+export { pairPotential, type PairTerm } from "./src/potentials/pair_potential.ts";
+export type { PotentialEntry, Units } from "./src/potentials/potential.ts";
 export {
+  diamondBox,
   SILICON,
   stillingerWeber,
   stillingerWeberCutoff,
   type StillingerWeberParams,
+  SW_MAX_NEIGHBOURS,
 } from "./src/potentials/stillinger_weber.ts";
 export type { EnergyForces, EnergyForcesFn, Structure } from "./src/potentials/types.ts";
 export {
@@ -63,7 +70,7 @@ export {
   POOLED,
   type PooledMinimum,
   trainingReference,
-} from "./src/systems/known_minima.ts";
+} from "./src/potentials/known_minima.ts";
 export {
   clusterRadius,
   MIN_DISTANCE_FACTOR,
@@ -71,7 +78,7 @@ export {
   randomStructures,
 } from "./src/systems/random_structures.ts";
 export { Rng } from "./src/core/rng.ts";
-export { diamondBox, MAX_ATOMS, parseSystem, type System } from "./src/systems/system.ts";
+export { MAX_ATOMS, parseSystem, type System } from "./src/systems/system.ts";
 export { formatXyz, parseXyz, type XyzFrame } from "./src/io/xyz.ts";
 export { systemForStructure } from "./src/systems/from_structure.ts";
 export {
@@ -121,7 +128,6 @@ export {
   ANNEAL_SHARE,
   type AnnealConstants,
   annealTemperature,
-  MELT_TEMPERATURE,
 } from "./src/methods/anneal.ts";
 export { LBFGS, type LbfgsConstants, MAX_LBFGS_HISTORY } from "./src/methods/lbfgs.ts";
 export {
@@ -153,7 +159,6 @@ export {
   DEFAULT_HOP_FMAX,
   DEFAULT_HOP_LOCAL,
   DEFAULT_STEP,
-  DEFAULT_TEMPERATURE,
   defaultHopping,
   defaultMoves,
   defaultSettings,

@@ -1,18 +1,20 @@
 // Energy and forces of B replicas of N atoms, one invocation per (replica, atom).
 //
-// Assembled by src/gpu/shader_source.ts as: generated constants, then common.wgsl, then one
-// potential (lennard_jones.wgsl, gupta.wgsl or stillinger_weber.wgsl), then this kernel. The
-// potential implements
+// Assembled by src/gpu/energy_batch.ts (src/gpu/shader_source.ts) as: generated constants, then
+// common.wgsl, then one potential's terms and atom view (shaders/potentials/, named by its registry
+// entry in src/potentials/; a pair potential's view is pair_atom.wgsl), then this kernel. The
+// atom view implements
 //   fn atom_prepare(i: u32)                         pass 1: per-atom data into aux (may be empty)
 //   fn atom_energy_force(i: u32) -> AtomEnergyForce pass 2: atom i's share of the energy, its force
-// using the accessors below, so the same potential code can later run inside fused kernels that
-// keep a replica in workgroup memory.
+// using the accessors below; the workgroup layout's kernels (energy_forces_workgroup.wgsl and the
+// fused optimizer kernel) run the same view over a replica kept in workgroup memory.
 //
 // Potentials loop over all j including i itself and mask i's term with select() rather than
 // `continue`: a branch that differs between SIMD lanes costs llvmpipe more than the wasted term.
 //
 // Loop budget (llvmpipe silently stops loops after 65,535 iterations per invocation): every entry
-// point loops at most N_ATOMS times plus the potential's own bounded loops (see each potential).
+// point loops at most N_ATOMS times plus the potential's own bounded loops (its registry entry's
+// atomIterations).
 
 // BatchInfo (n_replicas, grid_width, box_side, inverse_box_side) is generated from
 // src/gpu/energy_batch.ts.

@@ -1,5 +1,5 @@
 /**
- * deno task energy FILE.xyz [--potential lj|gupta|sw] [--params SETTINGS] [--json] [--cpu-only]
+ * deno task energy FILE.xyz [--potential lj|gupta|sw|morse] [--params SETTINGS] [--json] [--cpu-only]
  *
  * Energy and forces of every frame of an (extended) XYZ file, from the f64 CPU reference and from
  * the WebGPU kernel side by side.
@@ -18,7 +18,7 @@ import {
   type PotentialKind,
   potentialUnits,
   referencePotential,
-} from "../src/potentials/potential.ts";
+} from "../src/potentials/registry.ts";
 import { systemForStructure } from "../src/systems/from_structure.ts";
 import { parseSystem, type System } from "../src/systems/system.ts";
 
@@ -28,19 +28,23 @@ Prints the energy and the largest per-atom force of each frame in FILE.xyz from 
 reference and from the WebGPU kernel (f32).
 
 Options:
-  --potential lj|gupta|sw  potential to use (default: the frame's system= key, as minima.xyz
+  --potential ${POTENTIAL_KINDS.join("|")}
+                           potential to use (default: the frame's system= key, as minima.xyz
                            records it with its settings; else told by the elements: LJ or X
-                           -> lj, Si -> sw (needs Lattice=...), Ni Cu Pd Ag Pt Au -> gupta)
+                           -> lj, Si -> sw (needs Lattice=...), Ni Cu Pd Ag Pt Au -> gupta);
+                           lj and morse read any single element as their particles
   --params SETTINGS        potential settings as key=value[,key=value]:
                              gupta: set=cleri-rosato|jaxmd-gold, cutoff=R (A; default none)
                              sw:    threebody=S (three-body strength, default 1)
+                             morse: epsilon, r0, rho0, rcut1, rcut2 (ASE's MorsePotential
+                                    and its defaults: 1, 1, 6, 1.9, 2.7; rcuts in units of r0)
                            a bare Gupta set name (e.g. jaxmd-gold) is short for set=NAME
   --json                   machine-readable output: energies, per-atom forces, both backends
   --cpu-only               skip the GPU (f64 reference only)
 ${layoutHelp(27)}
   -h, --help               this text
 
-Units: eV and Angstrom (Gupta, SW); reduced units for LJ. Exit status 2 for a bad file or option.`;
+Units: eV and Angstrom (Gupta, SW); reduced units for LJ and Morse. Exit status 2 for a bad file or option.`;
 
 interface BackendResult {
   energy: number;

@@ -4,7 +4,7 @@
  * Reference energies for systems without a known global minimum: a pooled basin-hopping search
  * (the default bh, the untrained hopper's search) per system, whose lowest f64 minimum is recorded
  * in data/pooled_minima.json with its run. Training's success loss and eval's gaps measure against
- * it (src/systems/known_minima.ts). The issue's rule: ten times the training unroll per replica,
+ * it (src/potentials/known_minima.ts). The issue's rule: ten times the training unroll per replica,
  * so the default 10,000 evaluations serve unrolls of 1,000.
  */
 import { dirname } from "node:path";
@@ -27,7 +27,7 @@ import { pathExists, temporaryName, writeFileAtomic } from "../src/io/output_fil
 import { displayPath, projectFile } from "../src/cli/project.ts";
 import { StopSignals } from "../src/cli/stop_signals.ts";
 import { runSearch, searchOptions } from "../src/search/run_search.ts";
-import type { PooledMinimum } from "../src/systems/known_minima.ts";
+import type { PooledMinimum } from "../src/potentials/known_minima.ts";
 import { parseSystem, type System } from "../src/systems/system.ts";
 
 const DEFAULT_FILE = "data/pooled_minima.json";

@@ -38,7 +38,8 @@ import { SIGNAL_STATUS, StopSignals } from "../src/cli/stop_signals.ts";
 import { parseXyz } from "../src/io/xyz.ts";
 import { DEFAULT_LOG_CAPACITY, MAX_LOG_CAPACITY } from "../src/methods/optimizer_batch.ts";
 import { JAX_MD_FIRE } from "../src/methods/fire.ts";
-import { ANNEAL_SHARE, annealSteps, HOLD_SHARE, MELT_TEMPERATURE } from "../src/methods/anneal.ts";
+import { ANNEAL_SHARE, annealSteps, HOLD_SHARE } from "../src/methods/anneal.ts";
+import { hopTemperature, meltTemperature, POTENTIALS } from "../src/potentials/registry.ts";
 import { LBFGS, MAX_LBFGS_HISTORY } from "../src/methods/lbfgs.ts";
 import { TABOO_CAPACITY } from "../src/methods/kernel_layout.ts";
 import { MOVE_NAMES, moveProbabilities, type MoveWeights } from "../src/methods/method_spec.ts";
@@ -58,7 +59,6 @@ import {
   DEFAULT_HOP_LOCAL,
   DEFAULT_RELAX_STEP_CAP,
   DEFAULT_STEP,
-  DEFAULT_TEMPERATURE,
   defaultHopping,
   defaultMoves,
   defaultSweeps,
@@ -98,6 +98,14 @@ import {
 } from "../src/search/run_search.ts";
 import { parseSystem, type System } from "../src/systems/system.ts";
 import { clusterRadius } from "../src/systems/random_structures.ts";
+
+/** A default per potential for the help text, as each entry gives it for its example system. */
+function perPotential(value: (spec: System["potential"]) => number): string {
+  return POTENTIALS.map((entry) => {
+    const { potential } = parseSystem(entry.naming.example);
+    return `${value(potential)} ${entry.units.energy} ${entry.label}`;
+  }).join(", ");
+}
 
 const HELP = `Usage: ${command("search")} --system NAME [options]
 
@@ -169,8 +177,8 @@ ${HOP_MOVES.map((move) => `                        ${move.name}: ${move.summary}
   --history M           L-BFGS: pairs kept, 1..${MAX_LBFGS_HISTORY} (default ${LBFGS.history})
   --dr D|LO:HI          bh: uniform-move amplitude per coordinate (default ${DR_PER_BOND_LENGTH} bond
                         lengths, 0.36 sigma for LJ)
-  --temperature T|LO:HI bh: Metropolis kT (default ${DEFAULT_TEMPERATURE.lj} for LJ, ${DEFAULT_TEMPERATURE.gupta} eV Gupta, ${DEFAULT_TEMPERATURE.sw} eV silicon);
-                        anneal: the melt's kT (default ${MELT_TEMPERATURE.lj} LJ, ${MELT_TEMPERATURE.gupta} eV Gupta, ${MELT_TEMPERATURE.sw} eV silicon)
+  --temperature T|LO:HI bh: Metropolis kT (default ${perPotential(hopTemperature)});
+                        anneal: the melt's kT (default ${perPotential(meltTemperature)})
   --anneal-steps N      anneal: evaluations of the schedule, ${HOLD_SHARE} of them held at the melt
                         (default ${ANNEAL_SHARE} of --max-evals); FIRE relaxes after it
   --adapt N             bh: adapt dr every N hops towards half accepted (default ${DEFAULT_ADAPT_INTERVAL}; 0 = fixed)

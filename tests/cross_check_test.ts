@@ -1,6 +1,7 @@
 /**
  * Cross-checks of the f64 reference potentials against independent codes from Debian packages:
  *   - Lennard-Jones clusters against ASE's `LennardJones` calculator (python3-ase),
+ *   - Morse clusters and boxes against ASE's `MorsePotential` (its defaults, and other settings),
  *   - Stillinger-Weber silicon in periodic boxes against LAMMPS `pair_style sw` (lammps).
  * The unit tests check our potentials against finite differences and known minima; those cannot
  * catch a wrong formula that is consistently differentiated (a misplaced sigma, a three-body term
@@ -140,28 +141,69 @@ function report(tool: string, deviations: Deviation[]) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Lennard-Jones vs ASE
+// Lennard-Jones and Morse vs ASE
 
 const ASE_RC = 1000;
 
-/** Reads [{positions}] as JSON from argv[1]; prints [{energy, forces}] as JSON. */
+/** Reads [{positions, box, calculator, params}] as JSON from argv[1] (box null: a cluster; params
+ * null: the calculator's defaults); prints [{energy, forces}] as JSON. */
 const ASE_SCRIPT = `
 import json, sys
 from ase import Atoms
 from ase.calculators.lj import LennardJones
+from ase.calculators.morse import MorsePotential
 with open(sys.argv[1]) as f:
     cases = json.load(f)
+calculators = {"lj": LennardJones, "morse": MorsePotential}
 results = []
 for case in cases:
     n = len(case["positions"]) // 3
-    atoms = Atoms("X%d" % n, positions=[case["positions"][3 * i:3 * i + 3] for i in range(n)])
-    atoms.calc = LennardJones(epsilon=1.0, sigma=1.0, rc=${ASE_RC}.0, smooth=False)
+    positions = [case["positions"][3 * i:3 * i + 3] for i in range(n)]
+    box = case["box"]
+    if box is None:
+        atoms = Atoms("X%d" % n, positions=positions)
+    else:
+        atoms = Atoms("X%d" % n, positions=positions, cell=[box, box, box], pbc=True)
+    atoms.calc = calculators[case["calculator"]](**(case["params"] or {}))
     results.append({
         "energy": float(atoms.get_potential_energy()),
         "forces": [float(x) for x in atoms.get_forces().ravel()],
     })
 json.dump(results, sys.stdout)
 `;
+
+/** ASE's energies and forces of `cases`, each by its `calculator` with `params`. */
+async function aseResults(
+  dir: string,
+  cases: (Case & { calculator: string; params: Record<string, unknown> | null })[],
+): Promise<{ energy: number; forces: number[] }[]> {
+  const input = `${dir}/ase_cases.json`;
+  await Deno.writeTextFile(
+    input,
+    JSON.stringify(cases.map((c) => ({
+      positions: Array.from(c.positions),
+      box: c.system.box ?? null,
+      calculator: c.calculator,
+      params: c.params,
+    }))),
+  );
+  await Deno.writeTextFile(`${dir}/ase_reference.py`, ASE_SCRIPT);
+  const results = JSON.parse(await run(PYTHON, [`${dir}/ase_reference.py`, input], dir));
+  assert.equal(results.length, cases.length);
+  return results;
+}
+
+/** Two or three seeded random structures of each system. */
+function randomCases(names: string[], seeds: number[]): Case[] {
+  return names.flatMap((name) => {
+    const system = parseSystem(name);
+    return seeds.map((seed) => ({
+      label: `${name} seed ${seed}`,
+      system,
+      positions: randomStructure(system, seed, 0),
+    }));
+  });
+}
 
 Deno.test({
   name: hasAse
@@ -170,27 +212,10 @@ Deno.test({
   ignore: !hasAse,
   fn: () =>
     withTempDir(async (dir) => {
-      const cases: Case[] = [];
-      for (const name of ["LJ13", "LJ38", "LJ75"]) {
-        const system = parseSystem(name);
-        for (const seed of [1, 2, 3]) {
-          cases.push({
-            label: `${name} seed ${seed}`,
-            system,
-            positions: randomStructure(system, seed, 0),
-          });
-        }
-      }
-      const input = `${dir}/lj_cases.json`;
-      await Deno.writeTextFile(
-        input,
-        JSON.stringify(cases.map((c) => ({ positions: Array.from(c.positions) }))),
-      );
-      await Deno.writeTextFile(`${dir}/lj_ase.py`, ASE_SCRIPT);
-      const results: { energy: number; forces: number[] }[] = JSON.parse(
-        await run(PYTHON, [`${dir}/lj_ase.py`, input], dir),
-      );
-      assert.equal(results.length, cases.length);
+      const params = { epsilon: 1.0, sigma: 1.0, rc: ASE_RC, smooth: false };
+      const cases = randomCases(["LJ13", "LJ38", "LJ75"], [1, 2, 3])
+        .map((c) => ({ ...c, calculator: "lj", params }));
+      const results = await aseResults(dir, cases);
       // ASE's pair energy is 4 (r^-12 - r^-6) - e0 for r < rc; every pair here is inside rc.
       const e0 = 4 * (ASE_RC ** -12 - ASE_RC ** -6);
       const deviations = cases.map((c, i) => {
@@ -199,6 +224,28 @@ Deno.test({
         return compare(c, ase, 1e-9, 1e-8, "ASE");
       });
       report("LJ vs ASE", deviations);
+    }),
+});
+
+Deno.test({
+  name: hasAse
+    ? "cross-check: Morse clusters and boxes match ASE MorsePotential (energy 1e-9 rel, forces 1e-8)"
+    : `cross-check: Morse vs ASE SKIPPED (${PYTHON} with the ase module not found)`,
+  ignore: !hasAse,
+  fn: () =>
+    withTempDir(async (dir) => {
+      // ASE's defaults (the system names without settings), then every parameter changed.
+      const custom = { epsilon: 0.5, r0: 1.3, rho0: 3, rcut1: 1.5, rcut2: 2.2 };
+      const settings = Object.entries(custom).map(([k, v]) => `${k}=${v}`).join(",");
+      const cases = [
+        ...randomCases(["M13", "M38", "M64@L=8"], [1, 2])
+          .map((c) => ({ ...c, calculator: "morse", params: null })),
+        ...randomCases([`M38@${settings}`, `M40@${settings},L=9`], [1, 2])
+          .map((c) => ({ ...c, calculator: "morse", params: custom })),
+      ];
+      const results = await aseResults(dir, cases);
+      const deviations = cases.map((c, i) => compare(c, results[i], 1e-9, 1e-8, "ASE"));
+      report("Morse vs ASE", deviations);
     }),
 });
 

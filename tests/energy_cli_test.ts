@@ -50,6 +50,37 @@ Deno.test("energy: Gupta parameter set by name, human-readable output", async ()
   await Deno.remove(path);
 });
 
+Deno.test("energy --potential morse: any element as Morse particles, ASE's defaults or given", async () => {
+  // Three atoms on a line, 1 and 2 apart: pairs at 1, 2 and 3 r0. With ASE's defaults (rho0 6,
+  // switch from 1.9 to 2.7 r0) the pair at 2 is switched, the pair at 3 is cut.
+  const path = await writeTemp("3\n\nCu 0 0 0\nCu 1 0 0\nCu 3 0 0\n");
+  const morse = (r: number, rho0: number, rcut1: number, rcut2: number) => {
+    const e = Math.exp(rho0 * (1 - r));
+    const t = Math.min(1, Math.max(0, 1 - (r - rcut1) / (rcut2 - rcut1)));
+    return e * (e - 2) * t ** 3 * (6 * t ** 2 - 15 * t + 10);
+  };
+  const line = (rho0: number, rcut2: number) =>
+    [1, 2, 3].reduce((sum, r) => sum + morse(r, rho0, 1.9, rcut2), 0);
+  const defaults = await energy(path, "--potential", "morse", "--json");
+  assert.equal(defaults.code, 0, defaults.stderr);
+  const [frame] = JSON.parse(defaults.stdout).frames;
+  assert.equal(frame.system, "M3");
+  assert.ok(Math.abs(frame.reference.energy - line(6, 2.7)) < 1e-14, frame.reference.energy);
+  assert.ok(Math.abs(frame.webgpu.energy - line(6, 2.7)) < 1e-5, frame.webgpu.energy);
+  const given = await energy(
+    path,
+    "--potential",
+    "morse",
+    "--params",
+    "rho0=3,rcut2=3.5",
+    "--cpu-only",
+  );
+  assert.equal(given.code, 0, given.stderr);
+  assert.match(given.stdout, /M3@rho0=3,rcut2=3\.5/);
+  assert.ok(given.stdout.includes(`energy ${line(3, 3.5).toFixed(9)}`), given.stdout);
+  await Deno.remove(path);
+});
+
 Deno.test("energy: user mistakes are one line on stderr with exit status 2", async () => {
   const cases: [string, string[], RegExp][] = [
     ["2\n\nAu 0 0 0\nAu 0 0\n", [], /:4: expected 4 columns/],

@@ -3,8 +3,8 @@
  *
  * The reference is evaluated at the f32-rounded positions the GPU sees, so the differences below
  * are only the kernel's f32 arithmetic. Tolerances (f32 epsilon = 1.2e-7):
- * - energy: |dE| <= 4e-6 (|E| + N s), s the potential's energy scale per atom (LJ 1, Gupta and SW
- *   4 eV). A replica's energy is a sum of N atom shares, each a sum of up to N (Gupta, LJ) or
+ * - energy: |dE| <= 4e-6 (|E| + N s), s the potential's energy scale per atom (LJ and Morse 1,
+ *   Gupta and SW 4 eV). A replica's energy is a sum of N atom shares, each a sum of up to N (Gupta, LJ) or
  *   48^2 (SW) terms whose magnitudes are ~ s; with rounding growing like sqrt(terms) per sum and
  *   a few ulps per exp/pow, that is ~30 ulps of the per-atom magnitude. Measured worst cases were
  *   3-10x below the bound (e.g. Si64: 2.3e-4 eV of a 1.6e-3 eV bound).
@@ -19,6 +19,7 @@ import {
   energyWorkgroupShape,
   MAX_ATOMS,
   parseSystem,
+  POTENTIALS,
   randomStructures,
   referencePotential,
   type System,
@@ -29,7 +30,7 @@ import {
 import { maxAbs } from "./helpers.ts";
 
 const gpu = await testGpu();
-const ENERGY_SCALE = { lj: 1, gupta: 4, sw: 4 };
+const ENERGY_SCALE: Record<string, number> = { lj: 1, gupta: 4, sw: 4, morse: 1 };
 
 async function compare(system: System, replicas: number, layout: ThreadLayout, seed = 1) {
   const positions = Float32Array.from(randomStructures(system, seed, replicas));
@@ -42,6 +43,7 @@ async function compare(system: System, replicas: number, layout: ThreadLayout, s
   const reference = referencePotential(system.potential);
   const n = system.nAtoms;
   const scale = ENERGY_SCALE[system.potential.kind];
+  assert.ok(scale !== undefined, `${system.potential.kind}: its energy scale belongs above`);
   for (let r = 0; r < replicas; r++) {
     const slice = positions.subarray(3 * n * r, 3 * n * (r + 1));
     const expected = reference({ positions: slice, species: system.species, box: system.box });
@@ -88,6 +90,12 @@ const CASES: [string, number][] = [
   ["Si64@threebody=1.5", 7],
   ["Si65", 1000],
   [`Si${MAX_ATOMS}`, 1],
+  ["M13", 7],
+  ["M38@rho0=3", 1000],
+  ["M64@L=8", 7],
+  [`M${MAX_ATOMS}`, 1],
+  // Every registered potential's example system, so that a new potential is tested here.
+  ...POTENTIALS.map((entry): [string, number] => [entry.naming.example, 7]),
 ];
 
 for (const layout of THREAD_LAYOUTS) {

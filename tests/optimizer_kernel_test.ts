@@ -24,6 +24,7 @@ import {
   type HoppingSettings,
   JAX_MD_FIRE,
   kernelShape,
+  LOCAL_METHOD_NAMES,
   localMethod,
   type LocalMethodName,
   LOOP_BUDGET,
@@ -32,6 +33,7 @@ import {
   OptimizerBatch,
   parseSystem,
   planDispatch,
+  POTENTIALS,
   randomStructures,
   referenceContext,
   referencePotential,
@@ -42,6 +44,7 @@ import {
   type ThreadLayout,
   UserError,
 } from "../mod.ts";
+import { HOP_MOVES } from "../src/methods/moves/registry.ts";
 
 const gpu = await testGpu();
 
@@ -321,6 +324,16 @@ const CASES: Case[] = [
     checkpoints: [100],
   },
   { system: "Ag7Au6", label: "fire", spec: local("fire"), step: 0.1, checkpoints: [50, 200] },
+  // Morse through the shared pair loops: a cluster with ASE's switch, and a periodic box.
+  { system: "M13", label: "fire", spec: local("fire"), step: 0.1, checkpoints: [2, 40, 200] },
+  {
+    system: "M20@rho0=3,L=6",
+    label: "lbfgs",
+    spec: local("lbfgs"),
+    step: 0.01,
+    checkpoints: [5, 20],
+    replicas: 2,
+  },
   {
     system: "Si64",
     label: "fire",
@@ -428,6 +441,13 @@ const CASES: Case[] = [
     checkpoints: [150, 300],
   },
   {
+    system: "M13",
+    label: "bh over fire, uniform, surface and symmetrise moves",
+    spec: hopping("fire", { relaxStepCap: 60, moves: { uniform: 1, surface: 1, symmetrise: 2 } }),
+    step: 0.1,
+    checkpoints: [150, 300],
+  },
+  {
     system: "LJ13",
     label: "bh over fire, uniform and inversion moves",
     spec: hopping("fire", { relaxStepCap: 60, moves: { uniform: 1, inversion: 1 } }),
@@ -488,7 +508,32 @@ const CASES: Case[] = [
     makes: "segregate",
     prerelax: 400,
   },
+  // Every registered potential's example system, so that a new potential is tested here.
+  ...POTENTIALS.map((entry): Case => ({
+    system: entry.naming.example,
+    label: "fire (a registered potential's example)",
+    spec: local("fire"),
+    step: 0.01,
+    checkpoints: [2, 20],
+    replicas: 2,
+  })),
 ];
+
+// A registered local method or move is tested here: its case, in every layout, against its f64
+// mirror (docs/ARCHITECTURE.md's recipes).
+Deno.test("every registered local method and move has a trajectory case", () => {
+  const specs = CASES.map((c) => c.spec(parseSystem(c.system)));
+  const methods = new Set(specs.map((spec) => spec.local.name));
+  for (const name of LOCAL_METHOD_NAMES) assert.ok(methods.has(name), `no case runs ${name}`);
+  const moves = new Set(
+    specs.flatMap((spec) =>
+      spec.driver.mode === "hopping"
+        ? Object.entries(spec.driver.hopping.moves).filter(([, w]) => w > 0).map(([m]) => m)
+        : []
+    ),
+  );
+  for (const move of HOP_MOVES) assert.ok(moves.has(move.name), `no case makes ${move.name} moves`);
+});
 
 for (const shape of SHAPES) {
   for (const c of CASES) {
@@ -565,38 +610,57 @@ async function convergence(method: LocalMethodName, layout: ThreadLayout) {
   return state;
 }
 
-// Full dispatches against the same run in dispatches of 5 steps on the same device: the same
+// Full dispatches against the same run in dispatches of 1 step on the same device: the same
 // arithmetic, so the trajectories must agree bit for bit, however chaotic. Every plan fills a
-// dispatch to within one step of the budget; had it undercounted, llvmpipe would cut loops short
-// in the full dispatches and they would part. Relaxations are cut so that each dispatch spends all
-// its hops too. The lane layout's invocation loops over every pair of LJ38; the workgroup
-// layout's (8 invocations on llvmpipe) over its 5 atoms' pairs with every atom.
+// dispatch to within one step of the budget; had it undercounted (the potential's declared loops,
+// the method's or the driver's), llvmpipe would cut loops short in the full dispatches and they
+// would part. Relaxations are cut so that each dispatch spends all its hops too. Every registered
+// potential, on its example system or the largest smaller one whose dispatches hold 5 steps or
+// more: the lane layout's invocation loops over every pair, the workgroup layout's over its own
+// atoms' pairs with every atom.
 for (const layout of THREAD_LAYOUTS) {
-  const name = "LJ38";
-  Deno.test(
-    `full dispatches stay inside llvmpipe's loop limit, hops included (${layout}, ${name})`,
-    async () => {
-      const system = parseSystem(name);
-      const kernel = kernelShape(gpu, system, layout);
-      for (const method of ["fire", "lbfgs"] as const) {
-        for (
-          const make of [
+  for (const entry of POTENTIALS) {
+    Deno.test(
+      `full dispatches stay inside llvmpipe's loop limit, hops included (${layout}, ${entry.label})`,
+      async () => {
+        const symbol = entry.naming.example.replace(/\d+$/, "");
+        const moves = entry.naming.periodic === "required" ? { uniform: 1 } : {
+          uniform: 1,
+          surface: 1,
+        };
+        // Basin hopping over L-BFGS (the default search); for the first potential, FIRE and
+        // L-BFGS each relaxing and hopping (a kernel each; SW's lane kernel compiles in about a
+        // minute on llvmpipe).
+        const specs = entry === POTENTIALS[0]
+          ? (["fire", "lbfgs"] as const).flatMap((method) => [
             local(method, 0.1),
-            hopping(method, { moves: { uniform: 1, surface: 1 } }),
-          ]
-        ) {
-          const plan = planDispatch("lj", system.nAtoms, make(system), 4, kernel, LOOP_BUDGET);
-          assert.ok(plan.stepsPerDispatch > 10, `${plan.stepsPerDispatch} steps`);
+            hopping(method, { moves }),
+          ])
+          : [hopping("lbfgs", { moves })];
+        const plan = (system: System, spec: MethodSpec) =>
+          planDispatch(
+            entry.kind,
+            system.nAtoms,
+            spec,
+            4,
+            kernelShape(gpu, system, layout),
+            LOOP_BUDGET,
+          );
+        const fits = (system: System) =>
+          specs.every((make) => plan(system, make(system)).stepsPerDispatch >= 5);
+        let n = Number(entry.naming.example.slice(symbol.length));
+        while (!fits(parseSystem(`${symbol}${n}`))) n--;
+        const system = parseSystem(`${symbol}${n}`);
+        for (const make of specs) {
           const spec = make(system);
+          const { stepsPerDispatch, hopsPerDispatch } = plan(system, spec);
           if (spec.driver.mode === "hopping") {
-            spec.driver.hopping.relaxStepCap = Math.floor(
-              plan.stepsPerDispatch / plan.hopsPerDispatch,
-            );
+            spec.driver.hopping.relaxStepCap = Math.floor(stepsPerDispatch / hopsPerDispatch);
           }
-          const evaluations = 1 + 2 * (plan.stepsPerDispatch + plan.hopsPerDispatch);
-          const label = `${name} ${method} (${spec.driver.mode}, ${layout})`;
+          const evaluations = 1 + 2 * (stepsPerDispatch + hopsPerDispatch);
+          const label = `${system.name} ${spec.local.name} (${spec.driver.mode}, ${layout})`;
           const [full, short] = await Promise.all(
-            [plan.stepsPerDispatch, 5].map((steps) =>
+            [stepsPerDispatch, 1].map((steps) =>
               runInDispatches(system, spec, layout, steps, evaluations)
             ),
           );
@@ -605,9 +669,9 @@ for (const layout of THREAD_LAYOUTS) {
           assert.deepEqual(full.energy, short.energy, `${label}: energies`);
           assert.deepEqual(full.positions, short.positions, `${label}: positions`);
         }
-      }
-    },
-  );
+      },
+    );
+  }
 }
 
 /** Two replicas of `system` from relaxed random starts, advanced `steps` per dispatch. */

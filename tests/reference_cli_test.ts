@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { runTaskFile } from "./helpers.ts";
 import { parseSystem } from "../mod.ts";
 import { refineStructure } from "../src/search/refine.ts";
-import { POOLED, trainingReference } from "../src/systems/known_minima.ts";
+import { POOLED, trainingReference } from "../src/potentials/known_minima.ts";
 
 const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env"];
 

@@ -8,7 +8,9 @@ import {
   gupta,
   guptaParams,
   lennardJones,
+  morse,
   parseSystem,
+  POTENTIALS,
   randomStructure,
   referencePotential,
   SILICON,
@@ -40,6 +42,40 @@ Deno.test("LJ13 icosahedron relaxes to the CCD global minimum -44.326801", () =>
   const forces = lennardJones()({ positions: icosahedron13(radius), species: new Uint32Array(13) })
     .forces;
   assert.ok(maxAbs(forces) < 1e-6, `max force ${maxAbs(forces)}`);
+});
+
+Deno.test("Morse dimer: minimum -epsilon at r0; ASE's switch is smooth at rcut1, zero at rcut2", () => {
+  const params = { epsilon: 0.7, r0: 1.3, rho0: 6, rcut1: 1.9, rcut2: 2.7 };
+  const dimer = (r: number) => morse(params)({ positions: [0, 0, 0, r, 0, 0], species: [0, 0] });
+  assert.ok(Math.abs(dimer(1.3).energy + 0.7) < 1e-15);
+  assert.ok(maxAbs(dimer(1.3).forces) < 1e-13);
+  // Inside rcut1 r0 the switch is 1: the plain Morse pair.
+  const e = Math.exp(6 * (1 - 2.0 / 1.3));
+  assert.ok(Math.abs(dimer(2.0).energy - 0.7 * e * (e - 2)) < 1e-15);
+  // Value and slope continuous where the switch starts and ends; nothing beyond it.
+  for (const r of [1.9 * 1.3, 2.7 * 1.3]) {
+    const [below, above] = [dimer(r - 1e-9), dimer(r + 1e-9)];
+    assert.ok(Math.abs(below.energy - above.energy) < 1e-10, `energy jumps at ${r}`);
+    assert.ok(Math.abs(below.forces[3] - above.forces[3]) < 1e-7, `force jumps at ${r}`);
+  }
+  assert.equal(dimer(2.7 * 1.3 + 1e-6).energy, 0);
+});
+
+Deno.test("Morse: the M6 octahedron relaxes to Doye & Wales' -12.4878 (rho0 6), -13.5442 (rho0 3)", () => {
+  // J. P. K. Doye, PhD thesis (Cambridge, 1996), table 2.2: Morse clusters without a cutoff (a
+  // switch beyond the cluster changes nothing). The Oh octahedron, vertices at +-a on the axes,
+  // has one free parameter; its minimum is a stationary point.
+  for (const [rho0, expected] of [[6, -12.4878], [3, -13.5442]]) {
+    const energy = morse({ epsilon: 1, r0: 1, rho0, rcut1: 100, rcut2: 101 });
+    const octahedron = (a: number) => ({
+      positions: [a, 0, 0, -a, 0, 0, 0, a, 0, 0, -a, 0, 0, 0, a, 0, 0, -a],
+      species: new Uint32Array(6),
+    });
+    const a = minimize1d((a) => energy(octahedron(a)).energy, 0.5, 0.9);
+    const { energy: e, forces } = energy(octahedron(a));
+    assert.ok(Math.abs(e - expected) < 5e-5, `rho0 ${rho0}: E = ${e}`);
+    assert.ok(maxAbs(forces) < 1e-6, `rho0 ${rho0}: max force ${maxAbs(forces)}`);
+  }
 });
 
 Deno.test("Gupta: JAX MD's gold preset gives its three-atom value -5.4632421255957135", () => {
@@ -121,6 +157,13 @@ Deno.test("forces are the negative gradient (central finite differences)", () =>
     { name: "Si64", h: 1e-5 },
     { name: "Si64@threebody=1.5", h: 1e-5 },
     { name: `Si30@L=${diamondBox(30)}`, h: 1e-5 },
+    { name: "M13", h: 1e-5 },
+    { name: "M38@rho0=3", h: 1e-5 },
+    { name: "M64@L=8", h: 1e-5 },
+    // Most pairs within the switch.
+    { name: "M20@rcut1=1.2,rcut2=1.6", h: 1e-5 },
+    // Every registered potential's example system, so that a new potential is tested here.
+    ...POTENTIALS.map((entry) => ({ name: entry.naming.example, h: 1e-5 })),
   ];
   for (const { name, h } of cases) {
     const system = parseSystem(name);

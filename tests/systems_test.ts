@@ -47,6 +47,18 @@ Deno.test("system names: LJ, mono- and bimetallic Gupta, SW silicon with setting
   assert.deepEqual(si11.known.map((k) => k.kind), [], "no known minima for a modified potential");
 });
 
+Deno.test("system names: Morse clusters take ASE's defaults unless told otherwise", () => {
+  const m = parseSystem("M38");
+  assert.equal(m.potential.kind, "morse");
+  assert.deepEqual(m.potential.params, { epsilon: 1, r0: 1, rho0: 6, rcut1: 1.9, rcut2: 2.7 });
+  assert.equal(m.bondLength, 1);
+  assert.deepEqual(m.known, []);
+  const wide = parseSystem("M38@rho0=3,r0=1.5,L=9");
+  assert.deepEqual(wide.potential.params, { epsilon: 1, r0: 1.5, rho0: 3, rcut1: 1.9, rcut2: 2.7 });
+  assert.equal(wide.box, 9);
+  assert.equal(wide.bondLength, 1.5);
+});
+
 Deno.test("system names: mistakes are UserErrors that name the problem", () => {
   const bad: [string, RegExp][] = [
     ["LJ", /expected a formula/],
@@ -69,6 +81,11 @@ Deno.test("system names: mistakes are UserErrors that name the problem", () => {
     ["LJ13@L=10", /cannot be periodic/],
     ["Au5Au5", /appears twice/],
     ["LJ5Au5", /cannot be mixed/],
+    ["M5LJ5", /cannot be mixed/],
+    ["M13@rcut1=3,rcut2=2", /^system 'M13@rcut1=3,rcut2=2': rcut2 \(2\) must exceed rcut1 \(3\)$/],
+    ["M13@L=5", /smaller than twice the cutoff/],
+    ["M13@set=jaxmd-gold", /unknown setting 'set' \(allowed: L, epsilon, r0, rho0, rcut1, rcut2\)/],
+    ["M13@rho0=-6", /rho0 must be a number from 1e-12/],
   ];
   for (const [name, message] of bad) {
     assert.throws(

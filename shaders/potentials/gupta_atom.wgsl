@@ -1,5 +1,5 @@
 // Gupta, atom view. aux: 1 word per atom, its density as f32 bits (pass 1).
-// Loop budget: N_ATOMS iterations per pass.
+// Loop budget: its entry's wgsl.atomIterations (src/potentials/gupta.ts).
 
 fn atom_prepare(i: u32) {
   let ri = atom_position(i);

@@ -1,6 +1,6 @@
 // Gupta, replica view: the whole replica's energy, forces into f[], each pair once per pass.
 // When ATOM_ENERGIES, atom_energy[i] gets its repulsive pair terms and its embedding -sqrt(rho_i).
-// Loop budget: N (N - 1) + 4 N iterations.
+// Loop budget: its entry's wgsl.replicaIterations (src/potentials/gupta.ts).
 
 // Densities, then (reusing the array) the embedding slopes dE/d(density).
 var<private> gupta_density: array<f32, N_ATOMS>;

@@ -1,7 +1,7 @@
 // Stillinger-Weber, atom view.
 // aux: per atom, [neighbour count, up to SW_MAX_NEIGHBOURS neighbour indices] within a * sigma.
 // A count above SW_MAX_NEIGHBOURS makes the atom's energy NaN, which the host reports.
-// Loop budget: pass 1 N_ATOMS; pass 2 at most M (M - 1) / 2 + M * M with M = SW_MAX_NEIGHBOURS.
+// Loop budget: its entry's wgsl.atomIterations (src/potentials/stillinger_weber.ts).
 
 fn atom_prepare(i: u32) {
   let cutoff2 = sw_cutoff() * sw_cutoff();

@@ -3,7 +3,7 @@
 // atom_energy[], as the atom view's shares); pair terms once per pair, three-body terms once per
 // (centre, unordered pair of its neighbours).
 // Neighbour lists hold SW_MAX_NEIGHBOURS per atom; more makes the energy NaN (replica fails).
-// Loop budget: N (N + 3) / 2 + N M (M + 1) / 2 iterations, M = SW_MAX_NEIGHBOURS.
+// Loop budget: its entry's wgsl.replicaIterations (src/potentials/stillinger_weber.ts).
 
 var<private> sw_count: array<u32, N_ATOMS>;
 var<private> sw_neighbours: array<array<u32, SW_MAX_NEIGHBOURS>, N_ATOMS>;

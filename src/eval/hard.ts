@@ -28,7 +28,7 @@ import {
   type SearchResult,
 } from "../search/run_search.ts";
 import { DEFAULT_CROSSOVER } from "../search/population.ts";
-import type { KnownMinimum } from "../systems/known_minima.ts";
+import type { KnownMinimum } from "../potentials/known_minima.ts";
 import type { System } from "../systems/system.ts";
 import { GMIN_MODE_LABELS, GMIN_MODES, type GminRun, publishedLj38Runs, runGmin } from "./gmin.ts";
 import { textTable } from "./report.ts";

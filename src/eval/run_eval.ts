@@ -7,7 +7,8 @@
  * reference energy, and the learned optimizer is compared with the best baseline per system
  * (verdict.ts). Writing files is separate (report.ts).
  */
-import { potentialUnits, type Units } from "../potentials/potential.ts";
+import type { Units } from "../potentials/potential.ts";
+import { potentialUnits } from "../potentials/registry.ts";
 import { UserError } from "../core/errors.ts";
 import { configField, loadCheckpoint } from "../learned/checkpoint.ts";
 import { LearnedOptimizer, loadLearnedOptimizer } from "../learned/learned_optimizer.ts";

@@ -9,7 +9,7 @@
  *
  * Hop sizes are given in sigma-equivalents, sigma being the LJ length with bond length
  * 2^(1/6) sigma: dr = drSigma * bondLength / 2^(1/6) for any system (0.36 is Wales & Doye's LJ
- * value). Temperatures are factors of the potential's DEFAULT_TEMPERATURE (0.8 epsilon for LJ).
+ * value). Temperatures are factors of the potential's basin-hopping kT (0.8 epsilon for LJ).
  * Basin hopping still adapts dr during the run (DEFAULT_ADAPT_INTERVAL); the grid sets its start.
  * The surface share is the weight of surface moves against uniform ones (bimetallics keep their
  * swaps, periodic systems have no surface moves: defaultMoves).
@@ -17,8 +17,8 @@
 import type { LocalMethodName } from "../methods/registry.ts";
 import type { MoveWeights } from "../methods/method_spec.ts";
 import { defaultLocalSettings } from "../methods/registry.ts";
+import { hopTemperature } from "../potentials/registry.ts";
 import {
-  DEFAULT_TEMPERATURE,
   defaultHopping,
   defaultMoves,
   defaultSettings,
@@ -125,7 +125,7 @@ export function bhSweeps(system: System, choice: BhChoice): HyperparameterSweeps
   return {
     ...defaultSweeps(system, bhSettings(system, choice)),
     dr: choice.drSigma * system.bondLength * SIGMA_PER_BOND_LENGTH,
-    temperature: choice.temperatureFactor * DEFAULT_TEMPERATURE[system.potential.kind],
+    temperature: choice.temperatureFactor * hopTemperature(system.potential),
   };
 }
 

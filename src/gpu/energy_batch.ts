@@ -8,11 +8,9 @@
  * for.
  */
 import { type Layout, StructArray, wgslStruct } from "../core/layout.ts";
-import { potentialCutoff } from "../potentials/potential.ts";
+import { potentialCutoff, potentialEntry, potentialLayout } from "../potentials/registry.ts";
 import { checkBox, type System } from "../systems/system.ts";
 import type { Gpu } from "./device.ts";
-import { atomEnergyIterations } from "./loop_budget.ts";
-import { potentialLayout, SW_MAX_NEIGHBOURS } from "./potential_layout.ts";
 import { assembleShader, KERNEL_SHADERS } from "./shader_source.ts";
 import {
   checkWorkgroupMemory,
@@ -55,14 +53,21 @@ const MAX_GROUPS_PER_AXIS = 65_535;
 /** Workgroup memory of the workgroup layout's energy kernel: x (16 bytes an atom), the atom
  * view's scratch and the reductions' two buffers. */
 export function energyWorkgroupBytes(system: System, threads: number): number {
-  const auxWords = Math.max(1, potentialLayout(system.potential, system.elements.length).auxWords);
+  const auxWords = Math.max(
+    1,
+    potentialLayout(system.potential, system.elements.length, false).auxWords,
+  );
   return system.nAtoms * (16 + 4 * auxWords) + 2 * threads * 16;
 }
 
 /** The workgroup layout's shape for this system's energy kernel on `gpu`. */
 export function energyWorkgroupShape(gpu: LayoutDevice, system: System): WorkgroupShape {
   const n = system.nAtoms;
-  return workgroupShape(n, gpu, atomEnergyIterations(system.potential.kind, n, SW_MAX_NEIGHBOURS));
+  return workgroupShape(
+    n,
+    gpu,
+    potentialEntry(system.potential.kind).wgsl.atomIterations(n, false),
+  );
 }
 
 export class EnergyBatch {
@@ -111,7 +116,7 @@ export class EnergyBatch {
     }
     const { device } = gpu;
     const n = system.nAtoms;
-    const layout = potentialLayout(system.potential, system.elements.length);
+    const layout = potentialLayout(system.potential, system.elements.length, false);
     const threadLayout = options.layout ?? gpu.layout;
     const auxWords = Math.max(layout.auxWords, 1);
     const common = {

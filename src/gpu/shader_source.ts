@@ -1,48 +1,16 @@
 /**
  * Assembles WGSL programs from the files in shaders/. WGSL has no includes, so a program is the
  * concatenation of generated constants (sizes known when the pipeline is built), shared code, a
- * potential and the kernel that calls it. The files are imported as text modules, so this works
+ * potential's WGSL (from its registry entry, src/potentials/) and the kernel that calls it. The files are imported as text modules, so this works
  * from a checkout, from a URL import of mod.ts, and in a compiled binary, with no file access.
  */
 import COMMON from "../../shaders/common.wgsl" with { type: "text" };
 import ENERGY_FORCES from "../../shaders/energy_forces.wgsl" with { type: "text" };
 import RNG from "../../shaders/rng.wgsl" with { type: "text" };
-import GUPTA from "../../shaders/potentials/gupta.wgsl" with { type: "text" };
-import GUPTA_ATOM from "../../shaders/potentials/gupta_atom.wgsl" with { type: "text" };
-import GUPTA_REPLICA from "../../shaders/potentials/gupta_replica.wgsl" with { type: "text" };
-import LENNARD_JONES from "../../shaders/potentials/lennard_jones.wgsl" with { type: "text" };
-import LENNARD_JONES_ATOM from "../../shaders/potentials/lennard_jones_atom.wgsl" with {
-  type: "text",
-};
-import LENNARD_JONES_REPLICA from "../../shaders/potentials/lennard_jones_replica.wgsl" with {
-  type: "text",
-};
-import STILLINGER_WEBER from "../../shaders/potentials/stillinger_weber.wgsl" with {
-  type: "text",
-};
-import STILLINGER_WEBER_ATOM from "../../shaders/potentials/stillinger_weber_atom.wgsl" with {
-  type: "text",
-};
-import STILLINGER_WEBER_REPLICA from "../../shaders/potentials/stillinger_weber_replica.wgsl" with {
-  type: "text",
-};
-import type { PotentialKind } from "../potentials/potential.ts";
+import { potentialEntry, type PotentialKind } from "../potentials/registry.ts";
 
-/**
- * A potential's WGSL: its terms, and two views of them. The atom view (one invocation per atom,
- * used by the energy kernel) gives atom i's energy share and force; the replica view (one
- * invocation per replica, used by the fused optimizer kernels) fills the private force array
- * f[] from the private positions x[], visiting each pair once.
- */
-export const POTENTIAL_SHADERS: Record<
-  PotentialKind,
-  { terms: string; atom: string; replica: string }
-> = {
-  lj: { terms: LENNARD_JONES, atom: LENNARD_JONES_ATOM, replica: LENNARD_JONES_REPLICA },
-  gupta: { terms: GUPTA, atom: GUPTA_ATOM, replica: GUPTA_REPLICA },
-  sw: { terms: STILLINGER_WEBER, atom: STILLINGER_WEBER_ATOM, replica: STILLINGER_WEBER_REPLICA },
-};
-
+/** A potential's views (src/potentials/potential.ts, PotentialWgsl): one invocation per atom, or
+ * per replica. */
 export type PotentialView = "atom" | "replica";
 
 export const KERNEL_SHADERS = {
@@ -89,8 +57,8 @@ export function assembleShader(
     wgslConstants(constants),
     ...declarations,
     COMMON,
-    POTENTIAL_SHADERS[potential].terms,
-    POTENTIAL_SHADERS[potential][view],
+    potentialEntry(potential).wgsl.terms,
+    potentialEntry(potential).wgsl[view],
     ...[kernel].flat(),
   ].join("\n");
 }

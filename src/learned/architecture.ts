@@ -1,6 +1,6 @@
 /**
  * The learned optimizer's network: one small MLP applied to every atom of every replica at every
- * step (shaders/learned.wgsl runs it on the GPU, `mlpForward` here is its f64 reference).
+ * step (shaders/methods/learned_mlp.wgsl runs it on the GPU, `mlpForward` here is its f64 reference).
  *
  *   16 features -> 16 (ReLU) -> 16 (ReLU) -> 4 outputs
  *

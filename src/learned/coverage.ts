@@ -6,27 +6,20 @@
  */
 import { quoted } from "../core/quote.ts";
 import { UserError } from "../core/errors.ts";
+import { potentialEntry, POTENTIALS } from "../potentials/registry.ts";
 import { parseSystem, type System } from "../systems/system.ts";
 import { configField } from "./checkpoint.ts";
 import { CheckpointError } from "./safetensors.ts";
 
-export const FAMILIES = {
-  lj: "Lennard-Jones clusters",
-  gupta: "one-metal Gupta clusters",
-  alloy: "two-metal Gupta clusters",
-  sw: "Stillinger-Weber silicon",
-} as const;
-export type Family = keyof typeof FAMILIES;
+/** Every family, named by the potentials' entries, with its description. */
+export const FAMILIES: Readonly<Record<string, string>> = Object.assign(
+  {},
+  ...POTENTIALS.map((entry) => entry.families),
+);
+export type Family = string;
 
 export function familyOf(system: System): Family {
-  switch (system.potential.kind) {
-    case "lj":
-      return "lj";
-    case "gupta":
-      return system.elements.length > 1 ? "alloy" : "gupta";
-    case "sw":
-      return "sw";
-  }
+  return potentialEntry(system.potential.kind).familyOf(system.elements.length);
 }
 
 /** `systems` grouped by family, the families in the order they first appear. */

@@ -2,7 +2,7 @@
  * The learned optimizer's inputs and step, per atom, after learned_optimization's explicit
  * feature lists. Every feature is invariant under translations and rotations of the replica
  * (norms, cosines, energies, counters), and the step is built from the atom's own vectors, so the
- * optimizer is translation- and rotation-equivariant whatever its weights. shaders/learned.wgsl
+ * optimizer is translation- and rotation-equivariant whatever its weights. shaders/methods/learned_mlp.wgsl
  * computes exactly this; ReferenceReplica uses it for the f64 mirror.
  *
  * Per replica, before the atoms: momenta m_k = b_k m_k + (1 - b_k) F for b = 0.5, 0.9, 0.99

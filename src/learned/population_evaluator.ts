@@ -31,7 +31,7 @@ import { OptimizerBatch } from "../methods/optimizer_batch.ts";
 import { randomStructures } from "../systems/random_structures.ts";
 import { Rng } from "../core/rng.ts";
 import { energyTolerance } from "../systems/energy_tolerance.ts";
-import { trainingReference } from "../systems/known_minima.ts";
+import { trainingReference } from "../potentials/known_minima.ts";
 import { parseSystem, type System } from "../systems/system.ts";
 import { ARCHITECTURES, type LearnedArchitecture } from "./architectures.ts";
 import { LEARNED_ENERGY_SCALE } from "./learned_optimizer.ts";

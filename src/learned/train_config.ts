@@ -9,7 +9,7 @@ import { MAX_MAGNITUDE, MIN_MAGNITUDE, withinMagnitude } from "../core/numbers.t
 import { layoutWords } from "../core/layout.ts";
 import { REPLICA_LAYOUT } from "../methods/kernel_layout.ts";
 import { type BatchLimits, checkBatchFits } from "../methods/optimizer_batch.ts";
-import { trainingReference } from "../systems/known_minima.ts";
+import { trainingReference } from "../potentials/known_minima.ts";
 import { parseSystem } from "../systems/system.ts";
 import { familyGroups } from "./coverage.ts";
 import { PARAMETER_COUNT } from "./architecture.ts";

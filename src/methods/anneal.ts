@@ -17,7 +17,6 @@
  */
 import SHADER from "../../shaders/methods/anneal.wgsl" with { type: "text" };
 import type { Layout } from "../core/layout.ts";
-import type { PotentialKind } from "../potentials/potential.ts";
 import {
   FIRE_COMMON_SHADER,
   FIRE_STATE,
@@ -54,15 +53,6 @@ export const ANNEAL_SHARE = 0.8;
 export function annealSteps(maxEvaluations: number): number {
   return Math.max(1, Math.round(ANNEAL_SHARE * maxEvaluations));
 }
-
-/**
- * The melt's default kT per potential (energy units): Stillinger-Weber silicon 3,000 K (kT =
- * 0.2585 eV, the SW model melts near 1,690 K; Broughton & Li, PRB 35, 9120 (1987)); Gupta metals
- * 0.15 eV (1,740 K, above the melting points of Cu, Ag and Au); Lennard-Jones clusters 0.2
- * epsilon: LJ13 melts near 0.3, but an unconfined cluster that hot loses atoms (16 LJ13 replicas,
- * 6,000 evaluations: 10 end in the icosahedron from 0.2, 4 from 0.3, 6 of a sweep 0.1 to 0.5).
- */
-export const MELT_TEMPERATURE: Record<PotentialKind, number> = { lj: 0.2, gupta: 0.15, sw: 0.2585 };
 
 export interface AnnealSettings {
   maxStep: number;

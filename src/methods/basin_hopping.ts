@@ -4,7 +4,7 @@
  * (src/learned/hopper.ts). Lengths and energies in the system's units: reduced (sigma, epsilon)
  * for LJ, Angstrom and eV for Gupta and silicon.
  */
-import type { PotentialKind } from "../potentials/potential.ts";
+import { hopTemperature } from "../potentials/registry.ts";
 import { clusterRadius, MIN_DISTANCE_FACTOR } from "../systems/random_structures.ts";
 import type { System } from "../systems/system.ts";
 import type { HopControl } from "./hop_control.ts";
@@ -25,14 +25,6 @@ import {
 /** Hop amplitude per bond length: Wales & Doye's 0.36 sigma for LJ (J. Phys. Chem. A 101, 5111
  * (1997)) is 0.32 of the LJ bond length 2^(1/6) sigma; adaptation then tunes it per replica. */
 export const DR_PER_BOND_LENGTH = 0.32;
-
-/**
- * Basin-hopping temperature kT per potential. Wales & Doye's 0.8 epsilon for LJ sits a little
- * above the bulk LJ triple point (0.69 epsilon); the same rule for the eV potentials gives about
- * k * T_melt: 0.1 eV (1160 K; Au melts at 1337 K, Ag 1235 K, Cu 1358 K) for Gupta, 0.15 eV
- * (1740 K; SW silicon melts near 1690 K) for silicon. Sweeps (--temperature 0.05:0.3) scan it.
- */
-export const DEFAULT_TEMPERATURE: Record<PotentialKind, number> = { lj: 0.8, gupta: 0.1, sw: 0.15 };
 
 /** Basin hopping adapts dr every 10 hops towards half the hops accepted (GMIN's rule). */
 export const DEFAULT_ADAPT_INTERVAL = 10;
@@ -124,7 +116,8 @@ export function basinHoppingHyperparameters(
   return {
     step: DEFAULT_STEP[DEFAULT_HOP_LOCAL],
     dr: DR_PER_BOND_LENGTH * system.bondLength,
-    temperature: DEFAULT_TEMPERATURE[system.potential.kind],
+    // The potential entry's kT: Wales & Doye's 0.8 epsilon for LJ, k T_melt for the metals and Si.
+    temperature: hopTemperature(system.potential),
     seed,
   };
 }

@@ -1,18 +1,14 @@
 /**
  * How many steps and hops one dispatch of the fused kernel may take within the device's loop
  * budget (src/gpu/loop_budget.ts: llvmpipe's cap, none on hardware), from the loop counts of the
- * driver, the hopping wrapper, the moves and the local method (each WGSL file states its own), in
+ * driver, the hopping wrapper, the moves and the local method (each WGSL file states its own; a
+ * potential's views, its registry entry), in
  * the kernel's thread layout: the lane layout's invocation loops over every atom and pair, the
  * workgroup layout's over its own atoms, their pairs with every atom, and the reduction trees.
  */
 import { UserError } from "../core/errors.ts";
-import {
-  atomEnergyIterations,
-  LOOP_BUDGET,
-  replicaEnergyIterations,
-  SIMD_LANES,
-} from "../gpu/loop_budget.ts";
-import type { PotentialKind } from "../potentials/potential.ts";
+import { LOOP_BUDGET, SIMD_LANES } from "../gpu/loop_budget.ts";
+import { potentialEntry, type PotentialKind } from "../potentials/registry.ts";
 import { reductionIterations, type WorkgroupShape } from "../gpu/thread_layout.ts";
 import type { HopControl } from "./hop_control.ts";
 import type { KernelShape } from "./kernel_source.ts";
@@ -113,9 +109,8 @@ export function dispatchIterations(costs: Costs, steps: number, hops: number): n
 }
 
 function laneCosts(kind: PotentialKind, n: number, spec: MethodSpec, logCapacity: number): Costs {
-  // The evaluation, and the loop that clears the per-atom energies (LJ and Gupta kernels with
-  // surface moves; counted for every cluster kernel, a bound rather than an exact count).
-  const energy = replicaEnergyIterations(kind, n) + (kind === "sw" ? 0 : n);
+  // The evaluation, with the loop that clears the per-atom energies (the potential's entry).
+  const energy = potentialEntry(kind).wgsl.replicaIterations(n);
   const cost = spec.local.cost(n);
   // A step: the method's loops, the constraint, the evaluation's force and best-position loops.
   const step = energy + cost.step + 3 * n + 2;
@@ -142,7 +137,7 @@ function workgroupCosts(
   const reduction = reductionIterations(shape) + 2;
   // Both passes of the atom view for each owned atom, the clearing of their energy shares, and
   // the sum and largest force of the evaluation.
-  const energy = owned * (atomEnergyIterations(kind, n) + 2) + 2 * reduction;
+  const energy = owned * (potentialEntry(kind).wgsl.atomIterations(n, true) + 2) + 2 * reduction;
   const cost = spec.local.cost(owned);
   // The method's cost counts its loops over atoms, not the loops around them (L-BFGS's over its
   // history), which weigh once an invocation has few atoms: each reduction stands for one.

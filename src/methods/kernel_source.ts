@@ -9,8 +9,7 @@
  */
 import { NO_ENERGY, PLACEMENT_TRIALS, STATUS_CODES } from "../core/codes.ts";
 import { wgslStruct } from "../core/layout.ts";
-import { FUSED_SW_MAX_NEIGHBOURS } from "../gpu/loop_budget.ts";
-import { potentialLayout } from "../gpu/potential_layout.ts";
+import { potentialLayout } from "../potentials/registry.ts";
 import { assembleShader, KERNEL_SHADERS, type ShaderConstant } from "../gpu/shader_source.ts";
 import type { System } from "../systems/system.ts";
 import { energyTolerance } from "../systems/energy_tolerance.ts";
@@ -50,11 +49,9 @@ export function fusedWorkgroupBytes(system: System, shape: WorkgroupShape): numb
 }
 
 /** Per-atom scratch words of the atom view in the fused kernel (at least 1: WGSL has no empty
- * arrays); SW keeps FUSED_SW_MAX_NEIGHBOURS neighbours, as the lane layout does. */
+ * arrays). */
 function fusedAuxWords(system: System): number {
-  const kind = system.potential.kind;
-  if (kind === "sw") return 1 + FUSED_SW_MAX_NEIGHBOURS;
-  return Math.max(1, potentialLayout(system.potential, system.elements.length).auxWords);
+  return Math.max(1, potentialLayout(system.potential, system.elements.length, true).auxWords);
 }
 
 /** f32 constants must be finite: Infinity (no limit) becomes the largest energy sentinel. */
@@ -68,8 +65,7 @@ export function kernelSource(
   logCapacity: number,
   kernel: KernelShape,
 ): string {
-  const kind = system.potential.kind;
-  const layout = potentialLayout(system.potential, system.elements.length);
+  const layout = potentialLayout(system.potential, system.elements.length, true);
   const box = system.box ?? 0;
   const planes = planeNames(spec.local);
   const hopping = spec.driver.mode === "hopping" ? spec.driver.hopping : undefined;
@@ -120,7 +116,6 @@ export function kernelSource(
     PLANES: planes.length,
     ...Object.fromEntries(planes.map((name, k) => [`PLANE_${name}`, k])),
     ...layout.constants,
-    ...(kind === "sw" ? { SW_MAX_NEIGHBOURS: FUSED_SW_MAX_NEIGHBOURS } : {}),
     ...spec.local.constants,
     ...control?.constants,
   };
@@ -135,7 +130,7 @@ export function kernelSource(
       spec.local.shader,
       DRIVER,
     ],
-    kind,
+    system.potential.kind,
     kernel.layout === "lane" ? "replica" : "atom",
     constants,
     [SETTINGS_LAYOUT, REPLICA_LAYOUT, spec.local.state].map(wgslStruct),

@@ -9,10 +9,9 @@ import { UserError } from "../core/errors.ts";
 import { layoutWords, offsets, StructArray } from "../core/layout.ts";
 import { Rng } from "../core/rng.ts";
 import type { Gpu } from "../gpu/device.ts";
-import { potentialLayout } from "../gpu/potential_layout.ts";
-import { potentialCutoff } from "../potentials/potential.ts";
+import { potentialCutoff, potentialEntry, potentialLayout } from "../potentials/registry.ts";
 import { checkBox, type System } from "../systems/system.ts";
-import { atomEnergyIterations, loopBudget } from "../gpu/loop_budget.ts";
+import { loopBudget } from "../gpu/loop_budget.ts";
 import {
   checkWorkgroupMemory,
   dispatchGrid,
@@ -106,7 +105,7 @@ export function kernelShape(
   if (layout === "lane") return { layout };
   const n = system.nAtoms;
   const shape = override === undefined
-    ? workgroupShape(n, gpu, atomEnergyIterations(system.potential.kind, n))
+    ? workgroupShape(n, gpu, potentialEntry(system.potential.kind).wgsl.atomIterations(n, true))
     : shapeOf(n, override.threads, override.reductionTree);
   checkWorkgroupMemory(gpu, system.name, fusedWorkgroupBytes(system, shape));
   return { layout, shape };
@@ -206,7 +205,7 @@ export function batchBufferBytes(
     best: replicas * n * 12,
     replicas: replicas * replicaBytes,
     species: n * 4,
-    params: potentialLayout(system.potential, system.elements.length).params.byteLength,
+    params: potentialLayout(system.potential, system.elements.length, true).params.byteLength,
     log: replicas * logStride * 4,
     weights: (options.weightVectors ?? 0) * learnedParameterCount(spec) * 4,
     localStates: replicas * layoutWords(spec.local.state) * 4,
@@ -373,7 +372,7 @@ export class OptimizerBatch {
       }),
     ])) as Buffers;
     device.queue.writeBuffer(buffers.species, 0, system.species);
-    const { params } = potentialLayout(system.potential, system.elements.length);
+    const { params } = potentialLayout(system.potential, system.elements.length, true);
     device.queue.writeBuffer(buffers.params, 0, params);
     const bindGroupLayout = device.createBindGroupLayout({
       entries: BINDINGS.map((name, binding) => ({

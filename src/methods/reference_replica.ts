@@ -11,7 +11,7 @@
 import { NO_ENERGY, type ReplicaStatus } from "../core/codes.ts";
 import { Rng } from "../core/rng.ts";
 import type { EnergyForcesFn } from "../potentials/types.ts";
-import { referencePotential } from "../potentials/potential.ts";
+import { referencePotential } from "../potentials/registry.ts";
 import type { System } from "../systems/system.ts";
 import { energyTolerance } from "../systems/energy_tolerance.ts";
 import {

@@ -11,8 +11,18 @@
  * forces are the exact gradient everywhere else.
  */
 import parameterData from "../../data/gupta_parameters.json" with { type: "json" };
+import { UserError } from "../core/errors.ts";
+import { quoted } from "../core/quote.ts";
+import GUPTA_WGSL from "../../shaders/potentials/gupta.wgsl" with { type: "text" };
+import GUPTA_ATOM from "../../shaders/potentials/gupta_atom.wgsl" with { type: "text" };
+import GUPTA_REPLICA from "../../shaders/potentials/gupta_replica.wgsl" with { type: "text" };
+import { guptaKnownMinima } from "./known_minima.ts";
+import { ELECTRON_VOLTS, type NameSettings, type PotentialEntry } from "./potential.ts";
 import { displacementFor } from "./space.ts";
 import type { EnergyForces, EnergyForcesFn, Structure } from "./types.ts";
+
+/** The largest finite f32, standing for "no cutoff" (avoids infinities on fast-math GPUs). */
+const NO_CUTOFF2 = 3.4e38;
 
 export interface GuptaPair {
   A: number;
@@ -131,3 +141,81 @@ export function gupta(params: GuptaParams): EnergyForcesFn {
     return { energy, forces, atomEnergies };
   };
 }
+
+/** The set a system name's settings choose, or a UserError naming the known ones. */
+function chosenSet(settings: NameSettings): GuptaSetName {
+  const set = (settings.text("set") ?? DEFAULT_GUPTA_SET) as GuptaSetName;
+  if (!GUPTA_SETS.includes(set)) {
+    throw new UserError(
+      `unknown Gupta parameter set ${quoted(set)} (known: ${GUPTA_SETS.join(", ")})`,
+    );
+  }
+  return set;
+}
+
+export const GUPTA: PotentialEntry<"gupta", GuptaParams> = {
+  kind: "gupta",
+  label: "Gupta",
+  units: ELECTRON_VOLTS,
+  reference: gupta,
+  cutoff: (p) => p.cutoff,
+  energyScale: 4,
+  // LJ's rule (a little above melting) gives about k T_melt: 0.1 eV (1,160 K; Au melts at
+  // 1,337 K, Ag 1,235 K, Cu 1,358 K).
+  hopTemperature: () => 0.1,
+  // 0.15 eV (1,740 K), above the melting points of Cu, Ag and Au.
+  meltTemperature: () => 0.15,
+  families: { gupta: "one-metal Gupta clusters", alloy: "two-metal Gupta clusters" },
+  familyOf: (nElements) => nElements > 1 ? "alloy" : "gupta",
+  naming: {
+    example: "Au38",
+    anySymbol: false,
+    periodic: "optional",
+    settings: ["set", "cutoff"],
+    elements: (settings) => guptaElements(chosenSet(settings)),
+    parse(counts, settings) {
+      const set = chosenSet(settings);
+      const elements = Object.keys(counts);
+      let params;
+      try {
+        params = guptaParams(elements, set, settings.number("cutoff"));
+      } catch (error) {
+        throw new UserError((error as Error).message);
+      }
+      const box = settings.number("L");
+      const nAtoms = elements.reduce((sum, e) => sum + counts[e], 0);
+      const bondLength =
+        elements.reduce((sum, e, a) => sum + counts[e] * params.pairs[a][a].r0, 0) / nAtoms;
+      return {
+        params,
+        box,
+        bondLength,
+        known: box === undefined ? guptaKnownMinima(counts, set) : [],
+      };
+    },
+  },
+  wgsl: {
+    terms: GUPTA_WGSL,
+    atom: GUPTA_ATOM,
+    replica: GUPTA_REPLICA,
+    layout({ pairs, cutoff }, nSpecies) {
+      const params = new Float32Array(nSpecies * nSpecies * 8);
+      for (let a = 0; a < nSpecies; a++) {
+        for (let b = 0; b < nSpecies; b++) {
+          const { A, xi, p, q, r0 } = pairs[a][b];
+          params.set(
+            [A, xi * xi, p, q, r0, Math.min(cutoff * cutoff, NO_CUTOFF2)],
+            (a * nSpecies + b) * 8,
+          );
+        }
+      }
+      // One aux word per atom: its density (pass 1 of the atom view).
+      return { params, auxWords: 1, constants: {} };
+    },
+    // gupta_replica.wgsl: the clearing loop, two i < j passes, the embedding loop; then the
+    // driver's loop clearing the per-atom energies.
+    replicaIterations: (n) => n * (n - 1) + 4 * n + n,
+    // gupta_atom.wgsl: every j in each of the two passes.
+    atomIterations: (n) => 2 * n,
+  },
+};

@@ -8,8 +8,28 @@
  * the original, amorphous-Si studies often use 1.5 to 2.
  * Periodic boxes use the minimum image, so the box side must be at least 2 a sigma (7.54 A).
  */
+import SW_WGSL from "../../shaders/potentials/stillinger_weber.wgsl" with { type: "text" };
+import SW_ATOM from "../../shaders/potentials/stillinger_weber_atom.wgsl" with { type: "text" };
+import SW_REPLICA from "../../shaders/potentials/stillinger_weber_replica.wgsl" with {
+  type: "text",
+};
+import { siliconKnownMinima, SW_DIAMOND_LATTICE_CONSTANT } from "./known_minima.ts";
+import { ELECTRON_VOLTS, type PotentialEntry } from "./potential.ts";
 import { displacementFor } from "./space.ts";
 import type { EnergyForces, EnergyForcesFn, Structure } from "./types.ts";
+
+/** Neighbours kept per atom by the energy kernel; a random Si structure at diamond density has
+ * about 11 within the cutoff, and more than 48 means a physically absurd density. */
+export const SW_MAX_NEIGHBOURS = 48;
+/** Neighbours per atom held by the fused optimizer kernels: twice the ~10 of random silicon at
+ * diamond density, and small enough that a Si64 step plus a random restart fits one llvmpipe
+ * dispatch. More makes the replica fail, reported. */
+export const FUSED_SW_MAX_NEIGHBOURS = 20;
+
+/** Diamond density: 8 atoms per cubic cell of side 5.431 A. */
+export function diamondBox(nAtoms: number): number {
+  return SW_DIAMOND_LATTICE_CONSTANT * Math.cbrt(nAtoms / 8);
+}
 
 export interface StillingerWeberParams {
   epsilon: number;
@@ -116,3 +136,72 @@ export function stillingerWeber(params: StillingerWeberParams = SILICON): Energy
     return { energy, forces, atomEnergies };
   };
 }
+
+export const STILLINGER_WEBER: PotentialEntry<"sw", StillingerWeberParams> = {
+  kind: "sw",
+  label: "SW",
+  units: ELECTRON_VOLTS,
+  reference: stillingerWeber,
+  cutoff: stillingerWeberCutoff,
+  energyScale: 4,
+  // LJ's rule (a little above melting): 0.15 eV (1,740 K; SW silicon melts near 1,690 K).
+  hopTemperature: () => 0.15,
+  // 3,000 K (kT = 0.2585 eV); the SW model melts near 1,690 K (Broughton & Li, PRB 35, 9120
+  // (1987)).
+  meltTemperature: () => 0.2585,
+  families: { sw: "Stillinger-Weber silicon" },
+  familyOf: () => "sw",
+  naming: {
+    example: "Si64",
+    symbol: "Si",
+    anySymbol: false,
+    periodic: "required",
+    settings: ["threebody"],
+    parse(counts, settings) {
+      const box = settings.number("L") ?? diamondBox(counts.Si);
+      const threeBodyStrength = settings.number("threebody") ?? 1;
+      return {
+        params: { ...SILICON, threeBodyStrength },
+        box,
+        bondLength: SW_DIAMOND_LATTICE_CONSTANT * Math.sqrt(3) / 4,
+        known: siliconKnownMinima(counts.Si, box, threeBodyStrength),
+      };
+    },
+  },
+  wgsl: {
+    terms: SW_WGSL,
+    atom: SW_ATOM,
+    replica: SW_REPLICA,
+    layout(p, _nSpecies, fused) {
+      const neighbours = fused ? FUSED_SW_MAX_NEIGHBOURS : SW_MAX_NEIGHBOURS;
+      return {
+        params: Float32Array.of(
+          p.epsilon,
+          p.sigma,
+          p.a,
+          p.lambda * p.threeBodyStrength,
+          p.gamma,
+          p.cosTheta0,
+          p.A,
+          p.B,
+        ),
+        // Per atom: its neighbour count and list (pass 1 of the atom view).
+        auxWords: 1 + neighbours,
+        constants: { SW_MAX_NEIGHBOURS: neighbours },
+      };
+    },
+    // stillinger_weber_replica.wgsl (M = FUSED_SW_MAX_NEIGHBOURS): the clearing loop, the i < j
+    // pair loops, each atom's neighbour-pair loops; then the driver's loop clearing the per-atom
+    // energies.
+    replicaIterations(n) {
+      const m = FUSED_SW_MAX_NEIGHBOURS;
+      return (n * (n - 1)) / 2 + 3 * n + (n * m * (m + 1)) / 2 + n;
+    },
+    // stillinger_weber_atom.wgsl: every j, then its neighbours' pairs and its neighbours'
+    // neighbours.
+    atomIterations(n, fused) {
+      const m = fused ? FUSED_SW_MAX_NEIGHBOURS : SW_MAX_NEIGHBOURS;
+      return n + (m * (m - 1)) / 2 + m * m;
+    },
+  },
+};

@@ -16,13 +16,13 @@ import {
 } from "../methods/registry.ts";
 import {
   DEFAULT_HOP_LOCAL,
-  DEFAULT_TEMPERATURE,
   defaultHopping,
   defaultMoves,
   DR_PER_BOND_LENGTH,
 } from "../methods/basin_hopping.ts";
 import type { HoppingSettings, MethodSpec, MoveWeights } from "../methods/method_spec.ts";
-import { annealSteps, MELT_TEMPERATURE } from "../methods/anneal.ts";
+import { annealSteps } from "../methods/anneal.ts";
+import { hopTemperature, meltTemperature } from "../potentials/registry.ts";
 import type { System } from "../systems/system.ts";
 
 export { DEFAULT_STEP } from "../methods/registry.ts";
@@ -32,7 +32,6 @@ export {
   DEFAULT_HOP_FMAX,
   DEFAULT_HOP_LOCAL,
   DEFAULT_RELAX_STEP_CAP,
-  DEFAULT_TEMPERATURE,
   defaultHopping,
   defaultMoves,
   DR_PER_BOND_LENGTH,
@@ -156,9 +155,9 @@ export function defaultSweeps(system: System, settings: MethodSettings): Hyperpa
     step: DEFAULT_STEP[settings.driver === "learned" ? DEFAULT_HOP_LOCAL : settings.local.method],
     dr: hopping ? DR_PER_BOND_LENGTH * system.bondLength : 0,
     temperature: hopping
-      ? DEFAULT_TEMPERATURE[system.potential.kind]
+      ? hopTemperature(system.potential)
       : settings.driver === "local" && settings.local.method === "anneal"
-      ? MELT_TEMPERATURE[system.potential.kind]
+      ? meltTemperature(system.potential)
       : 0,
   };
 }

@@ -12,10 +12,11 @@
  */
 import { writeFileAtomic } from "../io/output_files.ts";
 import { formatXyz, type XyzFrame } from "../io/xyz.ts";
-import { potentialUnits, type Units } from "../potentials/potential.ts";
+import type { Units } from "../potentials/potential.ts";
+import { potentialUnits } from "../potentials/registry.ts";
 import type { ReplicaStatus } from "../core/codes.ts";
 import type { System } from "../systems/system.ts";
-import type { KnownMinimum } from "../systems/known_minima.ts";
+import type { KnownMinimum } from "../potentials/known_minima.ts";
 import {
   type HyperparameterSweeps,
   type Method,

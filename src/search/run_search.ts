@@ -32,7 +32,7 @@ import {
 } from "../methods/optimizer_batch.ts";
 import type { LoggedMinimum } from "../methods/reference_replica.ts";
 import { driverFmax } from "../methods/method_spec.ts";
-import type { KnownMinimum } from "../systems/known_minima.ts";
+import type { KnownMinimum } from "../potentials/known_minima.ts";
 import { randomStructures } from "../systems/random_structures.ts";
 import type { System } from "../systems/system.ts";
 import { type ArchiveEntry, MinimaArchive } from "./archive.ts";

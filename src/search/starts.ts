@@ -7,7 +7,7 @@
  */
 import { UserError } from "../core/errors.ts";
 import type { XyzFrame } from "../io/xyz.ts";
-import { referencePotential } from "../potentials/potential.ts";
+import { referencePotential } from "../potentials/registry.ts";
 import type { System } from "../systems/system.ts";
 
 /** How the two boxes may differ and still be the same box (relative). */

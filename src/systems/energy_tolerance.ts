@@ -3,15 +3,12 @@
  * known one: the f32 rounding bound of the GPU's energies (below), never less than
  * MIN_ENERGY_TOLERANCE. Searches, evaluations and the meta-training loss all use it.
  */
-import type { PotentialKind } from "../potentials/potential.ts";
+import { potentialEntry } from "../potentials/registry.ts";
 import type { System } from "./system.ts";
 
 /** 1e-3 in the system's energy unit: pele's choice for telling minima apart, which also checks
  * structure; the minima archive's default (src/search/archive.ts). */
 export const MIN_ENERGY_TOLERANCE = 1e-3;
-
-/** Energy per atom scale s of each potential, as in the GPU energy bound below. */
-const ENERGY_SCALE: Record<PotentialKind, number> = { lj: 1, gupta: 4, sw: 4 };
 
 /**
  * The energy window within which two energies count as the same minimum, in the system's energy
@@ -23,6 +20,6 @@ const ENERGY_SCALE: Record<PotentialKind, number> = { lj: 1, gupta: 4, sw: 4 };
  * never less than MIN_ENERGY_TOLERANCE.
  */
 export function energyTolerance(system: System): number {
-  const bound = 4e-6 * system.nAtoms * (9 + ENERGY_SCALE[system.potential.kind]);
+  const bound = 4e-6 * system.nAtoms * (9 + potentialEntry(system.potential.kind).energyScale);
   return Math.max(MIN_ENERGY_TOLERANCE, bound);
 }

@@ -5,10 +5,10 @@
  */
 import { UserError } from "../core/errors.ts";
 import { DEFAULT_GUPTA_SET, GUPTA_SETS, guptaElements } from "../potentials/gupta.ts";
-import type { PotentialKind } from "../potentials/potential.ts";
+import { potentialEntry, type PotentialKind } from "../potentials/registry.ts";
 import { parseSystem, type System } from "./system.ts";
 
-/** Symbols read as Lennard-Jones particles when no potential is given. */
+/** Symbols read as Lennard-Jones particles when no potential is given (X is ASE's dummy atom). */
 const LJ_SYMBOLS = ["LJ", "X"];
 
 export function systemForStructure(
@@ -22,32 +22,40 @@ export function systemForStructure(
   if (elements.some((e) => !/^[A-Za-z][A-Za-z0-9]{0,7}$/.test(e))) {
     throw new UserError("an element symbol is not letters and digits (up to 8)");
   }
-  const kind = potential ?? inferPotential(elements);
+  const entry = potentialEntry(potential ?? inferPotential(elements));
+  const { naming, label } = entry;
   const options = expandSettings(settings);
-  if (box !== undefined && kind !== "lj") options.unshift(`L=${box}`);
-  if (kind === "lj") {
-    if (elements.length > 1) {
-      throw new UserError(`LJ needs one kind of particle, the file has ${listed(elements)}`);
-    }
-    if (box !== undefined) {
-      throw new UserError('LJ has no cutoff, so it cannot be periodic (pbc="F F F" for a cluster)');
-    }
-  }
-  if (kind === "sw") {
-    if (elements.length > 1 || elements[0] !== "Si") {
-      throw new UserError(`SW is for silicon only, the file has ${listed(elements)}`);
-    }
-    if (box === undefined) {
+  if (box !== undefined && naming.periodic !== "never") options.unshift(`L=${box}`);
+  if (naming.symbol !== undefined) {
+    if (naming.anySymbol && elements.length > 1) {
       throw new UserError(
-        'SW silicon needs a periodic box: add Lattice="L 0 0 0 L 0 0 0 L" pbc="T T T"',
+        `${label} needs one kind of particle, the file has ${listed(elements)}`,
+      );
+    }
+    if (!naming.anySymbol && (elements.length > 1 || elements[0] !== naming.symbol)) {
+      throw new UserError(
+        `${label} is for ${naming.symbol} only, the file has ${listed(elements)}`,
       );
     }
   }
-  const formula = kind === "lj"
-    ? `LJ${symbols.length}`
+  if (box !== undefined && naming.periodic === "never") {
+    throw new UserError(
+      `${label} has no cutoff, so it cannot be periodic (pbc="F F F" for a cluster)`,
+    );
+  }
+  if (box === undefined && naming.periodic === "required") {
+    throw new UserError(
+      `${label} needs a periodic box: add Lattice="L 0 0 0 L 0 0 0 L" pbc="T T T"`,
+    );
+  }
+  // A potential of one kind of particle spells its systems with its symbol (LJ38, M38).
+  const formula = naming.symbol !== undefined
+    ? `${naming.symbol}${symbols.length}`
     : elements.map((e) => `${e}${symbols.filter((s) => s === e).length}`).join("");
   const system = parseSystem(options.length ? `${formula}@${options.join(",")}` : formula);
-  const index = new Map((kind === "lj" ? elements : system.elements).map((e, i) => [e, i]));
+  const index = new Map(
+    (naming.symbol !== undefined ? elements : system.elements).map((e, i) => [e, i]),
+  );
   system.species = Uint32Array.from(symbols, (s) => index.get(s)!);
   return system;
 }
@@ -67,7 +75,7 @@ function inferPotential(elements: string[]): PotentialKind {
     throw new UserError(
       `unknown element '${unknown}' (known: ${
         ["LJ", "X", "Si", ...gupta].join(", ")
-      }; --potential lj reads any single element as LJ particles)`,
+      }; --potential lj or morse reads any single element as their particles)`,
     );
   }
   return "gupta";

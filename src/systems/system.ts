@@ -3,33 +3,27 @@
  *   LJ38                 Lennard-Jones cluster of 38 atoms (reduced units)
  *   Au55, Ag27Au28       Gupta clusters (Cleri-Rosato parameters), mono- or bimetallic
  *   Si64                 Stillinger-Weber silicon, 64 atoms in a periodic cubic box
+ *   M38                  Morse cluster (ASE's MorsePotential defaults: rho0 6, r0 1, epsilon 1)
  * followed by optional settings after '@', comma separated:
  *   Si64@L=11.0          box side in Angstrom (default: diamond density, 2.7155 A per atom^(1/3))
  *   Si64@threebody=1.5   three-body strength multiplier (default 1)
  *   Au55@set=jaxmd-gold, Au55@cutoff=7.0   Gupta parameter set and hard cutoff (A)
  *   Au256@cutoff=6.6,L=16.315               bulk Gupta: a periodic box needs a finite cutoff
+ *   M38@rho0=3, M13@rcut1=20,rcut2=21        Morse width, and its smooth cutoff in units of r0
+ * Each potential's entry (src/potentials/) says how its systems are spelled: its particle symbol
+ * or the elements it knows, its settings, and what they mean.
  */
 import { UserError } from "../core/errors.ts";
 import { quoted } from "../core/quote.ts";
 import { MAX_MAGNITUDE, MIN_MAGNITUDE, parseDecimal, withinMagnitude } from "../core/numbers.ts";
+import { type KnownMinimum, pooledKnownMinima } from "../potentials/known_minima.ts";
+import type { NameSettings, PotentialEntry } from "../potentials/potential.ts";
 import {
-  DEFAULT_GUPTA_SET,
-  GUPTA_SETS,
-  guptaElements,
-  guptaParams,
-  type GuptaSetName,
-} from "../potentials/gupta.ts";
-import { REDUCED_UNITS } from "../potentials/lennard_jones.ts";
-import { potentialCutoff, type PotentialSpec } from "../potentials/potential.ts";
-import { SILICON } from "../potentials/stillinger_weber.ts";
-import {
-  guptaKnownMinima,
-  type KnownMinimum,
-  lennardJonesKnownMinima,
-  pooledKnownMinima,
-  siliconKnownMinima,
-  SW_DIAMOND_LATTICE_CONSTANT,
-} from "./known_minima.ts";
+  potentialCutoff,
+  potentialEntry,
+  POTENTIALS,
+  type PotentialSpec,
+} from "../potentials/registry.ts";
 
 /** Largest atom count per replica: a replica's positions and forces (vec4 each) fit the 32 KiB
  * of workgroup memory every WebGPU device offers, which the fused optimizer kernels rely on. */
@@ -51,10 +45,7 @@ export interface System {
   known: KnownMinimum[];
 }
 
-/** Diamond density: 8 atoms per cubic cell of side 5.431 A. */
-export function diamondBox(nAtoms: number): number {
-  return SW_DIAMOND_LATTICE_CONSTANT * Math.cbrt(nAtoms / 8);
-}
+type AnyEntry = PotentialEntry<PotentialSpec["kind"], unknown>;
 
 export function parseSystem(text: string): System {
   const [formula, optionText, ...rest] = text.trim().split("@");
@@ -73,84 +64,64 @@ export function parseSystem(text: string): System {
     offset += counts[element];
   });
 
-  if (elements.length === 1 && elements[0] === "LJ") {
-    if (options.L !== undefined) {
-      throw new UserError(`system ${quoted(text)}: LJ has no cutoff, so it cannot be periodic`);
+  const settings = nameSettings(text, options);
+  const { entry, named } = prefixed(text, () => {
+    const entry = namingEntry(elements, settings);
+    const { naming } = entry;
+    if (options.L !== undefined && naming.periodic === "never") {
+      throw new UserError(`${entry.label} has no cutoff, so it cannot be periodic`);
     }
-    rejectUnknownOptions(text, options, []);
-    return {
-      name: formula,
-      nAtoms,
-      elements,
-      species,
-      potential: { kind: "lj", params: REDUCED_UNITS },
-      bondLength: 2 ** (1 / 6),
-      known: lennardJonesKnownMinima(nAtoms),
-    };
-  }
-  if (elements.length === 1 && elements[0] === "Si") {
-    rejectUnknownOptions(text, options, ["L", "threebody"]);
-    const box = numberOption(text, options, "L") ?? diamondBox(nAtoms);
-    const threeBodyStrength = numberOption(text, options, "threebody") ?? 1;
-    const potential: PotentialSpec = {
-      kind: "sw",
-      params: { ...SILICON, threeBodyStrength },
-    };
-    checkBox(text, box, potentialCutoff(potential));
-    return {
-      name: canonicalName(formula, options),
-      nAtoms,
-      elements,
-      species,
-      potential,
-      box,
-      bondLength: SW_DIAMOND_LATTICE_CONSTANT * Math.sqrt(3) / 4,
-      known: siliconKnownMinima(nAtoms, box, threeBodyStrength),
-    };
-  }
-  if (elements.includes("LJ") || elements.includes("Si")) {
-    throw new UserError(`system ${quoted(text)}: LJ and Si cannot be mixed with other elements`);
-  }
-  rejectUnknownOptions(text, options, ["set", "cutoff", "L"]);
-  const set = (options.set ?? DEFAULT_GUPTA_SET) as GuptaSetName;
-  if (!GUPTA_SETS.includes(set)) {
-    throw new UserError(
-      `system ${quoted(text)}: unknown Gupta parameter set ${quoted(set)} (known: ${
-        GUPTA_SETS.join(", ")
-      })`,
-    );
-  }
-  const known = guptaElements(set);
-  for (const element of elements) {
-    if (!known.includes(element)) {
-      throw new UserError(
-        `system ${quoted(text)}: unknown element ${quoted(element)} for Gupta set ${quoted(set)} ` +
-          `(known: LJ, Si, ${known.join(", ")})`,
-      );
-    }
-  }
-  const cutoff = numberOption(text, options, "cutoff");
-  let params;
-  try {
-    params = guptaParams(elements, set, cutoff);
-  } catch (error) {
-    throw new UserError(`system ${quoted(text)}: ${(error as Error).message}`);
-  }
-  const box = numberOption(text, options, "L");
-  if (box !== undefined) checkBox(text, box, params.cutoff);
-  const bondLength = elements.reduce((sum, e, a) => sum + counts[e] * params.pairs[a][a].r0, 0) /
-    nAtoms;
+    rejectUnknownOptions(text, options, [
+      ...(naming.periodic === "never" ? [] : ["L"]),
+      ...naming.settings,
+    ]);
+    return { entry, named: naming.parse(counts, settings) };
+  });
+  const potential = { kind: entry.kind, params: named.params } as PotentialSpec;
+  if (named.box !== undefined) checkBox(text, named.box, potentialCutoff(potential));
   const name = canonicalName(formula, options);
   return {
     name,
     nAtoms,
     elements,
     species,
-    potential: { kind: "gupta", params },
-    box,
-    bondLength,
-    known: box === undefined ? [...guptaKnownMinima(counts, set), ...pooledKnownMinima(name)] : [],
+    potential,
+    box: named.box,
+    bondLength: named.bondLength,
+    known: named.box === undefined ? [...named.known, ...pooledKnownMinima(name)] : named.known,
   };
+}
+
+/** `parse()`, its UserErrors prefixed with the system's name where they lack it. */
+function prefixed<T>(text: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof UserError) || error.message.startsWith("system ")) throw error;
+    throw new UserError(`system ${quoted(text)}: ${error.message}`);
+  }
+}
+
+/** The potential whose systems `elements` spell: the one whose particle symbol they are, else
+ * the first potential of named elements that knows them all; a UserError otherwise. */
+function namingEntry(elements: string[], settings: NameSettings): AnyEntry {
+  const symbols = POTENTIALS.flatMap((entry) => entry.naming.symbol ?? []);
+  const bySymbol = POTENTIALS.find((entry) => elements.includes(entry.naming.symbol ?? ""));
+  if (bySymbol !== undefined) {
+    if (elements.length > 1) {
+      throw new UserError(`${symbols.join(", ")} cannot be mixed with other elements`);
+    }
+    return potentialEntry(bySymbol.kind);
+  }
+  const named = POTENTIALS.filter((entry) => entry.naming.elements !== undefined);
+  const known = (entry: typeof named[number]) => entry.naming.elements!(settings);
+  const found = named.find((entry) => elements.every((e) => known(entry).includes(e)));
+  if (found !== undefined) return potentialEntry(found.kind);
+  const unknown = elements.find((e) => !named.some((entry) => known(entry).includes(e)));
+  throw new UserError(
+    `unknown element ${quoted(unknown ?? elements[0])}` +
+      ` (known: ${[...symbols, ...new Set(named.flatMap(known))].join(", ")})`,
+  );
 }
 
 /** Throws a UserError when the minimum image would be wrong (box side < 2 cutoffs). */
@@ -213,22 +184,25 @@ function rejectUnknownOptions(text: string, options: Record<string, string>, all
   }
 }
 
-function numberOption(
-  text: string,
-  options: Record<string, string>,
-  key: string,
-): number | undefined {
-  if (options[key] === undefined) return undefined;
-  const value = parseDecimal(options[key]);
-  if (!(value > 0) || !withinMagnitude(value)) {
-    throw new UserError(
-      `system ${
-        quoted(text)
-      }: ${key} must be a number from ${MIN_MAGNITUDE} to ${MAX_MAGNITUDE}, ` +
-        `got ${quoted(options[key])}`,
-    );
-  }
-  return value;
+/** The settings after '@' as a potential reads them: numbers range-checked, UserErrors that
+ * name the system. */
+function nameSettings(text: string, options: Record<string, string>): NameSettings {
+  return {
+    text: (key) => options[key],
+    number(key) {
+      if (options[key] === undefined) return undefined;
+      const value = parseDecimal(options[key]);
+      if (!(value > 0) || !withinMagnitude(value)) {
+        throw new UserError(
+          `system ${
+            quoted(text)
+          }: ${key} must be a number from ${MIN_MAGNITUDE} to ${MAX_MAGNITUDE}, ` +
+            `got ${quoted(options[key])}`,
+        );
+      }
+      return value;
+    },
+  };
 }
 
 function canonicalName(formula: string, options: Record<string, string>): string {
