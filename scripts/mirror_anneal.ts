@@ -13,15 +13,14 @@
  */
 import {
   defaultSettings,
-  defaultSweeps,
   methodSpec,
   parseSystem,
   randomStructures,
   referenceContext,
   ReferenceReplica,
-  streamSeed,
-  sweepValue,
 } from "../mod.ts";
+import { defaultSweeps, sweepValue } from "../src/search/defaults.ts";
+import { streamSeed } from "../src/search/run_search.ts";
 
 const [name, evalsText, replicasText, seedText = "1", fromText, toText] = Deno.args;
 if (name === undefined || evalsText === undefined || replicasText === undefined) {

@@ -25,28 +25,9 @@
 // dispatch never exceeds it; every loop here runs at most OWNED_ATOMS (or LOG_CAPACITY) times per
 // call, plus one reduce4 per evaluation.
 
-@group(0) @binding(0) var<uniform> settings: Settings;
-// [replica][atom][xyz]
-@group(0) @binding(1) var<storage, read_write> positions: array<f32>;
-// [replica][plane][atom][xyz]: the planes of src/methods/kernel_layout.ts (forces, the Markov
-// chain's positions, then the local method's).
-@group(0) @binding(2) var<storage, read_write> vectors: array<f32>;
-// [replica][atom][xyz], where best_energy was seen.
-@group(0) @binding(3) var<storage, read_write> best_positions: array<f32>;
-@group(0) @binding(4) var<storage, read_write> replicas: array<Replica>;
-@group(0) @binding(5) var<storage, read> species: array<u32>;
-@group(0) @binding(6) var<storage, read> params: array<f32>;
-// [replica][LOG_STRIDE]: count, LOG_CAPACITY x (energy bits, evaluations),
-// LOG_CAPACITY x N_ATOMS x xyz (f32 bits). Relaxed minima since the host last emptied it.
-@group(0) @binding(7) var<storage, read_write> minima_log: array<u32>;
-// Learned optimizers: one weight vector per population member (unused by other methods).
-@group(0) @binding(8) var<storage, read> weights: array<vec4f>;
-@group(0) @binding(9) var<storage, read_write> local_states: array<LocalState>;
-// [replica][2][atom]: per-atom energies at x (kept between dispatches, as the private array is not)
-// and at the Markov chain's minimum; surface moves only.
-@group(0) @binding(10) var<storage, read_write> atom_energies: array<f32>;
-
-const LOG_STRIDE: u32 = 1u + 2u * LOG_CAPACITY + 3u * N_ATOMS * LOG_CAPACITY;
+// The buffers (settings, positions, vectors, best_positions, replicas, species, params,
+// minima_log, weights, local_states, atom_energies) and LOG_STRIDE are generated from
+// src/methods/kernel_layout.ts (DRIVER_BINDINGS, logStride).
 
 // Forces and energy shares of the atoms this invocation owns, at [k] for atom atom_of(k).
 var<private> f: array<vec3f, OWNED_ATOMS>;

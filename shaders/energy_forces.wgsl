@@ -16,23 +16,9 @@
 // point loops at most N_ATOMS times plus the potential's own bounded loops (its registry entry's
 // atomIterations).
 
-// BatchInfo (n_replicas, grid_width, box_side, inverse_box_side) is generated from
-// src/gpu/energy_batch.ts.
-@group(0) @binding(0) var<uniform> batch: BatchInfo;
-// [replica][atom][xyz]
-@group(0) @binding(1) var<storage, read> positions: array<f32>;
-// Species index per atom, shared by all replicas.
-@group(0) @binding(2) var<storage, read> species: array<u32>;
-// The potential's parameters; layout documented in each potential file.
-@group(0) @binding(3) var<storage, read> params: array<f32>;
-// [replica][atom][AUX_WORDS], written by pass 1 and read by pass 2.
-@group(0) @binding(4) var<storage, read_write> aux: array<u32>;
-// [replica][atom]
-@group(0) @binding(5) var<storage, read_write> atom_energies: array<f32>;
-// [replica][atom][xyz]
-@group(0) @binding(6) var<storage, read_write> forces: array<f32>;
-// [replica]
-@group(0) @binding(7) var<storage, read_write> energies: array<f32>;
+// BatchInfo (n_replicas, grid_width, box_side, inverse_box_side) and the buffers (batch,
+// positions, species, params, aux, atom_energies, forces, energies) are generated from
+// src/gpu/energy_batch.ts (BATCH_INFO_LAYOUT, ENERGY_BINDINGS).
 
 var<private> replica: u32;
 

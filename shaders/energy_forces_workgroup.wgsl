@@ -11,17 +11,8 @@
 // Loop budget: each invocation runs its OWNED_ATOMS atoms through both passes of the potential
 // (see each potential) and one reduction.
 
-@group(0) @binding(0) var<uniform> batch: BatchInfo;
-// [replica][atom][xyz]
-@group(0) @binding(1) var<storage, read> positions: array<f32>;
-@group(0) @binding(2) var<storage, read> species: array<u32>;
-@group(0) @binding(3) var<storage, read> params: array<f32>;
-// [replica][atom]
-@group(0) @binding(5) var<storage, read_write> atom_energies: array<f32>;
-// [replica][atom][xyz]
-@group(0) @binding(6) var<storage, read_write> forces: array<f32>;
-// [replica]
-@group(0) @binding(7) var<storage, read_write> energies: array<f32>;
+// The buffers are generated from src/gpu/energy_batch.ts (ENERGY_BINDINGS), but aux: this
+// kernel keeps the atom view's scratch in workgroup memory (workgroup_atoms.wgsl).
 
 fn atom_species(j: u32) -> u32 {
   return species[j];

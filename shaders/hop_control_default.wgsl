@@ -3,7 +3,11 @@
 // chain's minimum. No loops beyond rank_atoms' OWNED_ATOMS.
 
 fn hop_decide() -> HopDecision {
-  return HopDecision(1.0, 1.0, 1.0, array<f32, MOVE_COUNT>());
+  var d: HopDecision; // every logit 0
+  d.temperature_scale = 1.0;
+  d.dr_scale = 1.0;
+  d.hop_fmax_scale = 1.0;
+  return d;
 }
 
 fn rank_atoms() {

@@ -13,15 +13,8 @@
 // the move (with rank_atoms for a surface move), the controller's hop_decide and the method's
 // reset.
 
-// A hop's decisions (src/methods/hop_control.ts), returned by the controller's hop_decide(): three
-// multipliers of the defaults, and a residual logit per move of the registry
-// (src/methods/moves/registry.ts), at MOVE_INDEX_<NAME>.
-struct HopDecision {
-  temperature_scale: f32,
-  dr_scale: f32,
-  hop_fmax_scale: f32,
-  logits: array<f32, MOVE_COUNT>,
-}
+// A hop's decisions, returned by the controller's hop_decide(): the HopDecision struct is generated
+// from src/methods/hop_control.ts (HOP_DECISION_LAYOUT); controllers set its fields by name.
 
 // The probability of each registered move after the decision's logits: p exp(logit),
 // renormalised with the uniform move's remainder (its logit is 0). Without a controller, the

@@ -6,61 +6,32 @@
 // Weights: the driver's `weights`, HOPPER_VEC4S vec4s per weight vector, the replica network
 // (4 REPLICA_INPUT_VEC4S -> 16 ReLU -> 8: the replica features, and for hop-general the family
 // features, as the architecture's replica_input() gives them, shaders/hop_*replica_input.wgsl),
-// then the atom network (8 -> 8 ReLU -> 4), in 4x4 blocks (src/learned/mlp.ts).
-// Loop budget: hop_decide 4 REPLICA_INPUT_VEC4S + 8 + 2 + 8 and replica_input's; rank_atoms
-// 2 OWNED_ATOMS + OWNED_ATOMS x (N_ATOMS + 8) and 3 reductions.
-// Generated constants (hopper.ts): HOPPER_VEC4S, the REPLICA_* and ATOM_* offsets in vec4s,
+// then the atom network (8 -> 8 ReLU -> 4) at ATOM_L0, in 4x4 blocks (src/learned/mlp.ts); their
+// forward passes, replica_mlp() and atom_mlp(), are generated (MlpLayout.wgsl).
+// Loop budget: hop_decide the replica network's iterations and replica_input's; rank_atoms
+// 3 OWNED_ATOMS + OWNED_ATOMS x (N_ATOMS + the atom network's iterations) and 3 reductions
+// (hopper.ts declares it).
+// Generated constants (hopper.ts): HOPPER_VEC4S, ATOM_L0 (vec4s), REPLICA_INPUT_VEC4S,
 // HOP_OUTPUT_LIMIT, HOP_TINY, HOP_BOND_LENGTH, HOP_ENERGY_SCALE, HOP_DEFAULT_DR,
 // COORDINATION_RADIUS, RADIAL_CENTRE_0..2, RADIAL_WIDTH (lengths), NEIGHBOUR_NORM,
 // HOP_SPECIES_SCALE (1 / (species - 1), 0 for one element), HOP_SEVERAL_ELEMENTS (1 for two or
 // more elements, else 0), REPLICA_INPUT_VEC4S.
 
-fn hop_block(index: u32) -> mat4x4f {
-  return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
-}
-
 fn hop_weights_base() -> u32 {
   return state.weights * HOPPER_VEC4S;
 }
 
-// 4 REPLICA_INPUT_VEC4S -> 16 (ReLU) -> 8.
+// The replica network's outputs (replica_mlp, generated), each clamped to HOP_OUTPUT_LIMIT.
 fn replica_network(input: array<vec4f, REPLICA_INPUT_VEC4S>) -> array<vec4f, 2> {
-  let base = hop_weights_base();
-  var hidden: array<vec4f, 4>;
-  for (var o = 0u; o < 4u; o++) {
-    var sum = weights[base + REPLICA_L0_BIAS + o];
-    for (var i = 0u; i < REPLICA_INPUT_VEC4S; i++) {
-      sum += hop_block(base + (o * REPLICA_INPUT_VEC4S + i) * 4u) * input[i];
-    }
-    hidden[o] = max(sum, vec4f(0.0));
-  }
-  var output: array<vec4f, 2>;
-  for (var o = 0u; o < 2u; o++) {
-    var sum = weights[base + REPLICA_L1_BIAS + o];
-    for (var i = 0u; i < 4u; i++) {
-      sum += hop_block(base + REPLICA_L1 + (o * 4u + i) * 4u) * hidden[i];
-    }
-    output[o] = clamp(sum, vec4f(-HOP_OUTPUT_LIMIT), vec4f(HOP_OUTPUT_LIMIT));
-  }
-  return output;
+  let o = replica_mlp(hop_weights_base(), input);
+  let limit = vec4f(HOP_OUTPUT_LIMIT);
+  return array<vec4f, 2>(clamp(o[0], -limit, limit), clamp(o[1], -limit, limit));
 }
 
-// 8 -> 8 (ReLU) -> 4; the first output is the atom's score.
+// The atom network's first output (atom_mlp, generated), the atom's score, clamped.
 fn atom_network(input: array<vec4f, 2>) -> f32 {
-  let base = hop_weights_base();
-  var hidden: array<vec4f, 2>;
-  for (var o = 0u; o < 2u; o++) {
-    var sum = weights[base + ATOM_L0_BIAS + o];
-    for (var i = 0u; i < 2u; i++) {
-      sum += hop_block(base + ATOM_L0 + (o * 2u + i) * 4u) * input[i];
-    }
-    hidden[o] = max(sum, vec4f(0.0));
-  }
-  var output = weights[base + ATOM_L1_BIAS];
-  for (var i = 0u; i < 2u; i++) {
-    output += hop_block(base + ATOM_L1 + i * 4u) * hidden[i];
-  }
-  return clamp(output.x, -HOP_OUTPUT_LIMIT, HOP_OUTPUT_LIMIT);
+  let o = atom_mlp(hop_weights_base() + ATOM_L0, input);
+  return clamp(o[0].x, -HOP_OUTPUT_LIMIT, HOP_OUTPUT_LIMIT);
 }
 
 fn hop_log10(value: f32) -> f32 {
@@ -103,7 +74,10 @@ fn hop_decide() -> HopDecision {
   );
   let o = replica_network(replica_input(features));
   let scales = exp(o[0]);
-  var d = HopDecision(scales.x, scales.y, scales.z, array<f32, MOVE_COUNT>());
+  var d: HopDecision; // logits 0 but those set below
+  d.temperature_scale = scales.x;
+  d.dr_scale = scales.y;
+  d.hop_fmax_scale = scales.z;
   d.logits[MOVE_INDEX_SURFACE] = o[0].w;
   d.logits[MOVE_INDEX_SWAP] = o[1].x;
   d.logits[MOVE_INDEX_RESTART] = o[1].y;

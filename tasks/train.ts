@@ -32,7 +32,8 @@ import {
   saveCheckpoint,
 } from "../src/learned/checkpoint.ts";
 import { architectureOf, checkUsableWeights } from "../src/learned/learned_optimizer.ts";
-import { MetaTrainer, type StepMetrics, type Validation } from "../src/learned/meta_train.ts";
+import { MetaTrainer, type StepMetrics } from "../src/learned/meta_train.ts";
+import { trainToEnd, type ValidationRecord } from "../src/learned/training_loop.ts";
 import { LocalTrainingWork, type TrainingWork } from "../src/learned/training_work.ts";
 import { distributedRun, RUN_FILE } from "../src/distributed/distributed_run.ts";
 import { parseRedisUrl, type RedisTarget } from "../src/distributed/redis_url.ts";
@@ -104,11 +105,6 @@ workers run, and the trajectory is the same bits as on one machine with the work
 however many workers there are; the progress line adds the workers and the coordination
 overhead (the step's time beyond the busiest worker's computing). A run resumed with --resume
 and --redis takes up the results its workers sent while it was away.`;
-
-interface ValidationRecord extends Validation {
-  type: "validation";
-  step: number;
-}
 
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -268,78 +264,51 @@ interface TrainingRun {
   release: () => Promise<void>;
 }
 
-/** The training loop: validations, outer steps, checkpoints, the baseline and the verdict. A
- * signal abandons the work in flight, saves the last finished step and exits. */
+/** The training loop (src/learned/training_loop.ts) with this run's metrics file, checkpoint,
+ * progress lines and signals, then the verdict. A signal saves the last finished step's state and
+ * exits with the signal's status. */
 async function train(trainer: MetaTrainer, metrics: Deno.FsFile, run: TrainingRun) {
   const { config, out, checkpointPath, stopped, signals } = run;
-  const log = async (record: object) => {
-    const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
-    for (let written = 0; written < bytes.length;) {
-      written += await metrics.write(bytes.subarray(written));
-    }
-  };
   const save = (state: Checkpoint) => saveCheckpoint(checkpointPath, state);
   const lossUnit = config.loss === "gap" ? " per atom" : "";
-  const report = (record: ValidationRecord) =>
-    console.error(`validation at step ${record.step}: loss ${record.loss.toFixed(5)}${lossUnit}`);
-  const validate = async (): Promise<ValidationRecord> => {
-    const result = await trainer.validate(VALIDATION_SEED);
-    const record = { type: "validation" as const, step: trainer.outerStep, ...result };
-    await log(record);
-    report(record);
-    return record;
-  };
-  /** `work`'s result, or undefined as soon as a signal comes (the work is then abandoned). */
-  const unlessStopped = <T>(work: Promise<T>): Promise<T | undefined> => {
-    work.catch(() => {}); // an abandoned step's failure no longer matters
-    return Promise.race([work, stopped]);
-  };
-  /** The trainer's state after its last finished step: what a signal saves. */
-  let state = trainer.checkpoint();
-  const stop = async (): Promise<never> => {
-    await save(state);
+  const started = performance.now();
+  const firstStep = trainer.outerStep;
+  // The ETA counts from the first step: the first validation compiles every kernel once.
+  let stepsStarted: number | undefined;
+  const outcome = await trainToEnd(
+    trainer,
+    {
+      log: async (record) => {
+        const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
+        for (let written = 0; written < bytes.length;) {
+          written += await metrics.write(bytes.subarray(written));
+        }
+      },
+      save,
+      validated: (record) => {
+        stepsStarted ??= performance.now();
+        console.error(
+          `validation at step ${record.step}: loss ${record.loss.toFixed(5)}${lossUnit}`,
+        );
+      },
+      stepped: (step) => console.error(progressLine(step, config, firstStep, stepsStarted!)),
+      stopped,
+      stopAsked: () => signals.received !== undefined,
+    },
+    VALIDATION_SEED,
+    run.firstValidation,
+  );
+  if (outcome.stopped) {
+    await save(outcome.state);
     console.error(
-      `checkpoint of outer step ${state.outerStep} saved in ${checkpointPath}; continue with ` +
-        command("train", "--resume", out),
+      `checkpoint of outer step ${outcome.state.outerStep} saved in ${checkpointPath}; continue ` +
+        `with ${command("train", "--resume", out)}`,
     );
     await run.release();
     // At once: the abandoned GPU work would otherwise keep the process alive until it ends.
     Deno.exit(signals.exitStatus);
-  };
-  const started = performance.now();
-  const firstStep = trainer.outerStep;
-  if (run.firstValidation) report(run.firstValidation);
-  const first = run.firstValidation ?? await unlessStopped(validate());
-  if (first === undefined) return await stop();
-  // The ETA counts from here: the first validation compiles every kernel once.
-  const stepsStarted = performance.now();
-  let last = first;
-  while (trainer.outerStep < config.steps) {
-    const step = await unlessStopped(trainer.step());
-    if (step === undefined) return await stop();
-    await log({ type: "step", ...step });
-    console.error(progressLine(step, config, firstStep, stepsStarted));
-    if (!trainer.checkpoint().theta.every(Number.isFinite)) {
-      // Saving it would fail (checkpoints hold finite weights); the last checkpoint saved, if
-      // any, stays.
-      throw new UserError(
-        `training diverged at outer step ${step.step}: theta is no longer finite; lower the ` +
-          "config's learningRate (or sigma)",
-      );
-    }
-    state = trainer.checkpoint();
-    if (signals.received !== undefined) return await stop();
-    if (trainer.outerStep % config.checkpointEvery === 0 || trainer.outerStep === config.steps) {
-      await save(state);
-      const validation = await unlessStopped(validate());
-      if (validation === undefined) return await stop();
-      last = validation;
-    }
   }
-  const baseline = await unlessStopped(trainer.baseline(VALIDATION_SEED));
-  if (baseline === undefined) return await stop();
-  const method = trainer.baselineName;
-  await log({ type: "baseline", step: trainer.outerStep, method, ...baseline });
+  const { first, last, baseline, method } = outcome;
   const unit = config.loss === "gap" ? "per atom" : "meta-loss";
   const verdict = compare(last.loss, baseline.loss, method, unit);
   const commands = nextCommands(config, checkpointPath);

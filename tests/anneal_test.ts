@@ -6,9 +6,6 @@
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import {
-  anneal,
-  annealTemperature,
-  JAX_MD_FIRE,
   type MethodSpec,
   parseSystem,
   referenceContext,
@@ -16,6 +13,8 @@ import {
   runSearch,
   searchOptions,
 } from "../mod.ts";
+import { anneal, annealTemperature } from "../src/methods/anneal.ts";
+import { JAX_MD_FIRE } from "../src/methods/fire.ts";
 
 const gpu = await testGpu();
 

@@ -4,7 +4,8 @@
  * lowest K are kept; the first-found cost is the minimum over copies in any order.
  */
 import assert from "node:assert/strict";
-import { lennardJones, Rng, stillingerWeber } from "../mod.ts";
+import { lennardJones, stillingerWeber } from "../mod.ts";
+import { Rng } from "../src/core/rng.ts";
 import { MinimaArchive } from "../src/search/archive.ts";
 import {
   DEFAULT_FINGERPRINT_TOLERANCE,

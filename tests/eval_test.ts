@@ -8,7 +8,9 @@ import { localSearches } from "../src/eval/search_runner.ts";
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import { icosahedron13, runTaskFile, TINY_TUNING } from "./helpers.ts";
-import { loopBudget, parseSystem, parseXyz, Rng, UserError } from "../mod.ts";
+import { parseSystem, parseXyz, UserError } from "../mod.ts";
+import { Rng } from "../src/core/rng.ts";
+import { loopBudget } from "../src/gpu/loop_budget.ts";
 import {
   countSuccesses,
   firstHitSummary,

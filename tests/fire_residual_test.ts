@@ -12,7 +12,6 @@ import {
   type MethodSpec,
   OptimizerBatch,
   parseSystem,
-  perAtomMlp,
   randomStructures,
   referenceContext,
   ReferenceReplica,
@@ -20,6 +19,7 @@ import {
   type System,
   THREAD_LAYOUTS,
 } from "../mod.ts";
+import { perAtomMlp } from "../src/learned/per_atom_mlp.ts";
 import { Rng } from "../src/core/rng.ts";
 import { DR_PER_BOND_LENGTH } from "../src/methods/basin_hopping.ts";
 import { fire, JAX_MD_FIRE } from "../src/methods/fire.ts";

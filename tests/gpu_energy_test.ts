@@ -15,8 +15,6 @@ import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import {
   EnergyBatch,
-  energyWorkgroupBytes,
-  energyWorkgroupShape,
   MAX_ATOMS,
   parseSystem,
   POTENTIALS,
@@ -27,6 +25,7 @@ import {
   type ThreadLayout,
   UserError,
 } from "../mod.ts";
+import { energyWorkgroupBytes, energyWorkgroupShape } from "../src/gpu/energy_batch.ts";
 import { maxAbs } from "./helpers.ts";
 
 const gpu = await testGpu();

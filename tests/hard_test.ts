@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import { runTaskFile } from "./helpers.ts";
-import { defaultMoves, parseSystem } from "../mod.ts";
+import { parseSystem } from "../mod.ts";
+import { defaultMoves } from "../src/search/defaults.ts";
 import { publishedLj38Runs, runGmin } from "../src/eval/gmin.ts";
 import {
   CLASSIC_BH,

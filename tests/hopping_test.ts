@@ -2,8 +2,6 @@
 import assert from "node:assert/strict";
 import {
   ARCHITECTURES,
-  DEFAULT_ARCHITECTURE,
-  defaultHopping,
   defaultLocalSettings,
   LearnedOptimizer,
   lennardJones,
@@ -11,6 +9,8 @@ import {
   parseSystem,
   randomStructure,
 } from "../mod.ts";
+import { DEFAULT_ARCHITECTURE } from "../src/learned/architectures.ts";
+import { defaultHopping } from "../src/search/defaults.ts";
 import {
   basinChangeRate,
   histogram,

@@ -10,12 +10,12 @@ import {
   type MethodSpec,
   OptimizerBatch,
   parseSystem,
-  perAtomMlp,
   randomStructures,
   referenceContext,
   ReferenceReplica,
   THREAD_LAYOUTS,
 } from "../mod.ts";
+import { perAtomMlp } from "../src/learned/per_atom_mlp.ts";
 import {
   initialTheta,
   mlpForward,

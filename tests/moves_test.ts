@@ -12,13 +12,13 @@ import {
   lennardJones,
   localMethod,
   type MethodSpec,
-  moveProbabilities,
   parseSystem,
   referenceContext,
   ReferenceReplica,
-  Rng,
   UserError,
 } from "../mod.ts";
+import { Rng } from "../src/core/rng.ts";
+import { moveProbabilities } from "../src/methods/method_spec.ts";
 import { SURFACE_TIE, surfaceMove } from "../src/methods/moves/surface.ts";
 import { uniformMove } from "../src/methods/moves/uniform.ts";
 import { capMove } from "../src/methods/moves/cap.ts";

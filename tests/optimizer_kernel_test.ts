@@ -18,21 +18,13 @@
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import {
-  anneal,
-  defaultHopping,
   defaultLocalSettings,
-  type HoppingSettings,
-  JAX_MD_FIRE,
-  kernelShape,
   LOCAL_METHOD_NAMES,
   localMethod,
   type LocalMethodName,
-  LOOP_BUDGET,
   type MethodSpec,
-  type MoveWeights,
   OptimizerBatch,
   parseSystem,
-  planDispatch,
   POTENTIALS,
   randomStructures,
   referenceContext,
@@ -44,6 +36,13 @@ import {
   type ThreadLayout,
   UserError,
 } from "../mod.ts";
+import { LOOP_BUDGET } from "../src/gpu/loop_budget.ts";
+import { anneal } from "../src/methods/anneal.ts";
+import { planDispatch } from "../src/methods/dispatch_plan.ts";
+import { JAX_MD_FIRE } from "../src/methods/fire.ts";
+import type { HoppingSettings, MoveWeights } from "../src/methods/method_spec.ts";
+import { kernelShape } from "../src/methods/optimizer_batch.ts";
+import { defaultHopping } from "../src/search/defaults.ts";
 import { HOP_MOVES } from "../src/methods/moves/registry.ts";
 
 const gpu = await testGpu();

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import { interruptedSearch, runTaskFile } from "./helpers.ts";
-import { parseSystem, randomStructure, Rng } from "../mod.ts";
+import { parseSystem, randomStructure } from "../mod.ts";
+import { Rng } from "../src/core/rng.ts";
 import {
   cutAndSplice,
   perturbed,

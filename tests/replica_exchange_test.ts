@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import { runTaskFile } from "./helpers.ts";
-import { parseSystem, Rng } from "../mod.ts";
+import { parseSystem } from "../mod.ts";
+import { Rng } from "../src/core/rng.ts";
 import { exchangeRng, exchangeRound, ladderTemperature } from "../src/search/replica_exchange.ts";
 import { NO_ENERGY } from "../src/core/codes.ts";
 import { defaultHopping, defaultMoves, defaultSettings } from "../src/search/defaults.ts";

@@ -7,14 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
-import {
-  parseSystem,
-  parseXyz,
-  randomStructures,
-  referencePotential,
-  Rng,
-  UserError,
-} from "../mod.ts";
+import { parseSystem, parseXyz, randomStructures, referencePotential, UserError } from "../mod.ts";
+import { Rng } from "../src/core/rng.ts";
 import {
   ARCHITECTURE,
   biasIndex,

@@ -1,15 +1,8 @@
 /** System names, known minima and seeded random starting structures. */
 import assert from "node:assert/strict";
-import {
-  clusterRadius,
-  MAX_ATOMS,
-  MIN_DISTANCE_FACTOR,
-  parseSystem,
-  randomStructure,
-  randomStructures,
-  Rng,
-  UserError,
-} from "../mod.ts";
+import { MAX_ATOMS, parseSystem, randomStructure, randomStructures, UserError } from "../mod.ts";
+import { Rng } from "../src/core/rng.ts";
+import { clusterRadius, MIN_DISTANCE_FACTOR } from "../src/systems/random_structures.ts";
 
 Deno.test("system names: LJ, mono- and bimetallic Gupta, SW silicon with settings", () => {
   const lj = parseSystem("LJ38");

@@ -8,9 +8,7 @@ import assert from "node:assert/strict";
 import { testGpu } from "./gpu.ts";
 import { interruptedSearch, runTaskFile } from "./helpers.ts";
 import {
-  defaultHopping,
   defaultLocalSettings,
-  defaultMoves,
   localMethod,
   type MethodSpec,
   OptimizerBatch,
@@ -21,6 +19,7 @@ import {
   type System,
   UserError,
 } from "../mod.ts";
+import { defaultHopping, defaultMoves } from "../src/search/defaults.ts";
 import { TABOO_CAPACITY } from "../src/methods/kernel_layout.ts";
 import { defaultSettings } from "../src/search/defaults.ts";
 import { runSearch, type SearchOptions, searchOptions } from "../src/search/run_search.ts";

@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { runTaskFile, TINY_TRAIN_CONFIG } from "./helpers.ts";
-import { ARCHITECTURE, FEATURE_NAMES, loadCheckpoint, PARAMETER_COUNT } from "../mod.ts";
+import { loadCheckpoint } from "../mod.ts";
+import { ARCHITECTURE, PARAMETER_COUNT } from "../src/learned/architecture.ts";
+import { FEATURE_NAMES } from "../src/learned/features.ts";
 import { configField, encodeCheckpoint } from "../src/learned/checkpoint.ts";
 import { decodeSafetensors, encodeSafetensors } from "../src/learned/safetensors.ts";
 import { parseTrainConfig } from "../src/learned/train_config.ts";

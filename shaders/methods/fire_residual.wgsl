@@ -9,41 +9,15 @@
 // State: dt, alpha and the count of steps with positive power; plane: the velocity (private v[]).
 // Random numbers: 3 standard normals per atom per step, whatever the outputs, so the stream does
 // not depend on the weights.
-// Loop budget per step: OWNED_ATOMS (sums and half kick) + OWNED_ATOMS x (1 + 4 x (3 + 1) +
-// 4 x (4 + 1) + 4) (the network) + 3 OWNED_ATOMS (FIRE after the evaluation), 6 N_ATOMS skipped
-// random draws (workgroup layout) and 4 reductions, plus the constraint and the evaluation.
+// The network's forward pass, fire_residual_network(), is generated (FIRE_RESIDUAL_NETWORK.wgsl).
+// Loop budget per step: OWNED_ATOMS (sums and half kick) + OWNED_ATOMS x (1 + the network's
+// iterations) + 3 OWNED_ATOMS (FIRE after the evaluation), 6 N_ATOMS skipped random draws
+// (workgroup layout) and 4 reductions, plus the constraint and the evaluation (fire_residual.ts
+// declares it).
 // Generated constants (fire_residual.ts): FIRE_* (JAX_MD_FIRE), FR_PARAMETER_VEC4S,
-// FR_INPUT_VEC4S, FR_HIDDEN_VEC4S, the FR_L* offsets in vec4s, FR_OUTPUT_LIMIT, FR_TINY,
+// FR_INPUT_VEC4S, FR_OUTPUT_LIMIT, FR_TINY,
 // FR_LOG2_TO_FEATURE (log10(2) / 4), FR_KICK_UNIT (KICK_SCALE bond / sqrt(3)), FR_BOND_LENGTH,
 // FR_ENERGY_SCALE.
-
-fn fr_block(index: u32) -> mat4x4f {
-  return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
-}
-
-fn fr_mlp(base: u32, input: array<vec4f, FR_INPUT_VEC4S>) -> vec4f {
-  var hidden1: array<vec4f, FR_HIDDEN_VEC4S>;
-  for (var o = 0u; o < FR_HIDDEN_VEC4S; o++) {
-    var sum = weights[base + FR_L0_BIAS + o];
-    for (var i = 0u; i < FR_INPUT_VEC4S; i++) {
-      sum += fr_block(base + (o * FR_INPUT_VEC4S + i) * 4u) * input[i];
-    }
-    hidden1[o] = max(sum, vec4f(0.0));
-  }
-  var hidden2: array<vec4f, FR_HIDDEN_VEC4S>;
-  for (var o = 0u; o < FR_HIDDEN_VEC4S; o++) {
-    var sum = weights[base + FR_L1_BIAS + o];
-    for (var i = 0u; i < FR_HIDDEN_VEC4S; i++) {
-      sum += fr_block(base + FR_L1 + (o * FR_HIDDEN_VEC4S + i) * 4u) * hidden1[i];
-    }
-    hidden2[o] = max(sum, vec4f(0.0));
-  }
-  var output = weights[base + FR_L2_BIAS];
-  for (var i = 0u; i < FR_HIDDEN_VEC4S; i++) {
-    output += fr_block(base + FR_L2 + i * 4u) * hidden2[i];
-  }
-  return output;
-}
 
 fn local_step() {
   let n = f32(N_ATOMS);
@@ -104,7 +78,7 @@ fn local_step() {
       vec4f(power_sign, dt_feature, alpha_feature, positive_feature),
       vec4f(gap, since10, since100, tanh(length(from_best) / FR_BOND_LENGTH)),
     );
-    let out = fr_mlp(base, features);
+    let out = fire_residual_network(base, features)[0];
     let factor = exp(clamp(out.x, -FR_OUTPUT_LIMIT, FR_OUTPUT_LIMIT));
     let kick = FR_KICK_UNIT * clamp(out.y, 0.0, FR_OUTPUT_LIMIT);
     let xi = atom_normals(i, &drawn);

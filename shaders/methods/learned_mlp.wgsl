@@ -6,40 +6,12 @@
 // Weights: the driver's `weights` holds one theta per ES population member, PARAMETER_VEC4S vec4s
 // each, laid out in 4x4 blocks (columns of 4 outputs), biases after each layer's blocks.
 // Momenta of the force live in the planes PLANE_M05, PLANE_M09 and PLANE_M099 of `vectors`.
-// Loop budget per step: 2 OWNED_ATOMS atom loops with 4 x (4 + 1) + 4 x (4 + 1) + 4 + 2 MLP
-// iterations per atom, 6 N_ATOMS skipped random draws (workgroup layout) and 2 reductions, plus
-// the constraint and the evaluation.
-// Generated constants (per_atom_mlp.ts): PARAMETER_VEC4S, the LAYER* offsets in vec4s,
-// STEP_SCALE, NOISE_BIAS, TINY, MOMENTUM_DECAY_0..2, LEARNED_BOND_LENGTH, LEARNED_ENERGY_SCALE.
-
-fn block(index: u32) -> mat4x4f {
-  return mat4x4f(weights[index], weights[index + 1u], weights[index + 2u], weights[index + 3u]);
-}
-
-// 16 -> 16 (ReLU) -> 16 (ReLU) -> 4.
-fn mlp(base: u32, input: array<vec4f, 4>) -> vec4f {
-  var hidden1: array<vec4f, 4>;
-  for (var o = 0u; o < 4u; o++) {
-    var sum = weights[base + LAYER1_BIAS + o];
-    for (var i = 0u; i < 4u; i++) {
-      sum += block(base + (o * 4u + i) * 4u) * input[i];
-    }
-    hidden1[o] = max(sum, vec4f(0.0));
-  }
-  var hidden2: array<vec4f, 4>;
-  for (var o = 0u; o < 4u; o++) {
-    var sum = weights[base + LAYER2_BIAS + o];
-    for (var i = 0u; i < 4u; i++) {
-      sum += block(base + LAYER2 + (o * 4u + i) * 4u) * hidden1[i];
-    }
-    hidden2[o] = max(sum, vec4f(0.0));
-  }
-  var output = weights[base + LAYER3_BIAS];
-  for (var i = 0u; i < 4u; i++) {
-    output += block(base + LAYER3 + i * 4u) * hidden2[i];
-  }
-  return output;
-}
+// The network's forward pass, per_atom_network(), is generated (PER_ATOM_NETWORK.wgsl).
+// Loop budget per step: 2 OWNED_ATOMS atom loops with the network's iterations per atom,
+// 6 N_ATOMS skipped random draws (workgroup layout) and 2 reductions, plus the constraint and the
+// evaluation (per_atom_mlp.ts declares it).
+// Generated constants (per_atom_mlp.ts): PARAMETER_VEC4S, STEP_SCALE, NOISE_BIAS, TINY,
+// MOMENTUM_DECAY_0..2, LEARNED_BOND_LENGTH, LEARNED_ENERGY_SCALE.
 
 fn cosine(a: vec3f, b: vec3f) -> f32 {
   return dot(a, b) / (length(a) * length(b) + TINY);
@@ -123,7 +95,7 @@ fn local_step() {
         cosine(fi, from_best),
       ),
     );
-    let out = mlp(base, features);
+    let out = per_atom_network(base, features)[0];
     let xi = atom_normals(i, &drawn);
     let scale = STEP_SCALE * bond * exp(out.z);
     let step = (scale * out.x / rms_force) * fi + (scale * out.y / rms_momenta.y) * m09 +

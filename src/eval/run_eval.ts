@@ -11,7 +11,7 @@ import type { Units } from "../potentials/potential.ts";
 import { potentialUnits } from "../potentials/registry.ts";
 import { UserError } from "../core/errors.ts";
 import { configField, loadCheckpoint } from "../learned/checkpoint.ts";
-import { LearnedOptimizer, loadLearnedOptimizer } from "../learned/learned_optimizer.ts";
+import { LearnedOptimizer, learnedOptimizerOf } from "../learned/learned_optimizer.ts";
 import { checkCovers } from "../learned/coverage.ts";
 import { defaultLocalSettings } from "../methods/registry.ts";
 import { parseTrainConfig } from "../learned/train_config.ts";
@@ -165,8 +165,10 @@ export function trainingSystems(config: unknown, path: string): string[] {
 /** Loads a checkpoint's learned optimizer (UserErrors as `loadLearnedOptimizer`), its untrained
  * start and its training systems. */
 export async function loadEvalCheckpoint(path: string): Promise<EvalCheckpoint> {
-  const optimizer = await loadLearnedOptimizer(path);
-  const { config } = await loadCheckpoint(path);
+  if (path === "") throw new UserError("the checkpoint's path is empty");
+  const checkpoint = await loadCheckpoint(path);
+  const optimizer = learnedOptimizerOf(checkpoint, path);
+  const { config } = checkpoint;
   const systems = trainingSystems(config, path);
   const { seed, initScale } = parseTrainConfig(config, `${path}: the checkpoint's config`);
   const untrained = new LearnedOptimizer(

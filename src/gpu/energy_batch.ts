@@ -7,6 +7,7 @@
  * (shaders/energy_forces_workgroup.wgsl). Readbacks are explicit and return only what is asked
  * for.
  */
+import { bindGroupLayoutEntries, type Binding, wgslBindings } from "./bindings.ts";
 import { type Layout, StructArray, wgslStruct } from "../core/layout.ts";
 import { potentialCutoff, potentialEntry, potentialLayout } from "../potentials/registry.ts";
 import { checkBox, type System } from "../systems/system.ts";
@@ -50,6 +51,56 @@ const BATCH_INFO_LAYOUT: Layout = {
 };
 const MAX_GROUPS_PER_AXIS = 65_535;
 
+/** The energy kernels' buffers (shaders/energy_forces*.wgsl read them by these WGSL names). */
+export const ENERGY_BINDINGS = [
+  { key: "info", wgsl: "batch", access: "uniform", type: "BatchInfo" },
+  {
+    key: "positions",
+    wgsl: "positions",
+    access: "read",
+    type: "array<f32>",
+    doc: "[replica][atom][xyz]",
+  },
+  {
+    key: "species",
+    wgsl: "species",
+    access: "read",
+    type: "array<u32>",
+    doc: "species index per atom, shared by all replicas",
+  },
+  {
+    key: "params",
+    wgsl: "params",
+    access: "read",
+    type: "array<f32>",
+    doc: "the potential's parameters (its entry's layout)",
+  },
+  {
+    key: "aux",
+    wgsl: "aux",
+    access: "read_write",
+    type: "array<u32>",
+    doc: "[replica][atom][AUX_WORDS], written by pass 1 and read by pass 2",
+  },
+  {
+    key: "atomEnergies",
+    wgsl: "atom_energies",
+    access: "read_write",
+    type: "array<f32>",
+    doc: "[replica][atom]",
+  },
+  {
+    key: "forces",
+    wgsl: "forces",
+    access: "read_write",
+    type: "array<f32>",
+    doc: "[replica][atom][xyz]",
+  },
+  { key: "energies", wgsl: "energies", access: "read_write", type: "array<f32>", doc: "[replica]" },
+] as const satisfies readonly Binding[];
+
+type EnergyBuffers = Record<typeof ENERGY_BINDINGS[number]["key"], GPUBuffer>;
+
 /** Workgroup memory of the workgroup layout's energy kernel: x (16 bytes an atom), the atom
  * view's scratch and the reductions' two buffers. */
 export function energyWorkgroupBytes(system: System, threads: number): number {
@@ -78,7 +129,7 @@ export class EnergyBatch {
   readonly forces: GPUBuffer;
   readonly energies: GPUBuffer;
   readonly layout: ThreadLayout;
-  #buffers: GPUBuffer[];
+  #buffers: EnergyBuffers;
   #bindGroup: GPUBindGroup;
   /** The dispatches of one evaluation, in order. */
   #passes: [GPUComputePipeline, [number, number]][];
@@ -88,7 +139,7 @@ export class EnergyBatch {
     system: System,
     replicas: number,
     layout: ThreadLayout,
-    buffers: GPUBuffer[],
+    buffers: EnergyBuffers,
     bindGroup: GPUBindGroup,
     passes: [GPUComputePipeline, [number, number]][],
   ) {
@@ -97,7 +148,7 @@ export class EnergyBatch {
     this.replicas = replicas;
     this.layout = layout;
     this.#buffers = buffers;
-    [, this.positions, , , , , this.forces, this.energies] = buffers;
+    ({ positions: this.positions, forces: this.forces, energies: this.energies } = buffers);
     this.#bindGroup = bindGroup;
     this.#passes = passes;
   }
@@ -125,7 +176,11 @@ export class EnergyBatch {
       PERIODIC: system.box !== undefined,
       ...layout.constants,
     };
-    const declarations = [wgslStruct(BATCH_INFO_LAYOUT)];
+    const declarations = [
+      wgslStruct(BATCH_INFO_LAYOUT),
+      // The workgroup kernel keeps the atom view's scratch in workgroup memory.
+      wgslBindings(ENERGY_BINDINGS, threadLayout === "lane" ? [] : ["aux"]),
+    ];
     let code: string;
     if (threadLayout === "lane") {
       code = assembleShader(
@@ -166,27 +221,21 @@ export class EnergyBatch {
     infoData.f32[infoData.at(0, "box_side")] = box;
     infoData.f32[infoData.at(0, "inverse_box_side")] = box > 0 ? 1 / box : 0;
     device.queue.writeBuffer(info, 0, infoData.buffer);
-    const buffers = [
+    const buffers: EnergyBuffers = {
       info,
-      make("positions", replicas * n * 12),
-      make("species", n * 4),
-      make("params", layout.params.byteLength),
-      make("aux", replicas * n * layout.auxWords * 4),
-      make("atom energies", replicas * n * 4),
-      make("forces", replicas * n * 12),
-      make("energies", replicas * 4),
-    ];
-    device.queue.writeBuffer(buffers[2], 0, system.species);
-    device.queue.writeBuffer(buffers[3], 0, layout.params);
+      positions: make("positions", replicas * n * 12),
+      species: make("species", n * 4),
+      params: make("params", layout.params.byteLength),
+      aux: make("aux", replicas * n * layout.auxWords * 4),
+      atomEnergies: make("atom energies", replicas * n * 4),
+      forces: make("forces", replicas * n * 12),
+      energies: make("energies", replicas * 4),
+    };
+    device.queue.writeBuffer(buffers.species, 0, system.species);
+    device.queue.writeBuffer(buffers.params, 0, layout.params);
 
     const bindGroupLayout = device.createBindGroupLayout({
-      entries: buffers.map((_, binding) => ({
-        binding,
-        visibility: GPUShaderStage.COMPUTE,
-        buffer: {
-          type: binding === 0 ? "uniform" : binding <= 3 ? "read-only-storage" : "storage",
-        },
-      })),
+      entries: bindGroupLayoutEntries(ENERGY_BINDINGS),
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });
     const label = `energy_forces/${system.potential.kind}/N=${n}/${threadLayout}`;
@@ -203,7 +252,10 @@ export class EnergyBatch {
       ]];
     const bindGroup = device.createBindGroup({
       layout: bindGroupLayout,
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: ENERGY_BINDINGS.map(({ key }, binding) => ({
+        binding,
+        resource: { buffer: buffers[key] },
+      })),
     });
     return new EnergyBatch(gpu, system, replicas, threadLayout, buffers, bindGroup, passes);
   }
@@ -255,7 +307,7 @@ export class EnergyBatch {
   }
 
   destroy(): void {
-    for (const buffer of this.#buffers) buffer.destroy();
+    for (const buffer of Object.values(this.#buffers)) buffer.destroy();
   }
 }
 

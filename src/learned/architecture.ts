@@ -15,25 +15,26 @@ import { MlpLayout } from "./mlp.ts";
 
 export const LAYER_SIZES = [16, 16, 16, 4] as const;
 
-const LAYOUT = new MlpLayout(LAYER_SIZES);
+/** The network, whose forward pass the shader generates (MlpLayout.wgsl). */
+export const PER_ATOM_NETWORK = new MlpLayout(LAYER_SIZES);
 
 export const ARCHITECTURE: Architecture = {
   name: "per-atom-mlp",
   inputs: LAYER_SIZES[0],
   hidden: [LAYER_SIZES[1], LAYER_SIZES[2]],
   outputs: LAYER_SIZES[3],
-  parameterCount: LAYOUT.parameterCount,
+  parameterCount: PER_ATOM_NETWORK.parameterCount,
 };
 
 export const PARAMETER_COUNT = ARCHITECTURE.parameterCount;
 
 /** Index in theta of the weight from input i to output o of layer l, and of output o's bias. */
 export function weightIndex(l: number, o: number, i: number): number {
-  return LAYOUT.weightIndex(l, o, i);
+  return PER_ATOM_NETWORK.weightIndex(l, o, i);
 }
 
 export function biasIndex(l: number, o: number): number {
-  return LAYOUT.biasIndex(l, o);
+  return PER_ATOM_NETWORK.biasIndex(l, o);
 }
 
 /** Outputs for one atom's features, in f64, from theta at `offset`. */
@@ -42,7 +43,7 @@ export function mlpForward(
   offset: number,
   features: ArrayLike<number>,
 ): Float64Array {
-  return LAYOUT.forward(theta, offset, features);
+  return PER_ATOM_NETWORK.forward(theta, offset, features);
 }
 
 /**
@@ -52,7 +53,7 @@ export function mlpForward(
  */
 export function initialTheta(seed: number, scale = 0.1): Float32Array {
   const theta = new Float32Array(PARAMETER_COUNT);
-  LAYOUT.initialize(theta, 0, new Rng(seed), scale, false);
+  PER_ATOM_NETWORK.initialize(theta, 0, new Rng(seed), scale, false);
   theta[biasIndex(LAYER_SIZES.length - 2, OUTPUT.forceCoefficient)] = 1;
   return theta;
 }

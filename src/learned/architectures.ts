@@ -45,8 +45,18 @@ export interface LearnedArchitecture {
   hyperparameters(system: System, seed: number): Omit<ReplicaHyperparameters, "stream" | "weights">;
   initialTheta(seed: number, scale?: number): Float32Array;
   /** The hand-designed method it starts from, what training compares it with at the end. */
-  baseline: "basin hopping" | "FIRE with random restarts";
+  baseline: Baseline;
 }
+
+/** A learned architecture's baseline: `name` in words; a residual (`atZeroWeights`) is its
+ * baseline at theta = 0, which then measures it; otherwise it is FIRE restarting from a fresh
+ * random structure whenever a relaxation ends. */
+export interface Baseline {
+  name: string;
+  atZeroWeights: boolean;
+}
+
+const FIRE_WITH_RESTARTS: Baseline = { name: "FIRE with random restarts", atZeroWeights: false };
 
 export const ARCHITECTURES: Record<string, LearnedArchitecture> = {
   [ARCHITECTURE.name]: {
@@ -63,7 +73,7 @@ export const ARCHITECTURES: Record<string, LearnedArchitecture> = {
     }),
     hyperparameters: (_system, seed) => ({ step: 0.1, dr: 0, temperature: 0, seed }),
     initialTheta,
-    baseline: "FIRE with random restarts",
+    baseline: FIRE_WITH_RESTARTS,
   },
   [HOPPER.architecture.name]: hopperArchitecture(HOPPER),
   [GENERAL_HOPPER.architecture.name]: hopperArchitecture(GENERAL_HOPPER),
@@ -73,7 +83,7 @@ export const ARCHITECTURES: Record<string, LearnedArchitecture> = {
     spec: fireResidualSpec,
     hyperparameters: fireResidualHyperparameters,
     initialTheta: initialFireResidualTheta,
-    baseline: "FIRE with random restarts",
+    baseline: FIRE_WITH_RESTARTS,
   },
 };
 
@@ -83,7 +93,7 @@ function hopperArchitecture(hopper: Hopper): LearnedArchitecture {
   return {
     description: hopper.architecture,
     features: hopper.features,
-    baseline: "basin hopping",
+    baseline: { name: "basin hopping", atZeroWeights: true },
     spec: (system, settings) => ({
       ...hopper.spec(system, settings.energyScale),
       containerRadius: settings.containerRadius,

@@ -99,35 +99,21 @@ export interface FireResidualSettings {
   fire: FireConstants;
 }
 
-/** theta's offsets in vec4s, as the shader reads them. */
-function vec4Offsets(): Record<string, number> {
-  const net = FIRE_RESIDUAL_NETWORK;
-  const at = (index: number) => index / 4;
-  return {
-    FR_PARAMETER_VEC4S: at(FIRE_RESIDUAL_PARAMETERS),
-    FR_INPUT_VEC4S: FIRE_RESIDUAL_LAYER_SIZES[0] / 4,
-    FR_HIDDEN_VEC4S: FIRE_RESIDUAL_LAYER_SIZES[1] / 4,
-    FR_L0_BIAS: at(net.biasIndex(0, 0)),
-    FR_L1: at(net.layerOffset(1)),
-    FR_L1_BIAS: at(net.biasIndex(1, 0)),
-    FR_L2: at(net.layerOffset(2)),
-    FR_L2_BIAS: at(net.biasIndex(2, 0)),
-  };
-}
-
 export function fireResidual(settings: FireResidualSettings): LocalMethod {
   const c = settings.fire;
-  if (FIRE_RESIDUAL_LAYER_SIZES[1] !== FIRE_RESIDUAL_LAYER_SIZES[2]) {
-    throw new Error("the shader takes two hidden layers of one width");
-  }
   return {
     name: FIRE_RESIDUAL_ARCHITECTURE.name,
-    shader: `${FIRE_COMMON_SHADER}\n${SHADER}`,
+    shader: [
+      FIRE_COMMON_SHADER,
+      FIRE_RESIDUAL_NETWORK.wgsl("fire_residual_network"),
+      SHADER,
+    ].join("\n"),
     planes: ["VELOCITY"],
     state: FIRE_STATE,
     constants: {
       ...fireShaderConstants(c),
-      ...vec4Offsets(),
+      FR_PARAMETER_VEC4S: FIRE_RESIDUAL_PARAMETERS / 4,
+      FR_INPUT_VEC4S: FIRE_RESIDUAL_LAYER_SIZES[0] / 4,
       FR_OUTPUT_LIMIT: { f32: OUTPUT_LIMIT },
       FR_TINY: { f32: TINY },
       FR_LOG2_TO_FEATURE: { f32: Math.LN2 / Math.LN10 / 4 },
@@ -137,9 +123,15 @@ export function fireResidual(settings: FireResidualSettings): LocalMethod {
     },
     maxStep: settings.maxStep,
     parameterCount: FIRE_RESIDUAL_PARAMETERS,
-    // The sums and half kick, the atom loop with 4 x (3 + 1) + 4 x (4 + 1) + 4 MLP iterations per
-    // atom, FIRE's loops after the evaluation (second half kick, mixing, reset).
-    cost: (n) => ({ step: 46 * n, reset: n, loadStore: 2 * n, reductions: 4, drawsPerAtom: 6 }),
+    // The sums and half kick, the atom loop with the network's iterations per atom, FIRE's loops
+    // after the evaluation (second half kick, mixing, reset).
+    cost: (n) => ({
+      step: (6 + FIRE_RESIDUAL_NETWORK.iterations) * n,
+      reset: n,
+      loadStore: 2 * n,
+      reductions: 4,
+      drawsPerAtom: 6,
+    }),
     mirror: ({ weights, weightsIndex }) => new FireResidualMirror(settings, weights, weightsIndex),
   };
 }

@@ -155,17 +155,16 @@ export class Hopper {
     const offsets = {
       HOPPER_VEC4S: vec4(parameterCount),
       REPLICA_INPUT_VEC4S: vec4(replicaNetwork.sizes[0]),
-      REPLICA_L0_BIAS: vec4(replicaNetwork.biasIndex(0, 0)),
-      REPLICA_L1: vec4(replicaNetwork.layerOffset(1)),
-      REPLICA_L1_BIAS: vec4(replicaNetwork.biasIndex(1, 0)),
       ATOM_L0: vec4(atomNetworkOffset),
-      ATOM_L0_BIAS: vec4(atomNetworkOffset + atomNetwork.biasIndex(0, 0)),
-      ATOM_L1: vec4(atomNetworkOffset + atomNetwork.layerOffset(1)),
-      ATOM_L1_BIAS: vec4(atomNetworkOffset + atomNetwork.biasIndex(1, 0)),
     };
     return {
       name: this.architecture.name,
-      shader: SHADER + (seesFamily ? GENERAL_REPLICA_INPUT : REPLICA_INPUT),
+      shader: [
+        replicaNetwork.wgsl("replica_mlp"),
+        atomNetwork.wgsl("atom_mlp"),
+        SHADER,
+        seesFamily ? GENERAL_REPLICA_INPUT : REPLICA_INPUT,
+      ].join("\n"),
       constants: {
         ...offsets,
         HOP_OUTPUT_LIMIT: { f32: OUTPUT_LIMIT },
@@ -183,12 +182,12 @@ export class Hopper {
         HOP_SEVERAL_ELEMENTS: { f32: settings.nSpecies > 1 ? 1 : 0 },
       },
       parameterCount,
-      // hop_decide: 4 + 4 x (inputs / 4) and 2 + 8 MLP iterations (family features: a pair loop
-      // of N for each owned atom, and one over them for the energies' spread, 2 reductions);
-      // rank_atoms: 3 loops over the owned atoms for the energies' spread and the centre, then for
-      // each a pair loop of N and 2 + 4 + 2 MLP iterations, 3 reductions.
+      // hop_decide: the replica network (family features: a pair loop of N for each owned atom,
+      // and one over them for the energies' spread, 2 reductions); rank_atoms: 3 loops over the
+      // owned atoms for the energies' spread and the centre, then for each a pair loop of N and
+      // the atom network, 3 reductions.
       cost: (n, owned) =>
-        14 + 4 * vec4(replicaNetwork.sizes[0]) + 3 * owned + owned * (n + 8) +
+        replicaNetwork.iterations + 3 * owned + owned * (n + atomNetwork.iterations) +
         (seesFamily ? owned * (n + 1) : 0),
       reductions: seesFamily ? 5 : 3,
       mirror: ({ weights, weightsIndex }) => {

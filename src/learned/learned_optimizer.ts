@@ -76,7 +76,12 @@ export function architectureOf(checkpoint: Checkpoint): LearnedArchitecture {
  */
 export async function loadLearnedOptimizer(path: string): Promise<LearnedOptimizer> {
   if (path === "") throw new UserError("the checkpoint's path is empty");
-  const checkpoint = await loadCheckpoint(path);
+  return learnedOptimizerOf(await loadCheckpoint(path), path);
+}
+
+/** The learned optimizer of a checkpoint read from `path` (CheckpointErrors as
+ * `loadLearnedOptimizer`). */
+export function learnedOptimizerOf(checkpoint: Checkpoint, path: string): LearnedOptimizer {
   const architecture = architectureOf(checkpoint);
   checkMatches(checkpoint, {
     architecture: architecture.description,

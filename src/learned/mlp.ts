@@ -42,6 +42,53 @@ export class MlpLayout {
     return this.#offsets[l] + this.sizes[l] * this.sizes[l + 1] + o;
   }
 
+  /**
+   * The forward pass in WGSL, the one snippet every learned network's kernel uses:
+   * `fn NAME(base: u32, input: array<vec4f, IN>) -> array<vec4f, OUT>` (IN and OUT in vec4s) on
+   * the network at vec4 `base` of the fused kernel's `weights`, in f32, the same sums in the same
+   * order as `forward`. Its loops run `iterations` times.
+   */
+  wgsl(name: string): string {
+    const vec4s = (size: number) => size / 4;
+    const layers = this.sizes.length - 1;
+    const lines = [
+      `// ${this.sizes.join(" -> ")}, ReLU between (src/learned/mlp.ts, MlpLayout.wgsl).`,
+      `fn ${name}(base: u32, input: array<vec4f, ${vec4s(this.sizes[0])}u>) -> ` +
+      `array<vec4f, ${vec4s(this.sizes[layers])}u> {`,
+    ];
+    let previous = "input";
+    for (let l = 0; l < layers; l++) {
+      const [inputs, outputs] = [vec4s(this.sizes[l]), vec4s(this.sizes[l + 1])];
+      const hidden = l + 1 < layers;
+      const name = hidden ? `hidden${l + 1}` : "output";
+      lines.push(
+        `  var ${name}: array<vec4f, ${outputs}u>;`,
+        `  for (var o = 0u; o < ${outputs}u; o++) {`,
+        `    var sum = weights[base + ${vec4s(this.biasIndex(l, 0))}u + o];`,
+        `    for (var i = 0u; i < ${inputs}u; i++) {`,
+        `      let b = base + ${vec4s(this.layerOffset(l))}u + (o * ${inputs}u + i) * 4u;`,
+        `      sum += mat4x4f(weights[b], weights[b + 1u], weights[b + 2u], weights[b + 3u]) * ` +
+          `${previous}[i];`,
+        `    }`,
+        `    ${name}[o] = ${hidden ? "max(sum, vec4f(0.0))" : "sum"};`,
+        `  }`,
+      );
+      previous = name;
+    }
+    lines.push("  return output;", "}");
+    return lines.join("\n");
+  }
+
+  /** Loop iterations of one `wgsl` pass: each layer's outputs (in vec4s) times its inputs and
+   * the outer loop's own. */
+  get iterations(): number {
+    let total = 0;
+    for (let l = 0; l + 1 < this.sizes.length; l++) {
+      total += (this.sizes[l + 1] / 4) * (this.sizes[l] / 4 + 1);
+    }
+    return total;
+  }
+
   /** The outputs for `input`, in f64, from the parameters at `offset` of `theta`. */
   forward(theta: ArrayLike<number>, offset: number, input: ArrayLike<number>): Float64Array {
     let activations = Float64Array.from(input);

@@ -6,13 +6,7 @@
  */
 import SHADER from "../../shaders/methods/learned_mlp.wgsl" with { type: "text" };
 import type { LocalMethod, LocalMirror, MirrorReplica } from "../methods/local_method.ts";
-import {
-  biasIndex,
-  LAYER_SIZES,
-  mlpForward,
-  PARAMETER_COUNT,
-  weightIndex,
-} from "./architecture.ts";
+import { mlpForward, PARAMETER_COUNT, PER_ATOM_NETWORK } from "./architecture.ts";
 import {
   atomFeatures,
   atomStep,
@@ -31,28 +25,14 @@ export interface LearnedStepSettings {
   energyScale: number;
 }
 
-/** theta's offsets in vec4s, as the shader reads them (4x4 blocks, then each layer's biases). */
-function vec4Offsets(): Record<string, number> {
-  const at = (index: number) => index / 4;
-  return {
-    PARAMETER_VEC4S: PARAMETER_COUNT / 4,
-    LAYER1_BIAS: at(biasIndex(0, 0)),
-    LAYER2: at(weightIndex(1, 0, 0)),
-    LAYER2_BIAS: at(biasIndex(1, 0)),
-    LAYER3: at(weightIndex(2, 0, 0)),
-    LAYER3_BIAS: at(biasIndex(2, 0)),
-  };
-}
-
 export function perAtomMlp(settings: LearnedStepSettings): LocalMethod {
-  if (LAYER_SIZES.some((size) => size % 4 !== 0)) throw new Error("layers must be multiples of 4");
   return {
     name: "per-atom-mlp",
-    shader: SHADER,
+    shader: `${PER_ATOM_NETWORK.wgsl("per_atom_network")}\n${SHADER}`,
     planes: ["M05", "M09", "M099"],
     state: { name: "LocalState", fields: [] },
     constants: {
-      ...vec4Offsets(),
+      PARAMETER_VEC4S: PARAMETER_COUNT / 4,
       STEP_SCALE: { f32: STEP_SCALE },
       NOISE_BIAS: { f32: NOISE_BIAS },
       TINY: { f32: TINY },
@@ -64,8 +44,14 @@ export function perAtomMlp(settings: LearnedStepSettings): LocalMethod {
     },
     maxStep: settings.maxStep,
     parameterCount: PARAMETER_COUNT,
-    // Two atom loops with 4 x (4 + 1) + 4 x (4 + 1) + 4 + 2 MLP iterations per atom.
-    cost: (n) => ({ step: 50 * n, reset: n, loadStore: 0, reductions: 2, drawsPerAtom: 6 }),
+    // Two atom loops (4 iterations of bookkeeping) with the network's iterations per atom.
+    cost: (n) => ({
+      step: (4 + PER_ATOM_NETWORK.iterations) * n,
+      reset: n,
+      loadStore: 0,
+      reductions: 2,
+      drawsPerAtom: 6,
+    }),
     mirror: ({ weights, weightsIndex }) => new PerAtomMlpMirror(settings, weights, weightsIndex),
   };
 }

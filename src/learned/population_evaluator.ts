@@ -83,7 +83,7 @@ export function populationSize(config: TrainConfig): number {
 
 /** The hand-designed method an architecture starts from, in words: what `baseline` runs. */
 export function baselineName(config: TrainConfig): string {
-  return ARCHITECTURES[config.architecture].baseline;
+  return ARCHITECTURES[config.architecture].baseline.name;
 }
 
 export class PopulationEvaluator {
@@ -170,13 +170,13 @@ export class PopulationEvaluator {
 
   /**
    * The same measure for the hand-designed method the architecture starts from, at the same
-   * budget on the same tasks: for a residual on basin hopping (hop-residual), theta = 0, which is
-   * basin hopping; for the per-step architectures, FIRE (JAX MD's constants, largest move
+   * budget on the same tasks: for a residual that is its baseline at zero weights (the hoppers:
+   * basin hopping), theta = 0; for the per-step architectures, FIRE (JAX MD's constants, largest move
    * `maxStep` bond lengths, fmax 1e-3) restarting from a fresh random structure whenever a
    * relaxation ends.
    */
   async baseline(seed: number, systemName: string): Promise<number> {
-    if (baselineName(this.config) === "basin hopping") {
+    if (this.architecture.baseline.atZeroWeights) {
       return this.validation(new Float32Array(this.parameterCount), seed, systemName);
     }
     const system = parseSystem(systemName);

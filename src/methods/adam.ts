@@ -4,7 +4,7 @@
  * moments.
  */
 import SHADER from "../../shaders/methods/adam.wgsl" with { type: "text" };
-import type { LocalMethod, MirrorReplica } from "./local_method.ts";
+import type { LocalMethod, LocalMethodEntry, MirrorReplica } from "./local_method.ts";
 
 export interface AdamConstants {
   beta1: number;
@@ -18,6 +18,15 @@ export interface AdamSettings {
   maxStep: number;
   adam: AdamConstants;
 }
+
+/** Step 1e-2: on LJ13 from random starts (64 replicas, fmax 1e-3) all converge within 920
+ * evaluations (3e-3: 1,720). */
+export const ADAM_METHOD: LocalMethodEntry<"adam", AdamSettings> = {
+  name: "adam",
+  defaultStep: 1e-2,
+  defaults: (maxStep) => ({ method: "adam", maxStep, adam: ADAM }),
+  make: (settings) => adam(settings),
+};
 
 export function adam(settings: AdamSettings): LocalMethod {
   const { beta1, beta2, epsilon } = settings.adam;

@@ -23,8 +23,9 @@ import {
   type FireConstants,
   FireMirrorState,
   fireShaderConstants,
+  JAX_MD_FIRE,
 } from "./fire.ts";
-import type { LocalMethod, MirrorReplica } from "./local_method.ts";
+import type { LocalMethod, LocalMethodEntry, MirrorReplica } from "./local_method.ts";
 
 export interface AnnealConstants {
   /** Evaluations of the schedule (hold, then linear cooling to 0); FIRE after. */
@@ -77,6 +78,24 @@ export function annealTemperature(melt: number, e: number, steps: number): numbe
 function holdSteps(steps: number): number {
   return Math.round(HOLD_SHARE * steps);
 }
+
+/** Step: the time step, 0.05 (unit masses): about 24 steps per period of silicon's stiffest
+ * vibration and 12 of an LJ cluster's. Its temperature is the melt's. */
+export const ANNEAL_METHOD: LocalMethodEntry<"anneal", AnnealSettings> = {
+  name: "anneal",
+  defaultStep: 0.05,
+  defaults: (maxStep, maxEvaluations) => ({
+    method: "anneal",
+    maxStep,
+    anneal: {
+      steps: maxEvaluations === undefined ? DEFAULT_ANNEAL_STEPS : annealSteps(maxEvaluations),
+      friction: ANNEAL_FRICTION,
+    },
+    fire: JAX_MD_FIRE,
+  }),
+  make: (settings) => anneal(settings),
+  melts: true,
+};
 
 export function anneal(settings: AnnealSettings): LocalMethod {
   const { maxStep } = settings;

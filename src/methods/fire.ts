@@ -8,7 +8,7 @@ import SHADER from "../../shaders/methods/fire.wgsl" with { type: "text" };
 import COMMON from "../../shaders/methods/fire_common.wgsl" with { type: "text" };
 import type { Layout } from "../core/layout.ts";
 import type { ShaderConstant } from "../gpu/shader_source.ts";
-import type { LocalMethod, MirrorReplica } from "./local_method.ts";
+import type { LocalMethod, LocalMethodEntry, MirrorReplica } from "./local_method.ts";
 
 export interface FireConstants {
   dtMax: number;
@@ -125,6 +125,14 @@ export function fireShaderConstants(c: FireConstants): Record<string, ShaderCons
     FIRE_F_ALPHA: { f32: c.fAlpha },
   };
 }
+
+/** Step: JAX MD's dt_start 0.1. */
+export const FIRE_METHOD: LocalMethodEntry<"fire", FireSettings> = {
+  name: "fire",
+  defaultStep: 0.1,
+  defaults: (maxStep) => ({ method: "fire", maxStep, fire: JAX_MD_FIRE }),
+  make: (settings) => fire(settings),
+};
 
 export function fire(settings: FireSettings): LocalMethod {
   const c = settings.fire;

@@ -11,9 +11,10 @@
  * relaxed minimum is logged and before the Metropolis test; it may read `state`, x[], f[],
  * `settings` and `weights` at `state.weights`), and `rank_atoms()`, called before a surface move
  * with x[] at the Markov chain's minimum, which fills `atom_rank[]` (the default: each atom's
- * energy share there; the surface move takes the highest). HopDecision and atom_rank[] are
- * declared by shaders/hopping.wgsl.
+ * energy share there; the surface move takes the highest). HopDecision is generated from
+ * HOP_DECISION_LAYOUT below (set its fields by name); atom_rank[] is declared by the layouts.
  */
+import type { Layout } from "../core/layout.ts";
 import type { ShaderConstant } from "../gpu/shader_source.ts";
 import { HOP_MOVES, type RegisteredMoveName } from "./moves/registry.ts";
 
@@ -29,6 +30,22 @@ export interface HopDecision {
    * 0); then renormalised. */
   logits: Partial<Record<RegisteredMoveName, number>>;
 }
+
+/** HopDecision as the kernel holds it (its WGSL struct, generated). */
+export const HOP_DECISION_LAYOUT: Layout = {
+  name: "HopDecision",
+  fields: [
+    { name: "temperature_scale", type: "f32" },
+    { name: "dr_scale", type: "f32" },
+    { name: "hop_fmax_scale", type: "f32" },
+    {
+      name: "logits",
+      type: "f32",
+      count: HOP_MOVES.length,
+      doc: "one per registered move, at MOVE_INDEX_<NAME>",
+    },
+  ],
+};
 
 /** The decisions without a controller. */
 export const DEFAULT_DECISION: HopDecision = {

@@ -5,6 +5,7 @@
  * WGSL; OptimizerBatch reads and writes them through the same offsets.
  */
 import type { Layout } from "../core/layout.ts";
+import type { Binding } from "../gpu/bindings.ts";
 import type { LocalMethod } from "./local_method.ts";
 import { probabilityField } from "./moves/move_source.ts";
 import { HOP_MOVES } from "./moves/registry.ts";
@@ -108,6 +109,68 @@ export const REPLICA_LAYOUT: Layout = {
     },
   ],
 };
+
+/** The fused kernel's buffers (shaders/driver.wgsl reads them by these WGSL names). */
+export const DRIVER_BINDINGS = [
+  { key: "settings", wgsl: "settings", access: "uniform", type: "Settings" },
+  {
+    key: "positions",
+    wgsl: "positions",
+    access: "read_write",
+    type: "array<f32>",
+    doc: "[replica][atom][xyz]",
+  },
+  {
+    key: "vectors",
+    wgsl: "vectors",
+    access: "read_write",
+    type: "array<f32>",
+    doc: "[replica][plane][atom][xyz]: the planes of planeNames (forces, the Markov chain's " +
+      "positions, then the local method's)",
+  },
+  {
+    key: "best",
+    wgsl: "best_positions",
+    access: "read_write",
+    type: "array<f32>",
+    doc: "[replica][atom][xyz], where best_energy was seen",
+  },
+  { key: "replicas", wgsl: "replicas", access: "read_write", type: "array<Replica>" },
+  { key: "species", wgsl: "species", access: "read", type: "array<u32>" },
+  { key: "params", wgsl: "params", access: "read", type: "array<f32>" },
+  {
+    key: "log",
+    wgsl: "minima_log",
+    access: "read_write",
+    type: "array<u32>",
+    doc: "[replica][LOG_STRIDE] (logStride): count, LOG_CAPACITY x (energy bits, evaluations), " +
+      "LOG_CAPACITY x N_ATOMS x xyz (f32 bits); relaxed minima since the host last emptied it",
+  },
+  {
+    key: "weights",
+    wgsl: "weights",
+    access: "read",
+    type: "array<vec4f>",
+    doc: "learned optimizers: one weight vector per population member (unused by other methods)",
+  },
+  { key: "localStates", wgsl: "local_states", access: "read_write", type: "array<LocalState>" },
+  {
+    key: "atomEnergies",
+    wgsl: "atom_energies",
+    access: "read_write",
+    type: "array<f32>",
+    doc: "[replica][2][atom]: per-atom energies at x (kept between dispatches, as the private " +
+      "array is not) and at the Markov chain's minimum; moves that rank atoms only",
+  },
+] as const satisfies readonly Binding[];
+
+export type DriverBufferName = typeof DRIVER_BINDINGS[number]["key"];
+
+/** 32-bit words of one replica's minima log: its count, then per minimum its energy bits and
+ * evaluation count, then per minimum its positions (f32 bits). */
+export function logStride(nAtoms: number, logCapacity: number): number {
+  return 1 + 2 * logCapacity + 3 * nAtoms * logCapacity;
+}
 
 /** Planes of the driver: forces, then the Markov chain's positions (hopping). */
 export const DRIVER_PLANES = ["FORCES", "MARKOV"] as const;

@@ -24,7 +24,15 @@ import {
   workgroupConstants,
   type WorkgroupShape,
 } from "../gpu/thread_layout.ts";
-import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT, TABOO_CAPACITY } from "./kernel_layout.ts";
+import { wgslBindings } from "../gpu/bindings.ts";
+import {
+  DRIVER_BINDINGS,
+  logStride,
+  planeNames,
+  REPLICA_LAYOUT,
+  SETTINGS_LAYOUT,
+  TABOO_CAPACITY,
+} from "./kernel_layout.ts";
 import {
   compiledMoves,
   hopControl,
@@ -34,6 +42,7 @@ import {
   restartPlacement,
 } from "./method_spec.ts";
 import { moveConstants, movesSource } from "./moves/move_source.ts";
+import { HOP_DECISION_LAYOUT } from "./hop_control.ts";
 import { SURFACE_TIE } from "./moves/surface.ts";
 
 export const MODE_CODES = { local: 0, hopping: 1, free: 2 } as const;
@@ -93,6 +102,7 @@ export function kernelSource(
     MODE: MODE_CODES[spec.driver.mode],
     MAX_STEP: finite(spec.local.maxStep),
     LOG_CAPACITY: logCapacity,
+    LOG_STRIDE: logStride(system.nAtoms, logCapacity),
     STATUS_RUNNING: STATUS_CODES.running,
     STATUS_CONVERGED: STATUS_CODES.converged,
     NO_ENERGY: { f32: NO_ENERGY },
@@ -133,6 +143,9 @@ export function kernelSource(
     system.potential.kind,
     kernel.layout === "lane" ? "replica" : "atom",
     constants,
-    [SETTINGS_LAYOUT, REPLICA_LAYOUT, spec.local.state].map(wgslStruct),
+    [
+      ...[SETTINGS_LAYOUT, REPLICA_LAYOUT, HOP_DECISION_LAYOUT, spec.local.state].map(wgslStruct),
+      wgslBindings(DRIVER_BINDINGS),
+    ],
   );
 }

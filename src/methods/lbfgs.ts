@@ -14,7 +14,7 @@
  */
 import SHADER from "../../shaders/methods/lbfgs.wgsl" with { type: "text" };
 import { UserError } from "../core/errors.ts";
-import type { LocalMethod, MirrorReplica } from "./local_method.ts";
+import type { LocalMethod, LocalMethodEntry, MirrorReplica } from "./local_method.ts";
 
 export interface LbfgsConstants {
   /** Pairs (s, y) kept: GMIN's MUPDATE (4), scipy's default 10. */
@@ -60,6 +60,14 @@ export function checkLbfgs(constants: LbfgsConstants): void {
     throw new UserError(`the L-BFGS energy-rise allowance must lie in [0, 1), got ${maxRise}`);
   }
 }
+
+/** Step: H0 = 0.1 without history, GMIN's DGUESS for LJ. */
+export const LBFGS_METHOD: LocalMethodEntry<"lbfgs", LbfgsSettings> = {
+  name: "lbfgs",
+  defaultStep: 0.1,
+  defaults: (maxStep) => ({ method: "lbfgs", maxStep, lbfgs: LBFGS }),
+  make: (settings) => lbfgs(settings),
+};
 
 export function lbfgs(settings: LbfgsSettings): LocalMethod {
   const c = settings.lbfgs;

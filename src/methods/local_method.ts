@@ -84,3 +84,18 @@ export interface LocalMethod {
   /** A fresh f64 mirror for one replica; `weights` are every weight vector, concatenated. */
   mirror(options: { weights?: ArrayLike<number>; weightsIndex: number }): LocalMirror;
 }
+
+/** A hand-designed local method as its registry (registry.ts) holds it: its name in --method and
+ * saved settings, its default step, its settings with their published defaults, and what makes
+ * the method from them. */
+export interface LocalMethodEntry<N extends string, S extends { maxStep: number }> {
+  name: N;
+  /** The default `step` hyperparameter (ReplicaHyperparameters.step), as measured. */
+  defaultStep: number;
+  /** Its settings with their published defaults; a method with a schedule fits it to
+   * `maxEvaluations` where given. */
+  defaults(maxStep: number, maxEvaluations?: number): S & { method: N };
+  make(settings: S): LocalMethod;
+  /** Its temperature hyperparameter is a melt's kT (the anneal), not a Metropolis one. */
+  melts?: boolean;
+}

@@ -22,7 +22,15 @@ import {
   workgroupShape,
 } from "../gpu/thread_layout.ts";
 import { type DispatchPlan, planDispatch } from "./dispatch_plan.ts";
-import { planeNames, REPLICA_LAYOUT, SETTINGS_LAYOUT } from "./kernel_layout.ts";
+import {
+  DRIVER_BINDINGS,
+  type DriverBufferName,
+  logStride,
+  planeNames,
+  REPLICA_LAYOUT,
+  SETTINGS_LAYOUT,
+} from "./kernel_layout.ts";
+import { bindGroupLayoutEntries } from "../gpu/bindings.ts";
 import { fusedWorkgroupBytes, type KernelShape, kernelSource } from "./kernel_source.ts";
 import {
   compiledMoves,
@@ -111,20 +119,8 @@ export function kernelShape(
   return { layout, shape };
 }
 
-const BINDINGS = [
-  "settings",
-  "positions",
-  "vectors",
-  "best",
-  "replicas",
-  "species",
-  "params",
-  "log",
-  "weights",
-  "localStates",
-  "atomEnergies",
-] as const;
-type Buffers = Record<typeof BINDINGS[number], GPUBuffer>;
+const BINDINGS = DRIVER_BINDINGS.map((binding) => binding.key);
+type Buffers = Record<DriverBufferName, GPUBuffer>;
 /** `place` only where the host reseeds chains (HoppingSettings.pool). */
 type Pipelines = Record<"initialize" | "run" | "clearLog", GPUComputePipeline> & {
   place?: GPUComputePipeline;
@@ -148,8 +144,6 @@ export interface BatchState {
 }
 /** The most dispatches advanceTo submits between two syncs to bring stragglers to the limit. */
 const MAX_CATCH_UP_DISPATCHES = 1024;
-
-const READ_ONLY = new Set(["species", "params", "weights"]);
 
 /** What a hopping spec may not ask of the system, refused with a UserError: a move it cannot take
  * (its registry entry's refusal: a surface move in a periodic box, a swap with one element), a
@@ -191,11 +185,11 @@ export function batchBufferBytes(
   system: System,
   replicas: number,
   options: OptimizerBatchOptions,
-): Record<typeof BINDINGS[number] | "readback", number> {
+): Record<DriverBufferName | "readback", number> {
   const { spec } = options;
   const n = system.nAtoms;
   const logCapacity = options.logCapacity ?? DEFAULT_LOG_CAPACITY;
-  const logStride = 1 + 2 * logCapacity + 3 * n * logCapacity;
+  const stride = logStride(n, logCapacity);
   const replicaBytes = layoutWords(REPLICA_LAYOUT) * 4;
   const keepsAtomEnergies = ranksAtoms(compiledMoves(spec, moveSystem(system)));
   return {
@@ -206,11 +200,11 @@ export function batchBufferBytes(
     replicas: replicas * replicaBytes,
     species: n * 4,
     params: potentialLayout(system.potential, system.elements.length, true).params.byteLength,
-    log: replicas * logStride * 4,
+    log: replicas * stride * 4,
     weights: (options.weightVectors ?? 0) * learnedParameterCount(spec) * 4,
     localStates: replicas * layoutWords(spec.local.state) * 4,
     atomEnergies: keepsAtomEnergies ? 2 * replicas * n * 4 : 0,
-    readback: replicas * (replicaBytes + logStride * 4),
+    readback: replicas * (replicaBytes + stride * 4),
   };
 }
 
@@ -237,7 +231,7 @@ export function checkBatchFits(
   const one = batchBufferBytes(system, 1, options);
   const checks: [string, number, keyof BatchLimits][] = [];
   for (const name of BINDINGS) {
-    if (name === "settings") continue;
+    if (name === "settings") continue; // a uniform, of fixed size
     checks.push([name, limits.maxStorageBufferBindingSize, "maxStorageBufferBindingSize"]);
     checks.push([name, limits.maxBufferSize, "maxBufferSize"]);
   }
@@ -318,7 +312,7 @@ export class OptimizerBatch {
     this.#buffers = buffers;
     this.#bindGroup = bindGroup;
     this.#pipelines = pipelines;
-    this.#logStride = 1 + 2 * logCapacity + 3 * system.nAtoms * logCapacity;
+    this.#logStride = logStride(system.nAtoms, logCapacity);
   }
 
   /** Whether such a batch can be made on `gpu` (its box, its spec, its kernel's shape, its
@@ -375,17 +369,7 @@ export class OptimizerBatch {
     const { params } = potentialLayout(system.potential, system.elements.length, true);
     device.queue.writeBuffer(buffers.params, 0, params);
     const bindGroupLayout = device.createBindGroupLayout({
-      entries: BINDINGS.map((name, binding) => ({
-        binding,
-        visibility: GPUShaderStage.COMPUTE,
-        buffer: {
-          type: name === "settings"
-            ? "uniform"
-            : READ_ONLY.has(name)
-            ? "read-only-storage"
-            : "storage",
-        },
-      })),
+      entries: bindGroupLayoutEntries(DRIVER_BINDINGS),
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });
     const label =

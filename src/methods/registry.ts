@@ -1,70 +1,58 @@
 /**
- * The hand-designed local methods by name, with their settings as a discriminated union. A
- * learned optimizer is a local method too, made by its architecture (src/learned/).
+ * The hand-designed local methods, one entry each (LocalMethodEntry, in each method's own file:
+ * its default step, its settings with their published defaults, what makes it). A learned
+ * optimizer is a local method too, made by its architecture (src/learned/).
  */
 import { UserError } from "../core/errors.ts";
-import { ADAM, adam, type AdamConstants } from "./adam.ts";
-import { anneal, ANNEAL_FRICTION, type AnnealConstants, DEFAULT_ANNEAL_STEPS } from "./anneal.ts";
-import { fire, type FireConstants, JAX_MD_FIRE } from "./fire.ts";
-import { gradientDescent } from "./gradient_descent.ts";
-import { LBFGS, lbfgs, type LbfgsConstants } from "./lbfgs.ts";
-import type { LocalMethod } from "./local_method.ts";
+import { ADAM_METHOD } from "./adam.ts";
+import { ANNEAL_METHOD } from "./anneal.ts";
+import { FIRE_METHOD } from "./fire.ts";
+import { GRADIENT_DESCENT_METHOD } from "./gradient_descent.ts";
+import { LBFGS_METHOD } from "./lbfgs.ts";
+import type { LocalMethod, LocalMethodEntry } from "./local_method.ts";
 
-export const LOCAL_METHOD_NAMES = ["gd", "adam", "fire", "lbfgs", "anneal"] as const;
-export type LocalMethodName = typeof LOCAL_METHOD_NAMES[number];
+export const LOCAL_METHODS = [
+  GRADIENT_DESCENT_METHOD,
+  ADAM_METHOD,
+  FIRE_METHOD,
+  LBFGS_METHOD,
+  ANNEAL_METHOD,
+] as const;
+
+type Entry = typeof LOCAL_METHODS[number];
+export type LocalMethodName = Entry["name"];
+export const LOCAL_METHOD_NAMES: readonly LocalMethodName[] = LOCAL_METHODS.map((m) => m.name);
+
+/** A method's settings, told apart by `method`. */
+export type LocalSettings = ReturnType<Entry["defaults"]>;
 
 /** Largest displacement of one atom in one step, for every method: ASE's default maxstep for
  * FIRE, 0.2 (Angstrom there). JAX MD has none; without one a first step from two atoms 0.8 bond
  * lengths apart can throw an atom out of the cluster. */
 export const DEFAULT_MAX_STEP = 0.2;
 
-/**
- * Default `step` per local method, measured on LJ13 from random starts (64 replicas, fmax 1e-3):
- * - gd 1e-3: x += step F is stable only below 2 / (stiffest Hessian eigenvalue); at 5e-3, 50 of
- *   64 replicas oscillate for 20,000 evaluations, at 1e-3 all converge within 4,900.
- * - adam 1e-2: all converge within 920 evaluations (3e-3: 1,720).
- * - fire: JAX MD's dt_start 0.1.
- * - lbfgs: H0 = 0.1 without history, GMIN's DGUESS for LJ.
- * - anneal: the time step, 0.05 (unit masses): about 24 steps per period of silicon's stiffest
- *   vibration and 12 of an LJ cluster's (src/methods/anneal.ts).
- */
-export const DEFAULT_STEP: Record<LocalMethodName, number> = {
-  gd: 1e-3,
-  adam: 1e-2,
-  fire: 0.1,
-  lbfgs: 0.1,
-  anneal: 0.05,
-};
+/** Each method's default `step`, as its entry measured it. */
+export const DEFAULT_STEP = Object.fromEntries(
+  LOCAL_METHODS.map((m) => [m.name, m.defaultStep]),
+) as Record<LocalMethodName, number>;
 
-export type LocalSettings =
-  | { method: "gd"; maxStep: number }
-  | { method: "adam"; maxStep: number; adam: AdamConstants }
-  | { method: "fire"; maxStep: number; fire: FireConstants }
-  | { method: "lbfgs"; maxStep: number; lbfgs: LbfgsConstants }
-  | { method: "anneal"; maxStep: number; anneal: AnnealConstants; fire: FireConstants };
+/** The entry of a method, its settings' type erased (each takes its own). */
+export function localMethodEntry(
+  name: LocalMethodName,
+): LocalMethodEntry<LocalMethodName, { maxStep: number }> {
+  return LOCAL_METHODS.find((m) => m.name === name) as LocalMethodEntry<
+    LocalMethodName,
+    { maxStep: number }
+  >;
+}
 
-/** A method's settings with its published defaults. */
+/** A method's settings with its published defaults (a schedule fitted to `maxEvaluations`). */
 export function defaultLocalSettings(
   method: LocalMethodName,
   maxStep = DEFAULT_MAX_STEP,
+  maxEvaluations?: number,
 ): LocalSettings {
-  switch (method) {
-    case "gd":
-      return { method, maxStep };
-    case "adam":
-      return { method, maxStep, adam: ADAM };
-    case "fire":
-      return { method, maxStep, fire: JAX_MD_FIRE };
-    case "lbfgs":
-      return { method, maxStep, lbfgs: LBFGS };
-    case "anneal":
-      return {
-        method,
-        maxStep,
-        anneal: { steps: DEFAULT_ANNEAL_STEPS, friction: ANNEAL_FRICTION },
-        fire: JAX_MD_FIRE,
-      };
-  }
+  return localMethodEntry(method).defaults(maxStep, maxEvaluations) as LocalSettings;
 }
 
 export function isLocalMethodName(name: string): name is LocalMethodName {
@@ -75,16 +63,5 @@ export function localMethod(settings: LocalSettings): LocalMethod {
   if (!(settings.maxStep > 0)) {
     throw new UserError(`the largest step must be positive, got ${settings.maxStep}`);
   }
-  switch (settings.method) {
-    case "gd":
-      return gradientDescent(settings);
-    case "adam":
-      return adam(settings);
-    case "fire":
-      return fire(settings);
-    case "lbfgs":
-      return lbfgs(settings);
-    case "anneal":
-      return anneal(settings);
-  }
+  return localMethodEntry(settings.method).make(settings);
 }

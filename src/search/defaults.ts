@@ -12,6 +12,7 @@ import {
   defaultLocalSettings,
   isLocalMethodName,
   localMethod,
+  localMethodEntry,
   type LocalSettings,
 } from "../methods/registry.ts";
 import {
@@ -21,7 +22,6 @@ import {
   DR_PER_BOND_LENGTH,
 } from "../methods/basin_hopping.ts";
 import type { HoppingSettings, MethodSpec, MoveWeights } from "../methods/method_spec.ts";
-import { annealSteps } from "../methods/anneal.ts";
 import { hopTemperature, meltTemperature } from "../potentials/registry.ts";
 import type { System } from "../systems/system.ts";
 
@@ -81,10 +81,7 @@ export function defaultSettings(
   const containerRadius = 0;
   if (method === "learned") return { driver: "learned", fmax: DEFAULT_FMAX, containerRadius };
   if (isLocalMethodName(method)) {
-    const local = defaultLocalSettings(method, DEFAULT_MAX_STEP);
-    if (local.method === "anneal") {
-      local.anneal = { ...local.anneal, steps: annealSteps(maxEvaluations) };
-    }
+    const local = defaultLocalSettings(method, DEFAULT_MAX_STEP, maxEvaluations);
     return { driver: "local", local, fmax: DEFAULT_FMAX, containerRadius };
   }
   const moves: MoveWeights = method === "random" ? { restart: 1 } : defaultMoves(system);
@@ -156,7 +153,7 @@ export function defaultSweeps(system: System, settings: MethodSettings): Hyperpa
     dr: hopping ? DR_PER_BOND_LENGTH * system.bondLength : 0,
     temperature: hopping
       ? hopTemperature(system.potential)
-      : settings.driver === "local" && settings.local.method === "anneal"
+      : settings.driver === "local" && localMethodEntry(settings.local.method).melts
       ? meltTemperature(system.potential)
       : 0,
   };
