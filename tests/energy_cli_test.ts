@@ -85,6 +85,7 @@ Deno.test("energy: user mistakes are one line on stderr with exit status 2", asy
   const cases: [string, string[], RegExp][] = [
     ["2\n\nAu 0 0 0\nAu 0 0\n", [], /:4: expected 4 columns/],
     ["2\n\nXx 0 0 0\nXx 0 0 3\n", [], /unknown element 'Xx'/],
+    ["2\n\nX 0 0 0\nAu 0 0 3\n", [], /the elements X, Au belong to different potentials/],
     ['2\nLattice="6 0 0 0 6 0 0 0 6"\nSi 0 0 0\nSi 1 1 1\n', [], /smaller than twice the cutoff/],
     ["2\n\nSi 0 0 0\nSi 1 1 1\n", [], /needs a periodic box/],
     ["2\n\nAu 0 0 0\nAu 0 0 3\n", ["--potential", "eam"], /--potential must be one of/],

@@ -173,6 +173,7 @@ export const GUPTA: PotentialEntry<"gupta", GuptaParams> = {
     periodic: "optional",
     settings: ["set", "cutoff"],
     elements: (settings) => guptaElements(chosenSet(settings)),
+    shorthand: (word) => (GUPTA_SETS as string[]).includes(word) ? `set=${word}` : undefined,
     parse(counts, settings) {
       const set = chosenSet(settings);
       const elements = Object.keys(counts);

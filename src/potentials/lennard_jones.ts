@@ -51,6 +51,7 @@ export const LENNARD_JONES: PotentialEntry<"lj", LennardJonesParams> = {
     example: "LJ38",
     symbol: "LJ",
     anySymbol: true,
+    fileSymbols: ["LJ", "X"],
     periodic: "never",
     settings: [],
     parse: (counts) => ({

@@ -82,6 +82,12 @@ export interface SystemNaming<P> {
   settings: readonly string[];
   /** The elements a potential of named elements knows, with these settings (Gupta: its set's). */
   elements?(settings: NameSettings): string[];
+  /** The symbols of a structure file's atoms that this potential takes when no potential is
+   * named (LJ: LJ and X, ASE's dummy atom; SW: Si); a potential of named elements takes its
+   * elements. */
+  fileSymbols?: readonly string[];
+  /** A bare word of `--params` that stands for settings (Gupta: a set's name for set=NAME). */
+  shorthand?(word: string): string | undefined;
   /** The parameters, box, bond length and known minima of `counts` atoms; throws UserErrors
    * (without the system's name, which the caller prepends). */
   parse(counts: Record<string, number>, settings: NameSettings): NamedSystem<P>;

@@ -155,6 +155,7 @@ export const STILLINGER_WEBER: PotentialEntry<"sw", StillingerWeberParams> = {
     example: "Si64",
     symbol: "Si",
     anySymbol: false,
+    fileSymbols: ["Si"],
     periodic: "required",
     settings: ["threebody"],
     parse(counts, settings) {

@@ -4,12 +4,9 @@
  * system names (see system.ts). Atom species follow the file, not the formula's order.
  */
 import { UserError } from "../core/errors.ts";
-import { DEFAULT_GUPTA_SET, GUPTA_SETS, guptaElements } from "../potentials/gupta.ts";
-import { potentialEntry, type PotentialKind } from "../potentials/registry.ts";
+import type { NameSettings } from "../potentials/potential.ts";
+import { potentialEntry, type PotentialKind, POTENTIALS } from "../potentials/registry.ts";
 import { parseSystem, type System } from "./system.ts";
-
-/** Symbols read as Lennard-Jones particles when no potential is given (X is ASE's dummy atom). */
-const LJ_SYMBOLS = ["LJ", "X"];
 
 export function systemForStructure(
   symbols: string[],
@@ -66,25 +63,39 @@ function listed(elements: string[]): string {
   return elements.length > 4 ? `${shown}, ... (${elements.length} elements)` : shown;
 }
 
+/** The settings of a system name's defaults, for the elements a potential knows by default. */
+const NO_SETTINGS: NameSettings = { number: () => undefined, text: () => undefined };
+
+/** The potential a file's elements call for: the one whose file symbols they all are, else the
+ * first potential of named elements that knows them all (the entries' naming). */
 function inferPotential(elements: string[]): PotentialKind {
-  if (elements.every((e) => LJ_SYMBOLS.includes(e))) return "lj";
-  if (elements.every((e) => e === "Si")) return "sw";
-  const gupta = guptaElements(DEFAULT_GUPTA_SET);
-  const unknown = elements.find((e) => !gupta.includes(e) && !LJ_SYMBOLS.includes(e));
-  if (unknown !== undefined) {
-    throw new UserError(
-      `unknown element '${unknown}' (known: ${
-        ["LJ", "X", "Si", ...gupta].join(", ")
-      }; --potential lj or morse reads any single element as their particles)`,
-    );
+  const known = (entry: typeof POTENTIALS[number]) => [
+    ...(entry.naming.fileSymbols ?? []),
+    ...(entry.naming.elements?.(NO_SETTINGS) ?? []),
+  ];
+  const found = POTENTIALS.find((entry) => elements.every((e) => known(entry).includes(e)));
+  if (found !== undefined) return found.kind;
+  const all = POTENTIALS.flatMap(known);
+  const unknown = elements.find((e) => !all.includes(e));
+  if (unknown === undefined) {
+    throw new UserError(`the elements ${listed(elements)} belong to different potentials`);
   }
-  return "gupta";
+  const anySymbol = POTENTIALS.filter((entry) => entry.naming.anySymbol).map((e) => e.kind);
+  throw new UserError(
+    `unknown element '${unknown}' (known: ${all.join(", ")}; --potential ${
+      anySymbol.join(" or ")
+    } reads any single element as its particles)`,
+  );
 }
 
-/** "--params jaxmd-gold" is short for "set=jaxmd-gold"; otherwise key=value,key=value. */
+/** "--params WORD" may stand for settings (a potential's shorthand, such as a Gupta set's name
+ * for set=NAME); otherwise key=value,key=value. */
 function expandSettings(settings: string): string[] {
   const text = settings.trim();
   if (text === "") return [];
-  if ((GUPTA_SETS as string[]).includes(text)) return [`set=${text}`];
+  for (const entry of POTENTIALS) {
+    const expanded = entry.naming.shorthand?.(text);
+    if (expanded !== undefined) return [expanded];
+  }
   return text.split(",");
 }
