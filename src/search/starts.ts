@@ -7,15 +7,19 @@
  */
 import { UserError } from "../core/errors.ts";
 import type { XyzFrame } from "../io/xyz.ts";
-import { referencePotential } from "../potentials/registry.ts";
+import { potentialEntry, referencePotential } from "../potentials/registry.ts";
 import type { System } from "../systems/system.ts";
 
 /** How the two boxes may differ and still be the same box (relative). */
 const BOX_TOLERANCE = 1e-9;
 
-/** Element of an XYZ symbol for `system` (LJ systems read X, their ASE spelling). */
+/** Element of an XYZ symbol for `system`: a file symbol its potential takes for its particle
+ * (LJ systems read X, their ASE spelling) is that particle. */
 function elementOf(system: System, symbol: string): string {
-  return system.potential.kind === "lj" && symbol === "X" ? "LJ" : symbol;
+  const { naming } = potentialEntry(system.potential.kind);
+  return naming.symbol !== undefined && naming.fileSymbols?.includes(symbol)
+    ? naming.symbol
+    : symbol;
 }
 
 /** The frame's positions in the system's atom order, or a UserError naming what differs. */
