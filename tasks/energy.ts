@@ -14,8 +14,8 @@ import { readInputText } from "../src/io/input_files.ts";
 import { parseXyz, type XyzFrame } from "../src/io/xyz.ts";
 import { displacementFor } from "../src/potentials/space.ts";
 import {
+  isPotentialKind,
   POTENTIAL_KINDS,
-  type PotentialKind,
   potentialUnits,
   referencePotential,
 } from "../src/potentials/registry.ts";
@@ -70,8 +70,8 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   if (positionals.length !== 1) throw new UserError("expected one XYZ file (see --help)");
-  const potential = values.potential as PotentialKind | undefined;
-  if (potential !== undefined && !POTENTIAL_KINDS.includes(potential)) {
+  const potential = values.potential;
+  if (potential !== undefined && !isPotentialKind(potential)) {
     throw new UserError(`--potential must be one of ${POTENTIAL_KINDS.join(", ")}`);
   }
   const path = positionals[0];

@@ -1,9 +1,10 @@
 /**
  * How much work one dispatch of a fused kernel may hold, a property of the device. llvmpipe
  * silently stops an invocation after 65,535 loop iterations in total (all loops, nested ones
- * included), so on a software rasterizer a dispatch is bounded from the loop counts each kernel declares
- * (src/methods/dispatch_plan.ts; a potential's, in its registry entry). Hardware GPUs have no such limit: their
- * dispatches are sized by time instead (OptimizerBatch), and they take systems up to MAX_ATOMS.
+ * included), so on a software rasterizer a dispatch is bounded from the loop counts each kernel
+ * declares (src/methods/dispatch_plan.ts; a potential's, in its registry entry). Hardware GPUs
+ * have no such limit: their dispatches are sized by time instead (OptimizerBatch), and they take
+ * systems up to MAX_ATOMS.
  */
 /** Iterations allowed per invocation on llvmpipe, with a margin below its 65,535 for the loops
  * the declared costs leave out: a loop in a branch that no lane takes still runs once. */

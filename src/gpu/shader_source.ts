@@ -1,8 +1,9 @@
 /**
  * Assembles WGSL programs from the files in shaders/. WGSL has no includes, so a program is the
  * concatenation of generated constants (sizes known when the pipeline is built), shared code, a
- * potential's WGSL (from its registry entry, src/potentials/) and the kernel that calls it. The files are imported as text modules, so this works
- * from a checkout, from a URL import of mod.ts, and in a compiled binary, with no file access.
+ * potential's WGSL (from its registry entry, src/potentials/) and the kernel that calls it. The
+ * files are imported as text modules, so this works from a checkout, from a URL import of mod.ts,
+ * and in a compiled binary, with no file access.
  */
 import COMMON from "../../shaders/common.wgsl" with { type: "text" };
 import ENERGY_FORCES from "../../shaders/energy_forces.wgsl" with { type: "text" };

@@ -60,9 +60,9 @@ export class MlpLayout {
     for (let l = 0; l < layers; l++) {
       const [inputs, outputs] = [vec4s(this.sizes[l]), vec4s(this.sizes[l + 1])];
       const hidden = l + 1 < layers;
-      const name = hidden ? `hidden${l + 1}` : "output";
+      const layer = hidden ? `hidden${l + 1}` : "output";
       lines.push(
-        `  var ${name}: array<vec4f, ${outputs}u>;`,
+        `  var ${layer}: array<vec4f, ${outputs}u>;`,
         `  for (var o = 0u; o < ${outputs}u; o++) {`,
         `    var sum = weights[base + ${vec4s(this.biasIndex(l, 0))}u + o];`,
         `    for (var i = 0u; i < ${inputs}u; i++) {`,
@@ -70,10 +70,10 @@ export class MlpLayout {
         `      sum += mat4x4f(weights[b], weights[b + 1u], weights[b + 2u], weights[b + 3u]) * ` +
           `${previous}[i];`,
         `    }`,
-        `    ${name}[o] = ${hidden ? "max(sum, vec4f(0.0))" : "sum"};`,
+        `    ${layer}[o] = ${hidden ? "max(sum, vec4f(0.0))" : "sum"};`,
         `  }`,
       );
-      previous = name;
+      previous = layer;
     }
     lines.push("  return output;", "}");
     return lines.join("\n");

@@ -2,9 +2,9 @@
  * How many steps and hops one dispatch of the fused kernel may take within the device's loop
  * budget (src/gpu/loop_budget.ts: llvmpipe's cap, none on hardware), from the loop counts of the
  * driver, the hopping wrapper, the moves and the local method (each WGSL file states its own; a
- * potential's views, its registry entry), in
- * the kernel's thread layout: the lane layout's invocation loops over every atom and pair, the
- * workgroup layout's over its own atoms, their pairs with every atom, and the reduction trees.
+ * potential's views, its registry entry), in the kernel's thread layout: the lane layout's
+ * invocation loops over every atom and pair, the workgroup layout's over its own atoms, their
+ * pairs with every atom, and the reduction trees.
  */
 import { UserError } from "../core/errors.ts";
 import { LOOP_BUDGET, SIMD_LANES } from "../gpu/loop_budget.ts";

@@ -69,13 +69,14 @@ const NO_SETTINGS: NameSettings = { number: () => undefined, text: () => undefin
 /** The potential a file's elements call for: the one whose file symbols they all are, else the
  * first potential of named elements that knows them all (the entries' naming). */
 function inferPotential(elements: string[]): PotentialKind {
-  const known = (entry: typeof POTENTIALS[number]) => [
-    ...(entry.naming.fileSymbols ?? []),
-    ...(entry.naming.elements?.(NO_SETTINGS) ?? []),
-  ];
-  const found = POTENTIALS.find((entry) => elements.every((e) => known(entry).includes(e)));
-  if (found !== undefined) return found.kind;
-  const all = POTENTIALS.flatMap(known);
+  // Each potential with the symbols it takes.
+  const taken = POTENTIALS.map((entry) => ({
+    entry,
+    known: [...(entry.naming.fileSymbols ?? []), ...(entry.naming.elements?.(NO_SETTINGS) ?? [])],
+  }));
+  const found = taken.find(({ known }) => elements.every((e) => known.includes(e)));
+  if (found !== undefined) return found.entry.kind;
+  const all = taken.flatMap(({ known }) => known);
   const unknown = elements.find((e) => !all.includes(e));
   if (unknown === undefined) {
     throw new UserError(`the elements ${listed(elements)} belong to different potentials`);

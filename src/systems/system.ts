@@ -113,14 +113,16 @@ function namingEntry(elements: string[], settings: NameSettings): AnyEntry {
     }
     return potentialEntry(bySymbol.kind);
   }
-  const named = POTENTIALS.filter((entry) => entry.naming.elements !== undefined);
-  const known = (entry: typeof named[number]) => entry.naming.elements!(settings);
-  const found = named.find((entry) => elements.every((e) => known(entry).includes(e)));
-  if (found !== undefined) return potentialEntry(found.kind);
-  const unknown = elements.find((e) => !named.some((entry) => known(entry).includes(e)));
+  // Each potential of named elements with the elements it knows under these settings.
+  const named = POTENTIALS.flatMap((entry) =>
+    entry.naming.elements === undefined ? [] : [{ entry, known: entry.naming.elements(settings) }]
+  );
+  const found = named.find(({ known }) => elements.every((e) => known.includes(e)));
+  if (found !== undefined) return potentialEntry(found.entry.kind);
+  const all = new Set(named.flatMap(({ known }) => known));
+  const unknown = elements.find((e) => !all.has(e));
   throw new UserError(
-    `unknown element ${quoted(unknown ?? elements[0])}` +
-      ` (known: ${[...symbols, ...new Set(named.flatMap(known))].join(", ")})`,
+    `unknown element ${quoted(unknown ?? elements[0])} (known: ${[...symbols, ...all].join(", ")})`,
   );
 }
 
